@@ -1,0 +1,1 @@
+//! Lampfield federation

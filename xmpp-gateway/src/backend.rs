@@ -1,0 +1,123 @@
+//! The port through which the gateway asks the node for what it does not own.
+//!
+//! The gateway never touches storage. Every write that the protocol acknowledges
+//! (a roster push, a subscription state change) goes through a `Backend` method
+//! whose future resolves only once the write is durable.
+
+use std::future::Future;
+
+use jid::BareJid;
+
+/// Which hash a set of SCRAM credentials was derived with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ScramHash {
+    /// SCRAM-SHA-1 (RFC 5802).
+    Sha1,
+    /// SCRAM-SHA-256 (RFC 7677).
+    Sha256,
+}
+
+/// What the server keeps of a password for one SCRAM hash (RFC 5802 §3).
+///
+/// StoredKey and ServerKey are enough to verify a client proof and to prove the
+/// server's identity, yet neither lets anyone log in as the user.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ScramCredentials {
+    /// Random salt, at least 16 bytes.
+    pub salt: Vec<u8>,
+    /// PBKDF2 iteration count.
+    pub iterations: u32,
+    /// H(ClientKey).
+    pub stored_key: Vec<u8>,
+    /// HMAC(SaltedPassword, "Server Key").
+    pub server_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for ScramCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Keys are not secrets that allow login, but they allow offline guessing.
+        f.debug_struct("ScramCredentials")
+            .field("iterations", &self.iterations)
+            .finish_non_exhaustive()
+    }
+}
+
+/// RFC 6121 subscription state of one contact in one user's roster, seen from the user.
+///
+/// `to`: the user receives the contact's presence. `from`: the contact receives the
+/// user's presence. `pending_out`: the user asked for the contact's presence and waits.
+/// `pending_in`: the contact asked for the user's presence and waits.
+/// `preapproved`: the user approved in advance (RFC 6121 §3.4).
+/// Invariants kept by the state machine: `to` excludes `pending_out`, `from` excludes
+/// `pending_in` and `preapproved`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct Subscription {
+    /// The user receives the contact's presence.
+    pub to: bool,
+    /// The contact receives the user's presence.
+    pub from: bool,
+    /// The user's subscribe request to the contact is pending.
+    pub pending_out: bool,
+    /// The contact's subscribe request to the user is pending.
+    pub pending_in: bool,
+    /// The user pre-approved a subscription request from the contact.
+    pub preapproved: bool,
+}
+
+/// One contact of one user, as stored.
+///
+/// A contact with `in_roster == false` is not shown in roster results or pushes; it
+/// exists only to remember a pending inbound request or a pre-approval for someone the
+/// user has not added (RFC 6121 §3.1.3, §3.4).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Contact {
+    /// The contact's bare JID.
+    pub jid: BareJid,
+    /// The handle the user gave the contact.
+    pub name: Option<String>,
+    /// Roster groups, in the order the client sent them.
+    pub groups: Vec<String>,
+    /// Subscription state seen from the user.
+    pub subscription: Subscription,
+    /// Whether the item is visible in the user's roster.
+    pub in_roster: bool,
+}
+
+/// A failure of the node behind the port; the gateway answers the peer with an
+/// internal-server-error and keeps the stream.
+#[derive(Debug, thiserror::Error)]
+#[error("backend failure: {0}")]
+pub struct BackendError(pub String);
+
+/// What the gateway needs from the node. All writes are durable when their future resolves.
+pub trait Backend: Send + Sync + 'static {
+    /// Whether a local account exists (`user` is a bare JID of the served domain).
+    fn account_exists(&self, user: &BareJid) -> impl Future<Output = Result<bool, BackendError>> + Send;
+
+    /// SCRAM credentials of a local account for one hash; `None` for an unknown account.
+    fn credentials(
+        &self,
+        user: &BareJid,
+        hash: ScramHash,
+    ) -> impl Future<Output = Result<Option<ScramCredentials>, BackendError>> + Send;
+
+    /// Every stored contact of `user`, hidden ones included.
+    fn contacts(&self, user: &BareJid) -> impl Future<Output = Result<Vec<Contact>, BackendError>> + Send;
+
+    /// One stored contact of `user`.
+    fn contact(
+        &self,
+        user: &BareJid,
+        contact: &BareJid,
+    ) -> impl Future<Output = Result<Option<Contact>, BackendError>> + Send;
+
+    /// Insert or replace a contact of `user`; durable when the future resolves.
+    fn put_contact(&self, user: &BareJid, contact: Contact) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// Remove a contact of `user` entirely; durable when the future resolves.
+    fn remove_contact(
+        &self,
+        user: &BareJid,
+        contact: &BareJid,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
+}

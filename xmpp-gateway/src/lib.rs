@@ -1,0 +1,19 @@
+//! Lampfield's XMPP adapter.
+//!
+//! This crate speaks XMPP and nothing else: XML streams with hard limits, STARTTLS,
+//! SASL, resource binding, and the RFC 6121 roster, subscription and presence
+//! protocol, routed between the sessions it holds. Everything it needs from the
+//! outside world (credentials, stored rosters, whether an account exists) it asks
+//! through the [`Backend`] trait, which the node implements.
+//!
+//! Layout:
+//! - [`backend`]: the port the node implements.
+//! - `router`: the session table and the dispatch of stanzas by kind and address.
+//! - `features/`: one module per protocol feature (roster, subscription, presence, ...).
+//! - `stream/`, `sasl/`, `c2s/`: bytes to elements, negotiation, one task per connection.
+
+pub mod backend;
+pub mod router;
+
+pub use backend::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};
+pub use router::Router;
