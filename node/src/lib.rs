@@ -1,1 +1,4 @@
-//! Lampfield node
+//! The Lampfield presence node: the domain (pure), storage, the engine, and the
+//! adapters that connect them to XMPP and federation.
+
+pub mod presence;

@@ -1,0 +1,1 @@
+//! Presence: states, sources, and their aggregation into one effective presence (pure).
