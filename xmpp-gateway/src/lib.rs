@@ -13,6 +13,7 @@
 //! - `stream/`, `sasl/`, `c2s/`: bytes to elements, negotiation, one task per connection.
 
 pub mod backend;
+mod features;
 pub mod router;
 
 pub use backend::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};

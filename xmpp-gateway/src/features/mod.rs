@@ -1,0 +1,8 @@
+//! One module per protocol feature. Pure logic (state machines, target selection,
+//! stanza building) lives here and is tested without sockets; the router glues it to
+//! the session table and the backend.
+
+pub(crate) mod disco;
+pub(crate) mod errors;
+pub(crate) mod ping;
+pub(crate) mod sessions;

@@ -1,0 +1,185 @@
+//! In-memory backend and session helpers shared by the `features_*` router tests.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use jid::{BareJid, FullJid};
+use lampfield_xmpp::router::Outgoing;
+use lampfield_xmpp::{Backend, BackendError, Contact, Router, ScramCredentials, ScramHash};
+use minidom::Element;
+use tokio::sync::mpsc;
+
+pub const DOMAIN: &str = "example.org";
+
+/// Accounts and rosters in memory; every write is "durable" at once.
+#[derive(Default)]
+pub struct FakeBackend {
+    pub accounts: Mutex<HashSet<BareJid>>,
+    pub rosters: Mutex<HashMap<BareJid, BTreeMap<String, Contact>>>,
+    pub writes: Mutex<usize>,
+}
+
+impl FakeBackend {
+    pub fn with_accounts(names: &[&str]) -> Arc<Self> {
+        let b = Self::default();
+        for n in names {
+            b.accounts.lock().unwrap().insert(bare(n));
+        }
+        Arc::new(b)
+    }
+
+    pub fn stored(&self, user: &str, contact: &str) -> Option<Contact> {
+        self.rosters
+            .lock()
+            .unwrap()
+            .get(&bare(user))?
+            .get(&bare(contact).to_string())
+            .cloned()
+    }
+}
+
+impl Backend for FakeBackend {
+    async fn account_exists(&self, user: &BareJid) -> Result<bool, BackendError> {
+        Ok(self.accounts.lock().unwrap().contains(user))
+    }
+    async fn credentials(
+        &self,
+        _: &BareJid,
+        _: ScramHash,
+    ) -> Result<Option<ScramCredentials>, BackendError> {
+        Ok(None)
+    }
+    async fn contacts(&self, user: &BareJid) -> Result<Vec<Contact>, BackendError> {
+        Ok(self
+            .rosters
+            .lock()
+            .unwrap()
+            .get(user)
+            .map(|r| r.values().cloned().collect())
+            .unwrap_or_default())
+    }
+    async fn contact(
+        &self,
+        user: &BareJid,
+        contact: &BareJid,
+    ) -> Result<Option<Contact>, BackendError> {
+        Ok(self
+            .rosters
+            .lock()
+            .unwrap()
+            .get(user)
+            .and_then(|r| r.get(&contact.to_string()).cloned()))
+    }
+    async fn put_contact(&self, user: &BareJid, contact: Contact) -> Result<(), BackendError> {
+        *self.writes.lock().unwrap() += 1;
+        self.rosters
+            .lock()
+            .unwrap()
+            .entry(user.clone())
+            .or_default()
+            .insert(contact.jid.to_string(), contact);
+        Ok(())
+    }
+    async fn remove_contact(&self, user: &BareJid, contact: &BareJid) -> Result<(), BackendError> {
+        *self.writes.lock().unwrap() += 1;
+        if let Some(r) = self.rosters.lock().unwrap().get_mut(user) {
+            r.remove(&contact.to_string());
+        }
+        Ok(())
+    }
+}
+
+pub fn bare(local: &str) -> BareJid {
+    if local.contains('@') {
+        BareJid::new(local).unwrap()
+    } else {
+        BareJid::new(&format!("{local}@{DOMAIN}")).unwrap()
+    }
+}
+
+pub fn xml(s: &str) -> Element {
+    s.parse().unwrap()
+}
+
+/// Parse a stanza, putting its root in `jabber:client` unless it names a namespace.
+pub fn client(s: &str) -> Element {
+    let root_end = s.find('>').unwrap();
+    if s[..root_end].contains("xmlns=") {
+        return xml(s);
+    }
+    let name_end = s[1..]
+        .find(|c: char| c == ' ' || c == '/' || c == '>')
+        .unwrap()
+        + 1;
+    xml(&format!(
+        "{} xmlns='jabber:client'{}",
+        &s[..name_end],
+        &s[name_end..]
+    ))
+}
+
+/// A bound session seen from its client.
+pub struct Client {
+    pub jid: FullJid,
+    pub rx: mpsc::Receiver<Outgoing>,
+    pub router: Router<FakeBackend>,
+}
+
+impl Client {
+    pub async fn login(router: &Router<FakeBackend>, user: &str, resource: Option<&str>) -> Client {
+        let (jid, rx) = router.bind(&bare(user), resource).await.unwrap();
+        Client {
+            jid,
+            rx,
+            router: router.clone(),
+        }
+    }
+
+    /// Send a stanza written in the `jabber:client` namespace (added if missing).
+    pub async fn send(&self, s: &str) {
+        self.router.handle(&self.jid, client(s)).await;
+    }
+
+    /// Everything queued so far.
+    pub fn drain(&mut self) -> Vec<Element> {
+        let mut out = Vec::new();
+        while let Ok(m) = self.rx.try_recv() {
+            match m {
+                Outgoing::Stanza(e) => out.push(e),
+                Outgoing::Close(c) => panic!("unexpected close {c}"),
+            }
+        }
+        out
+    }
+
+    /// The next queued element, waiting a little.
+    pub async fn next(&mut self) -> Outgoing {
+        tokio::time::timeout(Duration::from_secs(2), self.rx.recv())
+            .await
+            .expect("timed out")
+            .expect("closed")
+    }
+
+    pub async fn logout(self) {
+        self.router.unbind(&self.jid).await;
+    }
+}
+
+pub fn router(names: &[&str]) -> (Router<FakeBackend>, Arc<FakeBackend>) {
+    let b = FakeBackend::with_accounts(names);
+    (Router::new(DOMAIN, b.clone()), b)
+}
+
+/// The stanzas of `kind` (and `type`, `None` for no type attribute) in `els`.
+pub fn of<'a>(els: &'a [Element], kind: &str, type_: Option<&str>) -> Vec<&'a Element> {
+    els.iter()
+        .filter(|e| e.name() == kind && e.attr("type") == type_)
+        .collect()
+}
+
+pub fn error_condition(e: &Element) -> Option<String> {
+    let err = e.get_child("error", "jabber:client")?;
+    err.children().next().map(|c| c.name().to_owned())
+}
