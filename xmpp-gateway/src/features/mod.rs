@@ -6,3 +6,4 @@ pub(crate) mod disco;
 pub(crate) mod errors;
 pub(crate) mod ping;
 pub(crate) mod sessions;
+pub(crate) mod subscription;
