@@ -5,7 +5,9 @@ use crate::splitter::find;
 /// The element's name, as written (`stream:features`, `iq`, ...).
 pub fn name(el: &[u8]) -> &[u8] {
     let body = el.strip_prefix(b"<").unwrap_or(el);
-    let end = body.iter().position(|&b| matches!(b, b' ' | b'>' | b'/' | b'\t' | b'\r' | b'\n'));
+    let end = body
+        .iter()
+        .position(|&b| matches!(b, b' ' | b'>' | b'/' | b'\t' | b'\r' | b'\n'));
     &body[..end.unwrap_or(body.len())]
 }
 
@@ -28,7 +30,9 @@ pub fn attr(el: &[u8], attr: &str) -> Option<String> {
         let before_ok = at > 0 && matches!(tag[at - 1], b' ' | b'\t' | b'\r' | b'\n');
         let rest = &tag[from..];
         let rest = trim_start(rest);
-        let Some(rest) = rest.strip_prefix(b"=") else { continue };
+        let Some(rest) = rest.strip_prefix(b"=") else {
+            continue;
+        };
         let rest = trim_start(rest);
         let Some(&q) = rest.first() else { continue };
         if !before_ok || (q != b'\'' && q != b'"') {
@@ -36,7 +40,11 @@ pub fn attr(el: &[u8], attr: &str) -> Option<String> {
         }
         let end = rest[1..].iter().position(|&b| b == q)?;
         let raw = String::from_utf8_lossy(&rest[1..1 + end]);
-        return Some(raw.replace("&apos;", "'").replace("&quot;", "\"").replace("&amp;", "&"));
+        return Some(
+            raw.replace("&apos;", "'")
+                .replace("&quot;", "\"")
+                .replace("&amp;", "&"),
+        );
     }
     None
 }
@@ -118,10 +126,17 @@ mod tests {
 
     #[test]
     fn child_texts() {
-        let el = b"<presence from='p@h/r'><statusx>no</statusx><status>lfbench:r1:7</status></presence>";
+        let el =
+            b"<presence from='p@h/r'><statusx>no</statusx><status>lfbench:r1:7</status></presence>";
         assert_eq!(child_text(el, "status"), Some(&b"lfbench:r1:7"[..]));
-        assert_eq!(child_text(b"<r><success xmlns='urn'>dj1h</success></r>", "success"), Some(&b"dj1h"[..]));
-        assert_eq!(child_text(b"<r><success xmlns='urn'/></r>", "success"), Some(&b""[..]));
+        assert_eq!(
+            child_text(b"<r><success xmlns='urn'>dj1h</success></r>", "success"),
+            Some(&b"dj1h"[..])
+        );
+        assert_eq!(
+            child_text(b"<r><success xmlns='urn'/></r>", "success"),
+            Some(&b""[..])
+        );
         assert!(contains(el, "lfbench"));
         assert_eq!(inner(b"<success xmlns='urn'>dj1h</success>"), b"dj1h");
         assert_eq!(inner(b"<success xmlns='urn'/>"), b"");

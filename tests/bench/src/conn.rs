@@ -46,7 +46,11 @@ pub fn preview(el: &[u8]) -> String {
 
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     pub fn new(io: S) -> Self {
-        Self { io, buf: Vec::with_capacity(READ_CHUNK), splitter: Splitter::new(MAX_ELEMENT) }
+        Self {
+            io,
+            buf: Vec::with_capacity(READ_CHUNK),
+            splitter: Splitter::new(MAX_ELEMENT),
+        }
     }
 
     pub fn into_inner(self) -> S {
@@ -92,24 +96,38 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         match self.next_event().await? {
             Event::Element(r) => Ok(&self.buf[r]),
             Event::StreamClose => Err(ConnError::StreamClosed),
-            Event::StreamOpen(_) => Err(ConnError::Unexpected { want: "an element", got: "a stream header".into() }),
+            Event::StreamOpen(_) => Err(ConnError::Unexpected {
+                want: "an element",
+                got: "a stream header".into(),
+            }),
         }
     }
 
     /// The next element, within `limit`.
-    pub async fn next_within(&mut self, limit: Duration, what: &'static str) -> Result<&[u8], ConnError> {
+    pub async fn next_within(
+        &mut self,
+        limit: Duration,
+        what: &'static str,
+    ) -> Result<&[u8], ConnError> {
         match tokio::time::timeout(limit, self.next_event()).await {
             Err(_) => Err(ConnError::Timeout(what)),
             Ok(Err(e)) => Err(e),
             Ok(Ok(Event::Element(r))) => Ok(&self.buf[r]),
             Ok(Ok(Event::StreamClose)) => Err(ConnError::StreamClosed),
-            Ok(Ok(Event::StreamOpen(_))) => Err(ConnError::Unexpected { want: what, got: "a stream header".into() }),
+            Ok(Ok(Event::StreamOpen(_))) => Err(ConnError::Unexpected {
+                want: what,
+                got: "a stream header".into(),
+            }),
         }
     }
 
     /// Sends a stream header and waits for the server's header and `<stream:features/>`; returns the
     /// features element.
-    pub async fn open_stream(&mut self, domain: &str, limit: Duration) -> Result<Vec<u8>, ConnError> {
+    pub async fn open_stream(
+        &mut self,
+        domain: &str,
+        limit: Duration,
+    ) -> Result<Vec<u8>, ConnError> {
         let header = format!(
             "<?xml version='1.0'?><stream:stream xmlns='jabber:client' \
              xmlns:stream='http://etherx.jabber.org/streams' to='{domain}' version='1.0'>"
@@ -120,12 +138,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
             Ok(Err(e)) => return Err(e),
             Ok(Ok(Event::StreamOpen(_))) => {}
             Ok(Ok(_)) => {
-                return Err(ConnError::Unexpected { want: "the stream header", got: "an element".into() });
+                return Err(ConnError::Unexpected {
+                    want: "the stream header",
+                    got: "an element".into(),
+                });
             }
         }
         let el = self.next_within(limit, "stream features").await?;
         if !el.starts_with(b"<stream:features") && find(el, b"features").is_none() {
-            return Err(ConnError::Unexpected { want: "stream features", got: preview(el) });
+            return Err(ConnError::Unexpected {
+                want: "stream features",
+                got: preview(el),
+            });
         }
         Ok(el.to_vec())
     }

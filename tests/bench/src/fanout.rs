@@ -50,17 +50,32 @@ pub async fn run(
     round: &RoundConfig,
     cfg: &FanoutConfig,
 ) -> FanoutResult {
-    let mut res = FanoutResult { subscribers_requested: cfg.subscribers, changes: cfg.changes, ..Default::default() };
-    let cached = keys.get(PUBLISHER).and_then(Option::as_ref);
-    let mut publisher = match login::login(&target, PUBLISHER, cached, true, round.login_timeout).await {
-        Ok(ok) => ok.session,
-        Err(e) => {
-            res.error = Some(format!("publisher login: {e}"));
-            return res;
-        }
+    let mut res = FanoutResult {
+        subscribers_requested: cfg.subscribers,
+        changes: cfg.changes,
+        ..Default::default()
     };
-    let watchers_cfg = RoundConfig { keep_early: false, ..*round };
-    let r = rounds::run(target.clone(), 1..cfg.subscribers + 1, keys, &watchers_cfg, Sink::Collect).await;
+    let cached = keys.get(PUBLISHER).and_then(Option::as_ref);
+    let mut publisher =
+        match login::login(&target, PUBLISHER, cached, true, round.login_timeout).await {
+            Ok(ok) => ok.session,
+            Err(e) => {
+                res.error = Some(format!("publisher login: {e}"));
+                return res;
+            }
+        };
+    let watchers_cfg = RoundConfig {
+        keep_early: false,
+        ..*round
+    };
+    let r = rounds::run(
+        target.clone(),
+        1..cfg.subscribers + 1,
+        keys,
+        &watchers_cfg,
+        Sink::Collect,
+    )
+    .await;
     res.watchers_logged_in = r.ok;
     if let Some(e) = &r.first_error {
         res.error = Some(format!("{} watcher logins failed, first: {e}", r.failed));
@@ -75,12 +90,18 @@ pub async fn run(
         }
     }
 
-    let run_id: String = Client::random_nonce().chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+    let run_id: String = Client::random_nonce()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .take(8)
+        .collect();
     let marker = format!("lfbench:{run_id}:");
     let shared = Shared::new(&target.domain, Some(marker.clone()));
     let (ctl, ctl_rx) = watch::channel(Command::Idle);
-    let held: Vec<_> =
-        watchers.into_iter().map(|s| tokio::spawn(hold::run(s, ctl_rx.clone(), shared.clone()))).collect();
+    let held: Vec<_> = watchers
+        .into_iter()
+        .map(|s| tokio::spawn(hold::run(s, ctl_rx.clone(), shared.clone())))
+        .collect();
     // Let setup traffic (roster pushes, probes) drain before measuring.
     drain(&mut publisher, Duration::from_secs(2)).await;
 
@@ -127,9 +148,14 @@ async fn drain(p: &mut Session, d: Duration) {
 }
 
 fn ping_answer(el: &[u8]) -> Option<String> {
-    if bytes::is(el, "iq") && bytes::attr(el, "type").as_deref() == Some("get") && bytes::contains(el, "urn:xmpp:ping") {
+    if bytes::is(el, "iq")
+        && bytes::attr(el, "type").as_deref() == Some("get")
+        && bytes::contains(el, "urn:xmpp:ping")
+    {
         let id = hold::xml_escape(&bytes::attr(el, "id").unwrap_or_default());
-        let to = bytes::attr(el, "from").map(|f| format!(" to='{}'", hold::xml_escape(&f))).unwrap_or_default();
+        let to = bytes::attr(el, "from")
+            .map(|f| format!(" to='{}'", hold::xml_escape(&f)))
+            .unwrap_or_default();
         return Some(format!("<iq type='result' id='{id}'{to}/>"));
     }
     None
@@ -173,7 +199,9 @@ async fn subscribe_all(
     }
     // Give the server a moment to apply the last approvals, then count from the roster itself.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let total = subscribed_watchers(t, publisher, deadline + Duration::from_secs(10)).await?.len();
+    let total = subscribed_watchers(t, publisher, deadline + Duration::from_secs(10))
+        .await?
+        .len();
     Ok((asked - missing.len(), total.min(watchers.len())))
 }
 
@@ -186,17 +214,28 @@ async fn approve(p: &mut Session, el: &[u8], missing: &mut HashSet<String>) -> a
     if !bytes::is(el, "presence") || bytes::attr(el, "type").as_deref() != Some("subscribe") {
         return Ok(());
     }
-    let Some(from) = bytes::attr(el, "from") else { return Ok(()) };
+    let Some(from) = bytes::attr(el, "from") else {
+        return Ok(());
+    };
     let bare = from.split('/').next().unwrap_or(&from).to_owned();
     missing.remove(&bare);
-    let ok = format!("<presence to='{}' type='subscribed'/>", hold::xml_escape(&bare));
+    let ok = format!(
+        "<presence to='{}' type='subscribed'/>",
+        hold::xml_escape(&bare)
+    );
     p.conn.send(ok.as_bytes()).await?;
     Ok(())
 }
 
 /// Bare JIDs on the publisher's roster with a subscription `from` or `both`.
-async fn subscribed_watchers(t: &Target, p: &mut Session, deadline: Instant) -> anyhow::Result<HashSet<String>> {
-    p.conn.send(b"<iq type='get' id='roster1'><query xmlns='jabber:iq:roster'/></iq>").await?;
+async fn subscribed_watchers(
+    t: &Target,
+    p: &mut Session,
+    deadline: Instant,
+) -> anyhow::Result<HashSet<String>> {
+    p.conn
+        .send(b"<iq type='get' id='roster1'><query xmlns='jabber:iq:roster'/></iq>")
+        .await?;
     for _ in 0..1_000_000 {
         let left = deadline.saturating_duration_since(Instant::now());
         let el = tokio::time::timeout(left, p.conn.next())
@@ -222,7 +261,10 @@ fn roster_subscribers(el: &[u8], domain: &str) -> HashSet<String> {
         let at = from + off;
         from = at + 5;
         let item = &el[at..];
-        let (Some(jid), Some(sub)) = (bytes::attr(item, "jid"), bytes::attr(item, "subscription")) else { continue };
+        let (Some(jid), Some(sub)) = (bytes::attr(item, "jid"), bytes::attr(item, "subscription"))
+        else {
+            continue;
+        };
         if (sub == "from" || sub == "both") && jid.ends_with(&format!("@{domain}")) {
             out.insert(jid);
         }
@@ -249,7 +291,10 @@ mod tests {
     #[test]
     fn pings_are_answered() {
         assert_eq!(
-            ping_answer(b"<iq type='get' id='a1' from='localhost'><ping xmlns='urn:xmpp:ping'/></iq>").as_deref(),
+            ping_answer(
+                b"<iq type='get' id='a1' from='localhost'><ping xmlns='urn:xmpp:ping'/></iq>"
+            )
+            .as_deref(),
             Some("<iq type='result' id='a1' to='localhost'/>")
         );
         assert_eq!(ping_answer(b"<iq type='result' id='a1'/>"), None);

@@ -64,7 +64,11 @@ enum Action {
 /// Most fan-out presences one session records (bounds memory against a misbehaving server).
 const MAX_ARRIVALS: usize = 100_000;
 
-pub async fn run(mut s: Session, mut ctl: watch::Receiver<Command>, shared: Arc<Shared>) -> Outcome {
+pub async fn run(
+    mut s: Session,
+    mut ctl: watch::Receiver<Command>,
+    shared: Arc<Shared>,
+) -> Outcome {
     let mut out = Outcome::default();
     // A command given before this task started still counts.
     let mut pending = Some(*ctl.borrow_and_update());
@@ -102,7 +106,10 @@ pub async fn run(mut s: Session, mut ctl: watch::Receiver<Command>, shared: Arc<
                 }
             }
             Action::Check => {
-                let ping = format!("<iq type='get' id='chk' to='{}'><ping xmlns='urn:xmpp:ping'/></iq>", shared.domain);
+                let ping = format!(
+                    "<iq type='get' id='chk' to='{}'><ping xmlns='urn:xmpp:ping'/></iq>",
+                    shared.domain
+                );
                 if let Err(e) = s.conn.send(ping.as_bytes()).await {
                     out.error = Some(e.to_string());
                     break;
@@ -127,7 +134,10 @@ fn handle(el: &[u8], shared: &Shared, out: &mut Outcome) -> Action {
         let kind = bytes::attr(el, "type");
         let id = bytes::attr(el, "id").unwrap_or_default();
         if kind.as_deref() == Some("get") && bytes::contains(el, "urn:xmpp:ping") {
-            return Action::Pong { id: xml_escape(&id), to: bytes::attr(el, "from").map(|f| xml_escape(&f)) };
+            return Action::Pong {
+                id: xml_escape(&id),
+                to: bytes::attr(el, "from").map(|f| xml_escape(&f)),
+            };
         }
         if id == "chk" && !out.checked {
             out.checked = true;
@@ -168,7 +178,10 @@ async fn close(s: &mut Session) {
 }
 
 pub fn xml_escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('\'', "&apos;").replace('"', "&quot;").replace('<', "&lt;")
+    s.replace('&', "&amp;")
+        .replace('\'', "&apos;")
+        .replace('"', "&quot;")
+        .replace('<', "&lt;")
 }
 
 #[cfg(test)]
@@ -186,14 +199,28 @@ mod tests {
     fn records_only_marked_presences() {
         let shared = Shared::new("localhost", Some("lfbench:r:".into()));
         let mut out = Outcome::default();
-        handle(b"<presence from='p@l/x'><status>lfbench:r:3</status></presence>", &shared, &mut out);
-        handle(b"<presence from='p@l/x'><status>hello</status></presence>", &shared, &mut out);
+        handle(
+            b"<presence from='p@l/x'><status>lfbench:r:3</status></presence>",
+            &shared,
+            &mut out,
+        );
+        handle(
+            b"<presence from='p@l/x'><status>hello</status></presence>",
+            &shared,
+            &mut out,
+        );
         handle(b"<iq type='result' id='chk'/>", &shared, &mut out);
         assert_eq!(out.arrivals.len(), 1);
         assert_eq!(out.arrivals[0].0, 3);
         assert!(out.checked);
         assert_eq!(shared.checked.load(Ordering::Relaxed), 1);
-        let a = handle(b"<iq type='get' id='p&apos;1' from='localhost'><ping xmlns='urn:xmpp:ping'/></iq>", &shared, &mut out);
-        assert!(matches!(a, Action::Pong { id, to: Some(to) } if id == "p&apos;1" && to == "localhost"));
+        let a = handle(
+            b"<iq type='get' id='p&apos;1' from='localhost'><ping xmlns='urn:xmpp:ping'/></iq>",
+            &shared,
+            &mut out,
+        );
+        assert!(
+            matches!(a, Action::Pong { id, to: Some(to) } if id == "p&apos;1" && to == "localhost")
+        );
     }
 }

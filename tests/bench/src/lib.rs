@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod bytes;
+pub mod compare;
 pub mod conn;
 pub mod fanout;
 pub mod hold;

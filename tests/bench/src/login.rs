@@ -66,7 +66,10 @@ pub enum LoginError {
     #[error("tls handshake: {0}")]
     Tls(std::io::Error),
     #[error("{stage}: {source}")]
-    Stream { stage: &'static str, source: ConnError },
+    Stream {
+        stage: &'static str,
+        source: ConnError,
+    },
     #[error("server offers no STARTTLS")]
     NoStartTls,
     #[error("server does not offer {0}")]
@@ -131,7 +134,9 @@ async fn login_steps(
 ) -> Result<LoginOk, LoginError> {
     let started = Instant::now();
     let step = t.step_timeout;
-    let tcp = TcpStream::connect(t.addr).await.map_err(LoginError::Connect)?;
+    let tcp = TcpStream::connect(t.addr)
+        .await
+        .map_err(LoginError::Connect)?;
     tcp.set_nodelay(true).map_err(LoginError::Connect)?;
 
     // RFC 6120 §5: STARTTLS.
@@ -140,20 +145,29 @@ async fn login_steps(
     if !bytes::contains(&features, "urn:ietf:params:xml:ns:xmpp-tls") {
         return Err(LoginError::NoStartTls);
     }
-    plain.send(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>").await.at("starttls")?;
+    plain
+        .send(b"<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>")
+        .await
+        .at("starttls")?;
     let el = plain.next_within(step, "<proceed/>").await.at("starttls")?;
     if !bytes::is(el, "proceed") {
         return Err(LoginError::Stream {
             stage: "starttls",
-            source: ConnError::Unexpected { want: "<proceed/>", got: preview(el) },
+            source: ConnError::Unexpected {
+                want: "<proceed/>",
+                got: preview(el),
+            },
         });
     }
     let name = ServerName::try_from(t.domain.clone())
         .map_err(|e| LoginError::Tls(std::io::Error::new(std::io::ErrorKind::InvalidInput, e)))?;
-    let tls = tokio::time::timeout(step, TlsConnector::from(t.tls.clone()).connect(name, plain.into_inner()))
-        .await
-        .map_err(|_| LoginError::Tls(std::io::ErrorKind::TimedOut.into()))?
-        .map_err(LoginError::Tls)?;
+    let tls = tokio::time::timeout(
+        step,
+        TlsConnector::from(t.tls.clone()).connect(name, plain.into_inner()),
+    )
+    .await
+    .map_err(|_| LoginError::Tls(std::io::ErrorKind::TimedOut.into()))?
+    .map_err(LoginError::Tls)?;
     let mut conn = Conn::new(tls);
 
     // RFC 6120 §6: SASL.
@@ -162,13 +176,21 @@ async fn login_steps(
     if !bytes::contains(&features, &format!(">{mech}<")) {
         return Err(LoginError::NoMechanism(mech));
     }
-    let client = scram::Client::new(t.mechanism, &t.user(account), &t.password, &scram::Client::random_nonce());
+    let client = scram::Client::new(
+        t.mechanism,
+        &t.user(account),
+        &t.password,
+        &scram::Client::random_nonce(),
+    );
     let auth = format!(
         "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='{mech}'>{}</auth>",
         B64.encode(client.first_message())
     );
     conn.send(auth.as_bytes()).await.at("sasl")?;
-    let server_first = sasl_payload(conn.next_within(step, "SASL challenge").await.at("sasl")?, "challenge")?;
+    let server_first = sasl_payload(
+        conn.next_within(step, "SASL challenge").await.at("sasl")?,
+        "challenge",
+    )?;
     let fin = client.final_message(&server_first, cached)?;
     let response = format!(
         "<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>{}</response>",
@@ -179,7 +201,9 @@ async fn login_steps(
     if bytes::is(el, "challenge") {
         // RFC 6120 §6.4.6 allows the server-final message in a challenge: answer it empty.
         fin.verify(&sasl_payload(el, "challenge")?)?;
-        conn.send(b"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>").await.at("sasl")?;
+        conn.send(b"<response xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+            .await
+            .at("sasl")?;
         let el = conn.next_within(step, "SASL success").await.at("sasl")?;
         sasl_payload(el, "success")?;
     } else {
@@ -194,7 +218,9 @@ async fn login_steps(
         .at("bind")?;
     wait_iq(&mut conn, "bind1", step, None).await?;
     // The RFC 3921 session, only when the server says it is not optional.
-    if bytes::contains(&features, "urn:ietf:params:xml:ns:xmpp-session") && !bytes::contains(&features, "<optional") {
+    if bytes::contains(&features, "urn:ietf:params:xml:ns:xmpp-session")
+        && !bytes::contains(&features, "<optional")
+    {
         conn.send(b"<iq type='set' id='sess1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>")
             .await
             .at("session")?;
@@ -210,7 +236,11 @@ async fn login_steps(
     let mut early = Vec::new();
     wait_iq(&mut conn, "ping1", step, keep_early.then_some(&mut early)).await?;
     Ok(LoginOk {
-        session: Session { conn, account, early },
+        session: Session {
+            conn,
+            account,
+            early,
+        },
         key: fin.key,
         cache_hit: fin.cache_hit,
         latency: started.elapsed(),
@@ -225,11 +255,20 @@ fn sasl_payload(el: &[u8], want: &'static str) -> Result<String, LoginError> {
     if !bytes::is(el, want) {
         return Err(LoginError::Stream {
             stage: "sasl",
-            source: ConnError::Unexpected { want, got: preview(el) },
+            source: ConnError::Unexpected {
+                want,
+                got: preview(el),
+            },
         });
     }
-    let text: Vec<u8> = bytes::inner(el).iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
-    let raw = B64.decode(&text).map_err(|_| LoginError::AuthFailed(format!("bad base64 in {want}")))?;
+    let text: Vec<u8> = bytes::inner(el)
+        .iter()
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace())
+        .collect();
+    let raw = B64
+        .decode(&text)
+        .map_err(|_| LoginError::AuthFailed(format!("bad base64 in {want}")))?;
     String::from_utf8(raw).map_err(|_| LoginError::AuthFailed(format!("non-UTF-8 {want}")))
 }
 

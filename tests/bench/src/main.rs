@@ -9,7 +9,6 @@
 //!    idle, then each must answer a ping (sessions held).
 //! 3. fan-out: publisher `<prefix>0`, watchers `<prefix>1..=S`.
 
-
 use std::io::Write as _;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -26,7 +25,11 @@ use lampfield_bench::rounds::{RoundConfig, Sink};
 use lampfield_bench::{fanout, login, procfs, rounds, scram, tls};
 
 #[derive(Parser, Debug)]
-#[command(name = "xmpp-bench", version, about = "Login, memory and presence fan-out benchmark for any XMPP server")]
+#[command(
+    name = "xmpp-bench",
+    version,
+    about = "Login, memory and presence fan-out benchmark for any XMPP server"
+)]
 struct Args {
     /// Server address (loopback only).
     #[arg(long, default_value = "127.0.0.1")]
@@ -40,8 +43,8 @@ struct Args {
     #[arg(long, default_value = "bench")]
     user_prefix: String,
     /// Password of every account.
-    #[arg(long, env = "XMPP_BENCH_PASSWORD")]
-    password: String,
+    #[arg(long, env = "XMPP_BENCH_PASSWORD", required_unless_present = "compare")]
+    password: Option<String>,
     /// Number of accounts / concurrent sessions (N).
     #[arg(long, default_value_t = 1000)]
     clients: usize,
@@ -83,12 +86,27 @@ struct Args {
     /// Runtime worker threads (default: one per core).
     #[arg(long)]
     threads: Option<usize>,
+    /// Print a side-by-side Markdown table of the runs in this JSON-lines file, and exit.
+    #[arg(long)]
+    compare: Option<std::path::PathBuf>,
 }
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    anyhow::ensure!(args.host.is_loopback(), "xmpp-bench only targets loopback addresses, not {}", args.host);
-    anyhow::ensure!(args.clients > 0 && args.clients <= 100_000, "--clients must be within 1..=100000");
+    if let Some(path) = &args.compare {
+        let jsonl = std::fs::read_to_string(path).with_context(|| format!("{}", path.display()))?;
+        println!("{}", lampfield_bench::compare::table(&jsonl));
+        return Ok(());
+    }
+    anyhow::ensure!(
+        args.host.is_loopback(),
+        "xmpp-bench only targets loopback addresses, not {}",
+        args.host
+    );
+    anyhow::ensure!(
+        args.clients > 0 && args.clients <= 100_000,
+        "--clients must be within 1..=100000"
+    );
     let mut rt = tokio::runtime::Builder::new_multi_thread();
     if let Some(n) = args.threads {
         rt.worker_threads(n.max(1));
@@ -99,7 +117,11 @@ fn main() -> anyhow::Result<()> {
     let line = serde_json::to_string(&report)?;
     println!("{line}");
     if let Some(path) = &args.json_out {
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(path).with_context(|| format!("{}", path.display()))?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .with_context(|| format!("{}", path.display()))?;
         writeln!(f, "{line}")?;
     }
     rt.shutdown_timeout(Duration::from_secs(2));
@@ -109,14 +131,16 @@ fn main() -> anyhow::Result<()> {
 async fn run(args: &Args) -> anyhow::Result<Report> {
     let need = args.clients.max(args.subscribers + 1) as u64 + 64;
     match procfs::open_files_limit() {
-        Some(n) if n < need => eprintln!("warning: open-file limit {n} is below the {need} this run needs: raise `ulimit -n`"),
+        Some(n) if n < need => eprintln!(
+            "warning: open-file limit {n} is below the {need} this run needs: raise `ulimit -n`"
+        ),
         _ => {}
     }
     let target = Arc::new(login::Target {
         addr: SocketAddr::new(args.host, args.port),
         domain: args.domain.clone(),
         user_prefix: args.user_prefix.clone(),
-        password: args.password.clone(),
+        password: args.password.clone().unwrap_or_default(),
         mechanism: args.mechanism,
         tls: tls::client_config()?,
         step_timeout: Duration::from_secs(args.step_timeout_secs),
@@ -133,7 +157,9 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
         mechanism: args.mechanism.name(),
         clients: args.clients,
         concurrency: round.concurrency,
-        unix_time: std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs()),
+        unix_time: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs()),
         ..Report::default()
     };
     let idle = Duration::from_secs(args.idle_secs);
@@ -144,8 +170,20 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
         let rss_before = args.server_pid.and_then(procfs::rss_kib);
         let (ctl, ctl_rx) = watch::channel(Command::Idle);
         let shared = Shared::new(&args.domain, None);
-        eprintln!("[{}] warm-up: logging in {} accounts", args.label, args.clients);
-        let r = rounds::run(target.clone(), 0..args.clients, keys.clone(), &round, Sink::Hold(ctl_rx, shared.clone())).await;
+        eprintln!(
+            "[{}] warm-up: logging in {} accounts",
+            args.label, args.clients
+        );
+        let cpu = CpuMeter::start(args.server_pid);
+        let r = rounds::run(
+            target.clone(),
+            0..args.clients,
+            keys.clone(),
+            &round,
+            Sink::Hold(ctl_rx, shared.clone()),
+        )
+        .await;
+        let cpu = cpu.stop();
         tokio::time::sleep(idle).await;
         if let (Some(pid), Some(before)) = (args.server_pid, rss_before) {
             let after = procfs::rss_kib(pid).unwrap_or(0);
@@ -155,10 +193,14 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
                 rss_before_kib: before,
                 rss_after_kib: after,
                 sessions: live,
-                per_session_kib: if live > 0 { ((after as f64 - before as f64) / live as f64 * 10.0).round() / 10.0 } else { 0.0 },
+                per_session_kib: if live > 0 {
+                    ((after as f64 - before as f64) / live as f64 * 10.0).round() / 10.0
+                } else {
+                    0.0
+                },
             });
         }
-        report.warmup = Some(RoundReport::from_round(&r));
+        report.warmup = Some(RoundReport::from_round(&r, cpu));
         let mut all_keys = (*keys).clone();
         for (slot, k) in all_keys.iter_mut().zip(r.keys) {
             if k.is_some() {
@@ -172,9 +214,20 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
         // 2. Measured round, sessions held.
         let (ctl, ctl_rx) = watch::channel(Command::Idle);
         let shared = Shared::new(&args.domain, None);
-        eprintln!("[{}] measured: logging in {} accounts with cached keys", args.label, args.clients);
-        let r = rounds::run(target.clone(), 0..args.clients, keys.clone(), &round, Sink::Hold(ctl_rx, shared.clone())).await;
-        report.login = Some(RoundReport::from_round(&r));
+        eprintln!(
+            "[{}] measured: logging in {} accounts with cached keys",
+            args.label, args.clients
+        );
+        let cpu = CpuMeter::start(args.server_pid);
+        let r = rounds::run(
+            target.clone(),
+            0..args.clients,
+            keys.clone(),
+            &round,
+            Sink::Hold(ctl_rx, shared.clone()),
+        )
+        .await;
+        report.login = Some(RoundReport::from_round(&r, cpu.stop()));
         tokio::time::sleep(idle).await;
         let _ = ctl.send(Command::Check);
         let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
@@ -194,7 +247,10 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
 
     // 3. Presence fan-out.
     if args.subscribers > 0 {
-        eprintln!("[{}] fan-out: 1 publisher, {} watchers, {} changes", args.label, args.subscribers, args.changes);
+        eprintln!(
+            "[{}] fan-out: 1 publisher, {} watchers, {} changes",
+            args.label, args.subscribers, args.changes
+        );
         let cfg = fanout::FanoutConfig {
             subscribers: args.subscribers,
             changes: args.changes,
@@ -205,4 +261,30 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
         report.fanout = Some(fanout::run(target.clone(), keys.clone(), &round, &cfg).await);
     }
     Ok(report)
+}
+
+/// CPU seconds of the server and of this client over an interval.
+struct CpuMeter {
+    server_pid: Option<u32>,
+    server: Option<f64>,
+    client: Option<f64>,
+}
+
+impl CpuMeter {
+    fn start(server_pid: Option<u32>) -> Self {
+        Self {
+            server_pid,
+            server: server_pid.and_then(procfs::cpu_seconds),
+            client: procfs::cpu_seconds(std::process::id()),
+        }
+    }
+
+    fn stop(self) -> (Option<f64>, Option<f64>) {
+        let now_server = self.server_pid.and_then(procfs::cpu_seconds);
+        let now_client = procfs::cpu_seconds(std::process::id());
+        (
+            now_server.zip(self.server).map(|(b, a)| b - a),
+            now_client.zip(self.client).map(|(b, a)| b - a),
+        )
+    }
 }

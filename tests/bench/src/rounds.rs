@@ -48,7 +48,11 @@ pub struct RoundResult {
 impl RoundResult {
     pub fn logins_per_sec(&self) -> f64 {
         let secs = self.elapsed.as_secs_f64();
-        if secs > 0.0 { self.ok as f64 / secs } else { 0.0 }
+        if secs > 0.0 {
+            self.ok as f64 / secs
+        } else {
+            0.0
+        }
     }
 }
 
@@ -86,7 +90,10 @@ pub async fn run(
         });
     }
     drop(tx);
-    let mut res = RoundResult { keys: vec![None; keys.len()], ..RoundResult::default() };
+    let mut res = RoundResult {
+        keys: vec![None; keys.len()],
+        ..RoundResult::default()
+    };
     let mut last_done = started;
     while let Some((i, r)) = rx.recv().await {
         match r {
@@ -100,7 +107,11 @@ pub async fn run(
                 }
                 match &sink {
                     Sink::Hold(ctl, shared) => {
-                        res.held.push(tokio::spawn(hold::run(ok.session, ctl.clone(), shared.clone())));
+                        res.held.push(tokio::spawn(hold::run(
+                            ok.session,
+                            ctl.clone(),
+                            shared.clone(),
+                        )));
                     }
                     Sink::Collect => res.sessions.push(ok.session),
                 }
@@ -119,7 +130,11 @@ pub async fn run(
 }
 
 /// Tells held sessions to close and waits for them (bounded).
-pub async fn close_all(ctl: &watch::Sender<Command>, held: Vec<JoinHandle<Outcome>>, limit: Duration) -> Vec<Outcome> {
+pub async fn close_all(
+    ctl: &watch::Sender<Command>,
+    held: Vec<JoinHandle<Outcome>>,
+    limit: Duration,
+) -> Vec<Outcome> {
     let _ = ctl.send(Command::Close);
     let deadline = tokio::time::Instant::now() + limit;
     let mut outs = Vec::with_capacity(held.len());

@@ -131,7 +131,11 @@ impl Client {
 
     /// Computes the client-final message from the server-first message, reusing `cached` when its
     /// salt and iteration count are the ones the server announces.
-    pub fn final_message(&self, server_first: &str, cached: Option<&SaltedKey>) -> Result<Final, ScramError> {
+    pub fn final_message(
+        &self,
+        server_first: &str,
+        cached: Option<&SaltedKey>,
+    ) -> Result<Final, ScramError> {
         let (mut nonce, mut salt, mut iters) = (None, None, None);
         for attr in server_first.split(',') {
             match attr.split_once('=') {
@@ -156,17 +160,33 @@ impl Client {
         let (key, cache_hit) = match cached {
             Some(k) if k.salt == salt && k.iterations == iterations => (k.clone(), true),
             _ => {
-                let salted_password = self.mech.pbkdf2(self.password.as_bytes(), &salt, iterations);
-                (SaltedKey { salt, iterations, salted_password }, false)
+                let salted_password = self
+                    .mech
+                    .pbkdf2(self.password.as_bytes(), &salt, iterations);
+                (
+                    SaltedKey {
+                        salt,
+                        iterations,
+                        salted_password,
+                    },
+                    false,
+                )
             }
         };
         let without_proof = format!("c=biws,r={nonce}");
-        let auth_message = format!("{},{},{}", self.client_first_bare, server_first, without_proof);
+        let auth_message = format!(
+            "{},{},{}",
+            self.client_first_bare, server_first, without_proof
+        );
         let m = self.mech;
         let client_key = m.hmac(&key.salted_password, b"Client Key");
         let stored_key = m.hash(&client_key);
         let client_signature = m.hmac(&stored_key, auth_message.as_bytes());
-        let proof: Vec<u8> = client_key.iter().zip(&client_signature).map(|(a, b)| a ^ b).collect();
+        let proof: Vec<u8> = client_key
+            .iter()
+            .zip(&client_signature)
+            .map(|(a, b)| a ^ b)
+            .collect();
         let server_key = m.hmac(&key.salted_password, b"Server Key");
         let server_signature = m.hmac(&server_key, auth_message.as_bytes());
         Ok(Final {
@@ -186,7 +206,11 @@ impl Final {
             .find_map(|a| a.strip_prefix("v="))
             .ok_or(ScramError::BadServerFinal)?;
         let sig = B64.decode(v).map_err(|_| ScramError::BadServerFinal)?;
-        if sig == self.server_signature { Ok(()) } else { Err(ScramError::BadServerSignature) }
+        if sig == self.server_signature {
+            Ok(())
+        } else {
+            Err(ScramError::BadServerSignature)
+        }
     }
 }
 
@@ -197,7 +221,12 @@ mod tests {
     /// RFC 5802 §5 example.
     #[test]
     fn rfc5802_sha1_vector() {
-        let c = Client::new(Mechanism::ScramSha1, "user", "pencil", "fyko+d2lbbFgONRv9qkxdawL");
+        let c = Client::new(
+            Mechanism::ScramSha1,
+            "user",
+            "pencil",
+            "fyko+d2lbbFgONRv9qkxdawL",
+        );
         assert_eq!(c.first_message(), "n,,n=user,r=fyko+d2lbbFgONRv9qkxdawL");
         let sf = "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096";
         let f = c.final_message(sf, None).unwrap();
@@ -218,7 +247,12 @@ mod tests {
     /// RFC 7677 §3 example.
     #[test]
     fn rfc7677_sha256_vector() {
-        let c = Client::new(Mechanism::ScramSha256, "user", "pencil", "rOprNGfwEbeRWgbNEkqO");
+        let c = Client::new(
+            Mechanism::ScramSha256,
+            "user",
+            "pencil",
+            "rOprNGfwEbeRWgbNEkqO",
+        );
         let sf = "r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096";
         let f = c.final_message(sf, None).unwrap();
         assert_eq!(
@@ -226,14 +260,24 @@ mod tests {
             "c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0,\
              p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
         );
-        f.verify("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=").unwrap();
+        f.verify("v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4=")
+            .unwrap();
     }
 
     #[test]
     fn stale_cache_is_recomputed() {
-        let c = Client::new(Mechanism::ScramSha1, "user", "pencil", "fyko+d2lbbFgONRv9qkxdawL");
+        let c = Client::new(
+            Mechanism::ScramSha1,
+            "user",
+            "pencil",
+            "fyko+d2lbbFgONRv9qkxdawL",
+        );
         let sf = "r=fyko+d2lbbFgONRv9qkxdawL3rfcNHYJY1ZVvWVs7j,s=QSXCR+Q6sek8bf92,i=4096";
-        let stale = SaltedKey { salt: b"other".to_vec(), iterations: 4096, salted_password: vec![0; 20] };
+        let stale = SaltedKey {
+            salt: b"other".to_vec(),
+            iterations: 4096,
+            salted_password: vec![0; 20],
+        };
         let f = c.final_message(sf, Some(&stale)).unwrap();
         assert!(!f.cache_hit);
         f.verify("v=rmF9pqV8S7suAoZWja4dJRkFsKQ=").unwrap();
@@ -243,10 +287,25 @@ mod tests {
     fn bad_server_first() {
         let c = Client::new(Mechanism::ScramSha1, "us,e=r", "p", "abc");
         assert_eq!(c.first_message(), "n,,n=us=2Ce=3Dr,r=abc");
-        assert_eq!(c.final_message("r=xyz1,s=AAAA,i=1", None).err(), Some(ScramError::NonceMismatch));
-        assert_eq!(c.final_message("r=abc,s=AAAA,i=1", None).err(), Some(ScramError::NonceMismatch));
-        assert_eq!(c.final_message("r=abcd,s=AAAA", None).err(), Some(ScramError::BadServerFirst));
-        assert_eq!(c.final_message("r=abcd,s=AAAA,i=0", None).err(), Some(ScramError::Iterations(0)));
-        assert_eq!(c.final_message("m=ext,r=abcd,s=AAAA,i=1", None).err(), Some(ScramError::BadServerFirst));
+        assert_eq!(
+            c.final_message("r=xyz1,s=AAAA,i=1", None).err(),
+            Some(ScramError::NonceMismatch)
+        );
+        assert_eq!(
+            c.final_message("r=abc,s=AAAA,i=1", None).err(),
+            Some(ScramError::NonceMismatch)
+        );
+        assert_eq!(
+            c.final_message("r=abcd,s=AAAA", None).err(),
+            Some(ScramError::BadServerFirst)
+        );
+        assert_eq!(
+            c.final_message("r=abcd,s=AAAA,i=0", None).err(),
+            Some(ScramError::Iterations(0))
+        );
+        assert_eq!(
+            c.final_message("m=ext,r=abcd,s=AAAA,i=1", None).err(),
+            Some(ScramError::BadServerFirst)
+        );
     }
 }

@@ -53,7 +53,10 @@ pub struct Splitter {
 
 impl Splitter {
     pub fn new(max_element: usize) -> Self {
-        Self { max_element, ..Self::default() }
+        Self {
+            max_element,
+            ..Self::default()
+        }
     }
 
     /// Forget the stream context, as after STARTTLS or SASL success (RFC 6120 §5.4.3.3, §6.4.6):
@@ -98,7 +101,9 @@ impl Splitter {
             }
             match rest[1] {
                 b'?' => {
-                    let Some(end) = find(rest, b"?>") else { return Ok(None) };
+                    let Some(end) = find(rest, b"?>") else {
+                        return Ok(None);
+                    };
                     if !rest.starts_with(b"<?xml") || self.depth > 0 {
                         return Err(SplitError::Forbidden);
                     }
@@ -115,11 +120,15 @@ impl Splitter {
                     } else {
                         return Err(SplitError::Forbidden);
                     };
-                    let Some(end) = find(rest, close) else { return Ok(None) };
+                    let Some(end) = find(rest, close) else {
+                        return Ok(None);
+                    };
                     self.pos = lt + end + close.len();
                 }
                 b'/' => {
-                    let Some(end) = memchr(b'>', rest) else { return Ok(None) };
+                    let Some(end) = memchr(b'>', rest) else {
+                        return Ok(None);
+                    };
                     self.pos = lt + end + 1;
                     match self.depth {
                         0 => return Err(SplitError::Unbalanced),
@@ -136,7 +145,9 @@ impl Splitter {
                     }
                 }
                 _ => {
-                    let Some(end) = tag_end(rest) else { return Ok(None) };
+                    let Some(end) = tag_end(rest) else {
+                        return Ok(None);
+                    };
                     let empty = end > 0 && rest[end - 1] == b'/';
                     self.pos = lt + end + 1;
                     match self.depth {
@@ -209,7 +220,9 @@ mod tests {
     fn texts(input: &[u8], evs: &[Event]) -> Vec<String> {
         evs.iter()
             .map(|e| match e {
-                Event::StreamOpen(r) => format!("open:{}", String::from_utf8_lossy(&input[r.clone()])),
+                Event::StreamOpen(r) => {
+                    format!("open:{}", String::from_utf8_lossy(&input[r.clone()]))
+                }
                 Event::Element(r) => String::from_utf8_lossy(&input[r.clone()]).into_owned(),
                 Event::StreamClose => "close".into(),
             })
@@ -275,14 +288,24 @@ mod tests {
     #[test]
     fn hostile_input() {
         let mut sp = Splitter::new(0);
-        assert_eq!(sp.next(b"<!DOCTYPE x [<!ENTITY a 'b'>]>"), Err(SplitError::Forbidden));
+        assert_eq!(
+            sp.next(b"<!DOCTYPE x [<!ENTITY a 'b'>]>"),
+            Err(SplitError::Forbidden)
+        );
         let mut sp = Splitter::new(0);
-        assert_eq!(sp.next(b"<stream:stream/>"), Err(SplitError::EmptyStreamHeader));
+        assert_eq!(
+            sp.next(b"<stream:stream/>"),
+            Err(SplitError::EmptyStreamHeader)
+        );
         let big = b"<s><message><body>aaaaaaaaaaaaaaaaaaaa";
         let mut sp = Splitter::new(16);
         assert!(matches!(sp.next(big), Ok(Some(Event::StreamOpen(_)))));
         assert_eq!(sp.next(big), Err(SplitError::TooLarge(16)));
-        let deep: Vec<u8> = b"<s>".iter().chain(b"<a>".repeat(100).iter()).copied().collect();
+        let deep: Vec<u8> = b"<s>"
+            .iter()
+            .chain(b"<a>".repeat(100).iter())
+            .copied()
+            .collect();
         let mut sp = Splitter::new(0);
         assert!(matches!(sp.next(&deep), Ok(Some(Event::StreamOpen(_)))));
         assert_eq!(sp.next(&deep), Err(SplitError::TooDeep));

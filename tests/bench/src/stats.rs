@@ -48,7 +48,10 @@ mod tests {
     fn nearest_rank() {
         let v: Vec<Duration> = (1..=100).rev().map(Duration::from_millis).collect();
         let s = summarize(v);
-        assert_eq!((s.count, s.p50_ms, s.p99_ms, s.max_ms), (100, 50.0, 99.0, 100.0));
+        assert_eq!(
+            (s.count, s.p50_ms, s.p99_ms, s.max_ms),
+            (100, 50.0, 99.0, 100.0)
+        );
         assert_eq!(s.mean_ms, 50.5);
         let s = summarize(vec![Duration::from_millis(7)]);
         assert_eq!((s.p50_ms, s.p99_ms), (7.0, 7.0));
