@@ -11,19 +11,25 @@
 //! out. The stanza's own `from` is always replaced by the session's full JID (RFC 6120
 //! §8.1.2.1), so a forged sender never reaches anyone.
 
+mod iq;
+mod message;
+mod presence;
+mod roster;
+mod subscribe;
+
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 use tokio::sync::mpsc;
-use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use crate::backend::Backend;
 use crate::features::errors::{self, Head};
-use crate::features::sessions::{Ended, Table};
-use crate::features::{disco, ping};
+use crate::features::sessions::Table;
+use crate::features::stanza;
 
 /// Default length of each session's outgoing queue, in stanzas. Large enough for the
 /// burst of presences a user with a big roster receives when logging in.
@@ -59,7 +65,7 @@ pub struct Router<B: Backend> {
 
 /// Where a stanza is going, seen from the local server (RFC 6120 §10.3-§10.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum Dest {
+enum Dest {
     /// The server itself (its domain, with or without a resource).
     Server,
     /// A local account's bare JID (the sender's own, when `to` is absent).
@@ -70,68 +76,19 @@ pub(crate) enum Dest {
     Remote(Jid),
 }
 
-/// The state behind a [`Router`]; feature glue borrows it.
-pub(crate) struct Inner<B> {
-    pub(crate) domain: Jid,
-    pub(crate) backend: Arc<B>,
+/// The state behind a [`Router`].
+struct Inner<B> {
+    domain: Jid,
+    backend: Arc<B>,
     table: RwLock<Table>,
+    /// Source of roster push ids.
+    pushes: AtomicU64,
 }
 
 impl<B: Backend> Clone for Router<B> {
     fn clone(&self) -> Self {
         Self {
             inner: Arc::clone(&self.inner),
-        }
-    }
-}
-
-impl<B> Inner<B> {
-    /// Read access to the session table; never held across `.await`.
-    pub(crate) fn table(&self) -> RwLockReadGuard<'_, Table> {
-        self.table
-            .read()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Write access to the session table; never held across `.await`.
-    pub(crate) fn table_mut(&self) -> RwLockWriteGuard<'_, Table> {
-        self.table
-            .write()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-    }
-
-    /// Queue a stanza to one local session, if it is still bound.
-    pub(crate) fn send_to(&self, jid: &FullJid, stanza: Element) -> bool {
-        self.table().send_to(jid, stanza)
-    }
-
-    /// Classify a destination. `None` means the sender's own account.
-    pub(crate) fn dest(&self, sender: &FullJid, to: Option<&Jid>) -> Dest {
-        let Some(to) = to else {
-            return Dest::Account(sender.to_bare());
-        };
-        if to.domain() != self.domain.domain() {
-            return Dest::Remote(to.clone());
-        }
-        if to.node().is_none() {
-            return Dest::Server;
-        }
-        match to.try_as_full() {
-            Ok(full) => Dest::Session(full.clone()),
-            Err(bare) => Dest::Account(bare.clone()),
-        }
-    }
-
-    /// Answer `head` with a stanza error from `replier`.
-    pub(crate) fn error(
-        &self,
-        head: &Head,
-        sender: &FullJid,
-        replier: Jid,
-        condition: DefinedCondition,
-    ) {
-        if let Some(reply) = errors::reply_to(head, sender, replier, condition) {
-            self.send_to(sender, reply);
         }
     }
 }
@@ -146,12 +103,14 @@ impl<B: Backend> Router<B> {
     pub fn new(domain: &str, backend: Arc<B>) -> Self {
         let domain = BareJid::new(domain).expect("the configured domain is a valid JID domain");
         let table = Table::new(DEFAULT_QUEUE_LEN, DEFAULT_MAX_SESSIONS_PER_USER);
+        let inner = Inner {
+            domain: domain.into(),
+            backend,
+            table: RwLock::new(table),
+            pushes: AtomicU64::new(0),
+        };
         Self {
-            inner: Arc::new(Inner {
-                domain: domain.into(),
-                backend,
-                table: RwLock::new(table),
-            }),
+            inner: Arc::new(inner),
         }
     }
 
@@ -166,7 +125,7 @@ impl<B: Backend> Router<B> {
         user: &BareJid,
         resource: Option<&str>,
     ) -> Result<(FullJid, mpsc::Receiver<Outgoing>), BindError> {
-        let (jid, rx, replaced) = self.inner.table_mut().bind(user, resource)?;
+        let (jid, rx, replaced) = self.table_mut().bind(user, resource)?;
         if let Some(ended) = replaced {
             self.ended(ended).await;
         }
@@ -177,7 +136,7 @@ impl<B: Backend> Router<B> {
     /// Handle one stanza a bound session sent. `from` is the session's full JID; the
     /// stanza's own `from` is ignored and rewritten (RFC 6120 §8.1.2.1).
     pub async fn handle(&self, from: &FullJid, stanza: Element) {
-        if !stanza.has_ns(ns::JABBER_CLIENT) {
+        if !stanza.has_ns(ns::JABBER_CLIENT) || self.table().get(from).is_none() {
             return;
         }
         match stanza.name() {
@@ -190,65 +149,109 @@ impl<B: Backend> Router<B> {
 
     /// The session's stream ended; broadcast unavailable if it had sent available presence.
     pub async fn unbind(&self, jid: &FullJid) {
-        let ended = self.inner.table_mut().unbind(jid);
+        let ended = self.table_mut().unbind(jid);
         if let Some(ended) = ended {
             self.ended(ended).await;
         }
         tracing::debug!(%jid, "resource unbound");
     }
 
-    /// A session left the table: say goodbye on its behalf (RFC 6121 §4.5.2).
-    async fn ended(&self, ended: Ended) {
-        let _ = ended;
+    /// Read access to the session table; never held across `.await`.
+    fn table(&self) -> RwLockReadGuard<'_, Table> {
+        self.inner
+            .table
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// RFC 6120 §8.2.3 and RFC 6121 §8.5: iq by destination.
-    async fn iq(&self, from: &FullJid, stanza: Element) {
-        let head = Head::of(&stanza);
-        let inner = &self.inner;
-        // A request carries exactly one payload (RFC 6120 §8.2.3).
-        let request = matches!(head.kind.as_deref(), Some("get" | "set"));
-        let parsed = if request && stanza.children().count() != 1 {
-            None
-        } else {
-            Iq::try_from(stanza).ok()
+    /// Write access to the session table; never held across `.await`.
+    fn table_mut(&self) -> RwLockWriteGuard<'_, Table> {
+        self.inner
+            .table
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn backend(&self) -> &B {
+        &self.inner.backend
+    }
+
+    fn domain(&self) -> &Jid {
+        &self.inner.domain
+    }
+
+    fn is_local(&self, jid: &BareJid) -> bool {
+        jid.domain() == self.inner.domain.domain()
+    }
+
+    /// Queue a stanza to one local session, if it is still bound.
+    fn send_to(&self, jid: &FullJid, stanza: Element) -> bool {
+        self.table().send_to(jid, stanza)
+    }
+
+    /// Queue a stanza to every available resource of a local account, readdressed
+    /// to its bare JID (RFC 6121 §8.5.2.1.1 for presence). Returns how many got it.
+    fn send_to_available(&self, table: &Table, user: &BareJid, mut stanza: Element) -> usize {
+        let Some(sessions) = table.of(user) else {
+            return 0;
         };
-        let Some(iq) = parsed else {
-            return inner.error(
-                &head,
-                from,
-                inner.domain.clone(),
-                DefinedCondition::BadRequest,
-            );
-        };
-        let dest = inner.dest(from, iq.to());
-        let replier = match &dest {
-            Dest::Server => inner.domain.clone(),
-            Dest::Account(b) => b.clone().into(),
-            Dest::Session(f) => f.clone().into(),
-            Dest::Remote(j) => j.clone(),
-        };
-        let (id, payload) = match iq {
-            Iq::Get { id, payload, .. } | Iq::Set { id, payload, .. } => (id, payload),
-            // Results and errors to the server or an account are dropped (RFC 6120 §8.4).
-            Iq::Result { .. } | Iq::Error { .. } => return,
-        };
-        if head.kind.as_deref() == Some("get")
-            && ping::is_ping(&payload)
-            && matches!(dest, Dest::Server)
-        {
-            inner.send_to(from, ping::pong(&id, from, replier));
-            return;
+        stanza::set_to(&mut stanza, user.as_str());
+        let mut n = 0;
+        for s in sessions.values().filter(|s| s.available()) {
+            s.send(stanza.clone());
+            n += 1;
         }
-        let _ = disco::NS_INFO;
-        inner.error(&head, from, replier, DefinedCondition::ServiceUnavailable);
+        n
     }
 
-    async fn message(&self, from: &FullJid, stanza: Element) {
-        let _ = (from, stanza);
+    /// Whether a local account exists; sessions answer without asking the backend.
+    async fn exists(&self, user: &BareJid) -> bool {
+        if self.table().of(user).is_some() {
+            return true;
+        }
+        match self.backend().account_exists(user).await {
+            Ok(found) => found,
+            Err(e) => {
+                tracing::warn!(%user, error = %e, "account lookup failed");
+                false
+            }
+        }
     }
 
-    async fn presence(&self, from: &FullJid, stanza: Element) {
-        let _ = (from, stanza);
+    /// The seam where server-to-server routing will plug in. Until it does, nothing
+    /// reaches another domain; `false` tells the caller to answer
+    /// `remote-server-not-found` where an answer is due.
+    fn to_remote(&self, stanza: Element) -> bool {
+        tracing::trace!(to = ?stanza.attr("to"), "no route to remote domains yet");
+        false
+    }
+
+    /// Classify a destination. `None` means the sender's own account.
+    fn dest(&self, sender: &FullJid, to: Option<&Jid>) -> Dest {
+        let Some(to) = to else {
+            return Dest::Account(sender.to_bare());
+        };
+        if to.domain() != self.inner.domain.domain() {
+            return Dest::Remote(to.clone());
+        }
+        if to.node().is_none() {
+            return Dest::Server;
+        }
+        match to.try_as_full() {
+            Ok(full) => Dest::Session(full.clone()),
+            Err(bare) => Dest::Account(bare.clone()),
+        }
+    }
+
+    /// Answer `head` with a stanza error from `replier`.
+    fn error(&self, head: &Head, sender: &FullJid, replier: Jid, condition: DefinedCondition) {
+        if let Some(reply) = errors::reply_to(head, sender, replier, condition) {
+            self.send_to(sender, reply);
+        }
+    }
+
+    /// A fresh roster push id.
+    fn push_id(&self) -> String {
+        format!("push{}", self.inner.pushes.fetch_add(1, Ordering::Relaxed))
     }
 }

@@ -1,6 +1,174 @@
-//! XEP-0030: Service Discovery, for the server and for local accounts' bare JIDs.
+//! XEP-0030: Service Discovery, answered by the server for itself and for the bare
+//! JIDs of local accounts.
 
+use jid::{FullJid, Jid};
+use minidom::Element;
+use xmpp_parsers::disco::{
+    DiscoInfoQuery, DiscoInfoResult, DiscoItemsQuery, DiscoItemsResult, Identity,
+};
+use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
 
-/// disco#info namespace.
-pub(crate) const NS_INFO: &str = ns::DISCO_INFO;
+/// Features the server offers (XEP-0030 §3.1).
+const SERVER_FEATURES: &[&str] = &[
+    ns::DISCO_INFO,
+    ns::DISCO_ITEMS,
+    ns::PING,
+    ns::ROSTER,
+    "presence",
+];
+/// Features an account's bare JID offers, as answered by its server.
+const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];
+
+/// Who is being asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Entity {
+    /// The server itself: identity server/im.
+    Server,
+    /// A local account's bare JID: identity account/registered.
+    Account,
+}
+
+/// The answer to a disco#info or disco#items get, or `None` if `payload` is neither.
+/// A query naming a node we do not have gets `None` too, and so an error.
+pub(crate) fn answer(
+    entity: Entity,
+    id: &str,
+    requester: &FullJid,
+    asked: Jid,
+    payload: Element,
+) -> Option<Element> {
+    let result: Element = if payload.is("query", ns::DISCO_INFO) {
+        let query = DiscoInfoQuery::try_from(payload).ok()?;
+        if query.node.is_some() {
+            return None;
+        }
+        let (category, type_, features) = match entity {
+            Entity::Server => ("server", "im", SERVER_FEATURES),
+            Entity::Account => ("account", "registered", ACCOUNT_FEATURES),
+        };
+        let identity = Identity {
+            category: category.into(),
+            type_: type_.into(),
+            lang: None,
+            name: None,
+        };
+        DiscoInfoResult {
+            node: None,
+            identities: vec![identity],
+            features: features.iter().map(|f| (*f).to_owned()).collect(),
+            extensions: Vec::new(),
+        }
+        .into()
+    } else if payload.is("query", ns::DISCO_ITEMS) {
+        let query = DiscoItemsQuery::try_from(payload).ok()?;
+        if query.node.is_some() {
+            return None;
+        }
+        DiscoItemsResult {
+            node: None,
+            items: Vec::new(),
+            rsm: None,
+        }
+        .into()
+    } else {
+        return None;
+    };
+    Some(
+        Iq::Result {
+            from: Some(asked),
+            to: Some(requester.clone().into()),
+            id: id.to_owned(),
+            payload: Some(result),
+        }
+        .into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ask(entity: Entity, xml: &str) -> Option<DiscoInfoResult> {
+        let me = FullJid::new("u@d/r").unwrap();
+        let el = answer(
+            entity,
+            "i",
+            &me,
+            Jid::new("d").unwrap(),
+            xml.parse().unwrap(),
+        )?;
+        let Iq::Result {
+            payload: Some(p), ..
+        } = Iq::try_from(el).unwrap()
+        else {
+            panic!()
+        };
+        DiscoInfoResult::try_from(p).ok()
+    }
+
+    #[test]
+    fn server_info() {
+        let info = ask(
+            Entity::Server,
+            "<query xmlns='http://jabber.org/protocol/disco#info'/>",
+        )
+        .unwrap();
+        assert_eq!(info.identities[0].category, "server");
+        assert_eq!(info.identities[0].type_, "im");
+        for f in [
+            "jabber:iq:roster",
+            "urn:xmpp:ping",
+            "presence",
+            "http://jabber.org/protocol/disco#info",
+        ] {
+            assert!(info.features.contains(f), "{f}");
+        }
+    }
+
+    #[test]
+    fn account_info() {
+        let info = ask(
+            Entity::Account,
+            "<query xmlns='http://jabber.org/protocol/disco#info'/>",
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                info.identities[0].category.as_str(),
+                info.identities[0].type_.as_str()
+            ),
+            ("account", "registered")
+        );
+    }
+
+    #[test]
+    fn items_are_empty_and_nodes_unknown() {
+        let me = FullJid::new("u@d/r").unwrap();
+        let el = answer(
+            Entity::Server,
+            "i",
+            &me,
+            Jid::new("d").unwrap(),
+            "<query xmlns='http://jabber.org/protocol/disco#items'/>"
+                .parse()
+                .unwrap(),
+        )
+        .unwrap();
+        let Iq::Result {
+            payload: Some(p), ..
+        } = Iq::try_from(el).unwrap()
+        else {
+            panic!()
+        };
+        assert!(DiscoItemsResult::try_from(p).unwrap().items.is_empty());
+        assert!(
+            ask(
+                Entity::Server,
+                "<query xmlns='http://jabber.org/protocol/disco#info' node='x'/>"
+            )
+            .is_none()
+        );
+        assert!(ask(Entity::Server, "<query xmlns='urn:other'/>").is_none());
+    }
+}

@@ -56,6 +56,7 @@ impl Head {
 /// The error reply to `stanza`, sent back to `sender` from `replier` (the entity the
 /// stanza was addressed to, or the server). `None` when no reply is allowed: an error
 /// is never answered with an error (RFC 6120 §8.3.1), nor is an iq result.
+#[cfg(test)]
 pub(crate) fn reply(
     stanza: &Element,
     sender: &FullJid,

@@ -4,6 +4,10 @@
 
 pub(crate) mod disco;
 pub(crate) mod errors;
+pub(crate) mod message;
 pub(crate) mod ping;
+pub(crate) mod presence;
+pub(crate) mod roster;
 pub(crate) mod sessions;
+pub(crate) mod stanza;
 pub(crate) mod subscription;

@@ -1,0 +1,159 @@
+//! RFC 6121 §8.5: delivery of messages to local accounts.
+//!
+//! To a full JID: that session if it is bound, else as if to the bare JID
+//! (§8.5.3.2.1). To a bare JID (§8.5.2.1.1): `chat` goes to the available resources
+//! with the highest non-negative priority, `normal` and `headline` to every available
+//! resource with a non-negative priority, `groupchat` is refused, `error` is dropped.
+//!
+//! There is no offline storage: a `chat` or `normal` message that no resource can take
+//! is answered with `service-unavailable` (§8.5.2.2.1 allows either), so the sender
+//! learns it was not delivered instead of believing it was queued.
+
+use xmpp_parsers::message::MessageType;
+
+/// One bound resource of the recipient, as message delivery sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Resource<'a> {
+    /// Its resource part.
+    pub(crate) name: &'a str,
+    /// Whether it sent available presence.
+    pub(crate) available: bool,
+    /// Its presence priority.
+    pub(crate) priority: i8,
+}
+
+/// Where a message to a bare JID goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Route<'a> {
+    /// To these resources.
+    Deliver(Vec<&'a str>),
+    /// Answer the sender with `service-unavailable`.
+    Refuse,
+    /// Drop silently.
+    Drop,
+}
+
+/// Choose the resources of a bare JID that receive a message of type `kind`.
+pub(crate) fn to_bare<'a>(kind: &MessageType, resources: &[Resource<'a>]) -> Route<'a> {
+    let eligible = || resources.iter().filter(|r| r.available && r.priority >= 0);
+    let chosen: Vec<&str> = match kind {
+        MessageType::Error => return Route::Drop,
+        MessageType::Groupchat => return Route::Refuse,
+        MessageType::Chat => {
+            let Some(top) = eligible().map(|r| r.priority).max() else {
+                return Route::Refuse;
+            };
+            eligible()
+                .filter(|r| r.priority == top)
+                .map(|r| r.name)
+                .collect()
+        }
+        MessageType::Normal | MessageType::Headline => eligible().map(|r| r.name).collect(),
+    };
+    match (chosen.is_empty(), kind) {
+        (false, _) => Route::Deliver(chosen),
+        (true, MessageType::Headline) => Route::Drop,
+        (true, _) => Route::Refuse,
+    }
+}
+
+/// What to do with a message to a full JID whose resource is not bound (§8.5.3.2.1).
+pub(crate) fn unbound_full(kind: &MessageType) -> Option<Route<'static>> {
+    match kind {
+        MessageType::Groupchat => Some(Route::Refuse),
+        MessageType::Error => Some(Route::Drop),
+        // Handled as if sent to the bare JID.
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(name: &str, available: bool, priority: i8) -> Resource<'_> {
+        Resource {
+            name,
+            available,
+            priority,
+        }
+    }
+
+    #[test]
+    fn section_8_5_2_rows() {
+        let set = [
+            r("hi", true, 5),
+            r("hi2", true, 5),
+            r("lo", true, 1),
+            r("neg", true, -1),
+            r("away", false, 9),
+        ];
+        let rows: &[(&str, MessageType, &[Resource<'_>], Route<'_>)] = &[
+            (
+                "§8.5.2.1.1 chat: highest priority",
+                MessageType::Chat,
+                &set,
+                Route::Deliver(vec!["hi", "hi2"]),
+            ),
+            (
+                "§8.5.2.1.1 normal: all non-negative",
+                MessageType::Normal,
+                &set,
+                Route::Deliver(vec!["hi", "hi2", "lo"]),
+            ),
+            (
+                "§8.5.2.1.1 headline: all non-negative",
+                MessageType::Headline,
+                &set,
+                Route::Deliver(vec!["hi", "hi2", "lo"]),
+            ),
+            (
+                "§8.5.2.1.1 groupchat to bare JID",
+                MessageType::Groupchat,
+                &set,
+                Route::Refuse,
+            ),
+            (
+                "§8.5.2.1.1 error to bare JID",
+                MessageType::Error,
+                &set,
+                Route::Drop,
+            ),
+            (
+                "§8.5.2.2.1 chat, only negative priority",
+                MessageType::Chat,
+                &[r("neg", true, -1)],
+                Route::Refuse,
+            ),
+            (
+                "§8.5.2.2.1 normal, no available resource",
+                MessageType::Normal,
+                &[r("away", false, 0)],
+                Route::Refuse,
+            ),
+            (
+                "§8.5.2.2.1 headline, nobody",
+                MessageType::Headline,
+                &[],
+                Route::Drop,
+            ),
+            (
+                "§8.5.2.2.1 chat, nobody",
+                MessageType::Chat,
+                &[],
+                Route::Refuse,
+            ),
+        ];
+        for (name, kind, res, want) in rows {
+            assert_eq!(&to_bare(kind, res), want, "{name}");
+        }
+    }
+
+    #[test]
+    fn section_8_5_3_2_1_unbound_full_jid() {
+        assert_eq!(unbound_full(&MessageType::Groupchat), Some(Route::Refuse));
+        assert_eq!(unbound_full(&MessageType::Error), Some(Route::Drop));
+        assert_eq!(unbound_full(&MessageType::Chat), None);
+        assert_eq!(unbound_full(&MessageType::Normal), None);
+    }
+}

@@ -1,0 +1,124 @@
+//! RFC 6121 §8.5 glue: messages to local full and bare JIDs; see
+//! `features::message` for the delivery rules and the no-offline-storage choice.
+
+use jid::{BareJid, FullJid};
+use minidom::Element;
+use xmpp_parsers::message::{Message, MessageType};
+use xmpp_parsers::stanza_error::DefinedCondition;
+
+use super::{Dest, Router};
+use crate::backend::Backend;
+use crate::features::errors::Head;
+use crate::features::message::{self, Resource, Route};
+
+impl<B: Backend> Router<B> {
+    /// Parse, stamp the sender, route by destination.
+    pub(super) async fn message(&self, from: &FullJid, stanza: Element) {
+        let head = Head::of(&stanza);
+        let Ok(mut m) = Message::try_from(stanza) else {
+            return self.error(
+                &head,
+                from,
+                self.domain().clone(),
+                DefinedCondition::BadRequest,
+            );
+        };
+        m.from = Some(from.clone().into());
+        let kind = m.type_.clone();
+        match self.dest(from, m.to.as_ref()) {
+            Dest::Server => self.error(
+                &head,
+                from,
+                self.domain().clone(),
+                DefinedCondition::ServiceUnavailable,
+            ),
+            Dest::Remote(to) => {
+                if !self.to_remote(m.into()) {
+                    self.error(&head, from, to, DefinedCondition::RemoteServerNotFound);
+                }
+            }
+            Dest::Account(bare) => {
+                self.message_to_bare(from, &head, &bare, &kind, m.into())
+                    .await
+            }
+            Dest::Session(full) => {
+                let el: Element = m.into();
+                {
+                    let table = self.table();
+                    if let Some(s) = table.get(&full) {
+                        s.send(el);
+                        return;
+                    }
+                }
+                match message::unbound_full(&kind) {
+                    Some(Route::Refuse) => self.error(
+                        &head,
+                        from,
+                        full.into(),
+                        DefinedCondition::ServiceUnavailable,
+                    ),
+                    Some(_) => {}
+                    None => {
+                        self.message_to_bare(from, &head, &full.to_bare(), &kind, el)
+                            .await
+                    }
+                }
+            }
+        }
+    }
+
+    /// §8.5.2: pick resources by type and priority, or refuse.
+    async fn message_to_bare(
+        &self,
+        from: &FullJid,
+        head: &Head,
+        to: &BareJid,
+        kind: &MessageType,
+        el: Element,
+    ) {
+        if !self.exists(to).await {
+            return self.error(
+                head,
+                from,
+                to.clone().into(),
+                DefinedCondition::ServiceUnavailable,
+            );
+        }
+        let refused = {
+            let table = self.table();
+            let sessions = table.of(to);
+            let resources: Vec<Resource<'_>> = sessions
+                .map(|m| {
+                    m.iter()
+                        .map(|(name, s)| Resource {
+                            name,
+                            available: s.available(),
+                            priority: s.priority,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            match message::to_bare(kind, &resources) {
+                Route::Deliver(names) => {
+                    for s in names
+                        .iter()
+                        .filter_map(|n| sessions.and_then(|m| m.get(*n)))
+                    {
+                        s.send(el.clone());
+                    }
+                    false
+                }
+                Route::Refuse => true,
+                Route::Drop => false,
+            }
+        };
+        if refused {
+            self.error(
+                head,
+                from,
+                to.clone().into(),
+                DefinedCondition::ServiceUnavailable,
+            );
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! RFC 6121 §4 glue: broadcasts, probes, directed presence and the goodbye when a
+//! session ends. A broadcast loads the roster once, then fans out under one read
+//! lock with `try_send`, so a slow session never holds up the others.
+
+use std::collections::HashSet;
+
+use jid::{BareJid, FullJid, Jid};
+use minidom::Element;
+use xmpp_parsers::presence::Presence;
+use xmpp_parsers::stanza_error::DefinedCondition;
+
+use super::{Dest, Router};
+use crate::backend::{Backend, Contact};
+use crate::features::errors::Head;
+use crate::features::presence::{self, Kind, subscription_stanza, unavailable};
+use crate::features::sessions::Ended;
+use crate::features::stanza;
+use crate::features::subscription::Event;
+
+impl<B: Backend> Router<B> {
+    /// Parse, stamp the sender, dispatch by kind.
+    pub(super) async fn presence(&self, from: &FullJid, stanza: Element) {
+        let head = Head::of(&stanza);
+        let Ok(mut p) = Presence::try_from(stanza) else {
+            return self.error(
+                &head,
+                from,
+                self.domain().clone(),
+                DefinedCondition::BadRequest,
+            );
+        };
+        p.from = Some(from.clone().into());
+        match presence::classify(&p) {
+            Kind::Broadcast { available } => self.broadcast(from, p, available).await,
+            Kind::Directed { available, to } => {
+                self.directed(from, &head, p.into(), available, to).await
+            }
+            Kind::Subscription(event, contact) => {
+                self.subscription_out(from, &head, event, contact).await
+            }
+            Kind::Probe(contact) => self.client_probe(from, &contact).await,
+            Kind::Error(to) => self.forward_error(from, p.into(), to).await,
+            Kind::Invalid => self.error(
+                &head,
+                from,
+                self.domain().clone(),
+                DefinedCondition::BadRequest,
+            ),
+        }
+    }
+
+    /// §4.2, §4.4, §4.5: store the session's presence, then broadcast it. Initial
+    /// presence also probes contacts and delivers pending subscription requests.
+    async fn broadcast(&self, from: &FullJid, p: Presence, available: bool) {
+        let user = from.to_bare();
+        let priority = p.priority.0;
+        let el: Element = p.into();
+        let (was, directed) = {
+            let mut table = self.table_mut();
+            let Some(s) = table.get_mut(from) else { return };
+            let was = s.available();
+            if available {
+                s.presence = Some(el.clone());
+                s.priority = priority;
+            } else {
+                s.presence = None;
+                s.priority = 0;
+            }
+            let directed = if available {
+                HashSet::new()
+            } else {
+                std::mem::take(&mut s.directed)
+            };
+            (was, directed)
+        };
+        if !available && !was {
+            return;
+        }
+        let contacts = self.contacts_or_empty(&user).await;
+        self.fan_out(&user, &el, &contacts, &directed);
+        if available && !was {
+            self.probe_contacts(from, &contacts).await;
+            let table = self.table();
+            for contact in presence::pending_requests(&contacts) {
+                table.send_to(
+                    from,
+                    subscription_stanza(Event::InSubscribe, contact, &user),
+                );
+            }
+        }
+    }
+
+    /// §4.5.2: a session left the table after being available; it may have dropped
+    /// without a word, so the server says unavailable on its behalf.
+    pub(super) async fn ended(&self, ended: Ended) {
+        if !ended.was_available {
+            return;
+        }
+        let user = ended.jid.to_bare();
+        let contacts = self.contacts_or_empty(&user).await;
+        self.fan_out(&user, &unavailable(&ended.jid), &contacts, &ended.directed);
+    }
+
+    async fn contacts_or_empty(&self, user: &BareJid) -> Vec<Contact> {
+        self.backend().contacts(user).await.unwrap_or_else(|e| {
+            tracing::warn!(%user, error = %e, "roster load failed; presence reaches own resources only");
+            Vec::new()
+        })
+    }
+
+    /// Send one presence to every subscriber, to the user's own available resources
+    /// and to directed-presence targets the broadcast did not reach (§4.6.3).
+    fn fan_out(&self, user: &BareJid, el: &Element, contacts: &[Contact], directed: &HashSet<Jid>) {
+        let subscribers: HashSet<&BareJid> = presence::subscribers(contacts).collect();
+        let table = self.table();
+        for contact in &subscribers {
+            self.deliver_presence(&table, contact, el.clone());
+        }
+        self.send_to_available(&table, user, el.clone());
+        for target in presence::directed_leftovers(directed, &subscribers) {
+            match target.try_as_full() {
+                Ok(full) if self.is_local(&full.to_bare()) => {
+                    let mut e = el.clone();
+                    stanza::set_to(&mut e, full.as_str());
+                    table.send_to(full, e);
+                }
+                Ok(full) => self.deliver_presence(&table, &full.to_bare(), el.clone()),
+                Err(bare) => self.deliver_presence(&table, bare, el.clone()),
+            }
+        }
+    }
+
+    /// §4.2.2, §4.3.2: on initial presence, local contacts the user is subscribed to
+    /// answer with the last presence of each of their available resources, to the
+    /// new resource only. Offline contacts are not answered (§4.3.2 allows silence).
+    async fn probe_contacts(&self, from: &FullJid, contacts: &[Contact]) {
+        let user = from.to_bare();
+        let online: Vec<BareJid> = {
+            let table = self.table();
+            presence::probed(contacts)
+                .filter(|c| {
+                    if !self.is_local(c) {
+                        let probe = xmpp_parsers::presence::Presence::probe()
+                            .with_from(user.clone())
+                            .with_to((*c).clone());
+                        self.to_remote(probe.into());
+                        return false;
+                    }
+                    table
+                        .of(c)
+                        .is_some_and(|s| s.values().any(|s| s.available()))
+                })
+                .cloned()
+                .collect()
+        };
+        for contact in online {
+            self.answer_probe(from, &contact).await;
+        }
+    }
+
+    /// §4.3.2: answer a probe of `probed` for `prober`, only if it may see it.
+    async fn answer_probe(&self, prober: &FullJid, probed: &BareJid) {
+        let entry = match self.backend().contact(probed, &prober.to_bare()).await {
+            Ok(entry) => entry,
+            Err(e) => {
+                tracing::warn!(%probed, error = %e, "probe lookup failed");
+                return;
+            }
+        };
+        if !presence::may_see(entry.as_ref()) {
+            return;
+        }
+        let table = self.table();
+        let Some(sessions) = table.of(probed) else {
+            return;
+        };
+        for mut p in sessions.values().filter_map(|s| s.presence.clone()) {
+            stanza::set_to(&mut p, prober.as_str());
+            table.send_to(prober, p);
+        }
+    }
+
+    /// A probe sent by a client (§4.3.1 lets clients probe too).
+    async fn client_probe(&self, from: &FullJid, contact: &BareJid) {
+        if self.is_local(contact) {
+            if contact.node().is_some() {
+                self.answer_probe(from, contact).await;
+            }
+        } else {
+            let probe = Presence::probe()
+                .with_from(from.to_bare())
+                .with_to(contact.clone());
+            self.to_remote(probe.into());
+        }
+    }
+
+    /// §4.6: directed presence is delivered, and remembered while the session is
+    /// available so that the target learns when it goes away.
+    async fn directed(&self, from: &FullJid, head: &Head, el: Element, available: bool, to: Jid) {
+        match self.dest(from, Some(&to)) {
+            Dest::Server => return,
+            Dest::Remote(target) => {
+                if !self.to_remote(el) {
+                    self.error(head, from, target, DefinedCondition::RemoteServerNotFound);
+                }
+                return;
+            }
+            Dest::Account(bare) => {
+                // §8.5.1: presence for an unknown account is dropped silently.
+                if !self.exists(&bare).await {
+                    return;
+                }
+                self.send_to_available(&self.table(), &bare, el);
+            }
+            Dest::Session(full) => {
+                self.send_to(&full, el);
+            }
+        }
+        let mut table = self.table_mut();
+        if let Some(s) = table.get_mut(from) {
+            if !available {
+                s.directed.remove(&to);
+            } else if s.available() {
+                s.directed.insert(to);
+            }
+        }
+    }
+
+    /// A presence error from a client, e.g. refusing directed presence: passed on to
+    /// a local target, dropped otherwise.
+    async fn forward_error(&self, from: &FullJid, el: Element, to: Jid) {
+        match self.dest(from, Some(&to)) {
+            Dest::Session(full) => {
+                self.send_to(&full, el);
+            }
+            Dest::Account(bare) => {
+                self.send_to_available(&self.table(), &bare, el);
+            }
+            Dest::Remote(_) => {
+                self.to_remote(el);
+            }
+            Dest::Server => {}
+        }
+    }
+}

@@ -1,0 +1,121 @@
+//! RFC 6121 §2 glue: roster get and set against the backend, pushes to every
+//! interested resource. Each write is durable before anything is pushed or answered.
+
+use jid::{BareJid, FullJid};
+use minidom::Element;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::roster::Item;
+use xmpp_parsers::stanza_error::DefinedCondition;
+
+use super::Router;
+use crate::backend::Backend;
+use crate::features::errors::Head;
+use crate::features::roster::{self, Set};
+use crate::features::subscription::Event;
+
+impl<B: Backend> Router<B> {
+    /// A roster get or set from one of the user's sessions.
+    pub(super) async fn roster(
+        &self,
+        from: &FullJid,
+        head: &Head,
+        id: &str,
+        get: bool,
+        payload: Element,
+    ) {
+        let user = from.to_bare();
+        let own: jid::Jid = user.clone().into();
+        let outcome = if get {
+            self.roster_get(from, id).await
+        } else {
+            self.roster_set(from, &user, id, payload).await
+        };
+        if let Err(condition) = outcome {
+            self.error(head, from, own, condition);
+        }
+    }
+
+    /// §2.2: the result, and the session becomes interested in pushes.
+    async fn roster_get(&self, from: &FullJid, id: &str) -> Result<(), DefinedCondition> {
+        let contacts = self
+            .backend()
+            .contacts(&from.to_bare())
+            .await
+            .map_err(|e| {
+                tracing::warn!(%from, error = %e, "roster load failed");
+                DefinedCondition::InternalServerError
+            })?;
+        if let Some(s) = self.table_mut().get_mut(from) {
+            s.interested = true;
+        }
+        self.send_to(from, roster::result(id, from, &contacts));
+        Ok(())
+    }
+
+    /// §2.3-§2.5: add, update or remove one item.
+    async fn roster_set(
+        &self,
+        from: &FullJid,
+        user: &BareJid,
+        id: &str,
+        payload: Element,
+    ) -> Result<(), DefinedCondition> {
+        let internal = |e: crate::backend::BackendError| {
+            tracing::warn!(%user, error = %e, "roster write failed");
+            DefinedCondition::InternalServerError
+        };
+        match roster::parse_set(user, payload)? {
+            Set::Update { jid, name, groups } => {
+                let existing = self.backend().contact(user, &jid).await.map_err(internal)?;
+                let contact = roster::updated(existing, jid, name, groups);
+                let item = roster::item(&contact);
+                self.backend()
+                    .put_contact(user, contact)
+                    .await
+                    .map_err(internal)?;
+                self.push(user, item);
+                self.send_to(from, Iq::empty_result(from.clone().into(), id).into());
+            }
+            Set::Remove(jid) => {
+                let existing = self.backend().contact(user, &jid).await.map_err(internal)?;
+                let Some(existing) = existing.filter(|c| c.in_roster) else {
+                    return Err(DefinedCondition::ItemNotFound);
+                };
+                self.backend()
+                    .remove_contact(user, &jid)
+                    .await
+                    .map_err(internal)?;
+                self.push(user, roster::removed(&jid));
+                self.send_to(from, Iq::empty_result(from.clone().into(), id).into());
+                // §2.5.2: the contact learns that both directions are over.
+                let (unsubscribe, unsubscribed) = roster::cancellations(existing.subscription);
+                if existing.subscription.from {
+                    self.send_unavailable(user, &jid);
+                }
+                if unsubscribe {
+                    self.route_subscription(Event::OutUnsubscribe, user, &jid)
+                        .await;
+                }
+                if unsubscribed {
+                    self.route_subscription(Event::OutUnsubscribed, user, &jid)
+                        .await;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// §2.1.6: push one item to every interested resource of `user`.
+    pub(super) fn push(&self, user: &BareJid, item: Item) {
+        let table = self.table();
+        let Some(sessions) = table.of(user) else {
+            return;
+        };
+        for (resource, s) in sessions.iter().filter(|(_, s)| s.interested) {
+            let Ok(to) = user.with_resource_str(resource) else {
+                continue;
+            };
+            s.send(roster::push(self.push_id(), &to, item.clone()));
+        }
+    }
+}

@@ -1,0 +1,229 @@
+//! RFC 6121 §3 glue: runs the subscription state machine for the user who sent a
+//! subscription stanza and, when the contact is local, for the contact who receives
+//! it. Every state change is durable (`put_contact`/`remove_contact`) before the
+//! stanza is routed, pushed or delivered.
+
+use jid::{BareJid, FullJid};
+use xmpp_parsers::stanza_error::DefinedCondition;
+
+use super::Router;
+use crate::backend::{Backend, BackendError, Contact};
+use crate::features::errors::Head;
+use crate::features::presence::{inbound, subscription_stanza, unavailable};
+use crate::features::roster;
+use crate::features::stanza;
+use crate::features::subscription::{Effect, Event, State, step};
+
+/// A subscription stanza still to be delivered: (inbound event, from, to). Kept in a
+/// work list so that auto-replies never recurse.
+type Work = (Event, BareJid, BareJid);
+
+/// Upper bound on chained auto-replies for one client stanza.
+const MAX_CHAIN: usize = 4;
+
+fn state_of(stored: Option<&Contact>) -> State {
+    stored
+        .map(|c| State {
+            sub: c.subscription,
+            in_roster: c.in_roster,
+        })
+        .unwrap_or_default()
+}
+
+impl<B: Backend> Router<B> {
+    /// §3.1.2, §3.1.5, §3.2.2, §3.3.2, §3.4: an outbound subscription stanza.
+    pub(super) async fn subscription_out(
+        &self,
+        from: &FullJid,
+        head: &Head,
+        event: Event,
+        contact: BareJid,
+    ) {
+        let user = from.to_bare();
+        if contact == user || contact.node().is_none() {
+            return;
+        }
+        let transition = match self.apply(&user, &contact, event).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(%user, error = %e, "subscription update failed");
+                return self.error(
+                    head,
+                    from,
+                    self.domain().clone(),
+                    DefinedCondition::InternalServerError,
+                );
+            }
+        };
+        let mut work = Vec::new();
+        for effect in transition.1 {
+            match effect {
+                Effect::Route => {
+                    if !self.is_local(&contact) {
+                        let routed = self.to_remote(subscription_stanza(event, &user, &contact));
+                        if !routed {
+                            self.error(
+                                head,
+                                from,
+                                contact.clone().into(),
+                                DefinedCondition::RemoteServerNotFound,
+                            );
+                        }
+                    } else {
+                        work.push((inbound(event), user.clone(), contact.clone()));
+                    }
+                }
+                Effect::Push => self.push_contact(&user, transition.0.as_ref(), &contact),
+                Effect::SendPresence => self.send_presence(&user, &contact),
+                Effect::SendUnavailable => self.send_unavailable(&user, &contact),
+                Effect::Deliver | Effect::AutoSubscribed => {}
+            }
+        }
+        self.run(work).await;
+    }
+
+    /// Route a subscription stanza the server itself sends on the user's behalf
+    /// (§2.5.2 roster removal), without a state change on the user's side.
+    pub(super) async fn route_subscription(&self, event: Event, user: &BareJid, contact: &BareJid) {
+        if self.is_local(contact) {
+            self.run(vec![(inbound(event), user.clone(), contact.clone())])
+                .await;
+        } else {
+            self.to_remote(subscription_stanza(event, user, contact));
+        }
+    }
+
+    /// Deliver queued inbound subscription stanzas, and the auto-replies they cause.
+    async fn run(&self, mut work: Vec<Work>) {
+        let mut steps = 0;
+        while let Some((event, from, to)) = work.pop() {
+            steps += 1;
+            if steps > MAX_CHAIN {
+                break;
+            }
+            if !self.is_local(&to) {
+                self.to_remote(subscription_stanza(event, &from, &to));
+                continue;
+            }
+            if let Some(next) = self.subscription_in(event, &from, &to).await {
+                work.push(next);
+            }
+        }
+    }
+
+    /// §3.1.3, §3.1.6, §3.2.3, §3.3.3: an inbound subscription stanza for a local
+    /// account. Returns the auto-reply to route, if any.
+    async fn subscription_in(
+        &self,
+        event: Event,
+        sender: &BareJid,
+        user: &BareJid,
+    ) -> Option<Work> {
+        // §8.5.1: presence for an account that does not exist is silently dropped.
+        if !self.exists(user).await {
+            return None;
+        }
+        let (stored, effects) = match self.apply(user, sender, event).await {
+            Ok(t) => t,
+            Err(e) => {
+                tracing::warn!(%user, error = %e, "subscription update failed");
+                return None;
+            }
+        };
+        let mut reply = None;
+        for effect in effects {
+            match effect {
+                Effect::Push => self.push_contact(user, stored.as_ref(), sender),
+                Effect::Deliver => {
+                    let stanza = subscription_stanza(event, sender, user);
+                    self.send_to_available(&self.table(), user, stanza);
+                }
+                Effect::AutoSubscribed => {
+                    reply = Some((Event::InSubscribed, user.clone(), sender.clone()))
+                }
+                Effect::SendPresence => self.send_presence(user, sender),
+                Effect::SendUnavailable => self.send_unavailable(user, sender),
+                Effect::Route => {}
+            }
+        }
+        reply
+    }
+
+    /// Load, step and durably store one contact of `user`. Returns the stored contact
+    /// (`None` when nothing is left of it) and the effects still to perform.
+    async fn apply(
+        &self,
+        user: &BareJid,
+        contact: &BareJid,
+        event: Event,
+    ) -> Result<(Option<Contact>, Vec<Effect>), BackendError> {
+        let stored = self.backend().contact(user, contact).await?;
+        let before = state_of(stored.as_ref());
+        let t = step(before, event);
+        if t.next == before {
+            return Ok((stored, t.effects));
+        }
+        if t.next.is_empty() {
+            self.backend().remove_contact(user, contact).await?;
+            return Ok((None, t.effects));
+        }
+        let (name, groups) = stored.map(|c| (c.name, c.groups)).unwrap_or_default();
+        let next = Contact {
+            jid: contact.clone(),
+            name,
+            groups,
+            subscription: t.next.sub,
+            in_roster: t.next.in_roster,
+        };
+        self.backend().put_contact(user, next.clone()).await?;
+        Ok((Some(next), t.effects))
+    }
+
+    fn push_contact(&self, user: &BareJid, stored: Option<&Contact>, contact: &BareJid) {
+        match stored {
+            Some(c) if c.in_roster => self.push(user, roster::item(c)),
+            Some(_) => {}
+            None => self.push(user, roster::removed(contact)),
+        }
+    }
+
+    /// §3.1.5: the current presence of each of `user`'s available resources, to `contact`.
+    pub(super) fn send_presence(&self, user: &BareJid, contact: &BareJid) {
+        let table = self.table();
+        let Some(sessions) = table.of(user) else {
+            return;
+        };
+        for p in sessions.values().filter_map(|s| s.presence.clone()) {
+            self.deliver_presence(&table, contact, p);
+        }
+    }
+
+    /// §3.2.2, §3.3.3: unavailable from each of `user`'s available resources, to `contact`.
+    pub(super) fn send_unavailable(&self, user: &BareJid, contact: &BareJid) {
+        let table = self.table();
+        let Some(sessions) = table.of(user) else {
+            return;
+        };
+        for (resource, _) in sessions.iter().filter(|(_, s)| s.available()) {
+            let Ok(full) = user.with_resource_str(resource) else {
+                continue;
+            };
+            self.deliver_presence(&table, contact, unavailable(&full));
+        }
+    }
+
+    /// Presence to a bare JID: its available resources if local, else the s2s seam.
+    pub(super) fn deliver_presence(
+        &self,
+        table: &crate::features::sessions::Table,
+        to: &BareJid,
+        mut p: minidom::Element,
+    ) {
+        if self.is_local(to) {
+            self.send_to_available(table, to, p);
+        } else {
+            stanza::set_to(&mut p, to.as_str());
+            self.to_remote(p);
+        }
+    }
+}
