@@ -92,15 +92,24 @@ pub(crate) fn inbound(event: Event) -> Event {
 /// A subscription stanza stamped with bare JIDs (§3.1.2: the server stamps the user's
 /// bare JID).
 pub(crate) fn subscription_stanza(event: Event, from: &BareJid, to: &BareJid) -> Element {
-    Presence::new(event_type(event))
-        .with_from(from.clone())
-        .with_to(to.clone())
-        .into()
+    let p = Presence::new(event_type(event)).with_from(from.clone()).with_to(to.clone());
+    without_priority(p.into())
 }
 
 /// Unavailable presence from one resource (§4.5.2).
 pub(crate) fn unavailable(from: &FullJid) -> Element {
-    Presence::unavailable().with_from(from.clone()).into()
+    without_priority(Presence::unavailable().with_from(from.clone()).into())
+}
+
+/// A probe from the user's bare JID (§4.3.1).
+pub(crate) fn probe(from: &BareJid, to: &BareJid) -> Element {
+    without_priority(Presence::probe().with_from(from.clone()).with_to(to.clone()).into())
+}
+
+/// Server-built presences carry no priority; the serializer always writes one.
+fn without_priority(mut el: Element) -> Element {
+    el.remove_child("priority", xmpp_parsers::ns::DEFAULT_NS);
+    el
 }
 
 /// The contacts that receive the user's broadcasts: subscription `from` (§4.2.2, §4.4.2).

@@ -140,10 +140,7 @@ impl<B: Backend> Router<B> {
             presence::probed(contacts)
                 .filter(|c| {
                     if !self.is_local(c) {
-                        let probe = xmpp_parsers::presence::Presence::probe()
-                            .with_from(user.clone())
-                            .with_to((*c).clone());
-                        self.to_remote(probe.into());
+                        self.to_remote(presence::probe(&user, c));
                         return false;
                     }
                     table
@@ -187,10 +184,7 @@ impl<B: Backend> Router<B> {
                 self.answer_probe(from, contact).await;
             }
         } else {
-            let probe = Presence::probe()
-                .with_from(from.to_bare())
-                .with_to(contact.clone());
-            self.to_remote(probe.into());
+            self.to_remote(presence::probe(&from.to_bare(), contact));
         }
     }
 

@@ -69,8 +69,10 @@ impl<B: Backend> Router<B> {
                                 DefinedCondition::RemoteServerNotFound,
                             );
                         }
-                    } else {
-                        work.push((inbound(event), user.clone(), contact.clone()));
+                    } else if let Some(reply) = self.subscription_in(inbound(event), &user, &contact).await {
+                        // Auto-replies wait until the user's own effects are out, so
+                        // that pushes reach the user's clients in order.
+                        work.push(reply);
                     }
                 }
                 Effect::Push => self.push_contact(&user, transition.0.as_ref(), &contact),

@@ -183,3 +183,36 @@ pub fn error_condition(e: &Element) -> Option<String> {
     let err = e.get_child("error", "jabber:client")?;
     err.children().next().map(|c| c.name().to_owned())
 }
+
+/// Log in, ask for the roster and send initial presence; returns the drained client.
+pub async fn online(router: &Router<FakeBackend>, user: &str, resource: &str, priority: i8) -> Client {
+    let mut c = Client::login(router, user, Some(resource)).await;
+    c.send("<iq type='get' id='roster1'><query xmlns='jabber:iq:roster'/></iq>").await;
+    c.send(&format!("<presence><priority>{priority}</priority></presence>")).await;
+    c.drain();
+    c
+}
+
+/// The single roster item of a push, as (jid, subscription, ask).
+pub fn pushed(e: &Element) -> Option<(String, String, Option<String>)> {
+    if e.name() != "iq" || e.attr("type") != Some("set") {
+        return None;
+    }
+    let item = e.get_child("query", "jabber:iq:roster")?.children().next()?;
+    Some((
+        item.attr("jid")?.to_owned(),
+        item.attr("subscription").unwrap_or("none").to_owned(),
+        item.attr("ask").map(str::to_owned),
+    ))
+}
+
+/// Make `a` and `b` (already online) subscribe to each other, then drain both.
+pub async fn befriend(a: &mut Client, b: &mut Client) {
+    let (aj, bj) = (a.jid.to_bare().to_string(), b.jid.to_bare().to_string());
+    a.send(&format!("<presence type='subscribe' to='{bj}'/>")).await;
+    b.send(&format!("<presence type='subscribed' to='{aj}'/>")).await;
+    b.send(&format!("<presence type='subscribe' to='{aj}'/>")).await;
+    a.send(&format!("<presence type='subscribed' to='{bj}'/>")).await;
+    a.drain();
+    b.drain();
+}
