@@ -16,20 +16,24 @@ async fn bare_jid_by_type_and_priority() {
         c.drain();
     }
 
-    a.send("<message type='chat' to='bob@example.org' id='m1'><body>chat</body></message>").await;
+    a.send("<message type='chat' to='bob@example.org' id='m1'><body>chat</body></message>")
+        .await;
     assert_eq!(hi.drain().len(), 1, "chat: highest priority only");
     assert!(lo.drain().is_empty() && neg.drain().is_empty() && idle.drain().is_empty());
 
-    a.send("<message to='bob@example.org' id='m2'><body>normal</body></message>").await;
+    a.send("<message to='bob@example.org' id='m2'><body>normal</body></message>")
+        .await;
     assert_eq!(hi.drain().len(), 1);
     assert_eq!(lo.drain().len(), 1, "normal: every non-negative priority");
     assert!(neg.drain().is_empty() && idle.drain().is_empty());
 
     // §8.5.3.1: a full JID reaches that session whatever its priority or presence.
-    a.send("<message type='chat' to='bob@example.org/idle' id='m3'><body>x</body></message>").await;
+    a.send("<message type='chat' to='bob@example.org/idle' id='m3'><body>x</body></message>")
+        .await;
     assert_eq!(idle.drain().len(), 1);
     // §8.5.3.2.1: an unbound resource is treated as the bare JID.
-    a.send("<message type='chat' to='bob@example.org/gone' id='m4'><body>x</body></message>").await;
+    a.send("<message type='chat' to='bob@example.org/gone' id='m4'><body>x</body></message>")
+        .await;
     assert_eq!(hi.drain().len(), 1);
 }
 
@@ -40,7 +44,8 @@ async fn forged_from_is_rewritten() {
     let mut b = online(&router, "bob", "b", 0).await;
     a.send("<message type='chat' from='bob@example.org/b' to='bob@example.org'><body>x</body></message>").await;
     a.send("<iq type='get' id='q' from='admin@example.org' to='bob@example.org/b'><query xmlns='jabber:iq:version'/></iq>").await;
-    a.send("<presence type='subscribe' from='carol@example.org' to='bob@example.org'/>").await;
+    a.send("<presence type='subscribe' from='carol@example.org' to='bob@example.org'/>")
+        .await;
     let got = b.drain();
     assert_eq!(got.len(), 3, "{got:?}");
     assert_eq!(got[0].attr("from"), Some("alice@example.org/a"));
@@ -53,18 +58,37 @@ async fn undeliverable_messages_get_errors() {
     let (router, _) = router(&["alice", "bob"]);
     let mut a = online(&router, "alice", "a", 0).await;
     let cases = [
-        ("<message type='chat' to='bob@example.org' id='offline'><body>x</body></message>", "service-unavailable"),
-        ("<message to='nobody@example.org' id='unknown'><body>x</body></message>", "service-unavailable"),
-        ("<message type='groupchat' to='alice@example.org' id='gc'><body>x</body></message>", "service-unavailable"),
-        ("<message type='chat' to='x@elsewhere.net' id='remote'><body>x</body></message>", "remote-server-not-found"),
-        ("<message type='chat' to='bob@example.org' id='bad'><thread>a</thread><thread>b</thread></message>", "bad-request"),
+        (
+            "<message type='chat' to='bob@example.org' id='offline'><body>x</body></message>",
+            "service-unavailable",
+        ),
+        (
+            "<message to='nobody@example.org' id='unknown'><body>x</body></message>",
+            "service-unavailable",
+        ),
+        (
+            "<message type='groupchat' to='alice@example.org' id='gc'><body>x</body></message>",
+            "service-unavailable",
+        ),
+        (
+            "<message type='chat' to='x@elsewhere.net' id='remote'><body>x</body></message>",
+            "remote-server-not-found",
+        ),
+        (
+            "<message type='chat' to='bob@example.org' id='bad'><thread>a</thread><thread>b</thread></message>",
+            "bad-request",
+        ),
     ];
     for (xml, condition) in cases {
         a.send(xml).await;
         let got = a.drain();
         assert_eq!(got.len(), 1, "{xml}: {got:?}");
         assert_eq!(got[0].attr("type"), Some("error"), "{xml}");
-        assert_eq!(error_condition(&got[0]).as_deref(), Some(condition), "{xml}");
+        assert_eq!(
+            error_condition(&got[0]).as_deref(),
+            Some(condition),
+            "{xml}"
+        );
     }
     // Errors are never answered with errors.
     a.send("<message type='error' to='bob@example.org' id='e'><error type='cancel'><item-not-found xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></error></message>").await;
@@ -76,30 +100,63 @@ async fn iq_to_full_jid_and_account() {
     let (router, _) = router(&["alice", "bob"]);
     let mut a = online(&router, "alice", "a", 0).await;
     let mut b = online(&router, "bob", "b", 0).await;
-    a.send("<iq type='get' id='v' to='bob@example.org/b'><query xmlns='jabber:iq:version'/></iq>").await;
+    a.send("<iq type='get' id='v' to='bob@example.org/b'><query xmlns='jabber:iq:version'/></iq>")
+        .await;
     assert_eq!(b.drain().len(), 1);
-    b.send("<iq type='result' id='v' to='alice@example.org/a'/>").await;
+    b.send("<iq type='result' id='v' to='alice@example.org/a'/>")
+        .await;
     assert_eq!(a.drain()[0].attr("type"), Some("result"));
     // §8.5.3.2.1: iq to an unbound resource.
-    a.send("<iq type='get' id='g' to='bob@example.org/gone'><query xmlns='jabber:iq:version'/></iq>").await;
-    assert_eq!(error_condition(&a.drain()[0]).as_deref(), Some("service-unavailable"));
+    a.send(
+        "<iq type='get' id='g' to='bob@example.org/gone'><query xmlns='jabber:iq:version'/></iq>",
+    )
+    .await;
+    assert_eq!(
+        error_condition(&a.drain()[0]).as_deref(),
+        Some("service-unavailable")
+    );
     // XEP-0199 and XEP-0030 on a bare JID are answered by the server.
-    a.send("<iq type='get' id='p' to='bob@example.org'><ping xmlns='urn:xmpp:ping'/></iq>").await;
+    a.send("<iq type='get' id='p' to='bob@example.org'><ping xmlns='urn:xmpp:ping'/></iq>")
+        .await;
     let got = a.drain();
-    assert_eq!((got[0].attr("type"), got[0].attr("from")), (Some("result"), Some("bob@example.org")));
+    assert_eq!(
+        (got[0].attr("type"), got[0].attr("from")),
+        (Some("result"), Some("bob@example.org"))
+    );
     a.send("<iq type='get' id='d' to='bob@example.org'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>").await;
     let got = a.drain();
-    let id = got[0].get_child("query", "http://jabber.org/protocol/disco#info").unwrap().get_child("identity", "http://jabber.org/protocol/disco#info").unwrap();
-    assert_eq!((id.attr("category"), id.attr("type")), (Some("account"), Some("registered")));
+    let id = got[0]
+        .get_child("query", "http://jabber.org/protocol/disco#info")
+        .unwrap()
+        .get_child("identity", "http://jabber.org/protocol/disco#info")
+        .unwrap();
+    assert_eq!(
+        (id.attr("category"), id.attr("type")),
+        (Some("account"), Some("registered"))
+    );
     a.send("<iq type='get' id='s' to='example.org'><query xmlns='http://jabber.org/protocol/disco#info'/></iq>").await;
     let got = a.drain();
-    let q = got[0].get_child("query", "http://jabber.org/protocol/disco#info").unwrap();
-    assert!(q.children().any(|c| c.attr("var") == Some("jabber:iq:roster")));
+    let q = got[0]
+        .get_child("query", "http://jabber.org/protocol/disco#info")
+        .unwrap();
+    assert!(
+        q.children()
+            .any(|c| c.attr("var") == Some("jabber:iq:roster"))
+    );
     // Unknown account, unknown namespace, someone else's roster.
-    a.send("<iq type='get' id='n' to='nobody@example.org'><ping xmlns='urn:xmpp:ping'/></iq>").await;
-    assert_eq!(error_condition(&a.drain()[0]).as_deref(), Some("service-unavailable"));
-    a.send("<iq type='get' id='r' to='bob@example.org'><query xmlns='jabber:iq:roster'/></iq>").await;
+    a.send("<iq type='get' id='n' to='nobody@example.org'><ping xmlns='urn:xmpp:ping'/></iq>")
+        .await;
+    assert_eq!(
+        error_condition(&a.drain()[0]).as_deref(),
+        Some("service-unavailable")
+    );
+    a.send("<iq type='get' id='r' to='bob@example.org'><query xmlns='jabber:iq:roster'/></iq>")
+        .await;
     assert_eq!(error_condition(&a.drain()[0]).as_deref(), Some("forbidden"));
-    a.send("<iq type='set' id='u' to='bob@example.org'><query xmlns='urn:unknown'/></iq>").await;
-    assert_eq!(error_condition(&a.drain()[0]).as_deref(), Some("service-unavailable"));
+    a.send("<iq type='set' id='u' to='bob@example.org'><query xmlns='urn:unknown'/></iq>")
+        .await;
+    assert_eq!(
+        error_condition(&a.drain()[0]).as_deref(),
+        Some("service-unavailable")
+    );
 }

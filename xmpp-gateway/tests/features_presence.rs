@@ -14,39 +14,82 @@ async fn mutual_subscription_then_presence_flows_both_ways() {
     let mut c = online(&router, "carol", "c", 0).await;
 
     // §3.1.2: alice asks; her roster shows ask=subscribe, bob gets the request.
-    a.send("<presence type='subscribe' to='bob@example.org/whatever'/>").await;
+    a.send("<presence type='subscribe' to='bob@example.org/whatever'/>")
+        .await;
     let got = a.drain();
-    assert_eq!(pushed(&got[0]), Some(("bob@example.org".into(), "none".into(), Some("subscribe".into()))));
+    assert_eq!(
+        pushed(&got[0]),
+        Some((
+            "bob@example.org".into(),
+            "none".into(),
+            Some("subscribe".into())
+        ))
+    );
     let got = b.drain();
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(got[0].attr("type"), Some("subscribe"));
-    assert_eq!(got[0].attr("from"), Some("alice@example.org"), "stamped with the bare JID");
+    assert_eq!(
+        got[0].attr("from"),
+        Some("alice@example.org"),
+        "stamped with the bare JID"
+    );
     let stored = backend.stored("bob", "alice@example.org").unwrap();
-    assert!(stored.subscription.pending_in && !stored.in_roster, "durable before delivery");
+    assert!(
+        stored.subscription.pending_in && !stored.in_roster,
+        "durable before delivery"
+    );
 
     // §3.1.5: bob approves; he gets a push with from, alice a push with to, the
     // subscribed, and bob's current presence.
-    b.send("<presence type='subscribed' to='alice@example.org'/>").await;
+    b.send("<presence type='subscribed' to='alice@example.org'/>")
+        .await;
     let got = b.drain();
-    assert_eq!(pushed(&got[0]), Some(("alice@example.org".into(), "from".into(), None)));
+    assert_eq!(
+        pushed(&got[0]),
+        Some(("alice@example.org".into(), "from".into(), None))
+    );
     let got = a.drain();
-    assert_eq!(pushed(&got[0]), Some(("bob@example.org".into(), "to".into(), None)), "{got:?}");
+    assert_eq!(
+        pushed(&got[0]),
+        Some(("bob@example.org".into(), "to".into(), None)),
+        "{got:?}"
+    );
     assert_eq!(of(&got, "presence", Some("subscribed")).len(), 1);
     let avail = of(&got, "presence", None);
     assert_eq!(avail.len(), 1);
     assert_eq!(avail[0].attr("from"), Some("bob@example.org/b"));
 
     // The other direction.
-    b.send("<presence type='subscribe' to='alice@example.org'/>").await;
-    a.send("<presence type='subscribed' to='bob@example.org'/>").await;
+    b.send("<presence type='subscribe' to='alice@example.org'/>")
+        .await;
+    a.send("<presence type='subscribed' to='bob@example.org'/>")
+        .await;
     let got = a.drain();
-    assert!(got.iter().any(|e| pushed(e) == Some(("bob@example.org".into(), "both".into(), None))), "{got:?}");
+    assert!(
+        got.iter()
+            .any(|e| pushed(e) == Some(("bob@example.org".into(), "both".into(), None))),
+        "{got:?}"
+    );
     let got = b.drain();
-    assert!(got.iter().any(|e| pushed(e) == Some(("alice@example.org".into(), "both".into(), None))), "{got:?}");
-    assert_eq!(of(&got, "presence", None)[0].attr("from"), Some("alice@example.org/a"));
+    assert!(
+        got.iter()
+            .any(|e| pushed(e) == Some(("alice@example.org".into(), "both".into(), None))),
+        "{got:?}"
+    );
     assert_eq!(
-        backend.stored("alice", "bob@example.org").unwrap().subscription,
-        Subscription { to: true, from: true, ..Default::default() }
+        of(&got, "presence", None)[0].attr("from"),
+        Some("alice@example.org/a")
+    );
+    assert_eq!(
+        backend
+            .stored("alice", "bob@example.org")
+            .unwrap()
+            .subscription,
+        Subscription {
+            to: true,
+            from: true,
+            ..Default::default()
+        }
     );
 
     // §4.4: an update reaches the subscriber and the user's own resources, not carol.
@@ -76,15 +119,22 @@ async fn initial_presence_probes_and_pending_requests() {
     // dave asks alice while she has a second resource connected but not available.
     let mut a2 = Client::login(&router, "alice", Some("a2")).await;
     let mut d = online(&router, "dave", "d", 0).await;
-    d.send("<presence type='subscribe' to='alice@example.org'/>").await;
-    assert!(a2.drain().is_empty(), "requests go to available resources only");
+    d.send("<presence type='subscribe' to='alice@example.org'/>")
+        .await;
+    assert!(
+        a2.drain().is_empty(),
+        "requests go to available resources only"
+    );
     a.drain();
 
     // §4.2.2: a2's initial presence probes bob: a2 gets bob's presence; §3.1.3: and
     // dave's pending request again.
     a2.send("<presence/>").await;
     let got = a2.drain();
-    let from_bob: Vec<_> = of(&got, "presence", None).into_iter().filter(|e| e.attr("from") == Some("bob@example.org/b")).collect();
+    let from_bob: Vec<_> = of(&got, "presence", None)
+        .into_iter()
+        .filter(|e| e.attr("from") == Some("bob@example.org/b"))
+        .collect();
     assert_eq!(from_bob.len(), 1, "{got:?}");
     assert_eq!(from_bob[0].attr("to"), Some("alice@example.org/a2"));
     let requests = of(&got, "presence", Some("subscribe"));
@@ -92,13 +142,18 @@ async fn initial_presence_probes_and_pending_requests() {
     assert_eq!(requests[0].attr("from"), Some("dave@example.org"));
     // The older resource hears about the new one, bob too.
     assert_eq!(of(&a.drain(), "presence", None).len(), 1);
-    assert_eq!(of(&b.drain(), "presence", None)[0].attr("from"), Some("alice@example.org/a2"));
+    assert_eq!(
+        of(&b.drain(), "presence", None)[0].attr("from"),
+        Some("alice@example.org/a2")
+    );
     // dave is not subscribed: a probe from him learns nothing.
     d.drain();
-    d.send("<presence type='probe' to='alice@example.org'/>").await;
+    d.send("<presence type='probe' to='alice@example.org'/>")
+        .await;
     assert!(d.drain().is_empty());
     // bob is: his probe gets both of alice's resources.
-    b.send("<presence type='probe' to='alice@example.org'/>").await;
+    b.send("<presence type='probe' to='alice@example.org'/>")
+        .await;
     assert_eq!(of(&b.drain(), "presence", None).len(), 2);
 }
 
@@ -112,7 +167,8 @@ async fn unavailable_broadcast_and_directed_presence() {
     e.drain();
 
     // §4.6: directed presence to eve (no subscription) reaches her...
-    a.send("<presence to='eve@example.org'><status>hi</status></presence>").await;
+    a.send("<presence to='eve@example.org'><status>hi</status></presence>")
+        .await;
     let got = e.drain();
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].attr("from"), Some("alice@example.org/a"));
@@ -132,14 +188,21 @@ async fn unavailable_broadcast_and_directed_presence() {
 async fn presence_to_unknown_account_is_dropped_and_remote_gets_error() {
     let (router, _) = router(&["alice"]);
     let mut a = online(&router, "alice", "a", 0).await;
-    a.send("<presence type='subscribe' to='nobody@example.org'/>").await;
+    a.send("<presence type='subscribe' to='nobody@example.org'/>")
+        .await;
     let got = a.drain();
-    assert!(got.iter().all(|e| e.name() == "iq"), "only the roster push: {got:?}");
+    assert!(
+        got.iter().all(|e| e.name() == "iq"),
+        "only the roster push: {got:?}"
+    );
     a.send("<presence to='nobody@example.org'/>").await;
     assert!(a.drain().is_empty());
     a.send("<presence to='x@elsewhere.net'/>").await;
     let got = a.drain();
-    assert_eq!(error_condition(&got[0]).as_deref(), Some("remote-server-not-found"));
+    assert_eq!(
+        error_condition(&got[0]).as_deref(),
+        Some("remote-server-not-found")
+    );
 }
 
 #[tokio::test]
@@ -150,21 +213,53 @@ async fn cancel_and_unsubscribe() {
     befriend(&mut a, &mut b).await;
     // §3.2: alice cancels bob's subscription to her; bob hears unsubscribed and her
     // unavailable, and his roster now says from... seen from bob: `from` only.
-    a.send("<presence type='unsubscribed' to='bob@example.org'/>").await;
+    a.send("<presence type='unsubscribed' to='bob@example.org'/>")
+        .await;
     let got = b.drain();
-    assert_eq!(of(&got, "presence", Some("unsubscribed")).len(), 1, "{got:?}");
-    assert_eq!(of(&got, "presence", Some("unavailable")).len(), 1, "{got:?}");
-    assert!(got.iter().any(|e| pushed(e) == Some(("alice@example.org".into(), "from".into(), None))));
-    assert_eq!(backend.stored("alice", "bob@example.org").unwrap().subscription, Subscription { to: true, ..Default::default() });
+    assert_eq!(
+        of(&got, "presence", Some("unsubscribed")).len(),
+        1,
+        "{got:?}"
+    );
+    assert_eq!(
+        of(&got, "presence", Some("unavailable")).len(),
+        1,
+        "{got:?}"
+    );
+    assert!(
+        got.iter()
+            .any(|e| pushed(e) == Some(("alice@example.org".into(), "from".into(), None)))
+    );
+    assert_eq!(
+        backend
+            .stored("alice", "bob@example.org")
+            .unwrap()
+            .subscription,
+        Subscription {
+            to: true,
+            ..Default::default()
+        }
+    );
     // §4.4: alice's updates no longer reach bob.
     a.drain();
     a.send("<presence><show>dnd</show></presence>").await;
     assert!(b.drain().is_empty());
     // §3.3: bob unsubscribes from... he has only `from`; alice unsubscribes from bob.
-    a.send("<presence type='unsubscribe' to='bob@example.org'/>").await;
-    assert_eq!(backend.stored("alice", "bob@example.org").unwrap().subscription, Subscription::default());
+    a.send("<presence type='unsubscribe' to='bob@example.org'/>")
+        .await;
+    assert_eq!(
+        backend
+            .stored("alice", "bob@example.org")
+            .unwrap()
+            .subscription,
+        Subscription::default()
+    );
     let got = b.drain();
-    assert_eq!(of(&got, "presence", Some("unsubscribe")).len(), 1, "{got:?}");
+    assert_eq!(
+        of(&got, "presence", Some("unsubscribe")).len(),
+        1,
+        "{got:?}"
+    );
 }
 
 #[tokio::test]
@@ -174,11 +269,19 @@ async fn preapproval_is_used_without_asking() {
     let mut b = online(&router, "bob", "b", 0).await;
     // §3.4: bob pre-approves alice, then alice asks: bob is not asked, alice gets
     // subscribed and bob's presence at once.
-    b.send("<presence type='subscribed' to='alice@example.org'/>").await;
-    a.send("<presence type='subscribe' to='bob@example.org'/>").await;
+    b.send("<presence type='subscribed' to='alice@example.org'/>")
+        .await;
+    a.send("<presence type='subscribe' to='bob@example.org'/>")
+        .await;
     assert!(of(&b.drain(), "presence", Some("subscribe")).is_empty());
     let got = a.drain();
     assert_eq!(of(&got, "presence", Some("subscribed")).len(), 1, "{got:?}");
     assert_eq!(of(&got, "presence", None).len(), 1, "{got:?}");
-    assert!(backend.stored("bob", "alice@example.org").unwrap().subscription.from);
+    assert!(
+        backend
+            .stored("bob", "alice@example.org")
+            .unwrap()
+            .subscription
+            .from
+    );
 }

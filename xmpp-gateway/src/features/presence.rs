@@ -92,7 +92,9 @@ pub(crate) fn inbound(event: Event) -> Event {
 /// A subscription stanza stamped with bare JIDs (§3.1.2: the server stamps the user's
 /// bare JID).
 pub(crate) fn subscription_stanza(event: Event, from: &BareJid, to: &BareJid) -> Element {
-    let p = Presence::new(event_type(event)).with_from(from.clone()).with_to(to.clone());
+    let p = Presence::new(event_type(event))
+        .with_from(from.clone())
+        .with_to(to.clone());
     without_priority(p.into())
 }
 
@@ -103,7 +105,12 @@ pub(crate) fn unavailable(from: &FullJid) -> Element {
 
 /// A probe from the user's bare JID (§4.3.1).
 pub(crate) fn probe(from: &BareJid, to: &BareJid) -> Element {
-    without_priority(Presence::probe().with_from(from.clone()).with_to(to.clone()).into())
+    without_priority(
+        Presence::probe()
+            .with_from(from.clone())
+            .with_to(to.clone())
+            .into(),
+    )
 }
 
 /// Server-built presences carry no priority; the serializer always writes one.

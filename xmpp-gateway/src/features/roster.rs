@@ -20,6 +20,8 @@ use crate::backend::{Contact, Subscription};
 
 /// Longest handle or group name accepted, in bytes (§2.3.3 lets the server choose).
 pub(crate) const MAX_TEXT_LEN: usize = 1024;
+/// Most contacts one roster may hold; adding more gets `resource-constraint`.
+pub(crate) const MAX_ITEMS: usize = 10_000;
 /// Most groups accepted on one item.
 pub(crate) const MAX_GROUPS: usize = 64;
 

@@ -17,6 +17,11 @@ use crate::features::sessions::Ended;
 use crate::features::stanza;
 use crate::features::subscription::Event;
 
+/// Most directed-presence targets remembered per session; beyond it a target still
+/// gets the presence but not the unavailable at the end, which bounds what a client
+/// can make the server hold.
+const MAX_DIRECTED: usize = 1024;
+
 impl<B: Backend> Router<B> {
     /// Parse, stamp the sender, dispatch by kind.
     pub(super) async fn presence(&self, from: &FullJid, stanza: Element) {
@@ -214,7 +219,7 @@ impl<B: Backend> Router<B> {
         if let Some(s) = table.get_mut(from) {
             if !available {
                 s.directed.remove(&to);
-            } else if s.available() {
+            } else if s.available() && s.directed.len() < MAX_DIRECTED {
                 s.directed.insert(to);
             }
         }

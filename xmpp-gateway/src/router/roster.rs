@@ -67,6 +67,12 @@ impl<B: Backend> Router<B> {
         match roster::parse_set(user, payload)? {
             Set::Update { jid, name, groups } => {
                 let existing = self.backend().contact(user, &jid).await.map_err(internal)?;
+                if existing.as_ref().is_none_or(|c| !c.in_roster) {
+                    let size = self.backend().contacts(user).await.map_err(internal)?.len();
+                    if size >= roster::MAX_ITEMS {
+                        return Err(DefinedCondition::ResourceConstraint);
+                    }
+                }
                 let contact = roster::updated(existing, jid, name, groups);
                 let item = roster::item(&contact);
                 self.backend()

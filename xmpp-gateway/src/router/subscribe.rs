@@ -69,7 +69,9 @@ impl<B: Backend> Router<B> {
                                 DefinedCondition::RemoteServerNotFound,
                             );
                         }
-                    } else if let Some(reply) = self.subscription_in(inbound(event), &user, &contact).await {
+                    } else if let Some(reply) =
+                        self.subscription_in(inbound(event), &user, &contact).await
+                    {
                         // Auto-replies wait until the user's own effects are out, so
                         // that pushes reach the user's clients in order.
                         work.push(reply);

@@ -185,10 +185,19 @@ pub fn error_condition(e: &Element) -> Option<String> {
 }
 
 /// Log in, ask for the roster and send initial presence; returns the drained client.
-pub async fn online(router: &Router<FakeBackend>, user: &str, resource: &str, priority: i8) -> Client {
+pub async fn online(
+    router: &Router<FakeBackend>,
+    user: &str,
+    resource: &str,
+    priority: i8,
+) -> Client {
     let mut c = Client::login(router, user, Some(resource)).await;
-    c.send("<iq type='get' id='roster1'><query xmlns='jabber:iq:roster'/></iq>").await;
-    c.send(&format!("<presence><priority>{priority}</priority></presence>")).await;
+    c.send("<iq type='get' id='roster1'><query xmlns='jabber:iq:roster'/></iq>")
+        .await;
+    c.send(&format!(
+        "<presence><priority>{priority}</priority></presence>"
+    ))
+    .await;
     c.drain();
     c
 }
@@ -198,7 +207,10 @@ pub fn pushed(e: &Element) -> Option<(String, String, Option<String>)> {
     if e.name() != "iq" || e.attr("type") != Some("set") {
         return None;
     }
-    let item = e.get_child("query", "jabber:iq:roster")?.children().next()?;
+    let item = e
+        .get_child("query", "jabber:iq:roster")?
+        .children()
+        .next()?;
     Some((
         item.attr("jid")?.to_owned(),
         item.attr("subscription").unwrap_or("none").to_owned(),
@@ -209,10 +221,14 @@ pub fn pushed(e: &Element) -> Option<(String, String, Option<String>)> {
 /// Make `a` and `b` (already online) subscribe to each other, then drain both.
 pub async fn befriend(a: &mut Client, b: &mut Client) {
     let (aj, bj) = (a.jid.to_bare().to_string(), b.jid.to_bare().to_string());
-    a.send(&format!("<presence type='subscribe' to='{bj}'/>")).await;
-    b.send(&format!("<presence type='subscribed' to='{aj}'/>")).await;
-    b.send(&format!("<presence type='subscribe' to='{aj}'/>")).await;
-    a.send(&format!("<presence type='subscribed' to='{bj}'/>")).await;
+    a.send(&format!("<presence type='subscribe' to='{bj}'/>"))
+        .await;
+    b.send(&format!("<presence type='subscribed' to='{aj}'/>"))
+        .await;
+    b.send(&format!("<presence type='subscribe' to='{aj}'/>"))
+        .await;
+    a.send(&format!("<presence type='subscribed' to='{bj}'/>"))
+        .await;
     a.drain();
     b.drain();
 }
