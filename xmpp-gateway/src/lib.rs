@@ -15,6 +15,8 @@
 pub mod backend;
 mod features;
 pub mod router;
+pub mod sasl;
 
 pub use backend::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};
 pub use router::Router;
+pub use sasl::{derive_credentials, new_credentials};
