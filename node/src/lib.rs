@@ -1,4 +1,6 @@
 //! The Lampfield presence node: the domain (pure), storage, the engine, and the
 //! adapters that connect them to XMPP and federation.
 
+pub mod config;
 pub mod presence;
+pub mod store;

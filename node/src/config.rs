@@ -1,0 +1,260 @@
+//! The node's TOML configuration, with the built-in default embedded in the binary.
+//!
+//! Every section rejects unknown keys, so a typo fails at start with the key's name
+//! and line instead of being silently ignored. A key left out keeps its built-in
+//! value; `configs/default.toml` documents each one, and a test checks that file and
+//! the values below agree.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// The built-in configuration, documented key by key.
+pub const DEFAULT_TOML: &str = include_str!("../../configs/default.toml");
+
+/// RFC 6120 §13.12: a server must accept stanzas of at least 10,000 bytes.
+const MIN_STANZA_BYTES: usize = 10_000;
+
+/// Why a configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The TOML is malformed, has an unknown key or a value of the wrong type; the
+    /// message names the key and its line.
+    #[error("{0}")]
+    Parse(#[from] toml::de::Error),
+    /// A value parsed but is not acceptable.
+    #[error("invalid value for `{key}`: {reason}")]
+    Invalid {
+        /// The dotted key, e.g. `c2s.max_stanza_bytes`.
+        key: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+/// The whole node configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// The XMPP domain this node serves. Default: `"localhost"`.
+    pub domain: String,
+    /// Folder for the database, the generated certificate and the admin socket.
+    /// Default: `"./lampfield-data"`.
+    pub data_dir: PathBuf,
+    /// Client-to-server XMPP.
+    pub c2s: C2s,
+    /// The certificate offered on STARTTLS.
+    pub tls: Tls,
+}
+
+/// `[c2s]`: client-to-server XMPP (RFC 6120).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct C2s {
+    /// Address to listen on; port 0 picks a free port. Default: `"127.0.0.1:5222"`.
+    pub listen: SocketAddr,
+    /// Refuse authentication before STARTTLS. Default: `true`.
+    pub require_tls: bool,
+    /// Largest stanza a client may send, in bytes. Default: `262144`.
+    pub max_stanza_bytes: usize,
+    /// Most client connections held at once. Default: `20000`.
+    pub max_connections: usize,
+    /// Time from a connection's first byte to a bound resource, in seconds. Default: `30`.
+    pub handshake_timeout_s: u64,
+    /// Silence after which an authenticated client is pinged, and after as long again
+    /// disconnected, in seconds. Default: `300`.
+    pub idle_timeout_s: u64,
+}
+
+/// `[tls]`: the certificate offered on STARTTLS. Both files or neither: with neither,
+/// a self-signed certificate for the domain is generated in `data_dir` on first start.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Tls {
+    /// PEM certificate chain, leaf first. Default: none.
+    pub cert_file: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1). Default: none.
+    pub key_file: Option<PathBuf>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            domain: "localhost".to_owned(),
+            data_dir: PathBuf::from("./lampfield-data"),
+            c2s: C2s::default(),
+            tls: Tls::default(),
+        }
+    }
+}
+
+impl Default for C2s {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 5222)),
+            require_tls: true,
+            max_stanza_bytes: 262_144,
+            max_connections: 20_000,
+            handshake_timeout_s: 30,
+            idle_timeout_s: 300,
+        }
+    }
+}
+
+impl Config {
+    /// The built-in configuration (`configs/default.toml`).
+    pub fn builtin() -> Result<Self, ConfigError> {
+        Self::from_toml(DEFAULT_TOML)
+    }
+
+    /// Read a TOML file; keys it leaves out keep their built-in values.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Self::from_toml(&text)
+    }
+
+    /// Parse and check a TOML text.
+    pub fn from_toml(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text)?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Check what serde cannot: a usable domain, sane limits, both TLS files or none.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |key, reason: &str| ConfigError::Invalid {
+            key,
+            reason: reason.to_owned(),
+        };
+        match jid::BareJid::new(&self.domain) {
+            Ok(j) if j.node().is_none() => {}
+            _ => return Err(invalid("domain", "not a valid XMPP domain")),
+        }
+        if self.c2s.max_stanza_bytes < MIN_STANZA_BYTES {
+            return Err(invalid(
+                "c2s.max_stanza_bytes",
+                "must be at least 10000 (RFC 6120 §13.12)",
+            ));
+        }
+        if self.c2s.max_connections == 0 {
+            return Err(invalid("c2s.max_connections", "must be at least 1"));
+        }
+        if self.c2s.handshake_timeout_s == 0 {
+            return Err(invalid("c2s.handshake_timeout_s", "must be at least 1"));
+        }
+        if self.c2s.idle_timeout_s == 0 {
+            return Err(invalid("c2s.idle_timeout_s", "must be at least 1"));
+        }
+        if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
+            return Err(invalid(
+                "tls",
+                "give both cert_file and key_file, or neither",
+            ));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_default_matches_the_documented_values() {
+        let builtin = Config::builtin().unwrap();
+        assert_eq!(builtin, Config::default());
+        assert_eq!(builtin.domain, "localhost");
+        assert_eq!(builtin.data_dir, PathBuf::from("./lampfield-data"));
+        assert_eq!(builtin.c2s.listen.to_string(), "127.0.0.1:5222");
+        assert!(builtin.c2s.require_tls);
+        assert_eq!(builtin.tls, Tls::default());
+    }
+
+    #[test]
+    fn embedded_default_sets_every_key() {
+        // Every key of the defaults (other than optional ones) is written out in the
+        // documented file, so the file never falls behind the code.
+        let written: toml::Table = toml::from_str(DEFAULT_TOML).unwrap();
+        let all = toml::Table::try_from(Config::default()).unwrap();
+        for (key, value) in &all {
+            let section = written.get(key).unwrap_or_else(|| panic!("`{key}` missing"));
+            if let toml::Value::Table(t) = value {
+                for inner in t.keys() {
+                    assert!(
+                        section.get(inner).is_some(),
+                        "`{key}.{inner}` missing from default.toml"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn missing_keys_keep_their_defaults() {
+        let c = Config::from_toml("domain = \"example.org\"\n[c2s]\nlisten = \"127.0.0.1:0\"\n")
+            .unwrap();
+        assert_eq!(c.domain, "example.org");
+        assert_eq!(c.c2s.listen.port(), 0);
+        assert!(c.c2s.require_tls);
+        assert_eq!(c.data_dir, Config::default().data_dir);
+    }
+
+    #[test]
+    fn unknown_top_level_key_is_named() {
+        let err = Config::from_toml("domian = \"x\"\n").unwrap_err().to_string();
+        assert!(err.contains("domian"), "{err}");
+        assert!(err.contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn unknown_nested_key_is_named() {
+        let err = Config::from_toml("[c2s]\nlisten = \"127.0.0.1:1\"\nmax_stanzas = 3\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("max_stanzas"), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn unknown_section_is_named() {
+        let err = Config::from_toml("[federation]\nenabled = true\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("federation"), "{err}");
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        let cases = [
+            ("domain = \"a@b\"", "domain"),
+            ("[c2s]\nmax_stanza_bytes = 100", "c2s.max_stanza_bytes"),
+            ("[c2s]\nmax_connections = 0", "c2s.max_connections"),
+            ("[tls]\ncert_file = \"c.pem\"", "tls"),
+        ];
+        for (text, key) in cases {
+            let err = Config::from_toml(text).unwrap_err().to_string();
+            assert!(err.contains(key), "{text}: {err}");
+        }
+        let err = Config::from_toml("[c2s]\nlisten = \"nowhere\"").unwrap_err().to_string();
+        assert!(err.contains("listen"), "{err}");
+    }
+
+    #[test]
+    fn example_config_parses() {
+        let text = include_str!("../../configs/single-node.toml");
+        let c = Config::from_toml(text).unwrap();
+        assert_eq!(c.domain, "example.org");
+    }
+}

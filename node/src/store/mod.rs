@@ -1,0 +1,85 @@
+//! Durable storage in sled: the only module that names sled.
+//!
+//! One tree per record kind (see `schema`), versioned records (see `records`).
+//! Every write that returns `Ok` has been flushed to disk with `flush_async`, so
+//! whatever the node acknowledges survives a crash of the process. Writes that touch
+//! several trees run in one sled transaction. sled calls are synchronous but short;
+//! only the flush is awaited.
+//!
+//! sled allows one process per database: [`Store::open`] reports
+//! [`StoreError::Locked`] when a running node holds it.
+
+mod accounts;
+mod contacts;
+mod error;
+mod records;
+mod schema;
+
+use std::path::{Path, PathBuf};
+
+pub use error::StoreError;
+pub use records::{Account, Contact, Scram, Subscription};
+
+/// Cheap `Clone` handle over the open database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    accounts: sled::Tree,
+    contacts: sled::Tree,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+impl Store {
+    /// Open (or create) the database in folder `path`.
+    ///
+    /// A corrupt database is reported as [`StoreError::Corrupt`] and left untouched;
+    /// one held by another process as [`StoreError::Locked`].
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .open()
+            .map_err(|e| open_error(path, e))?;
+        Self::with_db(db)
+    }
+
+    /// A database that lives in memory and a temporary file, removed on drop; for tests.
+    pub fn temporary() -> Result<Self, StoreError> {
+        Self::with_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn with_db(db: sled::Db) -> Result<Self, StoreError> {
+        let accounts = db.open_tree(schema::USERID_ACCOUNT)?;
+        let contacts = db.open_tree(schema::USERCONTACT_CONTACT)?;
+        Ok(Self {
+            db,
+            accounts,
+            contacts,
+        })
+    }
+
+    /// Write everything still in memory to disk.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+}
+
+/// Name the two failures an operator must tell apart at start.
+fn open_error(path: &Path, e: sled::Error) -> StoreError {
+    match e {
+        sled::Error::Io(io) if io.to_string().contains("could not acquire lock") => {
+            StoreError::Locked {
+                path: PathBuf::from(path),
+            }
+        }
+        other => other.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

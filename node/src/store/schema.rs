@@ -1,0 +1,77 @@
+//! Tree names and key layouts. Trees are named `key_value`; values are versioned
+//! records (see `records`).
+//!
+//! Keys are the UTF-8 bytes of bare JIDs as the `jid` crate normalizes them. A
+//! contact key joins the user and the contact with `0xFF`, a byte that never occurs
+//! in UTF-8, so one prefix scan yields exactly one user's contacts.
+
+use jid::BareJid;
+
+use super::StoreError;
+
+/// Account of each local user: bare JID -> `records::Account`.
+pub(super) const USERID_ACCOUNT: &str = "userid_account";
+/// Contacts of each local user: `user 0xFF contact` -> `records::Contact`.
+pub(super) const USERCONTACT_CONTACT: &str = "usercontact_contact";
+
+/// Separates the user from the contact in a contact key.
+const SEP: u8 = 0xFF;
+
+/// Key of a user's account.
+pub(super) fn account_key(user: &BareJid) -> Vec<u8> {
+    user.as_str().as_bytes().to_vec()
+}
+
+/// Prefix of every contact key of `user`.
+pub(super) fn contacts_prefix(user: &BareJid) -> Vec<u8> {
+    let mut key = Vec::with_capacity(user.as_str().len() + 1);
+    key.extend_from_slice(user.as_str().as_bytes());
+    key.push(SEP);
+    key
+}
+
+/// Key of one contact of `user`.
+pub(super) fn contact_key(user: &BareJid, contact: &BareJid) -> Vec<u8> {
+    let mut key = contacts_prefix(user);
+    key.extend_from_slice(contact.as_str().as_bytes());
+    key
+}
+
+/// The account key back to a JID.
+pub(super) fn user_of(key: &[u8]) -> Result<BareJid, StoreError> {
+    jid_of(USERID_ACCOUNT, key)
+}
+
+/// The contact's JID from a contact key of a known prefix.
+pub(super) fn contact_of(prefix_len: usize, key: &[u8]) -> Result<BareJid, StoreError> {
+    jid_of(USERCONTACT_CONTACT, key.get(prefix_len..).unwrap_or_default())
+}
+
+fn jid_of(tree: &'static str, bytes: &[u8]) -> Result<BareJid, StoreError> {
+    let text = std::str::from_utf8(bytes).map_err(|e| StoreError::Decode {
+        tree,
+        reason: format!("key is not UTF-8: {e}"),
+    })?;
+    BareJid::new(text).map_err(|e| StoreError::Decode {
+        tree,
+        reason: format!("key {text:?} is not a bare JID: {e}"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn contact_keys_round_trip_and_share_the_user_prefix() {
+        let user = BareJid::new("alice@example.org").unwrap();
+        let bob = BareJid::new("bob@example.org").unwrap();
+        let key = contact_key(&user, &bob);
+        let prefix = contacts_prefix(&user);
+        assert!(key.starts_with(&prefix));
+        assert_eq!(contact_of(prefix.len(), &key).unwrap(), bob);
+        // "alice@example.org" must not see "alice@example.org.evil"'s contacts.
+        let other = BareJid::new("alice@example.org.evil").unwrap();
+        assert!(!contact_key(&other, &bob).starts_with(&prefix));
+    }
+}
