@@ -1,0 +1,4 @@
+//! Adapters: the protocol crates' ports implemented on top of the node's core.
+//! Only this module and `main.rs` name `lampfield_xmpp` types.
+
+pub mod xmpp;

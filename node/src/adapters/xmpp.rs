@@ -1,0 +1,232 @@
+//! The gateway's [`Backend`] port over the store, and the mapping between the
+//! gateway's types and stored records.
+
+use jid::BareJid;
+use lampfield_xmpp::sasl;
+use lampfield_xmpp::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};
+
+use crate::store::{self, Store, StoreError};
+
+/// Answers the gateway from the store; every write is flushed before it resolves.
+#[derive(Debug, Clone)]
+pub struct StoreBackend {
+    store: Store,
+}
+
+impl StoreBackend {
+    /// A backend over `store`.
+    pub fn new(store: Store) -> Self {
+        Self { store }
+    }
+}
+
+fn failed(e: StoreError) -> BackendError {
+    BackendError(e.to_string())
+}
+
+impl Backend for StoreBackend {
+    async fn account_exists(&self, user: &BareJid) -> Result<bool, BackendError> {
+        self.store.account_exists(user).map_err(failed)
+    }
+
+    async fn credentials(
+        &self,
+        user: &BareJid,
+        hash: ScramHash,
+    ) -> Result<Option<ScramCredentials>, BackendError> {
+        let account = self.store.account(user).map_err(failed)?;
+        Ok(account.map(|a| {
+            let scram = match hash {
+                ScramHash::Sha1 => a.scram_sha1,
+                ScramHash::Sha256 => a.scram_sha256,
+            };
+            ScramCredentials::from(scram)
+        }))
+    }
+
+    async fn contacts(&self, user: &BareJid) -> Result<Vec<Contact>, BackendError> {
+        let stored = self.store.contacts(user).map_err(failed)?;
+        Ok(stored.into_iter().map(|(jid, c)| wire_contact(jid, c)).collect())
+    }
+
+    async fn contact(&self, user: &BareJid, contact: &BareJid) -> Result<Option<Contact>, BackendError> {
+        let stored = self.store.contact(user, contact).map_err(failed)?;
+        Ok(stored.map(|c| wire_contact(contact.clone(), c)))
+    }
+
+    async fn put_contact(&self, user: &BareJid, contact: Contact) -> Result<(), BackendError> {
+        let (jid, record) = stored_contact(contact);
+        self.store
+            .put_contact(user, &jid, &record)
+            .await
+            .map_err(failed)
+    }
+
+    async fn remove_contact(&self, user: &BareJid, contact: &BareJid) -> Result<(), BackendError> {
+        self.store.remove_contact(user, contact).await.map_err(failed)
+    }
+}
+
+/// Why a password cannot be stored.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordError {
+    /// Empty passwords are refused.
+    #[error("the password is empty")]
+    Empty,
+    /// Longer than [`MAX_PASSWORD_BYTES`].
+    #[error("the password is longer than {MAX_PASSWORD_BYTES} bytes")]
+    TooLong,
+    /// SASLprep (RFC 4013) refuses it, so clients could not agree on its keys.
+    #[error("{0}")]
+    Saslprep(#[from] sasl::PasswordError),
+}
+
+/// Longest password accepted, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
+/// Check a password before anything is derived from it.
+pub fn check_password(password: &str) -> Result<(), PasswordError> {
+    if password.is_empty() {
+        return Err(PasswordError::Empty);
+    }
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(PasswordError::TooLong);
+    }
+    sasl::check_password(password)?;
+    Ok(())
+}
+
+/// Derive what the store keeps of a password: salted SCRAM-SHA-1 and SCRAM-SHA-256
+/// credentials with fresh salts. CPU-bound (PBKDF2): run it off the async threads.
+pub fn new_account(password: &str) -> Result<store::Account, PasswordError> {
+    check_password(password)?;
+    Ok(store::Account {
+        scram_sha1: sasl::new_credentials(password, ScramHash::Sha1).into(),
+        scram_sha256: sasl::new_credentials(password, ScramHash::Sha256).into(),
+    })
+}
+
+impl From<ScramCredentials> for store::Scram {
+    fn from(c: ScramCredentials) -> Self {
+        Self {
+            salt: c.salt,
+            iterations: c.iterations,
+            stored_key: c.stored_key,
+            server_key: c.server_key,
+        }
+    }
+}
+
+impl From<store::Scram> for ScramCredentials {
+    fn from(s: store::Scram) -> Self {
+        Self {
+            salt: s.salt,
+            iterations: s.iterations,
+            stored_key: s.stored_key,
+            server_key: s.server_key,
+        }
+    }
+}
+
+fn wire_contact(jid: BareJid, c: store::Contact) -> Contact {
+    let s = c.subscription;
+    Contact {
+        jid,
+        name: c.name,
+        groups: c.groups,
+        subscription: Subscription {
+            to: s.to,
+            from: s.from,
+            pending_out: s.pending_out,
+            pending_in: s.pending_in,
+            preapproved: s.preapproved,
+        },
+        in_roster: c.in_roster,
+    }
+}
+
+fn stored_contact(c: Contact) -> (BareJid, store::Contact) {
+    let s = c.subscription;
+    let record = store::Contact {
+        name: c.name,
+        groups: c.groups,
+        subscription: store::Subscription {
+            to: s.to,
+            from: s.from,
+            pending_out: s.pending_out,
+            pending_in: s.pending_in,
+            preapproved: s.preapproved,
+        },
+        in_roster: c.in_roster,
+    };
+    (c.jid, record)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jid(s: &str) -> BareJid {
+        BareJid::new(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn contacts_round_trip_through_the_port() {
+        let store = Store::temporary().unwrap();
+        let alice = jid("alice@example.org");
+        store
+            .create_account(&alice, &new_account("secret").unwrap())
+            .await
+            .unwrap();
+        let backend = StoreBackend::new(store);
+        assert!(backend.account_exists(&alice).await.unwrap());
+        assert!(!backend.account_exists(&jid("x@example.org")).await.unwrap());
+
+        let bob = Contact {
+            jid: jid("bob@example.org"),
+            name: Some("Bob".into()),
+            groups: vec!["A".into(), "B".into()],
+            subscription: Subscription {
+                from: true,
+                pending_out: true,
+                preapproved: false,
+                to: false,
+                pending_in: false,
+            },
+            in_roster: true,
+        };
+        backend.put_contact(&alice, bob.clone()).await.unwrap();
+        assert_eq!(backend.contact(&alice, &bob.jid).await.unwrap(), Some(bob.clone()));
+        assert_eq!(backend.contacts(&alice).await.unwrap(), vec![bob.clone()]);
+        backend.remove_contact(&alice, &bob.jid).await.unwrap();
+        assert!(backend.contacts(&alice).await.unwrap().is_empty());
+        // A removed account takes no new contacts: the gateway gets an error.
+        assert!(backend.put_contact(&jid("gone@example.org"), bob).await.is_err());
+    }
+
+    #[tokio::test]
+    async fn credentials_verify_the_password_for_both_hashes() {
+        let store = Store::temporary().unwrap();
+        let alice = jid("alice@example.org");
+        store
+            .create_account(&alice, &new_account("pencil").unwrap())
+            .await
+            .unwrap();
+        let backend = StoreBackend::new(store);
+        for hash in [ScramHash::Sha1, ScramHash::Sha256] {
+            let c = backend.credentials(&alice, hash).await.unwrap().unwrap();
+            let again = sasl::derive_credentials("pencil", hash, &c.salt, c.iterations);
+            assert_eq!(again, c, "{hash:?}");
+            let wrong = sasl::derive_credentials("pen", hash, &c.salt, c.iterations);
+            assert_ne!(wrong, c);
+        }
+        assert!(backend.credentials(&jid("x@example.org"), ScramHash::Sha1).await.unwrap().is_none());
+    }
+
+    #[test]
+    fn bad_passwords_are_refused() {
+        assert!(matches!(new_account(""), Err(PasswordError::Empty)));
+        assert!(matches!(new_account(&"x".repeat(2000)), Err(PasswordError::TooLong)));
+        assert!(new_account("a\u{0007}b").is_err(), "control characters fail SASLprep");
+    }
+}
