@@ -1,0 +1,67 @@
+//! The human-readable status line ("On the phone", "In a meeting until 14:00", "Mobile only").
+//!
+//! Rendered only from the fields of an [`EffectivePresence`], so a copy filtered for a viewer with
+//! less permission can be re-rendered and never leaks what was removed. Pieces are joined with
+//! " · " in a fixed order: headline, call, ringing, device hint, note.
+
+use super::aggregate::EffectivePresence;
+use super::availability::Availability;
+use super::claims::SourceKind;
+use super::line::call_summary;
+use super::time::{Timestamp, UtcOffset};
+
+/// Separator between the pieces of a status line.
+const SEP: &str = " · ";
+
+/// Renders the status line of `p` at `now`, with times in `offset`.
+pub fn render(p: &EffectivePresence, now: Timestamp, offset: UtcOffset) -> String {
+    if p.availability == Availability::Offline {
+        return Availability::Offline.label().to_owned();
+    }
+    let mut pieces: Vec<String> = Vec::new();
+    let call = call_summary(&p.lines);
+    if p.source == Some(SourceKind::Line) {
+        // The phone decided: the call is the headline ("On the phone").
+        if let Some(call) = call {
+            pieces.push(call.phrase().to_owned());
+        }
+    } else {
+        if let Some(head) = headline(p, now, offset) {
+            pieces.push(head);
+        }
+        // A call under another headline (do-not-disturb, presenting) is still shown (rule 13).
+        if let Some(call) = call {
+            pieces.push(call.phrase().to_owned());
+        }
+    }
+    if p.lamp.ringing() {
+        pieces.push("Ringing".to_owned());
+    }
+    if p.mobile_only() {
+        pieces.push("Mobile only".to_owned());
+    }
+    if let Some(note) = &p.note {
+        pieces.push(note.as_str().to_owned());
+    }
+    if pieces.is_empty() {
+        return Availability::Available.label().to_owned();
+    }
+    pieces.join(SEP)
+}
+
+/// The winner's phrase: the profile name if a profile decided (pascom S15: the profile name is the
+/// status text), else the activity, else the availability; with "until" when known. Plain
+/// "Available" is left out so that "Ringing" or "Mobile only" stand alone.
+fn headline(p: &EffectivePresence, now: Timestamp, offset: UtcOffset) -> Option<String> {
+    let mut head = match (&p.profile, p.activity) {
+        (Some(name), _) if p.source == Some(SourceKind::Profile) => name.as_str().to_owned(),
+        (_, Some(activity)) => activity.label().to_owned(),
+        (_, None) if p.availability == Availability::Available && p.until.is_none() => return None,
+        (_, None) => p.availability.label().to_owned(),
+    };
+    if let Some(until) = p.until {
+        head.push_str(" until ");
+        head.push_str(&offset.format_until(until, now));
+    }
+    Some(head)
+}
