@@ -5,4 +5,5 @@ pub mod adapters;
 pub mod config;
 pub mod presence;
 pub mod store;
+pub mod tls;
 pub mod users;

@@ -1,0 +1,192 @@
+//! The STARTTLS certificate: the configured files, or a self-signed certificate for
+//! the domain generated on first start and kept in the data folder.
+//!
+//! A generated certificate lets a node run with no setup; clients will ask their
+//! user to accept it. Operators with a real domain configure `[tls]` instead.
+
+use std::io::Write;
+use std::os::unix::fs::OpenOptionsExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+
+use crate::config::Config;
+
+/// File name of the generated certificate in the data folder.
+pub const CERT_FILE: &str = "cert.pem";
+/// File name of the generated private key in the data folder (mode 0600).
+pub const KEY_FILE: &str = "key.pem";
+
+/// Why no certificate could be had.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// Reading or writing a PEM file failed.
+    #[error("{path}: {source}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A PEM file holds no usable certificate or key.
+    #[error("{path}: {reason}")]
+    Pem {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// rcgen could not make a certificate for the domain.
+    #[error("cannot generate a certificate for {domain}: {reason}")]
+    Generate {
+        /// The domain.
+        domain: String,
+        /// rcgen's reason.
+        reason: String,
+    },
+    /// rustls refused the certificate and key.
+    #[error("unusable certificate or key: {0}")]
+    Rustls(#[from] rustls::Error),
+}
+
+/// Where the certificate and key used for STARTTLS are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertFiles {
+    /// PEM certificate chain.
+    pub cert: PathBuf,
+    /// PEM private key.
+    pub key: PathBuf,
+}
+
+/// The configured files, or the generated pair in `data_dir` (created if missing).
+pub fn cert_files(config: &Config) -> Result<CertFiles, TlsError> {
+    if let (Some(cert), Some(key)) = (&config.tls.cert_file, &config.tls.key_file) {
+        return Ok(CertFiles {
+            cert: cert.clone(),
+            key: key.clone(),
+        });
+    }
+    let files = CertFiles {
+        cert: config.data_dir.join(CERT_FILE),
+        key: config.data_dir.join(KEY_FILE),
+    };
+    if files.cert.exists() && files.key.exists() {
+        return Ok(files);
+    }
+    generate(&config.domain, &files)?;
+    tracing::info!(cert = %files.cert.display(), domain = %config.domain,
+        "generated a self-signed certificate");
+    Ok(files)
+}
+
+/// A self-signed certificate with `domain` as its DNS subjectAltName and common name.
+fn generate(domain: &str, files: &CertFiles) -> Result<(), TlsError> {
+    let failed = |e: rcgen::Error| TlsError::Generate {
+        domain: domain.to_owned(),
+        reason: e.to_string(),
+    };
+    let key = rcgen::KeyPair::generate().map_err(failed)?;
+    let mut params = rcgen::CertificateParams::new(vec![domain.to_owned()]).map_err(failed)?;
+    params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, domain);
+    let cert = params.self_signed(&key).map_err(failed)?;
+    // Key first, certificate last: a certificate on disk means both are complete.
+    write_atomically(&files.key, key.serialize_pem().as_bytes(), 0o600)?;
+    write_atomically(&files.cert, cert.pem().as_bytes(), 0o644)
+}
+
+/// Write to a temporary file with `mode`, sync it, and rename it over `path`.
+fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
+    let tmp = path.with_extension("pem.tmp");
+    let io = |source| TlsError::File {
+        path: path.to_owned(),
+        source,
+    };
+    let _ = std::fs::remove_file(&tmp);
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .open(&tmp)
+        .map_err(io)?;
+    file.write_all(bytes).map_err(io)?;
+    file.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, path).map_err(io)
+}
+
+/// Load a certificate chain and key and build the rustls server side, with the ring
+/// provider named explicitly (two providers are linked into the binary).
+pub fn server_config(files: &CertFiles) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    let pem = |path: &Path, e: rustls_pki_types::pem::Error| TlsError::Pem {
+        path: path.to_owned(),
+        reason: e.to_string(),
+    };
+    let chain = CertificateDer::pem_file_iter(&files.cert)
+        .map_err(|e| pem(&files.cert, e))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| pem(&files.cert, e))?;
+    if chain.is_empty() {
+        return Err(TlsError::Pem {
+            path: files.cert.clone(),
+            reason: "no certificate in the file".to_owned(),
+        });
+    }
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| pem(&files.key, e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    Ok(Arc::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn a_certificate_is_generated_once_with_a_private_key_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            domain: "example.org".into(),
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
+        let files = cert_files(&config).unwrap();
+        let mode = std::fs::metadata(&files.key).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let first = std::fs::read(&files.cert).unwrap();
+        server_config(&files).unwrap();
+
+        let again = cert_files(&config).unwrap();
+        assert_eq!(again, files);
+        assert_eq!(std::fs::read(&again.cert).unwrap(), first, "reused, not regenerated");
+
+        // The subjectAltName holds a dNSName (context tag [2], DER 0x82) for the domain.
+        let der = CertificateDer::from_pem_file(&files.cert).unwrap();
+        let san = [&[0x82u8, 11][..], b"example.org"].concat();
+        let found = der.windows(san.len()).any(|w| w == san.as_slice());
+        assert!(found);
+    }
+
+    #[test]
+    fn configured_files_are_used_and_checked() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = Config {
+            tls: crate::config::Tls {
+                cert_file: Some(dir.path().join("none.pem")),
+                key_file: Some(dir.path().join("none.key")),
+            },
+            ..Config::default()
+        };
+        let files = cert_files(&config).unwrap();
+        assert_eq!(files.cert, dir.path().join("none.pem"));
+        assert!(server_config(&files).is_err());
+        assert!(!dir.path().join(CERT_FILE).exists());
+    }
+}
