@@ -1,0 +1,180 @@
+//! A tokio-xmpp `ServerConnector` for test nodes: TCP to a fixed address, STARTTLS
+//! (RFC 6120 §5) trusting exactly the node's self-signed certificate, and a kill switch
+//! that drops the TCP connection without `</stream:stream>`.
+//!
+//! tokio-xmpp's own `StartTlsServerConnector` resolves DNS and trusts only system roots,
+//! so it cannot reach a node on `127.0.0.1:<port>` with a generated certificate.
+
+use std::borrow::Cow;
+use std::io;
+use std::net::SocketAddr;
+use std::path::Path;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+
+use futures::{SinkExt, StreamExt};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
+use sasl::common::ChannelBinding;
+use tokio::io::{AsyncRead, AsyncWrite, BufStream, ReadBuf};
+use tokio::net::TcpStream;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::client::TlsStream;
+use tokio_rustls::rustls::{ClientConfig, RootCertStore};
+use tokio_xmpp::connect::ServerConnector;
+use tokio_xmpp::error::ProtocolError;
+use tokio_xmpp::jid::Jid;
+use tokio_xmpp::parsers::starttls;
+use tokio_xmpp::xmlstream::{
+    PendingFeaturesRecv, ReadError, StreamHeader, Timeouts, XmppStream, XmppStreamElement, initiate_stream,
+};
+
+/// A rustls client config that trusts only the PEM certificate(s) in `cert_pem`.
+pub fn trust_only(cert_pem: &Path) -> anyhow::Result<Arc<ClientConfig>> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(cert_pem)? {
+        roots.add(cert?)?;
+    }
+    let provider = Arc::new(tokio_rustls::rustls::crypto::ring::default_provider());
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
+}
+
+type Slot = Arc<Mutex<Option<TcpStream>>>;
+
+/// Drops every TCP connection made through one connector, at once, and refuses new ones.
+#[derive(Clone, Debug, Default)]
+pub struct KillSwitch {
+    killed: Arc<AtomicBool>,
+    sockets: Arc<Mutex<Vec<Slot>>>,
+}
+
+impl KillSwitch {
+    /// Close the sockets (the peer sees EOF with no closing stream tag).
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        let slots = std::mem::take(&mut *self.sockets.lock().unwrap_or_else(|e| e.into_inner()));
+        for slot in slots {
+            drop(slot.lock().unwrap_or_else(|e| e.into_inner()).take());
+        }
+    }
+
+    fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::SeqCst)
+    }
+
+    fn adopt(&self, tcp: TcpStream) -> Killable {
+        let slot: Slot = Arc::new(Mutex::new(Some(tcp)));
+        self.sockets.lock().unwrap_or_else(|e| e.into_inner()).push(slot.clone());
+        Killable(slot)
+    }
+}
+
+/// A TCP stream the kill switch can take away; afterwards every call fails.
+#[derive(Debug)]
+pub struct Killable(Slot);
+
+fn gone() -> io::Error {
+    io::Error::new(io::ErrorKind::ConnectionAborted, "connection killed by the test")
+}
+
+impl Killable {
+    fn with<R>(&self, f: impl FnOnce(Pin<&mut TcpStream>) -> Poll<io::Result<R>>) -> Poll<io::Result<R>> {
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        match guard.as_mut() {
+            Some(tcp) => f(Pin::new(tcp)),
+            None => Poll::Ready(Err(gone())),
+        }
+    }
+}
+
+impl AsyncRead for Killable {
+    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+        self.with(|tcp| tcp.poll_read(cx, buf))
+    }
+}
+
+impl AsyncWrite for Killable {
+    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+        self.with(|tcp| tcp.poll_write(cx, buf))
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.with(|tcp| tcp.poll_flush(cx))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        self.with(|tcp| tcp.poll_shutdown(cx))
+    }
+}
+
+/// Connects to one node address with STARTTLS.
+#[derive(Clone, Debug)]
+pub struct TestConnector {
+    /// The node's c2s address.
+    pub addr: SocketAddr,
+    /// TLS settings (see [`trust_only`]).
+    pub tls: Arc<ClientConfig>,
+    /// Drops this connector's connections.
+    pub kill: KillSwitch,
+}
+
+fn header(jid: &Jid) -> StreamHeader<'_> {
+    StreamHeader { to: Some(Cow::Borrowed(jid.domain().as_str())), from: None, id: None }
+}
+
+impl ServerConnector for TestConnector {
+    type Stream = BufStream<TlsStream<Killable>>;
+
+    async fn connect(
+        &self,
+        jid: &Jid,
+        ns: &'static str,
+        timeouts: Timeouts,
+    ) -> Result<(PendingFeaturesRecv<Self::Stream>, ChannelBinding), tokio_xmpp::Error> {
+        if self.kill.is_killed() {
+            return Err(gone().into());
+        }
+        let tcp = self.kill.adopt(TcpStream::connect(self.addr).await?);
+        let plain = initiate_stream(BufStream::new(tcp), ns, header(jid), timeouts).await?;
+        let (features, mut plain): (_, XmppStream<_>) = plain.recv_features().await?;
+        if !features.can_starttls() {
+            return Err(tokio_xmpp::Error::Protocol(ProtocolError::NoTls));
+        }
+        plain
+            .send(&XmppStreamElement::Starttls(starttls::Nonza::Request(starttls::Request)))
+            .await?;
+        loop {
+            match plain.next().await.map(|v| v.and_then(|v| v.into_read_error())) {
+                Some(Ok(XmppStreamElement::Starttls(starttls::Nonza::Proceed(_)))) => break,
+                Some(Ok(_)) | Some(Err(ReadError::SoftTimeout)) => {}
+                Some(Err(ReadError::HardError(e))) => return Err(e.into()),
+                Some(Err(ReadError::ParseError(e))) => {
+                    return Err(io::Error::new(io::ErrorKind::InvalidData, e).into());
+                }
+                None | Some(Err(ReadError::StreamFooterReceived)) => {
+                    return Err(tokio_xmpp::Error::Disconnected);
+                }
+            }
+        }
+        let name = ServerName::try_from(jid.domain().as_str().to_owned())
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        let tls = TlsConnector::from(self.tls.clone()).connect(name, plain.into_inner().into_inner()).await?;
+        // As tokio-xmpp does: offer tls-exporter channel binding data on TLS 1.3. A
+        // server without SCRAM-*-PLUS must then accept the `y,,` GS2 header.
+        let binding = match tls.get_ref().1.protocol_version() {
+            Some(tokio_rustls::rustls::ProtocolVersion::TLSv1_3) => tls
+                .get_ref()
+                .1
+                .export_keying_material(vec![0u8; 32], b"EXPORTER-Channel-Binding", None)
+                .map(ChannelBinding::TlsExporter)
+                .unwrap_or(ChannelBinding::None),
+            _ => ChannelBinding::None,
+        };
+        let stream = initiate_stream(BufStream::new(tls), ns, header(jid), timeouts).await?;
+        Ok((stream, binding))
+    }
+}
