@@ -1,0 +1,79 @@
+"""RFC 6121 §8: chat messages between two local accounts. To a full JID: that resource.
+To a bare JID: the available resource with the highest non-negative priority."""
+
+import asyncio
+
+from conftest import USERS
+from harness import Client, close_all, login_all, run
+
+ALICE, BOB = "alice@localhost", "bob@localhost"
+
+
+def test_message_to_full_jid_reaches_that_resource(node):
+    async def scenario():
+        alice = Client(node, ALICE, USERS[ALICE], resource="desk")
+        bob = Client(node, BOB, USERS[BOB], resource="laptop")
+        await login_all(alice, bob)
+        try:
+            alice.x.send_message(mto=bob.jid, mbody="hello bob", mtype="chat")
+            m = await bob.wait_message("alice's message", body="hello bob")
+            assert m["from"] == alice.jid and m["type"] == "chat", m
+            bob.x.send_message(mto=alice.jid, mbody="hello alice", mtype="chat")
+            m = await alice.wait_message("bob's reply", body="hello alice")
+            assert m["from"] == bob.jid, m
+        finally:
+            await close_all(alice, bob)
+
+    run(scenario())
+
+
+def test_message_to_bare_jid_reaches_highest_priority_resource(node):
+    async def scenario():
+        alice = Client(node, ALICE, USERS[ALICE], resource="desk")
+        low = Client(node, BOB, USERS[BOB], resource="phone", priority=1)
+        high = Client(node, BOB, USERS[BOB], resource="workstation", priority=10)
+        await login_all(alice, low, high)
+        try:
+            await asyncio.sleep(0.3)  # both initial presences processed
+            alice.x.send_message(mto=BOB, mbody="to-bare-1", mtype="chat")
+            m = await high.wait_message("message to bob's bare JID at the priority-10 resource", body="to-bare-1")
+            assert m["from"] == alice.jid, m
+            await low.assert_no("messages", lambda r: r["body"] == "to-bare-1",
+                                "the bare-JID message meant for the higher-priority resource", quiet=0.5)
+
+            # The phone raises its priority above the workstation: it now gets them.
+            low.presence(priority=20)
+            await asyncio.sleep(0.3)
+            alice.x.send_message(mto=BOB, mbody="to-bare-2", mtype="chat")
+            await low.wait_message("message to the bare JID after the priority change", body="to-bare-2")
+            await high.assert_no("messages", lambda r: r["body"] == "to-bare-2",
+                                 "the bare-JID message meant for the priority-20 resource", quiet=0.5)
+        finally:
+            await close_all(alice, low, high)
+
+    run(scenario())
+
+
+def test_message_to_offline_account_is_not_lost_silently(node):
+    """No resource online: the server answers with an error or stores the message
+    (both allowed by RFC 6121 §8.5.2.2); it must not vanish without a word."""
+
+    async def scenario():
+        alice = Client(node, ALICE, USERS[ALICE], resource="desk")
+        await alice.login()
+        try:
+            alice.x.send_message(mto=BOB, mbody="are you there", mtype="chat")
+            await asyncio.sleep(1.0)
+            errors = [r for r in alice.messages if r["type"] == "error"]
+            if errors:
+                return
+            bob = Client(node, BOB, USERS[BOB], resource="later")
+            await bob.login()
+            try:
+                await bob.wait_message("the message stored while offline", body="are you there")
+            finally:
+                await close_all(bob)
+        finally:
+            await close_all(alice)
+
+    run(scenario())
