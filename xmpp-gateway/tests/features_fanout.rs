@@ -3,6 +3,8 @@
 //! machine; measure it in release: `cargo test -p lampfield-xmpp --release --test
 //! features_fanout -- --nocapture`. Debug builds only check that it works.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod features_support;
 
 use std::time::{Duration, Instant};

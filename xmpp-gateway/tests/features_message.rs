@@ -1,5 +1,7 @@
 //! RFC 6121 §8.5 message routing and RFC 6120 §8.1.2.1 sender stamping.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod features_support;
 
 use features_support::*;

@@ -1,6 +1,8 @@
 //! RFC 6121 §3 and §4 through the router: subscriptions, broadcasts, probes,
 //! directed presence and the goodbye on unbind.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod features_support;
 
 use features_support::*;

@@ -1,5 +1,7 @@
 //! RFC 6121 §2 roster management through the router.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod features_support;
 
 use features_support::*;

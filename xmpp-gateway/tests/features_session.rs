@@ -1,5 +1,7 @@
 //! Resource binding, ping and unknown iqs through the router.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod features_support;
 
 use features_support::*;
@@ -46,4 +48,59 @@ async fn ping_server_and_unknown_iq() {
     );
     assert_eq!(got[2].attr("id"), Some("bad"));
     assert_eq!(error_condition(&got[2]).as_deref(), Some("bad-request"));
+}
+
+#[tokio::test]
+async fn takeover_says_goodbye_for_the_old_session() {
+    let (router, _) = router(&["alice", "bob"]);
+    let mut a = online(&router, "alice", "a", 0).await;
+    let mut b = online(&router, "bob", "b", 0).await;
+    befriend(&mut a, &mut b).await;
+    // RFC 6120 §7.7.2.2: a new session takes "a"; the old one was available, so bob
+    // hears it leave, and the new one starts unavailable.
+    let mut a2 = Client::login(&router, "alice", Some("a")).await;
+    assert!(matches!(a.next().await, Outgoing::Close("conflict")));
+    let got = b.drain();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(got[0].attr("type"), Some("unavailable"));
+    a2.send("<presence/>").await;
+    let got = b.drain();
+    assert_eq!(
+        (got[0].attr("type"), got[0].attr("from")),
+        (None, Some("alice@example.org/a"))
+    );
+    // The old session's unbind is a no-op; the new one's says unavailable once.
+    router.unbind(&a.jid).await;
+    assert!(b.drain().is_empty());
+    a2.drain();
+    a2.logout().await;
+    assert_eq!(of(&b.drain(), "presence", Some("unavailable")).len(), 1);
+}
+
+#[tokio::test]
+async fn explicit_unavailable_then_unbind_is_said_once() {
+    let (router, _) = router(&["alice", "bob"]);
+    let mut a = online(&router, "alice", "a", 0).await;
+    let mut b = online(&router, "bob", "b", 0).await;
+    befriend(&mut a, &mut b).await;
+    a.send("<presence type='unavailable'/>").await;
+    assert_eq!(of(&b.drain(), "presence", Some("unavailable")).len(), 1);
+    a.logout().await;
+    assert!(b.drain().is_empty());
+}
+
+#[tokio::test]
+async fn stanzas_from_unbound_or_foreign_namespace_are_ignored() {
+    let (router, _) = router(&["alice"]);
+    let mut a = online(&router, "alice", "a", 0).await;
+    let ghost = jid::FullJid::new("alice@example.org/ghost").unwrap();
+    router
+        .handle(
+            &ghost,
+            client("<message to='alice@example.org' type='chat'><body>x</body></message>"),
+        )
+        .await;
+    a.send("<message xmlns='jabber:server' to='alice@example.org'><body>x</body></message>")
+        .await;
+    assert!(a.drain().is_empty());
 }

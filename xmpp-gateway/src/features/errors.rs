@@ -116,6 +116,7 @@ pub(crate) fn reply_to(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -68,6 +68,7 @@ pub(crate) fn unbound_full(kind: &MessageType) -> Option<Route<'static>> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

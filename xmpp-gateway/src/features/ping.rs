@@ -22,6 +22,7 @@ pub(crate) fn pong(id: &str, requester: &FullJid, pinged: Jid) -> Element {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -165,5 +165,6 @@ pub(crate) fn directed_leftovers<'a>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "presence_tests.rs"]
 mod tests;

@@ -165,5 +165,6 @@ pub(crate) fn cancellations(sub: Subscription) -> (bool, bool) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "roster_tests.rs"]
 mod tests;

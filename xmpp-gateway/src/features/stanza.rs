@@ -10,6 +10,7 @@ pub(crate) fn set_to(stanza: &mut Element, to: &str) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

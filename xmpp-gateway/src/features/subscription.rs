@@ -188,5 +188,6 @@ pub(crate) fn step(state: State, event: Event) -> Transition {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "subscription_tests.rs"]
 mod tests;

@@ -1,5 +1,5 @@
 //! In-memory backend and session helpers shared by the `features_*` router tests.
-#![allow(dead_code, unreachable_pub)]
+#![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -109,10 +109,7 @@ pub fn client(s: &str) -> Element {
     if s[..root_end].contains("xmlns=") {
         return xml(s);
     }
-    let name_end = s[1..]
-        .find(|c: char| c == ' ' || c == '/' || c == '>')
-        .unwrap()
-        + 1;
+    let name_end = s[1..].find([' ', '/', '>']).unwrap() + 1;
     xml(&format!(
         "{} xmlns='jabber:client'{}",
         &s[..name_end],
