@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::activity::Activity;
-use super::availability::{Availability, ManualAvailability};
+use super::availability::{Availability, ClientShow, ManualAvailability};
 use super::line::{CallSummary, call_summary};
 use super::sources::Sources;
 use super::text::{Note, ProfileName};
@@ -168,12 +168,24 @@ pub(crate) fn source_claims<'a>(
 }
 
 /// The connected clients, combined most-active-wins (rule 6): any do-not-disturb, else any
-/// available, else away. Teams ranks sessions DoNotDisturb > Busy > Available > Away the same way.
+/// available, else inactive, else away. Teams ranks sessions DoNotDisturb > Busy > Available > Away
+/// the same way, and Lync orders machine states Active < Inactive < Away.
+///
+/// A client that sends `away` together with an XEP-0319 idle time is reporting its own auto-away
+/// (Gajim, Dino do this): that is automatic inactivity, not the person's statement, so it claims
+/// inactive (ProCall S10), not away.
 fn clients_claim(sources: &Sources) -> Option<Claim<'_>> {
-    let shows = sources.clients.values().map(|c| c.show.availability());
+    let shows = sources
+        .clients
+        .values()
+        .map(|c| match (c.show, c.idle_since) {
+            (ClientShow::Away, Some(_)) => Availability::Inactive,
+            (show, _) => show.availability(),
+        });
     let best = shows.max_by_key(|a| match a {
-        Availability::DoNotDisturb => 3,
-        Availability::Available => 2,
+        Availability::DoNotDisturb => 4,
+        Availability::Available => 3,
+        Availability::Inactive => 2,
         _ => 1,
     })?;
     Some(plain(best, None, SourceKind::Client))

@@ -163,6 +163,21 @@ fn rule_06_clients_most_active_wins() {
 }
 
 #[test]
+fn rule_06_client_auto_away_with_idle_is_inactive_not_away() {
+    let mut s = Sources::default();
+    connect(&mut s, "gajim", DeviceKind::Desktop, Show::Away);
+    s.clients.get_mut("gajim").unwrap().idle_since = Some(t(0));
+    let p = agg(&s, t(1));
+    assert_eq!(
+        (p.availability, p.source),
+        (Availability::Inactive, Some(SourceKind::Client))
+    );
+    // Without idle, away is the person's statement.
+    s.clients.get_mut("gajim").unwrap().idle_since = None;
+    assert_eq!(agg(&s, t(1)).availability, Availability::Away);
+}
+
+#[test]
 fn rule_07_a_call_is_busy_on_the_phone() {
     let mut s = Sources::default();
     desktop(&mut s);

@@ -65,3 +65,38 @@ fn headline(p: &EffectivePresence, now: Timestamp, offset: UtcOffset) -> Option<
     }
     Some(head)
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::super::test_support::*;
+    use super::super::*;
+
+    #[test]
+    fn a_filtered_copy_re_renders_without_the_removed_fields() {
+        let mut s = Sources::default();
+        desktop(&mut s);
+        appointment(&mut s, t(0), t(360), ShowAs::Busy);
+        s.calendar[0].subject = Some(note("Merger talks"));
+        let full = agg(&s, t(1));
+        assert_eq!(full.status_line, "In a meeting until 14:00 · Merger talks");
+        // What an access rule for a "business" viewer would do: keep the time, drop the subject.
+        let mut business = full.clone();
+        business.note = None;
+        business.note_source = None;
+        let line = render_status_line(&business, t(1), UtcOffset::UTC);
+        assert_eq!(line, "In a meeting until 14:00");
+    }
+
+    #[test]
+    fn a_call_under_dnd_still_publishes_on_the_phone() {
+        let mut s = Sources::default();
+        desktop(&mut s);
+        manual(&mut s, ManualAvailability::DoNotDisturb, t(0));
+        set_line(&mut s, "201", call());
+        let p = agg(&s, t(1));
+        assert_eq!(p.status_line, "Do not disturb · On the phone");
+        let a = p.user_activity().unwrap();
+        assert_eq!((a.general, a.specific), ("talking", Some("on_the_phone")));
+    }
+}

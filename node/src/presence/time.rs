@@ -158,6 +158,14 @@ mod tests {
     const SUNDAY_8: u64 = 1_763_884_800_000;
 
     #[test]
+    fn system_time_converts_and_clamps_before_the_epoch() {
+        let t = UNIX_EPOCH + Duration::from_millis(1234);
+        assert_eq!(Timestamp::from_system_time(t).unix_ms(), 1234);
+        let before = UNIX_EPOCH - Duration::from_secs(1);
+        assert_eq!(Timestamp::from_system_time(before), Timestamp::EPOCH);
+    }
+
+    #[test]
     fn civil_dates_round_trip_known_days() {
         assert_eq!(civil_from_days(0), (1970, 1, 1));
         assert_eq!(civil_from_days(20_415), (2025, 11, 23));
