@@ -189,7 +189,9 @@ mod tests {
         let written: toml::Table = toml::from_str(DEFAULT_TOML).unwrap();
         let all = toml::Table::try_from(Config::default()).unwrap();
         for (key, value) in &all {
-            let section = written.get(key).unwrap_or_else(|| panic!("`{key}` missing"));
+            let section = written
+                .get(key)
+                .unwrap_or_else(|| panic!("`{key}` missing"));
             if let toml::Value::Table(t) = value {
                 for inner in t.keys() {
                     assert!(
@@ -213,7 +215,9 @@ mod tests {
 
     #[test]
     fn unknown_top_level_key_is_named() {
-        let err = Config::from_toml("domian = \"x\"\n").unwrap_err().to_string();
+        let err = Config::from_toml("domian = \"x\"\n")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("domian"), "{err}");
         assert!(err.contains("line 1"), "{err}");
     }
@@ -247,7 +251,9 @@ mod tests {
             let err = Config::from_toml(text).unwrap_err().to_string();
             assert!(err.contains(key), "{text}: {err}");
         }
-        let err = Config::from_toml("[c2s]\nlisten = \"nowhere\"").unwrap_err().to_string();
+        let err = Config::from_toml("[c2s]\nlisten = \"nowhere\"")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("listen"), "{err}");
     }
 

@@ -2,6 +2,7 @@
 //! adapters that connect them to XMPP and federation.
 
 pub mod adapters;
+pub mod admin;
 pub mod config;
 pub mod presence;
 pub mod store;

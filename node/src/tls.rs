@@ -165,7 +165,11 @@ mod tests {
 
         let again = cert_files(&config).unwrap();
         assert_eq!(again, files);
-        assert_eq!(std::fs::read(&again.cert).unwrap(), first, "reused, not regenerated");
+        assert_eq!(
+            std::fs::read(&again.cert).unwrap(),
+            first,
+            "reused, not regenerated"
+        );
 
         // The subjectAltName holds a dNSName (context tag [2], DER 0x82) for the domain.
         let der = CertificateDer::from_pem_file(&files.cert).unwrap();

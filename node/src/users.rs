@@ -53,21 +53,31 @@ mod tests {
     #[test]
     fn accounts_must_be_user_at_the_configured_domain() {
         assert_eq!(
-            parse_user("example.org", "Alice@example.org").unwrap().as_str(),
+            parse_user("example.org", "Alice@example.org")
+                .unwrap()
+                .as_str(),
             "alice@example.org"
         );
         assert!(matches!(
             parse_user("example.org", "alice@other.org"),
             Err(UserJidError::WrongDomain { .. })
         ));
-        let msg = parse_user("example.org", "alice@other.org").unwrap_err().to_string();
+        let msg = parse_user("example.org", "alice@other.org")
+            .unwrap_err()
+            .to_string();
         assert!(msg.contains("@example.org"), "{msg}");
         for bad in ["example.org", "alice@example.org/phone"] {
-            assert!(matches!(
-                parse_user("example.org", bad),
-                Err(UserJidError::NotAnAccount(_))
-            ), "{bad}");
+            assert!(
+                matches!(
+                    parse_user("example.org", bad),
+                    Err(UserJidError::NotAnAccount(_))
+                ),
+                "{bad}"
+            );
         }
-        assert!(matches!(parse_user("example.org", "@@"), Err(UserJidError::Invalid { .. })));
+        assert!(matches!(
+            parse_user("example.org", "@@"),
+            Err(UserJidError::Invalid { .. })
+        ));
     }
 }

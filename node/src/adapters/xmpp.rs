@@ -46,10 +46,17 @@ impl Backend for StoreBackend {
 
     async fn contacts(&self, user: &BareJid) -> Result<Vec<Contact>, BackendError> {
         let stored = self.store.contacts(user).map_err(failed)?;
-        Ok(stored.into_iter().map(|(jid, c)| wire_contact(jid, c)).collect())
+        Ok(stored
+            .into_iter()
+            .map(|(jid, c)| wire_contact(jid, c))
+            .collect())
     }
 
-    async fn contact(&self, user: &BareJid, contact: &BareJid) -> Result<Option<Contact>, BackendError> {
+    async fn contact(
+        &self,
+        user: &BareJid,
+        contact: &BareJid,
+    ) -> Result<Option<Contact>, BackendError> {
         let stored = self.store.contact(user, contact).map_err(failed)?;
         Ok(stored.map(|c| wire_contact(contact.clone(), c)))
     }
@@ -63,7 +70,10 @@ impl Backend for StoreBackend {
     }
 
     async fn remove_contact(&self, user: &BareJid, contact: &BareJid) -> Result<(), BackendError> {
-        self.store.remove_contact(user, contact).await.map_err(failed)
+        self.store
+            .remove_contact(user, contact)
+            .await
+            .map_err(failed)
     }
 }
 
@@ -196,12 +206,20 @@ mod tests {
             in_roster: true,
         };
         backend.put_contact(&alice, bob.clone()).await.unwrap();
-        assert_eq!(backend.contact(&alice, &bob.jid).await.unwrap(), Some(bob.clone()));
+        assert_eq!(
+            backend.contact(&alice, &bob.jid).await.unwrap(),
+            Some(bob.clone())
+        );
         assert_eq!(backend.contacts(&alice).await.unwrap(), vec![bob.clone()]);
         backend.remove_contact(&alice, &bob.jid).await.unwrap();
         assert!(backend.contacts(&alice).await.unwrap().is_empty());
         // A removed account takes no new contacts: the gateway gets an error.
-        assert!(backend.put_contact(&jid("gone@example.org"), bob).await.is_err());
+        assert!(
+            backend
+                .put_contact(&jid("gone@example.org"), bob)
+                .await
+                .is_err()
+        );
     }
 
     #[tokio::test]
@@ -220,13 +238,25 @@ mod tests {
             let wrong = sasl::derive_credentials("pen", hash, &c.salt, c.iterations);
             assert_ne!(wrong, c);
         }
-        assert!(backend.credentials(&jid("x@example.org"), ScramHash::Sha1).await.unwrap().is_none());
+        assert!(
+            backend
+                .credentials(&jid("x@example.org"), ScramHash::Sha1)
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 
     #[test]
     fn bad_passwords_are_refused() {
         assert!(matches!(new_account(""), Err(PasswordError::Empty)));
-        assert!(matches!(new_account(&"x".repeat(2000)), Err(PasswordError::TooLong)));
-        assert!(new_account("a\u{0007}b").is_err(), "control characters fail SASLprep");
+        assert!(matches!(
+            new_account(&"x".repeat(2000)),
+            Err(PasswordError::TooLong)
+        ));
+        assert!(
+            new_account("a\u{0007}b").is_err(),
+            "control characters fail SASLprep"
+        );
     }
 }

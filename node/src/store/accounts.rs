@@ -10,11 +10,17 @@ use super::{Store, StoreError};
 
 impl Store {
     /// Create an account; fails with [`StoreError::AccountExists`] if it exists.
-    pub async fn create_account(&self, user: &BareJid, account: &Account) -> Result<(), StoreError> {
+    pub async fn create_account(
+        &self,
+        user: &BareJid,
+        account: &Account,
+    ) -> Result<(), StoreError> {
         let value = records::encode(USERID_ACCOUNT, account)?;
-        let swapped = self
-            .accounts
-            .compare_and_swap(schema::account_key(user), None::<&[u8]>, Some(value))?;
+        let swapped = self.accounts.compare_and_swap(
+            schema::account_key(user),
+            None::<&[u8]>,
+            Some(value),
+        )?;
         if swapped.is_err() {
             return Err(StoreError::AccountExists(user.to_string()));
         }
@@ -22,7 +28,11 @@ impl Store {
     }
 
     /// Replace the credentials of an existing account (a password change).
-    pub async fn replace_account(&self, user: &BareJid, account: &Account) -> Result<(), StoreError> {
+    pub async fn replace_account(
+        &self,
+        user: &BareJid,
+        account: &Account,
+    ) -> Result<(), StoreError> {
         let key = schema::account_key(user);
         let value = records::encode(USERID_ACCOUNT, account)?;
         let replaced = self.accounts.transaction(|tx| {

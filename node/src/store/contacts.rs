@@ -23,7 +23,11 @@ impl Store {
     }
 
     /// One stored contact of `user`.
-    pub fn contact(&self, user: &BareJid, contact: &BareJid) -> Result<Option<Contact>, StoreError> {
+    pub fn contact(
+        &self,
+        user: &BareJid,
+        contact: &BareJid,
+    ) -> Result<Option<Contact>, StoreError> {
         self.contacts
             .get(schema::contact_key(user, contact))?
             .map(|v| records::decode(USERCONTACT_CONTACT, &v))
@@ -57,7 +61,11 @@ impl Store {
 
     /// Remove a contact of `user`; durable on return. Removing an absent contact is
     /// not an error.
-    pub async fn remove_contact(&self, user: &BareJid, contact: &BareJid) -> Result<(), StoreError> {
+    pub async fn remove_contact(
+        &self,
+        user: &BareJid,
+        contact: &BareJid,
+    ) -> Result<(), StoreError> {
         self.contacts.remove(schema::contact_key(user, contact))?;
         self.flush().await
     }

@@ -82,7 +82,10 @@ pub(super) fn encode<T: Serialize>(tree: &'static str, record: &T) -> Result<Vec
 }
 
 /// Decode a record of any known layout.
-pub(super) fn decode<T: DeserializeOwned>(tree: &'static str, bytes: &[u8]) -> Result<T, StoreError> {
+pub(super) fn decode<T: DeserializeOwned>(
+    tree: &'static str,
+    bytes: &[u8],
+) -> Result<T, StoreError> {
     match bytes.split_first() {
         Some((&V1, json)) => serde_json::from_slice(json).map_err(|e| StoreError::Decode {
             tree,

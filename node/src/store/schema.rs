@@ -44,7 +44,10 @@ pub(super) fn user_of(key: &[u8]) -> Result<BareJid, StoreError> {
 
 /// The contact's JID from a contact key of a known prefix.
 pub(super) fn contact_of(prefix_len: usize, key: &[u8]) -> Result<BareJid, StoreError> {
-    jid_of(USERCONTACT_CONTACT, key.get(prefix_len..).unwrap_or_default())
+    jid_of(
+        USERCONTACT_CONTACT,
+        key.get(prefix_len..).unwrap_or_default(),
+    )
 }
 
 fn jid_of(tree: &'static str, bytes: &[u8]) -> Result<BareJid, StoreError> {

@@ -47,7 +47,10 @@ async fn accounts_are_created_once_listed_and_removed() {
         Err(StoreError::AccountExists(_))
     ));
     assert_eq!(store.account(&alice).unwrap(), Some(account(1)));
-    store.create_account(&jid("bob@example.org"), &account(3)).await.unwrap();
+    store
+        .create_account(&jid("bob@example.org"), &account(3))
+        .await
+        .unwrap();
     assert_eq!(
         store.users().unwrap(),
         vec![alice.clone(), jid("bob@example.org")]
@@ -72,11 +75,19 @@ async fn contacts_belong_to_one_account_and_go_with_it() {
     store.create_account(&alice, &account(1)).await.unwrap();
     store.create_account(&carol, &account(2)).await.unwrap();
     store.put_contact(&alice, &bob, &friend()).await.unwrap();
-    store.put_contact(&alice, &carol, &Contact::default()).await.unwrap();
+    store
+        .put_contact(&alice, &carol, &Contact::default())
+        .await
+        .unwrap();
     store.put_contact(&carol, &bob, &friend()).await.unwrap();
 
     assert_eq!(store.contact(&alice, &bob).unwrap(), Some(friend()));
-    let listed: Vec<_> = store.contacts(&alice).unwrap().into_iter().map(|c| c.0).collect();
+    let listed: Vec<_> = store
+        .contacts(&alice)
+        .unwrap()
+        .into_iter()
+        .map(|c| c.0)
+        .collect();
     assert_eq!(listed, vec![bob.clone(), carol.clone()]);
 
     store.remove_contact(&alice, &carol).await.unwrap();
@@ -85,18 +96,31 @@ async fn contacts_belong_to_one_account_and_go_with_it() {
 
     assert!(store.remove_account(&alice).await.unwrap());
     assert!(store.contacts(&alice).unwrap().is_empty());
-    assert_eq!(store.contacts(&carol).unwrap().len(), 1, "others keep theirs");
+    assert_eq!(
+        store.contacts(&carol).unwrap().len(),
+        1,
+        "others keep theirs"
+    );
 }
 
 #[tokio::test]
 async fn contacts_of_a_missing_account_are_refused() {
     let store = Store::temporary().unwrap();
     let err = store
-        .put_contact(&jid("ghost@example.org"), &jid("bob@example.org"), &friend())
+        .put_contact(
+            &jid("ghost@example.org"),
+            &jid("bob@example.org"),
+            &friend(),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, StoreError::NoAccount(_)), "{err}");
-    assert!(store.contacts(&jid("ghost@example.org")).unwrap().is_empty());
+    assert!(
+        store
+            .contacts(&jid("ghost@example.org"))
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -122,16 +146,34 @@ async fn a_second_opener_is_told_the_database_is_locked() {
     let _first = Store::open(&path).unwrap();
     let err = Store::open(&path).unwrap_err();
     assert!(matches!(err, StoreError::Locked { .. }), "{err}");
-    assert!(err.to_string().contains("in use by another process"), "{err}");
+    assert!(
+        err.to_string().contains("in use by another process"),
+        "{err}"
+    );
 }
 
 #[test]
 fn corrupt_records_are_reported_not_skipped() {
     let store = Store::temporary().unwrap();
     let alice = jid("alice@example.org");
-    store.accounts.insert(alice.as_str(), b"\x01{broken".as_slice()).unwrap();
-    store.accounts.insert("bob@example.org", b"\x07{}".as_slice()).unwrap();
-    assert!(matches!(store.account(&alice), Err(StoreError::Decode { .. })));
-    store.contacts.insert(b"alice@example.org\xffnot a jid@@", b"\x01{}".as_slice()).unwrap();
-    assert!(matches!(store.contacts(&alice), Err(StoreError::Decode { .. })));
+    store
+        .accounts
+        .insert(alice.as_str(), b"\x01{broken".as_slice())
+        .unwrap();
+    store
+        .accounts
+        .insert("bob@example.org", b"\x07{}".as_slice())
+        .unwrap();
+    assert!(matches!(
+        store.account(&alice),
+        Err(StoreError::Decode { .. })
+    ));
+    store
+        .contacts
+        .insert(b"alice@example.org\xffnot a jid@@", b"\x01{}".as_slice())
+        .unwrap();
+    assert!(matches!(
+        store.contacts(&alice),
+        Err(StoreError::Decode { .. })
+    ));
 }

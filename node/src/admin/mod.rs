@@ -1,0 +1,80 @@
+//! The admin socket: account management while the node runs.
+//!
+//! sled lets one process open a database, so `lampfield user ...` cannot open it
+//! while a node runs. The node instead listens on a Unix socket in its data folder
+//! (`admin.sock`, mode 0600, peers must run as the data folder's owner or root) and
+//! applies line-delimited JSON requests (`protocol`) through the same [`Service`]
+//! the CLI uses directly when no node runs.
+
+pub mod client;
+pub mod protocol;
+pub mod server;
+mod service;
+
+use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
+
+pub use service::Service;
+
+/// File name of the admin socket in the data folder.
+pub const SOCKET_FILE: &str = "admin.sock";
+
+/// One line of at most [`protocol::MAX_LINE_BYTES`], without its newline.
+/// `Ok(None)` at a clean end of stream.
+#[derive(Debug, thiserror::Error)]
+pub enum LineError {
+    /// The line is longer than the limit.
+    #[error("line longer than {} bytes", protocol::MAX_LINE_BYTES)]
+    TooLong,
+    /// The stream ended in the middle of a line.
+    #[error("stream ended inside a line")]
+    Truncated,
+    /// Reading failed.
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Read one newline-terminated line, never buffering more than the limit.
+pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
+    reader: &mut R,
+) -> Result<Option<Vec<u8>>, LineError> {
+    let mut line = Vec::new();
+    let limit = protocol::MAX_LINE_BYTES as u64 + 1;
+    reader.take(limit).read_until(b'\n', &mut line).await?;
+    match line.pop() {
+        None => Ok(None),
+        Some(b'\n') => Ok(Some(line)),
+        Some(_) if line.len() >= protocol::MAX_LINE_BYTES => Err(LineError::TooLong),
+        Some(_) => Err(LineError::Truncated),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn lines_are_bounded() {
+        let mut ok = &b"{\"op\":\"list_users\"}\nrest"[..];
+        assert_eq!(
+            read_line(&mut ok).await.unwrap().unwrap(),
+            b"{\"op\":\"list_users\"}"
+        );
+        assert!(matches!(
+            read_line(&mut ok).await,
+            Err(LineError::Truncated)
+        ));
+        let mut empty = &b""[..];
+        assert!(read_line(&mut empty).await.unwrap().is_none());
+        let long = vec![b'x'; protocol::MAX_LINE_BYTES + 10];
+        assert!(matches!(
+            read_line(&mut &long[..]).await,
+            Err(LineError::TooLong)
+        ));
+        let mut exact = vec![b'x'; protocol::MAX_LINE_BYTES];
+        exact.push(b'\n');
+        assert_eq!(
+            read_line(&mut &exact[..]).await.unwrap().unwrap().len(),
+            protocol::MAX_LINE_BYTES
+        );
+    }
+}
