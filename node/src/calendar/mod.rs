@@ -1,0 +1,1 @@
+//! Appointments, overlap resolution and iCalendar import.

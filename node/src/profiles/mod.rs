@@ -1,0 +1,1 @@
+//! Presence profiles, action chains and triggers (pure).
