@@ -1,13 +1,24 @@
 //! The Lampfield presence node: the domain (pure), storage, the engine, and the
 //! adapters that connect them to XMPP and federation.
+//!
+//! Layout:
+//! - [`config`]: the TOML configuration and its embedded default.
+//! - [`presence`]: presence states and their aggregation (pure).
+//! - [`users`]: which JIDs name local accounts (pure).
+//! - [`store`]: sled trees and records; the only module that names sled.
+//! - [`tls`]: the STARTTLS certificate, configured or self-signed.
+//! - [`admin`]: account management, directly or over the running node's socket.
+//! - [`adapters`]: the gateway's `Backend` port over the store, and the c2s wiring.
+//! - [`start`] / [`RunningNode`]: a whole node, for `lampfield run` and for tests.
 
-pub mod access;
 pub mod adapters;
 pub mod admin;
-pub mod calendar;
 pub mod config;
+mod node;
 pub mod presence;
-pub mod profiles;
 pub mod store;
 pub mod tls;
 pub mod users;
+
+pub use config::Config;
+pub use node::{DB_DIR, RunningNode, StartError, create_data_dir, start};

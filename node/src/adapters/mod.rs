@@ -1,4 +1,5 @@
 //! Adapters: the protocol crates' ports implemented on top of the node's core.
 //! Only this module and `main.rs` name `lampfield_xmpp` types.
 
+pub mod c2s;
 pub mod xmpp;

@@ -1,11 +1,29 @@
-//! Account administration over the store: what the admin socket and the offline CLI
-//! both run, so the two paths cannot drift apart.
+//! Account administration over the store: what the admin socket, the offline CLI and
+//! [`crate::RunningNode`] all run, so the paths cannot drift apart.
 
-use crate::adapters::xmpp::new_account;
-use crate::store::{Store, StoreError};
-use crate::users::parse_user;
+use jid::BareJid;
 
 use super::protocol::{Request, Response};
+use crate::adapters::xmpp::{PasswordError, new_account};
+use crate::store::{Store, StoreError};
+use crate::users::{UserJidError, parse_user};
+
+/// Why an administration request failed; nothing was changed.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    /// The JID cannot name an account of this node.
+    #[error(transparent)]
+    Jid(#[from] UserJidError),
+    /// The password cannot be used.
+    #[error(transparent)]
+    Password(#[from] PasswordError),
+    /// The store refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The key derivation task died.
+    #[error("credential derivation failed: {0}")]
+    Derivation(String),
+}
 
 /// Applies admin requests to one node's store.
 #[derive(Debug, Clone)]
@@ -23,51 +41,57 @@ impl Service {
     /// Apply one request; failures become [`Response::Error`].
     pub async fn apply(&self, request: Request) -> Response {
         let result = match request {
-            Request::AddUser { jid, password } => self.add_user(&jid, password).await,
-            Request::ListUsers => self.list_users(),
-            Request::RemoveUser { jid } => self.remove_user(&jid).await,
+            Request::AddUser { jid, password } => {
+                self.add_user(&jid, password)
+                    .await
+                    .map(|user| Response::Added {
+                        jid: user.to_string(),
+                    })
+            }
+            Request::ListUsers => self.users().map(|users| Response::Users {
+                users: users.into_iter().map(|u| u.to_string()).collect(),
+            }),
+            Request::RemoveUser { jid } => {
+                self.remove_user(&jid)
+                    .await
+                    .map(|(user, existed)| Response::Removed {
+                        jid: user.to_string(),
+                        existed,
+                    })
+            }
         };
-        result.unwrap_or_else(|message| Response::Error { message })
+        result.unwrap_or_else(|e| Response::Error {
+            message: e.to_string(),
+        })
     }
 
-    async fn add_user(&self, jid: &str, password: String) -> Result<Response, String> {
-        let user = parse_user(&self.domain, jid).map_err(|e| e.to_string())?;
+    /// Create an account with SCRAM credentials derived from `password`; durable on
+    /// return. Returns the normalized JID.
+    pub async fn add_user(&self, jid: &str, password: String) -> Result<BareJid, AdminError> {
+        let user = parse_user(&self.domain, jid)?;
         // PBKDF2 takes milliseconds of CPU: keep it off the async threads.
         let account = tokio::task::spawn_blocking(move || new_account(&password))
             .await
-            .map_err(|e| format!("credential derivation failed: {e}"))?
-            .map_err(|e| e.to_string())?;
-        self.store
-            .create_account(&user, &account)
-            .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| AdminError::Derivation(e.to_string()))??;
+        self.store.create_account(&user, &account).await?;
         tracing::info!(%user, "account created");
-        Ok(Response::Added {
-            jid: user.to_string(),
-        })
+        Ok(user)
     }
 
-    fn list_users(&self) -> Result<Response, String> {
-        let users = self.store.users().map_err(|e| e.to_string())?;
-        Ok(Response::Users {
-            users: users.into_iter().map(|u| u.to_string()).collect(),
-        })
+    /// Every account, in byte order.
+    pub fn users(&self) -> Result<Vec<BareJid>, AdminError> {
+        Ok(self.store.users()?)
     }
 
-    async fn remove_user(&self, jid: &str) -> Result<Response, String> {
-        let user = parse_user(&self.domain, jid).map_err(|e| e.to_string())?;
-        let existed = self
-            .store
-            .remove_account(&user)
-            .await
-            .map_err(|e: StoreError| e.to_string())?;
+    /// Remove an account and its contacts; durable on return. Returns the normalized
+    /// JID and whether there was an account.
+    pub async fn remove_user(&self, jid: &str) -> Result<(BareJid, bool), AdminError> {
+        let user = parse_user(&self.domain, jid)?;
+        let existed = self.store.remove_account(&user).await?;
         if existed {
             tracing::info!(%user, "account removed");
         }
-        Ok(Response::Removed {
-            jid: user.to_string(),
-            existed,
-        })
+        Ok((user, existed))
     }
 }
 
@@ -94,6 +118,13 @@ mod tests {
         assert!(
             matches!(wrong, Response::Error { ref message } if message.contains("@example.org"))
         );
+        let empty = service
+            .apply(Request::AddUser {
+                jid: "bob@example.org".into(),
+                password: String::new(),
+            })
+            .await;
+        assert!(matches!(empty, Response::Error { ref message } if message.contains("empty")));
         assert_eq!(
             service.apply(Request::ListUsers).await,
             Response::Users {

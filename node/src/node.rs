@@ -1,0 +1,207 @@
+//! Starting and stopping a whole node: storage, the admin socket and the XMPP
+//! listener, all stopped by one cancellation token.
+
+use std::net::SocketAddr;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use jid::BareJid;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::adapters;
+use crate::admin::{self, AdminError};
+use crate::config::{Config, ConfigError};
+use crate::store::{Store, StoreError};
+use crate::tls::{self, TlsError};
+
+/// Name of the database folder inside the data folder.
+pub const DB_DIR: &str = "db";
+
+/// Time sessions get to say goodbye on shutdown before the node stops waiting.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Why a node could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The configuration is not usable.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The data folder cannot be created or read.
+    #[error("data folder {path}: {source}")]
+    DataDir {
+        /// The folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The database cannot be opened (locked, corrupt, unreadable).
+    #[error("database {path}: {source}")]
+    Store {
+        /// The database folder.
+        path: PathBuf,
+        /// The cause.
+        source: StoreError,
+    },
+    /// No usable TLS certificate.
+    #[error("TLS: {0}")]
+    Tls(#[from] TlsError),
+    /// The c2s address cannot be bound.
+    #[error("cannot listen for clients on {addr}: {source}")]
+    Listen {
+        /// The configured address.
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// The admin socket cannot be created.
+    #[error(transparent)]
+    Admin(#[from] admin::server::BindError),
+}
+
+/// A node serving clients. Stop it with [`RunningNode::shutdown`]; dropping it
+/// cancels its tasks without waiting for them.
+#[derive(Debug)]
+pub struct RunningNode {
+    c2s_addr: SocketAddr,
+    domain: String,
+    data_dir: PathBuf,
+    store: Store,
+    admin: admin::Service,
+    socket: PathBuf,
+    cancel: CancellationToken,
+    tracker: TaskTracker,
+}
+
+/// Start a node: open the store, load or generate the certificate, bind the c2s
+/// listener and the admin socket, and serve until [`RunningNode::shutdown`].
+pub async fn start(config: Config) -> Result<RunningNode, StartError> {
+    config.validate()?;
+    let data_dir = config.data_dir.clone();
+    create_data_dir(&data_dir)?;
+    let db_path = data_dir.join(DB_DIR);
+    let store = Store::open(&db_path).map_err(|source| StartError::Store {
+        path: db_path.clone(),
+        source,
+    })?;
+    let tls = tls::server_config(&tls::cert_files(&config)?)?;
+
+    let listener = tokio::net::TcpListener::bind(config.c2s.listen)
+        .await
+        .map_err(|source| StartError::Listen {
+            addr: config.c2s.listen,
+            source,
+        })?;
+    let c2s_addr = listener.local_addr().map_err(|source| StartError::Listen {
+        addr: config.c2s.listen,
+        source,
+    })?;
+
+    let cancel = CancellationToken::new();
+    let tracker = TaskTracker::new();
+
+    let socket = data_dir.join(admin::SOCKET_FILE);
+    let admin_listener = admin::server::bind(&socket)?;
+    let owner = admin::server::owner_uid(&data_dir).map_err(|source| StartError::DataDir {
+        path: data_dir.clone(),
+        source,
+    })?;
+    let service = admin::Service::new(config.domain.clone(), store.clone());
+    tracker.spawn(admin::server::serve(
+        admin_listener,
+        service.clone(),
+        owner,
+        cancel.clone(),
+    ));
+
+    adapters::c2s::spawn_c2s(
+        listener,
+        &config,
+        tls,
+        store.clone(),
+        &tracker,
+        cancel.clone(),
+    );
+    tracing::info!(domain = %config.domain, "c2s listening on {c2s_addr}");
+    tracing::info!(socket = %socket.display(), "admin socket ready");
+
+    Ok(RunningNode {
+        c2s_addr,
+        domain: config.domain,
+        data_dir,
+        store,
+        admin: service,
+        socket,
+        cancel,
+        tracker,
+    })
+}
+
+/// Create the data folder readable by its owner only; leave an existing one as is.
+pub fn create_data_dir(path: &Path) -> Result<(), StartError> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|source| StartError::DataDir {
+            path: path.to_owned(),
+            source,
+        })
+}
+
+impl RunningNode {
+    /// The address the c2s listener is bound to (the real port when 0 was configured).
+    pub fn c2s_addr(&self) -> SocketAddr {
+        self.c2s_addr
+    }
+
+    /// The XMPP domain served.
+    pub fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    /// The data folder (database, certificate, admin socket).
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Create an account (`user@domain`); durable on return.
+    pub async fn add_user(&self, jid: &str, password: &str) -> Result<BareJid, AdminError> {
+        self.admin.add_user(jid, password.to_owned()).await
+    }
+
+    /// Remove an account and its contacts; durable on return. Returns whether it existed.
+    pub async fn remove_user(&self, jid: &str) -> Result<bool, AdminError> {
+        Ok(self.admin.remove_user(jid).await?.1)
+    }
+
+    /// Every account.
+    pub fn users(&self) -> Result<Vec<BareJid>, AdminError> {
+        self.admin.users()
+    }
+
+    /// Stop: cancel every task, let sessions send their unavailable presence and close
+    /// their streams (for at most 10 s), remove the admin socket, flush the database.
+    pub async fn shutdown(self) -> Result<(), StoreError> {
+        tracing::info!("shutting down");
+        self.cancel.cancel();
+        self.tracker.close();
+        if tokio::time::timeout(SHUTDOWN_GRACE, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some tasks did not stop within {SHUTDOWN_GRACE:?}");
+        }
+        let _ = std::fs::remove_file(&self.socket);
+        self.store.flush().await?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+impl Drop for RunningNode {
+    fn drop(&mut self) {
+        self.cancel.cancel();
+    }
+}
