@@ -11,11 +11,14 @@
 //! - [`adapters`]: the gateway's `Backend` port over the store, and the c2s wiring.
 //! - [`start`] / [`RunningNode`]: a whole node, for `lampfield run` and for tests.
 
+pub mod access;
 pub mod adapters;
 pub mod admin;
+pub mod calendar;
 pub mod config;
 mod node;
 pub mod presence;
+pub mod profiles;
 pub mod store;
 pub mod tls;
 pub mod users;
