@@ -174,7 +174,7 @@ class Client:
         self.x.enable_direct_tls = False      # the node offers STARTTLS on its c2s port
         self.x.enable_plaintext = False
         self.x.ca_certs = node.cert          # the node's self-signed certificate
-        self.x.roster.auto_authorize = False  # the test answers subscription requests itself
+        self.x.roster.auto_authorize = None   # None: neither accept nor refuse; the test answers
         self.x.roster.auto_subscribe = False
         self.x.register_plugin("xep_0199")    # answers the server's pings
         self.priority = priority
@@ -284,7 +284,10 @@ class Client:
 
     async def roster(self) -> dict[str, dict]:
         """A fresh roster get (not slixmpp's cache): bare JID -> item fields."""
-        iq = await self.x.get_roster(timeout=WAIT_S)
+        req = self.x.Iq()
+        req["type"] = "get"
+        req.enable("roster")
+        iq = await req.send(timeout=WAIT_S)
         items = {}
         for jid, item in iq["roster"]["items"].items():
             items[str(jid)] = {
@@ -294,6 +297,17 @@ class Client:
                 "groups": sorted(item["groups"]),
             }
         return items
+
+
+def reveals(rec: dict, bares: tuple[str, ...]) -> bool:
+    """Whether a presence tells anything about one of `bares`: it is available, carries a
+    status, or is an unavailable from a full JID (a resource). A bare `unavailable`, as
+    servers send in answer to a probe they may not answer, reveals nothing."""
+    if rec["from"].split("/")[0] not in bares:
+        return False
+    if rec["type"] == "available" or rec["status"] or rec["show"]:
+        return True
+    return rec["type"] == "unavailable" and "/" in rec["from"]
 
 
 def matches(rec: dict, fields: dict) -> bool:
