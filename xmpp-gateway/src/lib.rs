@@ -16,6 +16,7 @@ pub mod backend;
 mod features;
 pub mod router;
 pub mod sasl;
+pub mod stream;
 
 pub use backend::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};
 pub use router::Router;

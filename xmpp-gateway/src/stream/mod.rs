@@ -1,0 +1,45 @@
+//! XML streams (RFC 6120 §4): bytes to the stream header and first-level elements
+//! with hard limits, and our side of the stream back to bytes.
+
+mod error;
+mod io;
+mod reader;
+mod writer;
+
+pub use error::{ReadError, StreamCondition};
+pub use io::MaybeTls;
+pub use reader::{Item, ReadLimits, XmlReader};
+pub use writer::{StreamWriter, escape_attr};
+
+/// The streams namespace of the root element (RFC 6120 §4.8.1).
+pub const NS_STREAMS: &str = "http://etherx.jabber.org/streams";
+/// The namespace of stream error conditions (RFC 6120 §4.9.2).
+pub const NS_STREAM_ERRORS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
+
+/// The attributes of a peer's stream header (RFC 6120 §4.7).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StreamHeader {
+    /// `to`: the domain the peer wants to reach.
+    pub to: Option<String>,
+    /// `from`: who the peer says it is.
+    pub from: Option<String>,
+    /// `version`: absent means a pre-RFC 3920 peer.
+    pub version: Option<String>,
+    /// `xml:lang`: the default language of the peer's stream.
+    pub lang: Option<String>,
+    /// `id`: only set by responding entities.
+    pub id: Option<String>,
+}
+
+impl StreamHeader {
+    pub(crate) fn from_attrs(attrs: &rxml::AttrMap) -> Self {
+        let plain = |name: &str| attrs.get("", name).cloned();
+        Self {
+            to: plain("to"),
+            from: plain("from"),
+            version: plain("version"),
+            lang: attrs.get(rxml::Namespace::xml().as_str(), "lang").cloned(),
+            id: plain("id"),
+        }
+    }
+}

@@ -1,0 +1,172 @@
+//! Our side of a stream as bytes: the header, first-level elements, stream errors
+//! (RFC 6120 §4.9) and the closing tag. Serialisation is pure; `flush` does the I/O.
+
+use minidom::Element;
+use tokio::io::{AsyncWrite, AsyncWriteExt};
+
+use super::error::StreamCondition;
+use super::{NS_STREAM_ERRORS, NS_STREAMS};
+
+/// Capacity the output buffer is shrunk back to after a large write.
+const KEEP_CAPACITY: usize = 1024;
+
+/// Serialises our stream into a reusable buffer.
+#[derive(Debug, Default)]
+pub struct StreamWriter {
+    out: Vec<u8>,
+    header_sent: bool,
+    closed: bool,
+}
+
+impl StreamWriter {
+    /// A writer for a new connection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Our opening tag for a (re)started stream (RFC 6120 §4.7). `to` echoes the peer's
+    /// `from` when it sent one.
+    pub fn header(&mut self, from: &str, to: Option<&str>, id: &str, content_ns: &str) {
+        let to = to
+            .map(|t| format!(" to='{}'", escape_attr(t)))
+            .unwrap_or_default();
+        let header = format!(
+            "<?xml version='1.0'?><stream:stream xmlns='{}' xmlns:stream='{NS_STREAMS}' \
+             from='{}'{to} id='{}' version='1.0' xml:lang='en'>",
+            escape_attr(content_ns),
+            escape_attr(from),
+            escape_attr(id),
+        );
+        self.out.extend_from_slice(header.as_bytes());
+        self.header_sent = true;
+    }
+
+    /// Whether our header went out on the current stream.
+    pub fn header_sent(&self) -> bool {
+        self.header_sent
+    }
+
+    /// Forget the header: the stream restarts (after STARTTLS or SASL success).
+    pub fn reset(&mut self) {
+        self.header_sent = false;
+    }
+
+    /// Append one first-level element.
+    pub fn element(&mut self, el: &Element) {
+        let mark = self.out.len();
+        if el.write_to(&mut self.out).is_err() {
+            // Only an element we built wrongly can fail; never send half of it.
+            self.out.truncate(mark);
+            tracing::error!(name = el.name(), "could not serialise an element");
+        }
+    }
+
+    /// Append raw, already well-formed XML of our own.
+    pub fn raw(&mut self, xml: &str) {
+        self.out.extend_from_slice(xml.as_bytes());
+    }
+
+    /// Append a stream error and the closing tag. Our header must come first, even
+    /// when the peer's was unacceptable (RFC 6120 §4.9.1.2); `from` names us then.
+    pub fn stream_error(&mut self, condition: StreamCondition, text: Option<&str>, from: &str) {
+        if !self.header_sent {
+            self.header(from, None, &new_stream_id(), "jabber:client");
+        }
+        let text = text
+            .map(|t| format!("<text xmlns='{NS_STREAM_ERRORS}'>{}</text>", escape_attr(t)))
+            .unwrap_or_default();
+        let xml = format!(
+            "<stream:error><{} xmlns='{NS_STREAM_ERRORS}'/>{text}</stream:error>",
+            condition.name()
+        );
+        self.out.extend_from_slice(xml.as_bytes());
+        self.close();
+    }
+
+    /// Append our closing tag (once).
+    pub fn close(&mut self) {
+        if !self.closed {
+            self.out.extend_from_slice(b"</stream:stream>");
+            self.closed = true;
+        }
+    }
+
+    /// Whether our closing tag is written.
+    pub fn is_closed(&self) -> bool {
+        self.closed
+    }
+
+    /// Bytes waiting to be written.
+    pub fn pending(&self) -> &[u8] {
+        &self.out
+    }
+
+    /// Write everything pending and flush the transport.
+    pub async fn flush<W: AsyncWrite + Unpin>(&mut self, io: &mut W) -> std::io::Result<()> {
+        if !self.out.is_empty() {
+            io.write_all(&self.out).await?;
+            self.out.clear();
+            if self.out.capacity() > KEEP_CAPACITY {
+                self.out.shrink_to(KEEP_CAPACITY);
+            }
+        }
+        io.flush().await
+    }
+}
+
+/// A fresh random stream id (RFC 6120 §4.7.3 asks for at least 128 bits of randomness).
+pub(crate) fn new_stream_id() -> String {
+    let mut raw = [0u8; 16];
+    rand::fill(&mut raw[..]);
+    raw.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Escape text for an attribute value or character data delimited by `'`.
+pub fn escape_attr(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\'' => out.push_str("&apos;"),
+            '"' => out.push_str("&quot;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_before_header_sends_header_first() {
+        let mut w = StreamWriter::new();
+        w.stream_error(StreamCondition::HostUnknown, None, "example.com");
+        let s = String::from_utf8(w.pending().to_vec()).unwrap();
+        assert!(s.starts_with("<?xml version='1.0'?><stream:stream "), "{s}");
+        assert!(s.contains("from='example.com'"));
+        assert!(s.ends_with(
+            "<stream:error><host-unknown xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>\
+             </stream:error></stream:stream>"
+        ));
+        w.close();
+        assert_eq!(s.matches("</stream:stream>").count(), 1);
+        assert_eq!(w.pending().len(), s.len());
+    }
+
+    #[test]
+    fn header_escapes_and_error_text() {
+        let mut w = StreamWriter::new();
+        w.header("a'b", Some("u@x<"), "id1", "jabber:client");
+        w.stream_error(StreamCondition::PolicyViolation, Some("too <big>"), "x");
+        let s = String::from_utf8(w.pending().to_vec()).unwrap();
+        assert!(s.contains("from='a&apos;b' to='u@x&lt;' id='id1'"), "{s}");
+        assert!(
+            s.contains("<text xmlns='urn:ietf:params:xml:ns:xmpp-streams'>too &lt;big&gt;</text>")
+        );
+        assert_eq!(s.matches("<stream:stream ").count(), 1);
+    }
+}
