@@ -144,6 +144,7 @@ pub fn server_config(files: &CertFiles) -> Result<Arc<rustls::ServerConfig>, Tls
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 

@@ -47,6 +47,7 @@ pub fn parse_user(domain: &str, input: &str) -> Result<BareJid, UserJidError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

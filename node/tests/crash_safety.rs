@@ -1,6 +1,8 @@
 //! Acknowledged writes survive `kill -9`: of a process writing through the gateway's
 //! Backend port, and of a real `lampfield run` taking an account over its admin socket.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};

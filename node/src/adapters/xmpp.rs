@@ -173,6 +173,7 @@ fn stored_contact(c: Contact) -> (BareJid, store::Contact) {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

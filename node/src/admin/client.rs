@@ -55,6 +55,7 @@ pub async fn send(socket: &Path, request: &Request) -> Result<Response, ClientEr
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use tokio_util::sync::CancellationToken;
 

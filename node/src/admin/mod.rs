@@ -49,6 +49,7 @@ pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -85,6 +85,7 @@ pub fn to_line<T: Serialize>(message: &T) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -82,4 +82,5 @@ fn open_error(path: &Path, e: sled::Error) -> StoreError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests;

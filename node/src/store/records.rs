@@ -103,6 +103,7 @@ pub(super) fn decode<T: DeserializeOwned>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

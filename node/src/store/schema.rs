@@ -62,6 +62,7 @@ fn jid_of(tree: &'static str, bytes: &[u8]) -> Result<BareJid, StoreError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 
