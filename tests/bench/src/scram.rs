@@ -199,6 +199,11 @@ impl Client {
 }
 
 impl Final {
+    /// The server-final message a correct server sends for this exchange (`v=...`).
+    pub fn expected_server_final(&self) -> String {
+        format!("v={}", B64.encode(&self.server_signature))
+    }
+
     /// Checks the server-final message `v=...` (RFC 5802 §3: the server proves it knows the key).
     pub fn verify(&self, server_final: &str) -> Result<(), ScramError> {
         let v = server_final
