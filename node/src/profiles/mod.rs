@@ -1,1 +1,42 @@
-//! Presence profiles, action chains and triggers (pure).
+//! Presence profiles, triggers and the profile state machine (pure).
+//!
+//! A profile switches a whole situation with one click (XPhone Connect, ProCall, pascom): a
+//! presence, a note, call forwarding, queue actions and action chains on entering and leaving.
+//! Profiles are switched by hand, by time of day, by client start and exit, by inactivity, by the
+//! calendar and by an external meeting source. Everything here is a function of its inputs: the
+//! engine owns the stored [`ProfileBook`], [`ProfileSettings`] and [`ProfileState`] per user, calls
+//! [`on_event`] with the time, carries out the returned [`Effect`]s in order, and arms one timer for
+//! [`next_trigger_time`].
+//!
+//! Layout: `model` (profile, forwarding, actions, validation), `book` (a user's profiles and the
+//! edit rules), `triggers` (trigger settings, time-of-day arithmetic in the user's zone), `engine`
+//! (candidates, stickiness, transitions and effects).
+
+mod book;
+mod engine;
+mod model;
+mod triggers;
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod book_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod engine_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod test_support;
+
+pub use book::{Editor, ProfileBook, default_system_profiles};
+pub use engine::{
+    Active, Cause, Ctx, Effect, Event, Held, ProfileState, next_trigger_time, on_event,
+    presence_calendar, profile_source,
+};
+pub use model::{
+    Action, Chain, Colour, DeviceFamily, ForwardTarget, Forwarding, MAX_CHAIN_STEPS,
+    MAX_QUEUE_ACTIONS, MAX_USER_PROFILES, Profile, ProfileError, ProfileSpec, QueueAction,
+    QueueOp, QueueScope, Scope, Step, Symbol,
+};
+pub use triggers::{
+    CalendarTrigger, EventMode, InactivityTrigger, ProfileSettings, TimeTrigger, Weekdays,
+};
