@@ -83,7 +83,14 @@ struct Inner<B> {
     table: RwLock<Table>,
     /// Source of roster push ids.
     pushes: AtomicU64,
+    /// Serializes the read-modify-write of one user's contacts (a subscription step
+    /// or a roster set), so that two sessions acting at once never lose an update.
+    /// Striped by user; held across the backend write, never across anything else.
+    writers: Vec<tokio::sync::Mutex<()>>,
 }
+
+/// Number of stripes in `Inner::writers`.
+const WRITER_STRIPES: usize = 64;
 
 impl<B: Backend> Clone for Router<B> {
     fn clone(&self) -> Self {
@@ -108,6 +115,9 @@ impl<B: Backend> Router<B> {
             backend,
             table: RwLock::new(table),
             pushes: AtomicU64::new(0),
+            writers: (0..WRITER_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
         };
         Self {
             inner: Arc::new(inner),
@@ -248,6 +258,14 @@ impl<B: Backend> Router<B> {
         if let Some(reply) = errors::reply_to(head, sender, replier, condition) {
             self.send_to(sender, reply);
         }
+    }
+
+    /// Exclusive right to change `user`'s stored contacts until the guard drops.
+    async fn write_lock(&self, user: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(user);
+        let stripe = (hash % self.inner.writers.len() as u64) as usize;
+        self.inner.writers[stripe].lock().await
     }
 
     /// A fresh roster push id.

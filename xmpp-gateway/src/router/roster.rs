@@ -64,7 +64,9 @@ impl<B: Backend> Router<B> {
             tracing::warn!(%user, error = %e, "roster write failed");
             DefinedCondition::InternalServerError
         };
-        match roster::parse_set(user, payload)? {
+        let set = roster::parse_set(user, payload)?;
+        let writer = self.write_lock(user).await;
+        match set {
             Set::Update { jid, name, groups } => {
                 let existing = self.backend().contact(user, &jid).await.map_err(internal)?;
                 if existing.as_ref().is_none_or(|c| !c.in_roster) {
@@ -80,6 +82,7 @@ impl<B: Backend> Router<B> {
                     .await
                     .map_err(internal)?;
                 self.push(user, item);
+                drop(writer);
                 self.send_to(from, Iq::empty_result(from.clone().into(), id).into());
             }
             Set::Remove(jid) => {
@@ -92,6 +95,7 @@ impl<B: Backend> Router<B> {
                     .await
                     .map_err(internal)?;
                 self.push(user, roster::removed(&jid));
+                drop(writer);
                 self.send_to(from, Iq::empty_result(from.clone().into(), id).into());
                 // §2.5.2: the contact learns that both directions are over.
                 let (unsubscribe, unsubscribed) = roster::cancellations(existing.subscription);

@@ -161,6 +161,7 @@ impl<B: Backend> Router<B> {
         contact: &BareJid,
         event: Event,
     ) -> Result<(Option<Contact>, Vec<Effect>), BackendError> {
+        let _writer = self.write_lock(user).await;
         let stored = self.backend().contact(user, contact).await?;
         let before = state_of(stored.as_ref());
         let t = step(before, event);
