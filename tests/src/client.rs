@@ -43,7 +43,11 @@ pub struct TestClient {
     pump: JoinHandle<()>,
 }
 
-async fn pump(mut client: Client, mut commands: mpsc::Receiver<Command>, events: mpsc::Sender<Event>) {
+async fn pump(
+    mut client: Client,
+    mut commands: mpsc::Receiver<Command>,
+    events: mpsc::Sender<Event>,
+) {
     loop {
         tokio::select! {
             cmd = commands.recv() => match cmd {
@@ -72,10 +76,15 @@ async fn pump(mut client: Client, mut commands: mpsc::Receiver<Command>, events:
 impl TestClient {
     /// Log in `jid` (bare or full) with `password` through `connector`; waits for the
     /// bound resource. Sends no presence.
-    pub async fn login(connector: TestConnector, jid: &str, password: &str) -> anyhow::Result<Self> {
+    pub async fn login(
+        connector: TestConnector,
+        jid: &str,
+        password: &str,
+    ) -> anyhow::Result<Self> {
         let jid: Jid = jid.parse()?;
         let kill = connector.kill.clone();
-        let client = Client::new_with_connector(jid.clone(), password, connector, Timeouts::default());
+        let client =
+            Client::new_with_connector(jid.clone(), password, connector, Timeouts::default());
         let (cmd_tx, cmd_rx) = mpsc::channel(16);
         let (ev_tx, mut ev_rx) = mpsc::channel(1024);
         let pump = tokio::spawn(pump(client, cmd_rx, ev_tx));
@@ -97,8 +106,17 @@ impl TestClient {
                 Ok(Some(Event::Stanza(_))) => {}
             }
         };
-        let jid = bound.try_into_full().map_err(|j| anyhow::anyhow!("bound JID {j} has no resource"))?;
-        Ok(Self { jid, commands: cmd_tx, events: ev_rx, backlog: VecDeque::new(), kill, pump })
+        let jid = bound
+            .try_into_full()
+            .map_err(|j| anyhow::anyhow!("bound JID {j} has no resource"))?;
+        Ok(Self {
+            jid,
+            commands: cmd_tx,
+            events: ev_rx,
+            backlog: VecDeque::new(),
+            kill,
+            pump,
+        })
     }
 
     /// The account's bare JID.
@@ -109,7 +127,10 @@ impl TestClient {
     /// Send a stanza; returns once it is written.
     pub async fn send(&self, stanza: impl Into<Stanza>) {
         let (tx, rx) = oneshot::channel();
-        self.commands.send(Command::Send(Box::new(stanza.into()), tx)).await.expect("client pump gone");
+        self.commands
+            .send(Command::Send(Box::new(stanza.into()), tx))
+            .await
+            .expect("client pump gone");
         tokio::time::timeout(WAIT, rx)
             .await
             .unwrap_or_else(|_| panic!("{}: stanza not written within {WAIT:?}", self.jid))
@@ -136,7 +157,10 @@ impl TestClient {
     /// An IQ request, waiting (bounded) for its response.
     pub async fn iq(&self, req: IqRequest) -> IqResponse {
         let (tx, rx) = oneshot::channel();
-        self.commands.send(Command::Iq(req, tx)).await.expect("client pump gone");
+        self.commands
+            .send(Command::Iq(req, tx))
+            .await
+            .expect("client pump gone");
         let token = rx.await.expect("client pump gone");
         match tokio::time::timeout(WAIT, token).await {
             Err(_) => panic!("{}: no IQ response within {WAIT:?}", self.jid),
@@ -147,9 +171,15 @@ impl TestClient {
 
     /// The roster as the server has it now (RFC 6121 §2.1.3 roster get).
     pub async fn roster(&self) -> Vec<Item> {
-        let query: Element = Roster { ver: None, items: vec![] }.into();
+        let query: Element = Roster {
+            ver: None,
+            items: vec![],
+        }
+        .into();
         match self.iq(IqRequest::Get(query)).await {
-            IqResponse::Result(Some(el)) => Roster::try_from(el).expect("roster result parses").items,
+            IqResponse::Result(Some(el)) => {
+                Roster::try_from(el).expect("roster result parses").items
+            }
             IqResponse::Result(None) => vec![],
             IqResponse::Error(e) => panic!("{}: roster get failed: {e:?}", self.jid),
         }
@@ -157,7 +187,11 @@ impl TestClient {
 
     /// Add or update one roster item (RFC 6121 §2.1.5); waits for the result.
     pub async fn roster_set(&self, item: Item) {
-        let query: Element = Roster { ver: None, items: vec![item] }.into();
+        let query: Element = Roster {
+            ver: None,
+            items: vec![item],
+        }
+        .into();
         match self.iq(IqRequest::Set(query)).await {
             IqResponse::Result(_) => {}
             IqResponse::Error(e) => panic!("{}: roster set failed: {e:?}", self.jid),
@@ -192,7 +226,11 @@ impl TestClient {
     }
 
     /// The first presence matching `pred`.
-    pub async fn expect_presence(&mut self, what: &str, pred: impl Fn(&Presence) -> bool) -> Presence {
+    pub async fn expect_presence(
+        &mut self,
+        what: &str,
+        pred: impl Fn(&Presence) -> bool,
+    ) -> Presence {
         self.expect(what, |s| match s {
             Stanza::Presence(p) if pred(p) => Some(p.clone()),
             _ => None,
@@ -209,16 +247,45 @@ impl TestClient {
         .await
     }
 
+    /// Whether a message matching `pred` has already arrived (consumed if so); no wait.
+    pub fn expect_message_now(&mut self, pred: impl Fn(&Message) -> bool) -> bool {
+        while let Ok(event) = self.events.try_recv() {
+            if let Event::Stanza(s) = event {
+                self.backlog.push_back(s);
+            }
+        }
+        let found = self
+            .backlog
+            .iter()
+            .position(|s| matches!(s, Stanza::Message(m) if pred(m)));
+        found.map(|i| self.backlog.remove(i)).is_some()
+    }
+
     /// Listen for `quiet` and fail if a stanza matching `pred` arrived (or had arrived).
-    pub async fn assert_none(&mut self, what: &str, quiet: Duration, pred: impl Fn(&Stanza) -> bool) {
+    pub async fn assert_none(
+        &mut self,
+        what: &str,
+        quiet: Duration,
+        pred: impl Fn(&Stanza) -> bool,
+    ) {
         let deadline = Instant::now() + quiet;
         while let Ok(Some(event)) = timeout_at(deadline, self.events.recv()).await {
             if let Event::Stanza(s) = event {
                 self.backlog.push_back(s);
             }
         }
-        let bad: Vec<String> = self.backlog.iter().filter(|s| pred(s)).map(describe).collect();
-        assert!(bad.is_empty(), "{} received {what}, which it must not:\n{}", self.jid, bad.join("\n"));
+        let bad: Vec<String> = self
+            .backlog
+            .iter()
+            .filter(|s| pred(s))
+            .map(describe)
+            .collect();
+        assert!(
+            bad.is_empty(),
+            "{} received {what}, which it must not:\n{}",
+            self.jid,
+            bad.join("\n")
+        );
     }
 
     /// Drop the TCP connection without `</stream:stream>`.
@@ -240,7 +307,11 @@ impl TestClient {
         if self.backlog.is_empty() {
             return "  (nothing)".to_owned();
         }
-        self.backlog.iter().map(describe).collect::<Vec<_>>().join("\n")
+        self.backlog
+            .iter()
+            .map(describe)
+            .collect::<Vec<_>>()
+            .join("\n")
     }
 }
 
@@ -295,15 +366,23 @@ pub fn is_chat(m: &Message) -> bool {
 pub async fn befriend(a: &mut TestClient, b: &mut TestClient) {
     let (ab, bb) = (a.bare(), b.bare());
     a.subscription(&bb, PresenceType::Subscribe).await;
-    b.expect_presence("subscribe request", |p| p.type_ == PresenceType::Subscribe && from_bare(&p.from, &ab))
-        .await;
+    b.expect_presence("subscribe request", |p| {
+        p.type_ == PresenceType::Subscribe && from_bare(&p.from, &ab)
+    })
+    .await;
     b.subscription(&ab, PresenceType::Subscribed).await;
     b.subscription(&ab, PresenceType::Subscribe).await;
-    a.expect_presence("subscribed answer", |p| p.type_ == PresenceType::Subscribed && from_bare(&p.from, &bb))
-        .await;
-    a.expect_presence("subscribe request", |p| p.type_ == PresenceType::Subscribe && from_bare(&p.from, &bb))
-        .await;
+    a.expect_presence("subscribed answer", |p| {
+        p.type_ == PresenceType::Subscribed && from_bare(&p.from, &bb)
+    })
+    .await;
+    a.expect_presence("subscribe request", |p| {
+        p.type_ == PresenceType::Subscribe && from_bare(&p.from, &bb)
+    })
+    .await;
     a.subscription(&bb, PresenceType::Subscribed).await;
-    b.expect_presence("subscribed answer", |p| p.type_ == PresenceType::Subscribed && from_bare(&p.from, &ab))
-        .await;
+    b.expect_presence("subscribed answer", |p| {
+        p.type_ == PresenceType::Subscribed && from_bare(&p.from, &ab)
+    })
+    .await;
 }

@@ -28,7 +28,8 @@ use tokio_xmpp::error::ProtocolError;
 use tokio_xmpp::jid::Jid;
 use tokio_xmpp::parsers::starttls;
 use tokio_xmpp::xmlstream::{
-    PendingFeaturesRecv, ReadError, StreamHeader, Timeouts, XmppStream, XmppStreamElement, initiate_stream,
+    PendingFeaturesRecv, ReadError, StreamHeader, Timeouts, XmppStream, XmppStreamElement,
+    initiate_stream,
 };
 
 /// A rustls client config that trusts only the PEM certificate(s) in `cert_pem`.
@@ -70,7 +71,10 @@ impl KillSwitch {
 
     fn adopt(&self, tcp: TcpStream) -> Killable {
         let slot: Slot = Arc::new(Mutex::new(Some(tcp)));
-        self.sockets.lock().unwrap_or_else(|e| e.into_inner()).push(slot.clone());
+        self.sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(slot.clone());
         Killable(slot)
     }
 }
@@ -80,11 +84,17 @@ impl KillSwitch {
 pub struct Killable(Slot);
 
 fn gone() -> io::Error {
-    io::Error::new(io::ErrorKind::ConnectionAborted, "connection killed by the test")
+    io::Error::new(
+        io::ErrorKind::ConnectionAborted,
+        "connection killed by the test",
+    )
 }
 
 impl Killable {
-    fn with<R>(&self, f: impl FnOnce(Pin<&mut TcpStream>) -> Poll<io::Result<R>>) -> Poll<io::Result<R>> {
+    fn with<R>(
+        &self,
+        f: impl FnOnce(Pin<&mut TcpStream>) -> Poll<io::Result<R>>,
+    ) -> Poll<io::Result<R>> {
         let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
         match guard.as_mut() {
             Some(tcp) => f(Pin::new(tcp)),
@@ -94,13 +104,21 @@ impl Killable {
 }
 
 impl AsyncRead for Killable {
-    fn poll_read(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut ReadBuf<'_>) -> Poll<io::Result<()>> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
         self.with(|tcp| tcp.poll_read(cx, buf))
     }
 }
 
 impl AsyncWrite for Killable {
-    fn poll_write(self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         self.with(|tcp| tcp.poll_write(cx, buf))
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
@@ -123,7 +141,11 @@ pub struct TestConnector {
 }
 
 fn header(jid: &Jid) -> StreamHeader<'_> {
-    StreamHeader { to: Some(Cow::Borrowed(jid.domain().as_str())), from: None, id: None }
+    StreamHeader {
+        to: Some(Cow::Borrowed(jid.domain().as_str())),
+        from: None,
+        id: None,
+    }
 }
 
 impl ServerConnector for TestConnector {
@@ -145,10 +167,16 @@ impl ServerConnector for TestConnector {
             return Err(tokio_xmpp::Error::Protocol(ProtocolError::NoTls));
         }
         plain
-            .send(&XmppStreamElement::Starttls(starttls::Nonza::Request(starttls::Request)))
+            .send(&XmppStreamElement::Starttls(starttls::Nonza::Request(
+                starttls::Request,
+            )))
             .await?;
         loop {
-            match plain.next().await.map(|v| v.and_then(|v| v.into_read_error())) {
+            match plain
+                .next()
+                .await
+                .map(|v| v.and_then(|v| v.into_read_error()))
+            {
                 Some(Ok(XmppStreamElement::Starttls(starttls::Nonza::Proceed(_)))) => break,
                 Some(Ok(_)) | Some(Err(ReadError::SoftTimeout)) => {}
                 Some(Err(ReadError::HardError(e))) => return Err(e.into()),
@@ -162,7 +190,9 @@ impl ServerConnector for TestConnector {
         }
         let name = ServerName::try_from(jid.domain().as_str().to_owned())
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
-        let tls = TlsConnector::from(self.tls.clone()).connect(name, plain.into_inner().into_inner()).await?;
+        let tls = TlsConnector::from(self.tls.clone())
+            .connect(name, plain.into_inner().into_inner())
+            .await?;
         // As tokio-xmpp does: offer tls-exporter channel binding data on TLS 1.3. A
         // server without SCRAM-*-PLUS must then accept the `y,,` GS2 header.
         let binding = match tls.get_ref().1.protocol_version() {

@@ -1,0 +1,27 @@
+//! RFC 6121 §4.6: a session whose TCP connection drops without `</stream:stream>` is
+//! broadcast as unavailable to its subscribers.
+
+use lampfield_tests::client::from_is;
+use lampfield_tests::{befriend, start_node};
+use tokio_xmpp::parsers::presence::Type;
+
+#[tokio::test]
+async fn dropped_connection_is_seen_as_unavailable() {
+    let node = start_node().await;
+    let mut alice = node.online("alice@localhost", "phone", 0).await;
+    let mut bob = node.online("bob@localhost", "desk", 0).await;
+    befriend(&mut alice, &mut bob).await;
+    let aj = alice.jid.clone();
+    bob.expect_presence("alice available", |p| {
+        p.type_ == Type::None && from_is(p, &aj)
+    })
+    .await;
+
+    alice.kill(); // the socket is closed under the client: no closing stream tag
+    bob.expect_presence("alice unavailable after her TCP connection dropped", |p| {
+        p.type_ == Type::Unavailable && from_is(p, &aj)
+    })
+    .await;
+    bob.close().await;
+    node.stop().await;
+}
