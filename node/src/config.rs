@@ -68,11 +68,16 @@ pub struct C2s {
     pub max_stanza_bytes: usize,
     /// Most client connections held at once. Default: `20000`.
     pub max_connections: usize,
-    /// Time from a connection's first byte to a bound resource, in seconds. Default: `30`.
-    pub handshake_timeout_s: u64,
-    /// Silence after which an authenticated client is pinged, and after as long again
-    /// disconnected, in seconds. Default: `300`.
+    /// Failed authentication attempts allowed per connection before it is closed.
+    /// Default: `3`.
+    pub max_auth_failures: u32,
+    /// Time from accepting a connection to a bound resource, in seconds. Default: `30`.
+    pub negotiation_timeout_s: u64,
+    /// Silence after which a bound session is pinged (XEP-0199), in seconds.
+    /// Default: `300`.
     pub idle_timeout_s: u64,
+    /// Time a pinged client has to answer or send anything, in seconds. Default: `60`.
+    pub ping_timeout_s: u64,
 }
 
 /// `[tls]`: the certificate offered on STARTTLS. Both files or neither: with neither,
@@ -104,8 +109,10 @@ impl Default for C2s {
             require_tls: true,
             max_stanza_bytes: 262_144,
             max_connections: 20_000,
-            handshake_timeout_s: 30,
+            max_auth_failures: 3,
+            negotiation_timeout_s: 30,
             idle_timeout_s: 300,
+            ping_timeout_s: 60,
         }
     }
 }
@@ -151,11 +158,18 @@ impl Config {
         if self.c2s.max_connections == 0 {
             return Err(invalid("c2s.max_connections", "must be at least 1"));
         }
-        if self.c2s.handshake_timeout_s == 0 {
-            return Err(invalid("c2s.handshake_timeout_s", "must be at least 1"));
+        let seconds = [
+            ("c2s.negotiation_timeout_s", self.c2s.negotiation_timeout_s),
+            ("c2s.idle_timeout_s", self.c2s.idle_timeout_s),
+            ("c2s.ping_timeout_s", self.c2s.ping_timeout_s),
+        ];
+        for (key, value) in seconds {
+            if value == 0 {
+                return Err(invalid(key, "must be at least 1"));
+            }
         }
-        if self.c2s.idle_timeout_s == 0 {
-            return Err(invalid("c2s.idle_timeout_s", "must be at least 1"));
+        if self.c2s.max_auth_failures == 0 {
+            return Err(invalid("c2s.max_auth_failures", "must be at least 1"));
         }
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             return Err(invalid(
@@ -246,6 +260,7 @@ mod tests {
             ("domain = \"a@b\"", "domain"),
             ("[c2s]\nmax_stanza_bytes = 100", "c2s.max_stanza_bytes"),
             ("[c2s]\nmax_connections = 0", "c2s.max_connections"),
+            ("[c2s]\nping_timeout_s = 0", "c2s.ping_timeout_s"),
             ("[tls]\ncert_file = \"c.pem\"", "tls"),
         ];
         for (text, key) in cases {

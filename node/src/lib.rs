@@ -16,6 +16,7 @@ pub mod adapters;
 pub mod admin;
 pub mod calendar;
 pub mod config;
+pub mod files;
 mod node;
 pub mod presence;
 pub mod profiles;

@@ -4,8 +4,6 @@
 //! A generated certificate lets a node run with no setup; clients will ask their
 //! user to accept it. Operators with a real domain configure `[tls]` instead.
 
-use std::io::Write;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,6 +11,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::Config;
+use crate::files::write_atomically;
 
 /// File name of the generated certificate in the data folder.
 pub const CERT_FILE: &str = "cert.pem";
@@ -94,27 +93,14 @@ fn generate(domain: &str, files: &CertFiles) -> Result<(), TlsError> {
         .push(rcgen::DnType::CommonName, domain);
     let cert = params.self_signed(&key).map_err(failed)?;
     // Key first, certificate last: a certificate on disk means both are complete.
-    write_atomically(&files.key, key.serialize_pem().as_bytes(), 0o600)?;
-    write_atomically(&files.cert, cert.pem().as_bytes(), 0o644)
-}
-
-/// Write to a temporary file with `mode`, sync it, and rename it over `path`.
-fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> Result<(), TlsError> {
-    let tmp = path.with_extension("pem.tmp");
-    let io = |source| TlsError::File {
-        path: path.to_owned(),
-        source,
+    let written = |path: &Path, bytes: &[u8], mode| {
+        write_atomically(path, bytes, mode).map_err(|source| TlsError::File {
+            path: path.to_owned(),
+            source,
+        })
     };
-    let _ = std::fs::remove_file(&tmp);
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(mode)
-        .open(&tmp)
-        .map_err(io)?;
-    file.write_all(bytes).map_err(io)?;
-    file.sync_all().map_err(io)?;
-    std::fs::rename(&tmp, path).map_err(io)
+    written(&files.key, key.serialize_pem().as_bytes(), 0o600)?;
+    written(&files.cert, cert.pem().as_bytes(), 0o644)
 }
 
 /// Load a certificate chain and key and build the rustls server side, with the ring
