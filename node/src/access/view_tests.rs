@@ -109,7 +109,8 @@ fn shown<T: PartialEq>(got: &T, full: &T, hidden: &T) -> Shown {
     }
 }
 
-/// docs/ACCESS.md, "Field table": columns blocked, public, business, team, personal.
+/// docs/ACCESS.md, "Field table": columns blocked, public, business, team, personal (checked by
+/// `the_field_table_in_docs_matches_the_matrix_test`).
 const MATRIX: &[(&str, [Shown; 5])] = &[
     ("availability", [H, F, F, F, F]),
     ("activity", [H, H, H, F, F]),
@@ -123,9 +124,9 @@ const MATRIX: &[(&str, [Shown; 5])] = &[
     ("devices", [H, H, R, F, F]),
     ("queues", [H, H, H, F, F]),
     ("idle_since", [H, H, H, H, F]),
-    ("appointment times", [H, H, F, F, F]),
-    ("appointment subjects", [H, H, H, F, F]),
-    ("private flag", [H, H, H, H, F]),
+    ("appointments.times", [H, H, F, F, F]),
+    ("appointments.subject", [H, H, H, F, F]),
+    ("appointments.private", [H, H, H, H, F]),
     ("forwarding", [H, H, H, F, F]),
 ];
 
@@ -184,11 +185,11 @@ fn observe(v: &View, d: &Detail) -> Vec<(&'static str, Shown)> {
             shown(&p.idle_since, &f.idle_since, &u.idle_since),
         ),
         (
-            "appointment times",
+            "appointments.times",
             shown(&times(&got_times), &full_times, &Vec::new()),
         ),
         (
-            "appointment subjects",
+            "appointments.subject",
             if got_subjects.iter().all(Option::is_none) {
                 H
             } else {
@@ -199,7 +200,7 @@ fn observe(v: &View, d: &Detail) -> Vec<(&'static str, Shown)> {
                 )
             },
         ),
-        ("private flag", private_shown),
+        ("appointments.private", private_shown),
         ("forwarding", shown(&v.forwarding, &d.forwarding, &None)),
     ]
 }
@@ -470,4 +471,35 @@ fn everything_profile() -> Option<ProfileSource> {
         until: None,
         since: t(0),
     })
+}
+
+#[test]
+fn the_field_table_in_docs_matches_the_matrix_test() {
+    let doc = include_str!("../../../docs/ACCESS.md");
+    let table = doc.split("## Field table").nth(1).unwrap();
+    let table = table.split("\n## ").next().unwrap();
+    let mut seen = Vec::new();
+    for row in table.lines().filter(|l| l.starts_with("| `")) {
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let name = cells[1].trim_matches('`');
+        if name == "status_line" {
+            continue;
+        }
+        let want = MATRIX
+            .iter()
+            .find(|(n, _)| *n == name)
+            .unwrap_or_else(|| panic!("docs row {name} is not in the matrix test"));
+        let got: Vec<Shown> = cells[2..7]
+            .iter()
+            .map(|c| match c.chars().next() {
+                Some('–') => H,
+                Some('✓') => F,
+                _ => R,
+            })
+            .collect();
+        assert_eq!(got, want.1.to_vec(), "docs row {name}");
+        seen.push(name);
+    }
+    let missing: Vec<_> = MATRIX.iter().filter(|(n, _)| !seen.contains(n)).collect();
+    assert!(missing.is_empty(), "not in docs/ACCESS.md: {missing:?}");
 }
