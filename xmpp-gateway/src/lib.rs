@@ -13,11 +13,14 @@
 //! - `stream/`, `sasl/`, `c2s/`: bytes to elements, negotiation, one task per connection.
 
 pub mod backend;
+pub mod c2s;
 mod features;
 pub mod router;
 pub mod sasl;
 pub mod stream;
+pub mod tls;
 
 pub use backend::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};
+pub use c2s::{C2sConfig, serve_c2s};
 pub use router::Router;
 pub use sasl::{derive_credentials, new_credentials};

@@ -13,6 +13,25 @@ pub enum MaybeTls<S> {
     Plain(S),
     /// After STARTTLS; boxed so the plain variant stays small.
     Tls(Box<TlsStream<S>>),
+    /// Taken out for the TLS handshake, or after a failed one: every I/O fails.
+    Detached,
+}
+
+impl<S> MaybeTls<S> {
+    /// Take the plain transport out for the TLS handshake.
+    pub fn take_plain(&mut self) -> Option<S> {
+        match std::mem::replace(self, Self::Detached) {
+            Self::Plain(s) => Some(s),
+            other => {
+                *self = other;
+                None
+            }
+        }
+    }
+}
+
+fn detached() -> io::Error {
+    io::Error::new(io::ErrorKind::NotConnected, "transport detached")
 }
 
 impl<S> MaybeTls<S> {
@@ -31,6 +50,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for MaybeTls<S> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Self::Detached => Poll::Ready(Err(detached())),
         }
     }
 }
@@ -44,6 +64,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Self::Detached => Poll::Ready(Err(detached())),
         }
     }
 
@@ -51,6 +72,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_flush(cx),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Self::Detached => Poll::Ready(Err(detached())),
         }
     }
 
@@ -58,6 +80,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Self::Detached => Poll::Ready(Ok(())),
         }
     }
 }

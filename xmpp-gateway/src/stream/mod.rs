@@ -9,6 +9,7 @@ mod writer;
 pub use error::{ReadError, StreamCondition};
 pub use io::MaybeTls;
 pub use reader::{Item, ReadLimits, XmlReader};
+pub(crate) use writer::new_stream_id;
 pub use writer::{StreamWriter, escape_attr};
 
 /// The streams namespace of the root element (RFC 6120 §4.8.1).

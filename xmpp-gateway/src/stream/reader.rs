@@ -68,6 +68,8 @@ pub struct XmlReader {
     spent: usize,
     /// Elements in the current first-level element.
     elements: usize,
+    /// Bytes received since the connection opened (whitespace keepalives included).
+    received: u64,
 }
 
 impl XmlReader {
@@ -83,6 +85,7 @@ impl XmlReader {
             stack: Vec::new(),
             spent: 0,
             elements: 0,
+            received: 0,
         }
     }
 
@@ -100,6 +103,12 @@ impl XmlReader {
     /// Change the byte budget (larger once the peer is authenticated).
     pub fn set_max_stanza_bytes(&mut self, max: usize) {
         self.limits.max_stanza_bytes = max;
+    }
+
+    /// Bytes received since the connection opened: any traffic, whitespace keepalives
+    /// included, proves the peer alive.
+    pub fn received(&self) -> u64 {
+        self.received
     }
 
     /// Bytes received but not parsed yet.
@@ -129,6 +138,7 @@ impl XmlReader {
             if n == 0 {
                 return Err(ReadError::Eof);
             }
+            self.received += n as u64;
         }
     }
 

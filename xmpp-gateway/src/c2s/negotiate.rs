@@ -1,0 +1,243 @@
+//! Stream negotiation up to resource binding (RFC 6120 §4.3, §5, §6, §7): stream
+//! headers and features, STARTTLS, SASL, and the stream restarts between them.
+
+use std::sync::Arc;
+
+use jid::BareJid;
+use minidom::Element;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio_rustls::TlsAcceptor;
+
+use super::auth::{self, NS_SASL};
+use super::bind::{self, BindRequest, NS_BIND, NS_SESSION};
+use super::conn::{Conn, End};
+use crate::backend::Backend;
+use crate::sasl::{Mechanism, SaslError};
+use crate::stream::{Item, StreamCondition, StreamHeader};
+
+/// The STARTTLS namespace (RFC 6120 §5.4).
+pub(crate) const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
+/// The default namespace of a client stream.
+pub(crate) const NS_CLIENT: &str = "jabber:client";
+
+/// Where a connection stands in negotiation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Phase {
+    /// STARTTLS is possible (a TLS configuration exists).
+    pub(crate) tls_available: bool,
+    /// The stream is encrypted.
+    pub(crate) tls: bool,
+    /// SASL may only run over TLS.
+    pub(crate) require_tls: bool,
+    /// SASL succeeded.
+    pub(crate) authenticated: bool,
+}
+
+impl Phase {
+    /// Whether SASL may run now.
+    pub(crate) fn sasl_allowed(self) -> bool {
+        !self.authenticated && (self.tls || !self.require_tls)
+    }
+
+    /// Whether STARTTLS is offered now.
+    pub(crate) fn starttls_offered(self) -> bool {
+        self.tls_available && !self.tls && !self.authenticated
+    }
+}
+
+/// The `<stream:features/>` for a phase (RFC 6120 §4.3.2).
+pub(crate) fn features(phase: Phase) -> String {
+    let mut out = String::from("<stream:features>");
+    if phase.starttls_offered() {
+        let required = if phase.require_tls { "<required/>" } else { "" };
+        out.push_str(&format!("<starttls xmlns='{NS_TLS}'>{required}</starttls>"));
+    }
+    if phase.sasl_allowed() {
+        out.push_str(&format!("<mechanisms xmlns='{NS_SASL}'>"));
+        for m in Mechanism::ALL.into_iter().filter(|m| m.offered(phase.tls)) {
+            out.push_str(&format!("<mechanism>{}</mechanism>", m.name()));
+        }
+        out.push_str("</mechanisms>");
+    }
+    if phase.authenticated {
+        out.push_str(&format!(
+            "<bind xmlns='{NS_BIND}'/><session xmlns='{NS_SESSION}'><optional/></session>"
+        ));
+    }
+    out.push_str("</stream:features>");
+    out
+}
+
+/// Check a client's stream header (RFC 6120 §4.7, §4.9.3).
+pub(crate) fn check_header(header: &StreamHeader, domain: &str) -> Result<(), StreamCondition> {
+    match header.to.as_deref() {
+        Some(to) if to.eq_ignore_ascii_case(domain) => {}
+        _ => return Err(StreamCondition::HostUnknown),
+    }
+    // No version means a pre-RFC 3920 client (RFC 6120 §4.7.5); we speak 1.x only.
+    let major = header.version.as_deref().and_then(|v| v.split('.').next());
+    match major {
+        Some("1") => Ok(()),
+        _ => Err(StreamCondition::UnsupportedVersion),
+    }
+}
+
+/// Negotiate until the client asks to bind a resource: returns the authenticated user
+/// and the bind request. Runs under the caller's deadline.
+pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    backend: &B,
+    tls: Option<&Arc<rustls::ServerConfig>>,
+) -> Result<(BareJid, BindRequest), End> {
+    let mut phase = Phase {
+        tls_available: tls.is_some(),
+        tls: false,
+        require_tls: conn.cfg.require_tls,
+        authenticated: false,
+    };
+    let mut user: Option<BareJid> = None;
+    let mut failures = 0u32;
+    loop {
+        open_stream(conn, phase).await?;
+        // Elements until the stream restarts (STARTTLS, SASL success) or bind.
+        loop {
+            let el = match conn.read().await {
+                Ok(Item::Element(el)) => el,
+                Ok(Item::Close) => return Err(conn.close().await),
+                Ok(Item::Header(_)) => {
+                    return Err(conn.fail(StreamCondition::BadFormat, None).await);
+                }
+                Err(e) => return Err(conn.on_read_error(e).await),
+            };
+            if el.is("starttls", NS_TLS) {
+                let Some(config) = tls.filter(|_| phase.starttls_offered()) else {
+                    // RFC 6120 §5.4.2.2: failure, then close.
+                    conn.writer.raw(&format!("<failure xmlns='{NS_TLS}'/>"));
+                    return Err(conn.close().await);
+                };
+                starttls(conn, config).await?;
+                phase.tls = true;
+                break;
+            }
+            if el.is("auth", NS_SASL) {
+                if !phase.sasl_allowed() {
+                    let e = if phase.authenticated {
+                        return Err(conn.fail(StreamCondition::PolicyViolation, None).await);
+                    } else {
+                        SaslError::EncryptionRequired
+                    };
+                    auth::send_failure(conn, e).await?;
+                } else {
+                    match auth::attempt(conn, backend, &el).await? {
+                        Ok(u) => {
+                            tracing::debug!(user = %u, "authenticated");
+                            user = Some(u);
+                            phase.authenticated = true;
+                            conn.reader.reset();
+                            conn.writer.reset();
+                            conn.reader.set_max_stanza_bytes(conn.cfg.max_stanza_bytes);
+                            break;
+                        }
+                        Err(e) => tracing::debug!(error = %e, "authentication failed"),
+                    }
+                }
+                failures += 1;
+                if failures >= conn.cfg.max_auth_failures {
+                    return Err(conn.fail(StreamCondition::NotAuthorized, None).await);
+                }
+                continue;
+            }
+            if el.is("abort", NS_SASL) {
+                // An abort outside an exchange: nothing to abort.
+                auth::send_failure(conn, SaslError::Aborted).await?;
+                continue;
+            }
+            match (&user, bind::bind_request(&el)) {
+                (Some(u), Some(Ok(req))) => return Ok((u.clone(), req)),
+                (Some(_), Some(Err(reply))) => conn.send(&reply).await?,
+                _ => return Err(reject(conn, &el, phase).await),
+            }
+        }
+    }
+}
+
+/// Read the client's header, answer with ours and the features of `phase`.
+async fn open_stream<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    phase: Phase,
+) -> Result<(), End> {
+    let header = match conn.read().await {
+        Ok(Item::Header(h)) => h,
+        Ok(_) => return Err(conn.fail(StreamCondition::BadFormat, None).await),
+        Err(e) => return Err(conn.on_read_error(e).await),
+    };
+    if let Err(condition) = check_header(&header, &conn.cfg.domain) {
+        return Err(conn.fail(condition, None).await);
+    }
+    let domain = conn.cfg.domain.clone();
+    let id = crate::stream::new_stream_id();
+    conn.writer
+        .header(&domain, header.from.as_deref(), &id, NS_CLIENT);
+    conn.send_raw(&features(phase)).await
+}
+
+/// `<proceed/>`, then the TLS handshake on the same TCP connection, then a fresh stream.
+async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    config: &Arc<rustls::ServerConfig>,
+) -> Result<(), End> {
+    // Bytes the client sent after <starttls/> would be read as if encrypted: an
+    // injection attempt (cf. CVE-2011-0411), never legitimate.
+    if conn.reader.buffered() > 0 {
+        return Err(conn.fail(StreamCondition::PolicyViolation, None).await);
+    }
+    conn.send_raw(&format!("<proceed xmlns='{NS_TLS}'/>"))
+        .await?;
+    let Some(plain) = conn.io.take_plain() else {
+        return Err(End::Transport("no plain transport to upgrade".into()));
+    };
+    let tls = TlsAcceptor::from(Arc::clone(config))
+        .accept(plain)
+        .await
+        .map_err(|e| End::Transport(format!("TLS handshake: {e}")))?;
+    conn.io = crate::stream::MaybeTls::Tls(Box::new(tls));
+    conn.reader.reset();
+    conn.writer.reset();
+    Ok(())
+}
+
+/// Anything else during negotiation ends the stream with the RFC 6120 condition.
+async fn reject<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    el: &Element,
+    phase: Phase,
+) -> End {
+    let condition = first_level_condition(el, phase);
+    tracing::debug!(name = el.name(), ns = %el.ns(), %condition, "unexpected element during negotiation");
+    conn.fail(condition, None).await
+}
+
+/// The stream error for a first-level element we cannot take in this phase.
+pub(crate) fn first_level_condition(el: &Element, phase: Phase) -> StreamCondition {
+    let ns = el.ns();
+    if ns.is_empty() || ns == "jabber:server" || ns == "jabber:component:accept" {
+        return StreamCondition::InvalidNamespace;
+    }
+    let stanza = ns == NS_CLIENT && matches!(el.name(), "iq" | "message" | "presence");
+    if stanza && !phase.authenticated {
+        // RFC 6120 §6.4.? / §4.9.3.12: stanzas before authentication.
+        return StreamCondition::NotAuthorized;
+    }
+    if stanza {
+        // Authenticated but not bound yet (RFC 6120 §7.1).
+        return StreamCondition::NotAuthorized;
+    }
+    if phase.require_tls && !phase.tls && phase.tls_available {
+        return StreamCondition::PolicyViolation;
+    }
+    StreamCondition::UnsupportedStanzaType
+}
+
+#[cfg(test)]
+#[path = "negotiate_tests.rs"]
+mod tests;

@@ -1,0 +1,255 @@
+//! The bound session (RFC 6120 §8, §10): stanzas from the client go to the router,
+//! stanzas from the router go to the client, and silence is probed with an XEP-0199
+//! ping before the stream is closed with `connection-timeout`.
+
+use jid::FullJid;
+use minidom::Element;
+use tokio::io::{AsyncRead, AsyncWrite};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::bind;
+use super::conn::{Conn, End};
+use super::negotiate::{NS_CLIENT, Phase, first_level_condition};
+use crate::backend::Backend;
+use crate::router::{Outgoing, Router};
+use crate::stream::{Item, StreamCondition};
+
+/// Stanzas written per flush when the router has a burst queued.
+const WRITE_BATCH: usize = 64;
+
+/// How a bound session ended.
+#[derive(Debug)]
+pub(crate) enum SessionEnd {
+    /// The stream is closed already.
+    Done(End),
+    /// The server shuts down: unbind first (so contacts see unavailable), then close
+    /// the stream with `system-shutdown`.
+    Shutdown,
+}
+
+/// Run a bound session until its stream ends. The caller unbinds afterwards.
+pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    router: &Router<B>,
+    jid: &FullJid,
+    rx: &mut mpsc::Receiver<Outgoing>,
+    shutdown: &CancellationToken,
+) -> SessionEnd {
+    let idle = conn.cfg.idle_timeout;
+    let mut deadline = Instant::now() + idle;
+    let mut seen = conn.reader.received();
+    let mut ping: Option<String> = None;
+    let mut pings = 0u64;
+    loop {
+        tokio::select! {
+            biased;
+            () = shutdown.cancelled() => return SessionEnd::Shutdown,
+            out = rx.recv() => {
+                if let Err(end) = write_out(conn, out, rx).await {
+                    return SessionEnd::Done(end);
+                }
+            }
+            item = conn.read() => {
+                let el = match item {
+                    Ok(Item::Element(el)) => el,
+                    Ok(Item::Close) => return SessionEnd::Done(conn.close().await),
+                    Ok(Item::Header(_)) => {
+                        return SessionEnd::Done(conn.fail(StreamCondition::BadFormat, None).await);
+                    }
+                    Err(e) => return SessionEnd::Done(conn.on_read_error(e).await),
+                };
+                if is_reply_to(&el, ping.as_deref()) {
+                    ping = None;
+                    continue;
+                }
+                if let Err(end) = handle(conn, router, jid, el).await {
+                    return SessionEnd::Done(end);
+                }
+            }
+            () = tokio::time::sleep_until(deadline) => {
+                let now = conn.reader.received();
+                if now != seen {
+                    // Traffic arrived (a whitespace keepalive, a partial stanza).
+                    seen = now;
+                    ping = None;
+                    deadline = Instant::now() + idle;
+                    continue;
+                }
+                if ping.is_some() {
+                    return SessionEnd::Done(conn.fail(StreamCondition::ConnectionTimeout, None).await);
+                }
+                pings += 1;
+                let id = format!("c2s-ping-{pings}");
+                let domain = conn.cfg.domain.clone();
+                if let Err(end) = conn.send(&ping_iq(&id, &domain, jid)).await {
+                    return SessionEnd::Done(end);
+                }
+                ping = Some(id);
+                deadline = Instant::now() + conn.cfg.ping_timeout;
+            }
+        }
+        if conn.reader.received() != seen && ping.is_none() {
+            seen = conn.reader.received();
+            deadline = Instant::now() + idle;
+        }
+    }
+}
+
+/// Write what the router sent, and whatever else is queued (bounded), in one flush.
+async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    first: Option<Outgoing>,
+    rx: &mut mpsc::Receiver<Outgoing>,
+) -> Result<(), End> {
+    let mut next = first;
+    for _ in 0..WRITE_BATCH {
+        match next {
+            Some(Outgoing::Stanza(el)) => conn.writer.element(&el),
+            Some(Outgoing::Close(condition)) => {
+                return Err(conn.fail(StreamCondition::from_name(condition), None).await);
+            }
+            // The router dropped us without a reason: close cleanly.
+            None => return Err(conn.close().await),
+        }
+        match rx.try_recv() {
+            Ok(out) => next = Some(out),
+            Err(_) => break,
+        }
+    }
+    conn.flush().await
+}
+
+/// One element from the client: checked at stream level, then routed.
+async fn handle<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    router: &Router<B>,
+    jid: &FullJid,
+    el: Element,
+) -> Result<(), End> {
+    if let Err(condition) = check_stanza(&el, jid) {
+        tracing::debug!(name = el.name(), %condition, "stanza refused at stream level");
+        return Err(conn.fail(condition, None).await);
+    }
+    if let Some(reply) = bind::session_reply(&el) {
+        return conn.send(&reply).await;
+    }
+    router.handle(jid, el).await;
+    Ok(())
+}
+
+/// Stream-level checks of a first-level element from a bound client (RFC 6120 §8.1,
+/// §4.9.3); everything finer is the router's, which answers with stanza errors.
+pub(crate) fn check_stanza(el: &Element, jid: &FullJid) -> Result<(), StreamCondition> {
+    let is_stanza = el.ns() == NS_CLIENT && matches!(el.name(), "iq" | "message" | "presence");
+    if !is_stanza {
+        let phase = Phase {
+            tls_available: true,
+            tls: true,
+            require_tls: false,
+            authenticated: true,
+        };
+        return Err(first_level_condition(el, phase));
+    }
+    // §8.1.2.1: a `from` other than the session's own full or bare JID.
+    if let Some(from) = el.attr("from") {
+        let own = from == jid.as_str()
+            || jid::Jid::new(from).is_ok_and(|f| {
+                f == jid::Jid::from(jid.clone()) || f == jid::Jid::from(jid.to_bare())
+            });
+        if !own {
+            return Err(StreamCondition::InvalidFrom);
+        }
+    }
+    // §8.2.3: an iq without id or type cannot even be answered with an error.
+    if el.name() == "iq" && (el.attr("id").is_none_or(str::is_empty) || el.attr("type").is_none()) {
+        return Err(StreamCondition::BadFormat);
+    }
+    Ok(())
+}
+
+/// Whether `el` answers our outstanding ping.
+fn is_reply_to(el: &Element, ping: Option<&str>) -> bool {
+    let Some(id) = ping else { return false };
+    el.is("iq", NS_CLIENT)
+        && el.attr("id") == Some(id)
+        && matches!(el.attr("type"), Some("result" | "error"))
+}
+
+/// An XEP-0199 ping from the server to the session.
+fn ping_iq(id: &str, domain: &str, to: &FullJid) -> Element {
+    Element::builder("iq", NS_CLIENT)
+        .attr(rxml::xml_ncname!("type").to_owned(), "get")
+        .attr(rxml::xml_ncname!("id").to_owned(), id)
+        .attr(rxml::xml_ncname!("from").to_owned(), domain)
+        .attr(rxml::xml_ncname!("to").to_owned(), to.as_str())
+        .append(Element::builder("ping", "urn:xmpp:ping").build())
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn el(s: &str) -> Element {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn stream_level_stanza_checks() {
+        let jid = FullJid::new("a@example.com/r").unwrap();
+        assert!(
+            check_stanza(
+                &el("<message xmlns='jabber:client' to='b@example.com'/>"),
+                &jid
+            )
+            .is_ok()
+        );
+        assert!(
+            check_stanza(
+                &el("<presence xmlns='jabber:client' from='a@example.com/r'/>"),
+                &jid
+            )
+            .is_ok()
+        );
+        assert!(
+            check_stanza(
+                &el("<presence xmlns='jabber:client' from='a@example.com'/>"),
+                &jid
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            check_stanza(
+                &el("<presence xmlns='jabber:client' from='b@example.com'/>"),
+                &jid
+            ),
+            Err(StreamCondition::InvalidFrom)
+        );
+        assert_eq!(
+            check_stanza(&el("<iq xmlns='jabber:client' type='get'/>"), &jid),
+            Err(StreamCondition::BadFormat)
+        );
+        assert_eq!(
+            check_stanza(&el("<foo xmlns='jabber:client'/>"), &jid),
+            Err(StreamCondition::UnsupportedStanzaType)
+        );
+        assert_eq!(
+            check_stanza(&el("<message xmlns='jabber:server'/>"), &jid),
+            Err(StreamCondition::InvalidNamespace)
+        );
+        assert_eq!(
+            check_stanza(&el("<enable xmlns='urn:xmpp:sm:3'/>"), &jid),
+            Err(StreamCondition::UnsupportedStanzaType)
+        );
+    }
+
+    #[test]
+    fn ping_replies_are_recognised() {
+        let r = el("<iq xmlns='jabber:client' type='result' id='c2s-ping-1'/>");
+        assert!(is_reply_to(&r, Some("c2s-ping-1")));
+        assert!(!is_reply_to(&r, Some("c2s-ping-2")));
+        assert!(!is_reply_to(&r, None));
+    }
+}
