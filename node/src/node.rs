@@ -13,6 +13,7 @@ use tokio_util::task::TaskTracker;
 use crate::adapters;
 use crate::admin::{self, AdminError};
 use crate::config::{Config, ConfigError};
+use crate::files;
 use crate::store::{Store, StoreError};
 use crate::tls::{self, TlsError};
 
@@ -79,34 +80,35 @@ pub struct RunningNode {
 pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     config.validate()?;
     let data_dir = config.data_dir.clone();
+    let in_data_dir = |path: PathBuf| move |source| StartError::DataDir { path, source };
     create_data_dir(&data_dir)?;
+    // Every fallible step comes before the first task is spawned, so a failed start
+    // leaves nothing running.
     let db_path = data_dir.join(DB_DIR);
     let store = Store::open(&db_path).map_err(|source| StartError::Store {
         path: db_path.clone(),
         source,
     })?;
-    let tls = tls::server_config(&tls::cert_files(&config)?)?;
+    let tls = adapters::c2s::server_tls(&tls::cert_files(&config)?)?;
+    let secret_path = data_dir.join(files::UNKNOWN_USER_SECRET_FILE);
+    let secret =
+        files::load_or_create_secret(&secret_path).map_err(in_data_dir(secret_path.clone()))?;
+    let owner = admin::server::owner_uid(&data_dir).map_err(in_data_dir(data_dir.clone()))?;
 
-    let listener = tokio::net::TcpListener::bind(config.c2s.listen)
-        .await
-        .map_err(|source| StartError::Listen {
-            addr: config.c2s.listen,
-            source,
-        })?;
-    let c2s_addr = listener.local_addr().map_err(|source| StartError::Listen {
-        addr: config.c2s.listen,
+    let listen = config.c2s.listen;
+    let listen_error = |source| StartError::Listen {
+        addr: listen,
         source,
-    })?;
+    };
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(listen_error)?;
+    let c2s_addr = listener.local_addr().map_err(listen_error)?;
+    let socket = data_dir.join(admin::SOCKET_FILE);
+    let admin_listener = admin::server::bind(&socket)?;
 
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
-
-    let socket = data_dir.join(admin::SOCKET_FILE);
-    let admin_listener = admin::server::bind(&socket)?;
-    let owner = admin::server::owner_uid(&data_dir).map_err(|source| StartError::DataDir {
-        path: data_dir.clone(),
-        source,
-    })?;
     let service = admin::Service::new(config.domain.clone(), store.clone());
     tracker.spawn(admin::server::serve(
         admin_listener,
@@ -114,10 +116,9 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         owner,
         cancel.clone(),
     ));
-
     adapters::c2s::spawn_c2s(
         listener,
-        &config,
+        adapters::c2s::c2s_config(&config, secret),
         tls,
         store.clone(),
         &tracker,

@@ -5,10 +5,6 @@
 //! user to accept it. Operators with a real domain configure `[tls]` instead.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
-use rustls_pki_types::pem::PemObject;
-use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
 use crate::config::Config;
 use crate::files::write_atomically;
@@ -45,9 +41,16 @@ pub enum TlsError {
         /// rcgen's reason.
         reason: String,
     },
-    /// rustls refused the certificate and key.
-    #[error("unusable certificate or key: {0}")]
-    Rustls(#[from] rustls::Error),
+    /// The certificate and key could not be loaded into a TLS configuration.
+    #[error("unusable certificate or key ({cert}, {key}): {reason}")]
+    Load {
+        /// The certificate file.
+        cert: PathBuf,
+        /// The key file.
+        key: PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// Where the certificate and key used for STARTTLS are.
@@ -103,38 +106,16 @@ fn generate(domain: &str, files: &CertFiles) -> Result<(), TlsError> {
     written(&files.cert, cert.pem().as_bytes(), 0o644)
 }
 
-/// Load a certificate chain and key and build the rustls server side, with the ring
-/// provider named explicitly (two providers are linked into the binary).
-pub fn server_config(files: &CertFiles) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-    let pem = |path: &Path, e: rustls_pki_types::pem::Error| TlsError::Pem {
-        path: path.to_owned(),
-        reason: e.to_string(),
-    };
-    let chain = CertificateDer::pem_file_iter(&files.cert)
-        .map_err(|e| pem(&files.cert, e))?
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| pem(&files.cert, e))?;
-    if chain.is_empty() {
-        return Err(TlsError::Pem {
-            path: files.cert.clone(),
-            reason: "no certificate in the file".to_owned(),
-        });
-    }
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| pem(&files.key, e))?;
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let config = rustls::ServerConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(chain, key)?;
-    Ok(Arc::new(config))
-}
-
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+
     use super::*;
+    use crate::adapters::c2s::server_tls;
 
     #[test]
     fn a_certificate_is_generated_once_with_a_private_key_file() {
@@ -148,7 +129,7 @@ mod tests {
         let mode = std::fs::metadata(&files.key).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
         let first = std::fs::read(&files.cert).unwrap();
-        server_config(&files).unwrap();
+        server_tls(&files).unwrap();
 
         let again = cert_files(&config).unwrap();
         assert_eq!(again, files);
@@ -177,7 +158,7 @@ mod tests {
         };
         let files = cert_files(&config).unwrap();
         assert_eq!(files.cert, dir.path().join("none.pem"));
-        assert!(server_config(&files).is_err());
+        assert!(server_tls(&files).is_err());
         assert!(!dir.path().join(CERT_FILE).exists());
     }
 }

@@ -15,6 +15,8 @@ use lampfield_node::admin::Service;
 use lampfield_node::store::Store;
 use lampfield_xmpp::{Backend, Contact, Subscription};
 
+mod raw_xmpp;
+
 const BIN: &str = env!("CARGO_BIN_EXE_lampfield");
 const CHILD_ENV: &str = "LAMPFIELD_CRASH_CHILD_DIR";
 const WAIT: Duration = Duration::from_secs(30);
@@ -86,7 +88,8 @@ fn kill_9(mut child: Child) {
     child.wait().unwrap();
 }
 
-fn start_node(config: &Path) -> (Child, mpsc::Receiver<String>) {
+/// Start `lampfield run`; returns it, its log lines and its c2s port.
+fn start_node(config: &Path) -> (Child, mpsc::Receiver<String>, u16) {
     let mut child = Command::new(BIN)
         .args(["run", "--config"])
         .arg(config)
@@ -97,8 +100,15 @@ fn start_node(config: &Path) -> (Child, mpsc::Receiver<String>) {
         .spawn()
         .unwrap();
     let stderr = lines(child.stderr.take().unwrap());
+    let listening = wait_for(&stderr, "c2s listening on ");
+    let port = listening
+        .split("c2s listening on 127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {listening:?}"));
     wait_for(&stderr, "admin socket ready");
-    (child, stderr)
+    (child, stderr, port)
 }
 
 fn cli(config: &Path, args: &[&str]) -> String {
@@ -138,7 +148,7 @@ fn backend_writes_survive_kill_9() {
     std::fs::write(&config, toml).unwrap();
 
     // A real node: an account added over the admin socket while it runs, then kill -9.
-    let (node, _log) = start_node(&config);
+    let (node, _log, _) = start_node(&config);
     assert_eq!(
         cli(
             &config,
@@ -149,7 +159,7 @@ fn backend_writes_survive_kill_9() {
     kill_9(node);
 
     // Restarted, it has every account, and the contact written through the Backend.
-    let (node, log) = start_node(&config);
+    let (node, log, _) = start_node(&config);
     assert_eq!(
         cli(&config, &["user", "list"]),
         "alice@localhost\ncarol@localhost\n"
@@ -173,4 +183,60 @@ fn backend_writes_survive_kill_9() {
             .account_exists(&BareJid::new("carol@localhost").unwrap())
             .unwrap()
     );
+}
+
+fn stop(node: Child, log: &mpsc::Receiver<String>) {
+    let status = Command::new("kill")
+        .args(["-TERM", &node.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    wait_for(log, "stopped");
+    let mut node = node;
+    assert!(node.wait().unwrap().success());
+}
+
+/// A roster item a client set on a real `lampfield run` (written through the Backend
+/// before the node answered) is there after `kill -9` and a restart.
+#[test]
+fn acknowledged_roster_set_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("node.toml");
+    let toml = format!(
+        "data_dir = {:?}\n[c2s]\nlisten = \"127.0.0.1:0\"\nrequire_tls = false\n",
+        dir.path().display().to_string()
+    );
+    std::fs::write(&config, toml).unwrap();
+    cli(
+        &config,
+        &["user", "add", "alice@localhost", "--password", "pencil"],
+    );
+
+    let (node, _log, port) = start_node(&config);
+    let mut alice = raw_xmpp::Client::login(port, "localhost", "alice", "pencil");
+    alice.send(
+        "<iq type='set' id='r1'><query xmlns='jabber:iq:roster'>\
+         <item jid='bob@localhost' name='Bob'><group>Team</group></item></query></iq>",
+    );
+    let answer = alice.wait_for("id='r1'");
+    assert!(!answer.contains("type='error'"), "{answer}");
+    kill_9(node);
+    drop(alice);
+
+    let (node, log, port) = start_node(&config);
+    let mut alice = raw_xmpp::Client::login(port, "localhost", "alice", "pencil");
+    alice.send("<iq type='get' id='r2'><query xmlns='jabber:iq:roster'/></iq>");
+    let roster = alice.wait_for("</iq>");
+    assert!(
+        roster.contains("bob@localhost") && roster.contains("Team"),
+        "{roster}"
+    );
+    drop(alice);
+    stop(node, &log);
+
+    let store = Store::open(&dir.path().join(lampfield_node::DB_DIR)).unwrap();
+    let alice = BareJid::new("alice@localhost").unwrap();
+    let bob = store.contact(&alice, &bob().jid).unwrap().unwrap();
+    assert_eq!(bob.name.as_deref(), Some("Bob"));
+    assert!(bob.in_roster);
 }

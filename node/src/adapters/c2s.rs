@@ -2,8 +2,9 @@
 //! node's configuration.
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use lampfield_xmpp::Router;
+use lampfield_xmpp::{C2sConfig, Router, serve_c2s};
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -11,12 +12,39 @@ use tokio_util::task::TaskTracker;
 use super::xmpp::StoreBackend;
 use crate::config::Config;
 use crate::store::Store;
+use crate::tls::{CertFiles, TlsError};
 
-/// Serve XMPP clients on `listener` until `cancel` fires; the task is tracked so that
-/// shutdown waits for every session's goodbye.
+/// The rustls server side for STARTTLS from the certificate and key files.
+pub fn server_tls(files: &CertFiles) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    lampfield_xmpp::tls::load_server_config(&files.cert, &files.key).map_err(|e| TlsError::Load {
+        cert: files.cert.clone(),
+        key: files.key.clone(),
+        reason: e.to_string(),
+    })
+}
+
+/// The gateway's settings from the node's `[c2s]` section. `unknown_user_secret`
+/// keeps the fake SCRAM salts of unknown accounts stable across restarts.
+pub fn c2s_config(config: &Config, unknown_user_secret: Vec<u8>) -> C2sConfig {
+    let c2s = &config.c2s;
+    let mut out = C2sConfig::new(config.domain.clone());
+    out.require_tls = c2s.require_tls;
+    out.max_stanza_bytes = c2s.max_stanza_bytes;
+    out.max_connections = c2s.max_connections;
+    out.max_auth_failures = c2s.max_auth_failures;
+    out.negotiation_timeout = Duration::from_secs(c2s.negotiation_timeout_s);
+    out.idle_timeout = Duration::from_secs(c2s.idle_timeout_s);
+    out.ping_timeout = Duration::from_secs(c2s.ping_timeout_s);
+    out.unknown_user_secret = unknown_user_secret;
+    out
+}
+
+/// Serve XMPP clients on `listener` until `cancel` fires. The task is tracked, so
+/// shutdown waits until every session has sent its unavailable presence and closed
+/// its stream.
 pub fn spawn_c2s(
     listener: TcpListener,
-    config: &Config,
+    config: C2sConfig,
     tls: Arc<rustls::ServerConfig>,
     store: Store,
     tracker: &TaskTracker,
@@ -24,9 +52,12 @@ pub fn spawn_c2s(
 ) {
     let backend = Arc::new(StoreBackend::new(store));
     let router = Router::new(&config.domain, Arc::clone(&backend));
-    let _ = (tls, router);
     tracker.spawn(async move {
-        cancel.cancelled().await;
-        drop(listener);
+        let served = serve_c2s(listener, config, Some(tls), router, backend, cancel.clone());
+        if let Err(e) = served.await {
+            tracing::error!(error = %e, "c2s server stopped");
+            // Without its client listener the node is useless: stop the rest too.
+            cancel.cancel();
+        }
     });
 }
