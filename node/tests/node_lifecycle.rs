@@ -79,3 +79,32 @@ async fn start_add_users_refuse_a_second_node_shutdown_restart() {
     assert!(node.remove_user("bob@localhost").await.unwrap());
     node.shutdown().await.unwrap();
 }
+
+mod raw_xmpp;
+
+/// Shutdown closes open sessions with `system-shutdown` and a closing stream tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.c2s.require_tls = false;
+    let node = start(config).await.unwrap();
+    node.add_user("alice@localhost", "pencil").await.unwrap();
+    let port = node.c2s_addr().port();
+    let mut alice = tokio::task::spawn_blocking(move || {
+        let mut alice = raw_xmpp::Client::login(port, "localhost", "alice", "pencil");
+        alice.send("<presence/>");
+        alice
+    })
+    .await
+    .unwrap();
+
+    tokio::time::timeout(Duration::from_secs(15), node.shutdown())
+        .await
+        .expect("shutdown within the grace period")
+        .unwrap();
+    let rest = tokio::task::spawn_blocking(move || alice.wait_for("</stream:stream>"))
+        .await
+        .unwrap();
+    assert!(rest.contains("system-shutdown"), "{rest}");
+}
