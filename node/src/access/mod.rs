@@ -7,11 +7,13 @@
 //! the engine whom to re-send presence to when rules change.
 //!
 //! Layout: `level` (the five levels), `view` (the field filter), `rules` (precedence, tie-break,
-//! ceiling), `diff` (level changes of current watchers).
+//! ceiling), `selector` (naming one rule entry for the API, CLI and ad-hoc commands), `diff`
+//! (level changes of current watchers).
 
 mod diff;
 mod level;
 mod rules;
+mod selector;
 mod view;
 
 #[cfg(test)]
@@ -27,4 +29,5 @@ pub use rules::{
     Basis, Decision, MAX_ENTRIES, MAX_GROUP_BYTES, NodePolicy, RuleError, Rules, ViewerClass,
     decide, level_for,
 };
+pub use selector::{Selector, SelectorError};
 pub use view::{Detail, Forwarding, Slot, View, view_for};

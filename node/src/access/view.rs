@@ -77,17 +77,33 @@ pub struct Slot {
 }
 
 /// What one viewer may see of one user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// The fields are private and there is no `Deserialize`: [`view_for`] and [`View::unavailable`]
+/// are the only ways to make one. An outgoing path that takes a `View` therefore cannot send
+/// unfiltered presence; paths should accept `View`, never `EffectivePresence` or [`Detail`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct View {
-    /// The reduced presence, with its status line re-rendered from the reduced fields.
-    pub presence: EffectivePresence,
-    /// Today's appointments, reduced to what the level allows (empty below business).
-    pub appointments: Vec<Slot>,
-    /// The forwarding target (team and above).
-    pub forwarding: Option<Forwarding>,
+    presence: EffectivePresence,
+    appointments: Vec<Slot>,
+    forwarding: Option<Forwarding>,
 }
 
 impl View {
+    /// The reduced presence, with its status line re-rendered from the reduced fields.
+    pub fn presence(&self) -> &EffectivePresence {
+        &self.presence
+    }
+
+    /// Today's appointments, reduced to what the level allows (empty below business).
+    pub fn appointments(&self) -> &[Slot] {
+        &self.appointments
+    }
+
+    /// The forwarding target (team and above).
+    pub fn forwarding(&self) -> Option<&Forwarding> {
+        self.forwarding.as_ref()
+    }
+
     /// "Presence unavailable": what a blocked viewer sees, and, by construction, what anyone sees of
     /// an account that does not exist or is logged out. There is one such value, so no observer
     /// can tell the three apart.

@@ -131,7 +131,11 @@ const MATRIX: &[(&str, [Shown; 5])] = &[
 ];
 
 fn observe(v: &View, d: &Detail) -> Vec<(&'static str, Shown)> {
-    let (p, f, u) = (&v.presence, &d.presence, &EffectivePresence::unavailable());
+    let (p, f, u) = (
+        &v.presence(),
+        &d.presence,
+        &EffectivePresence::unavailable(),
+    );
     let times = |a: &[(Timestamp, Timestamp, ShowAs)]| a.to_vec();
     let full_times: Vec<_> = d
         .appointments
@@ -139,7 +143,7 @@ fn observe(v: &View, d: &Detail) -> Vec<(&'static str, Shown)> {
         .map(|a| (a.start, a.end, a.show_as))
         .collect();
     let got_times: Vec<_> = v
-        .appointments
+        .appointments()
         .iter()
         .map(|a| (a.start, a.end, a.show_as))
         .collect();
@@ -149,10 +153,10 @@ fn observe(v: &View, d: &Detail) -> Vec<(&'static str, Shown)> {
         .iter()
         .map(|a| a.subject.clone().filter(|_| !a.private))
         .collect();
-    let got_subjects: Vec<_> = v.appointments.iter().map(|a| a.subject.clone()).collect();
+    let got_subjects: Vec<_> = v.appointments().iter().map(|a| a.subject.clone()).collect();
     let hidden_subjects = |n: usize| vec![None; n];
     let full_private: Vec<bool> = d.appointments.iter().map(|a| a.private).collect();
-    let got_private: Vec<bool> = v.appointments.iter().map(|a| a.private).collect();
+    let got_private: Vec<bool> = v.appointments().iter().map(|a| a.private).collect();
     let private_shown = if got_private.is_empty() || !got_private.contains(&true) {
         H
     } else {
@@ -201,7 +205,10 @@ fn observe(v: &View, d: &Detail) -> Vec<(&'static str, Shown)> {
             },
         ),
         ("appointments.private", private_shown),
-        ("forwarding", shown(&v.forwarding, &d.forwarding, &None)),
+        (
+            "forwarding",
+            shown(&v.forwarding(), &d.forwarding.as_ref(), &None),
+        ),
     ]
 }
 
@@ -236,7 +243,7 @@ fn matrix_status_lines_say_no_more_than_the_fields() {
     let d = everything();
     let lines: Vec<(Level, String)> = views(&d, t(NOW))
         .into_iter()
-        .map(|(l, v)| (l, v.presence.status_line))
+        .map(|(l, v)| (l, v.presence().status_line.clone()))
         .collect();
     let full = "Focus time until 17:00 · In a conference call · Ringing · Mobile only · Back at 5";
     assert_eq!(d.presence.status_line, full);
@@ -258,7 +265,7 @@ fn matrix_status_lines_say_no_more_than_the_fields() {
 #[test]
 fn matrix_reduced_values_at_business() {
     let v = view_for(Level::Business, &everything(), t(NOW), UtcOffset::UTC);
-    let p = &v.presence;
+    let p = &v.presence();
     assert_eq!(p.lamp, Lamp::Busy, "busy, not ringing");
     let states: Vec<LineState> = p.lines.values().copied().collect();
     assert_eq!(
@@ -275,7 +282,7 @@ fn matrix_reduced_values_at_business() {
         "the mobile-only hint and nothing else"
     );
     assert!(
-        v.appointments
+        v.appointments()
             .iter()
             .all(|a| a.subject.is_none() && !a.private)
     );
@@ -285,8 +292,8 @@ fn matrix_reduced_values_at_business() {
 fn personal_sees_everything_the_node_holds() {
     let d = everything();
     let v = view_for(Level::Personal, &d, t(NOW), UtcOffset::UTC);
-    assert_eq!(v.presence, d.presence);
-    assert_eq!(v.forwarding, d.forwarding);
+    assert_eq!(v.presence(), &d.presence);
+    assert_eq!(v.forwarding(), d.forwarding.as_ref());
 }
 
 /// Each secret, and the lowest level allowed to see it; `None`: no viewer ever.
@@ -328,10 +335,10 @@ fn private_subjects_never_leave_even_at_personal() {
         assert!(!json.contains("Divorce lawyer"), "{level}: {json}");
     }
     let personal = view_for(Level::Personal, &d, t(30), UtcOffset::UTC);
-    assert!(personal.appointments[0].private);
+    assert!(personal.appointments()[0].private);
     let team = view_for(Level::Team, &d, t(30), UtcOffset::UTC);
     assert!(
-        !team.appointments[0].private,
+        !team.appointments()[0].private,
         "a plain busy block below personal"
     );
 }
@@ -342,7 +349,12 @@ fn public_viewer_of_a_meeting_sees_just_busy() {
     client(&mut s, "desk", DeviceKind::Desktop, None);
     s.calendar = vec![appt(0, 360, "Budget review", false)];
     let d = Detail::new(aggregate(&s, t(1), &Settings::default()));
-    let line = |l| view_for(l, &d, t(1), UtcOffset::UTC).presence.status_line;
+    let line = |l| {
+        view_for(l, &d, t(1), UtcOffset::UTC)
+            .presence()
+            .status_line
+            .clone()
+    };
     assert_eq!(
         line(Level::Personal),
         "In a meeting until 14:00 · Budget review"
@@ -373,13 +385,13 @@ fn an_integrations_note_waits_for_team() {
     assert_eq!(d.presence.note_source, Some(SourceKind::External));
     assert_eq!(
         view_for(Level::Business, &d, t(1), UtcOffset::UTC)
-            .presence
+            .presence()
             .note,
         None
     );
     assert!(
         view_for(Level::Team, &d, t(1), UtcOffset::UTC)
-            .presence
+            .presence()
             .note
             .is_some()
     );
@@ -391,7 +403,7 @@ fn inactive_reads_as_away_below_team() {
     client(&mut s, "desk", DeviceKind::Desktop, Some(t(0)));
     let d = Detail::new(aggregate(&s, t(10), &Settings::default()));
     assert_eq!(d.presence.availability, Availability::Inactive);
-    let v = |l| view_for(l, &d, t(10), UtcOffset::UTC).presence;
+    let v = |l| view_for(l, &d, t(10), UtcOffset::UTC).presence().clone();
     for l in [Level::Public, Level::Business] {
         assert_eq!(v(l).availability, Availability::Away, "{l}");
         assert_eq!(v(l).status_line, "Away", "{l}");
@@ -411,10 +423,14 @@ fn business_sees_on_the_phone_but_not_ringing() {
     client(&mut s, "desk", DeviceKind::Desktop, None);
     line(&mut s, "201", LineState::OnCall(Call::default()));
     let d = Detail::new(aggregate(&s, t(1), &Settings::default()));
-    let b = view_for(Level::Business, &d, t(1), UtcOffset::UTC).presence;
+    let b = view_for(Level::Business, &d, t(1), UtcOffset::UTC)
+        .presence()
+        .clone();
     assert_eq!(b.status_line, "On the phone");
     assert_eq!(b.source, Some(SourceKind::Line));
-    let p = view_for(Level::Public, &d, t(1), UtcOffset::UTC).presence;
+    let p = view_for(Level::Public, &d, t(1), UtcOffset::UTC)
+        .presence()
+        .clone();
     assert_eq!(p.status_line, "Busy");
 
     // Only a ringing line keeps the user live: business must not learn that the phone decided.
@@ -422,10 +438,14 @@ fn business_sees_on_the_phone_but_not_ringing() {
     line(&mut s, "201", LineState::Ringing);
     let d = Detail::new(aggregate(&s, t(1), &Settings::default()));
     assert_eq!(d.presence.status_line, "Ringing");
-    let b = view_for(Level::Business, &d, t(1), UtcOffset::UTC).presence;
+    let b = view_for(Level::Business, &d, t(1), UtcOffset::UTC)
+        .presence()
+        .clone();
     assert_eq!((b.source, b.lamp), (None, Lamp::Free));
     assert_eq!(b.status_line, "Available");
-    let t_ = view_for(Level::Team, &d, t(1), UtcOffset::UTC).presence;
+    let t_ = view_for(Level::Team, &d, t(1), UtcOffset::UTC)
+        .presence()
+        .clone();
     assert_eq!(t_.lamp, Lamp::Ringing);
 }
 
