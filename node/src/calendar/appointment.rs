@@ -93,7 +93,11 @@ pub struct Appointment {
 
 impl Appointment {
     /// A public appointment without subject, category or organizer.
-    pub fn new(start: Timestamp, end: Timestamp, show_as: ShowAs) -> Result<Self, AppointmentError> {
+    pub fn new(
+        start: Timestamp,
+        end: Timestamp,
+        show_as: ShowAs,
+    ) -> Result<Self, AppointmentError> {
         if end <= start {
             return Err(AppointmentError::EndsBeforeStart);
         }

@@ -155,7 +155,10 @@ fn check_depth(text: &str, max: usize) -> Result<(), IcsError> {
             if depth > max {
                 return Err(IcsError::TooDeep { max });
             }
-        } else if line.get(..4).is_some_and(|h| h.eq_ignore_ascii_case("END:")) {
+        } else if line
+            .get(..4)
+            .is_some_and(|h| h.eq_ignore_ascii_case("END:"))
+        {
             depth = depth.saturating_sub(1);
         }
     }
@@ -176,7 +179,11 @@ fn props<'a, 'b>(e: &'a Component<'b>, name: &'a str) -> impl Iterator<Item = &'
 }
 
 fn uid(e: &Component<'_>) -> String {
-    prop_value(e, "UID").unwrap_or("").chars().take(256).collect()
+    prop_value(e, "UID")
+        .unwrap_or("")
+        .chars()
+        .take(256)
+        .collect()
 }
 
 /// How long each occurrence lasts.
@@ -207,7 +214,11 @@ impl<'o> Run<'o> {
     }
 
     /// Adds the occurrences of one event; `None` means it was skipped.
-    fn event(&mut self, e: &Component<'_>, overridden: &HashSet<(String, Timestamp)>) -> Option<()> {
+    fn event(
+        &mut self,
+        e: &Component<'_>,
+        overridden: &HashSet<(String, Timestamp)>,
+    ) -> Option<()> {
         let zone = self.opts.zone;
         if prop_value(e, "STATUS").is_some_and(|s| s.eq_ignore_ascii_case("CANCELLED")) {
             return None;
@@ -240,7 +251,9 @@ impl<'o> Run<'o> {
             starts.extend(parse_times(p, ev_zone).into_iter().filter_map(|t| match t {
                 IcsTime::Date(d) => Some(d.and_time(NaiveTime::MIN)),
                 IcsTime::Local(t, z) => z.resolve(t).and_then(|ts| ev_zone.local(ts)),
-                IcsTime::Utc(t) => super::zone::from_utc(t.and_utc()).and_then(|ts| ev_zone.local(ts)),
+                IcsTime::Utc(t) => {
+                    super::zone::from_utc(t.and_utc()).and_then(|ts| ev_zone.local(ts))
+                }
             }));
         }
         let excluded: HashSet<Timestamp> = props(e, "EXDATE")
@@ -344,9 +357,9 @@ fn span(e: &Component<'_>, start: IcsTime, start_ts: Timestamp, zone: Zone) -> O
     if let Some(d) = prop_value(e, "DURATION") {
         let secs = parse_duration(d)?;
         return match start {
-            IcsTime::Date(_) if secs % 86_400 == 0 => {
-                Some(Span::Days(u32::try_from((secs / 86_400).clamp(1, 3660)).ok()?))
-            }
+            IcsTime::Date(_) if secs % 86_400 == 0 => Some(Span::Days(
+                u32::try_from((secs / 86_400).clamp(1, 3660)).ok()?,
+            )),
             _ => (secs > 0).then(|| Span::Exact(secs.saturating_mul(1000))),
         };
     }
@@ -356,8 +369,9 @@ fn span(e: &Component<'_>, start: IcsTime, start_ts: Timestamp, zone: Zone) -> O
 /// The fields every occurrence shares.
 fn template(e: &Component<'_>, owner: &[String]) -> Appointment {
     let show_as = show_as(e);
-    let private = prop_value(e, "CLASS")
-        .is_some_and(|c| c.eq_ignore_ascii_case("PRIVATE") || c.eq_ignore_ascii_case("CONFIDENTIAL"));
+    let private = prop_value(e, "CLASS").is_some_and(|c| {
+        c.eq_ignore_ascii_case("PRIVATE") || c.eq_ignore_ascii_case("CONFIDENTIAL")
+    });
     let profile = props(e, "CATEGORIES")
         .flat_map(|p| p.val.as_str().split(','))
         .take(64)
@@ -387,7 +401,8 @@ fn same_address(a: &str, b: &str) -> bool {
         let s = s.trim();
         s.get(..7)
             .filter(|h| h.eq_ignore_ascii_case("mailto:"))
-            .map_or(s, |_| &s[7..])
+            .and_then(|_| s.get(7..))
+            .unwrap_or(s)
     }
     bare(a).eq_ignore_ascii_case(bare(b))
 }
@@ -430,7 +445,9 @@ fn until_as_utc(rule: &str, zone: Zone) -> Option<String> {
                 return part.to_owned();
             };
             let ts = match parse_time(v, None, zone) {
-                Some(IcsTime::Date(d)) => zone.resolve(d.and_hms_opt(23, 59, 59).unwrap_or_default()),
+                Some(IcsTime::Date(d)) => {
+                    zone.resolve(d.and_hms_opt(23, 59, 59).unwrap_or_default())
+                }
                 Some(IcsTime::Local(t, z)) => z.resolve(t),
                 _ => return part.to_owned(),
             };

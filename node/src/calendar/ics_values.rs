@@ -52,7 +52,9 @@ pub(crate) fn param<'a>(p: &'a Property<'_>, key: &str) -> Option<&'a str> {
 pub(crate) fn parse_time(value: &str, tzid: Option<&str>, default: Zone) -> Option<IcsTime> {
     let v = value.trim();
     if v.len() == 8 {
-        return NaiveDate::parse_from_str(v, "%Y%m%d").ok().map(IcsTime::Date);
+        return NaiveDate::parse_from_str(v, "%Y%m%d")
+            .ok()
+            .map(IcsTime::Date);
     }
     if let Some(utc) = v.strip_suffix('Z') {
         return NaiveDateTime::parse_from_str(utc, "%Y%m%dT%H%M%S")
@@ -151,7 +153,17 @@ mod tests {
         assert_eq!(parse_duration("P1D"), Some(86_400));
         assert_eq!(parse_duration("P2W"), Some(14 * 86_400));
         assert_eq!(parse_duration("P1DT1S"), Some(86_401));
-        for bad in ["", "P", "-PT1H", "PT", "P1H", "PT1D", "P99999999999D", "PT1", "P1Dx"] {
+        for bad in [
+            "",
+            "P",
+            "-PT1H",
+            "PT",
+            "P1H",
+            "PT1D",
+            "P99999999999D",
+            "PT1",
+            "P1Dx",
+        ] {
             assert_eq!(parse_duration(bad), None, "{bad}");
         }
     }
@@ -167,8 +179,14 @@ mod tests {
             parse_time("20261020T090000", Some("W. Europe Standard Time"), berlin),
             Some(IcsTime::Local(_, z)) if z == berlin
         ));
-        assert!(matches!(parse_time("20261020T090000Z", None, berlin), Some(IcsTime::Utc(_))));
-        assert!(matches!(parse_time("20261020", None, berlin), Some(IcsTime::Date(_))));
+        assert!(matches!(
+            parse_time("20261020T090000Z", None, berlin),
+            Some(IcsTime::Utc(_))
+        ));
+        assert!(matches!(
+            parse_time("20261020", None, berlin),
+            Some(IcsTime::Date(_))
+        ));
         assert_eq!(parse_time("2026-10-20", None, berlin), None);
         assert_eq!(parse_time("20261340T250000", None, berlin), None);
     }

@@ -143,7 +143,12 @@ impl ProfileBook {
     }
 
     /// Deletes a profile (irreversibly, pascom P8).
-    pub fn delete(&mut self, by: Editor, name: &ProfileName, in_use: bool) -> Result<(), ProfileError> {
+    pub fn delete(
+        &mut self,
+        by: Editor,
+        name: &ProfileName,
+        in_use: bool,
+    ) -> Result<(), ProfileError> {
         self.editable(by, name, in_use)?;
         self.profiles.retain(|p| p.name() != name);
         Ok(())
@@ -164,7 +169,9 @@ impl ProfileBook {
             Chain::OnEnter => &mut p.spec.on_enter,
             Chain::OnLeave => &mut p.spec.on_leave,
         };
-        let step = steps.get_mut(index).ok_or(ProfileError::NoSuchStep { index })?;
+        let step = steps
+            .get_mut(index)
+            .ok_or(ProfileError::NoSuchStep { index })?;
         step.enabled = enabled;
         Ok(())
     }

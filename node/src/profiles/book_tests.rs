@@ -22,16 +22,27 @@ fn names_are_unique_across_user_and_system_profiles() {
 fn users_cannot_delete_or_modify_system_profiles_but_the_admin_can() {
     let mut b = book();
     let n = name("Do not disturb");
-    assert!(matches!(b.delete(Editor::User, &n, false), Err(ProfileError::SystemProfile(_))));
+    assert!(matches!(
+        b.delete(Editor::User, &n, false),
+        Err(ProfileError::SystemProfile(_))
+    ));
     assert!(matches!(
         b.update(Editor::User, &n, ProfileSpec::default(), false),
         Err(ProfileError::SystemProfile(_))
     ));
     assert!(matches!(
-        b.create(Editor::User, name("Global"), Scope::System, ProfileSpec::default()),
+        b.create(
+            Editor::User,
+            name("Global"),
+            Scope::System,
+            ProfileSpec::default()
+        ),
         Err(ProfileError::SystemProfile(_))
     ));
-    let spec = ProfileSpec { availability: Settable::Busy, ..ProfileSpec::default() };
+    let spec = ProfileSpec {
+        availability: Settable::Busy,
+        ..ProfileSpec::default()
+    };
     b.update(Editor::Admin, &n, spec, false).unwrap();
     assert_eq!(b.get(&n).unwrap().spec.availability, Settable::Busy);
 }
@@ -40,22 +51,32 @@ fn users_cannot_delete_or_modify_system_profiles_but_the_admin_can() {
 fn an_active_profile_cannot_be_edited_or_deleted() {
     let mut b = book();
     let n = name("Lunch");
-    assert!(matches!(b.update(Editor::User, &n, ProfileSpec::default(), true), Err(ProfileError::Active(_))));
-    assert!(matches!(b.delete(Editor::User, &n, true), Err(ProfileError::Active(_))));
+    assert!(matches!(
+        b.update(Editor::User, &n, ProfileSpec::default(), true),
+        Err(ProfileError::Active(_))
+    ));
+    assert!(matches!(
+        b.delete(Editor::User, &n, true),
+        Err(ProfileError::Active(_))
+    ));
     assert!(matches!(
         b.set_step_enabled(Editor::User, &n, Chain::OnEnter, 0, false, true),
         Err(ProfileError::Active(_))
     ));
     b.delete(Editor::User, &n, false).unwrap();
     assert!(b.get(&n).is_none());
-    assert!(matches!(b.delete(Editor::User, &n, false), Err(ProfileError::NotFound(_))));
+    assert!(matches!(
+        b.delete(Editor::User, &n, false),
+        Err(ProfileError::NotFound(_))
+    ));
 }
 
 #[test]
 fn steps_can_be_disabled_without_deleting_them() {
     let mut b = book();
     let n = name("Home office");
-    b.set_step_enabled(Editor::User, &n, Chain::OnEnter, 0, false, false).unwrap();
+    b.set_step_enabled(Editor::User, &n, Chain::OnEnter, 0, false, false)
+        .unwrap();
     let p = b.get(&n).unwrap();
     assert_eq!(p.spec.on_enter.len(), 3);
     assert_eq!(p.spec.actions(Chain::OnEnter).count(), 1);
@@ -74,13 +95,27 @@ fn bounds_are_validated() {
     };
     assert!(matches!(
         b.create(Editor::User, name("Long"), Scope::User, long),
-        Err(ProfileError::ChainTooLong { chain: Chain::OnLeave, .. })
+        Err(ProfileError::ChainTooLong {
+            chain: Chain::OnLeave,
+            ..
+        })
     ));
     for i in b.user_profiles().count()..MAX_USER_PROFILES {
-        b.create(Editor::User, name(&format!("p{i}")), Scope::User, ProfileSpec::default()).unwrap();
+        b.create(
+            Editor::User,
+            name(&format!("p{i}")),
+            Scope::User,
+            ProfileSpec::default(),
+        )
+        .unwrap();
     }
     assert!(matches!(
-        b.create(Editor::User, name("one more"), Scope::User, ProfileSpec::default()),
+        b.create(
+            Editor::User,
+            name("one more"),
+            Scope::User,
+            ProfileSpec::default()
+        ),
         Err(ProfileError::TooManyProfiles { .. })
     ));
 }

@@ -12,187 +12,11 @@
 //! are ignored, automatic base changes (time, client start/exit) are dropped, and only a manual
 //! switch replaces it.
 
-use serde::{Deserialize, Serialize};
-
 use super::book::ProfileBook;
-use super::model::{Action, Chain, ForwardTarget, Forwarding, Profile, QueueAction};
-use super::triggers::ProfileSettings;
+use super::model::{Action, Chain, Forwarding, Profile};
+use super::state::{Active, Cause, Ctx, Effect, Event, Held, ProfileState};
 use crate::calendar::{self, Appointment};
 use crate::presence::{self, ProfileName, ProfileSource, Timestamp};
-
-/// What made a profile a candidate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Cause {
-    /// The user switched (API, CLI, ad-hoc command).
-    Manual,
-    /// A time-of-day trigger.
-    Time,
-    /// The first session came up.
-    ClientStart,
-    /// The last session went down.
-    ClientExit,
-    /// Idle past the threshold, or screen locked.
-    Inactivity,
-    /// A calendar appointment.
-    Calendar,
-    /// An external meeting.
-    Meeting,
-}
-
-impl Cause {
-    /// Tie-break between candidates that began at the same instant.
-    fn rank(self) -> u8 {
-        match self {
-            Cause::Manual => 5,
-            Cause::Meeting => 4,
-            Cause::Calendar => 3,
-            Cause::Inactivity => 2,
-            Cause::Time | Cause::ClientStart | Cause::ClientExit => 1,
-        }
-    }
-}
-
-/// The base profile: the last manual switch or time/client trigger; `profile: None` is "no profile".
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Held {
-    /// The profile.
-    pub profile: Option<ProfileName>,
-    /// When it was set.
-    pub since: Timestamp,
-    /// By what.
-    pub cause: Cause,
-}
-
-/// The active profile as last reported in effects.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Active {
-    /// The profile.
-    pub profile: ProfileName,
-    /// Its candidate's cause.
-    pub cause: Cause,
-    /// Its candidate's start.
-    pub since: Timestamp,
-    /// Its end, when known (a calendar appointment's end).
-    pub until: Option<Timestamp>,
-}
-
-/// One user's profile state; the engine persists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ProfileState {
-    /// Base profile.
-    pub base: Option<Held>,
-    /// Connected sessions (client start = first up, client exit = last down).
-    pub sessions: u32,
-    /// Idle since (from idle reports).
-    pub idle_since: Option<Timestamp>,
-    /// Screen locked since.
-    pub locked_since: Option<Timestamp>,
-    /// An external meeting runs since.
-    pub meeting_since: Option<Timestamp>,
-    /// The active profile.
-    pub active: Option<Active>,
-    /// Time triggers up to here have been applied.
-    pub last_evaluated: Timestamp,
-}
-
-impl Default for ProfileState {
-    fn default() -> Self {
-        ProfileState {
-            base: None,
-            sessions: 0,
-            idle_since: None,
-            locked_since: None,
-            meeting_since: None,
-            active: None,
-            last_evaluated: Timestamp::EPOCH,
-        }
-    }
-}
-
-impl ProfileState {
-    /// A fresh state: no profile, no trigger pending from before `now`.
-    pub fn new(now: Timestamp) -> Self {
-        ProfileState {
-            last_evaluated: now,
-            ..ProfileState::default()
-        }
-    }
-}
-
-/// Something that happened.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Event {
-    /// Manual switch; `None` leaves every profile. Check it first with
-    /// [`ProfileBook::activatable`]; an unknown or disabled name here means "no profile".
-    Switch {
-        /// The profile.
-        profile: Option<ProfileName>,
-    },
-    /// A session of the user came up.
-    SessionUp,
-    /// A session of the user went down.
-    SessionDown,
-    /// Idle since (an idle report).
-    Idle {
-        /// Since when.
-        since: Timestamp,
-    },
-    /// The screen was locked.
-    ScreenLocked,
-    /// Input again (idle and lock end).
-    InputResumed,
-    /// An external meeting started.
-    MeetingStarted,
-    /// The external meeting ended.
-    MeetingEnded,
-    /// The timer from [`next_trigger_time`] fired, or the calendar or settings changed.
-    Tick,
-    /// The node started: sessions that were up are gone (client exit at the last evaluation),
-    /// the meeting and idle reports are stale, and time triggers missed while down are applied.
-    NodeStarted,
-}
-
-/// What the engine must do, in this order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Effect {
-    /// Run these actions in order: the leave chain of the old profile, then the enter chain of the
-    /// new one (enabled steps only).
-    RunActions {
-        /// The actions.
-        actions: Vec<Action>,
-    },
-    /// Set (`Some`) or end (`None`) the call forwarding. Absent when the new profile leaves the
-    /// forwarding unchanged.
-    SetForwarding {
-        /// The target.
-        target: Option<ForwardTarget>,
-    },
-    /// The new profile's queue actions.
-    Queue {
-        /// The actions.
-        actions: Vec<QueueAction>,
-    },
-    /// The new `Sources.profile` for the presence model.
-    Presence {
-        /// The profile source.
-        profile: Option<ProfileSource>,
-    },
-}
-
-/// What the state machine reads besides the state.
-#[derive(Debug, Clone, Copy)]
-pub struct Ctx<'a> {
-    /// The user's profiles.
-    pub book: &'a ProfileBook,
-    /// The user's trigger settings.
-    pub settings: &'a ProfileSettings,
-    /// The user's appointments.
-    pub calendar: &'a [Appointment],
-}
 
 #[derive(Debug, Clone)]
 struct Candidate {
@@ -223,14 +47,26 @@ pub fn on_event(
         Event::SessionUp => {
             s.sessions = s.sessions.saturating_add(1);
             if s.sessions == 1 {
-                automatic(&mut s, settings.on_client_start.as_ref(), now, Cause::ClientStart, pinned);
+                automatic(
+                    &mut s,
+                    settings.on_client_start.as_ref(),
+                    now,
+                    Cause::ClientStart,
+                    pinned,
+                );
             }
         }
         Event::SessionDown => {
             if s.sessions > 0 {
                 s.sessions -= 1;
                 if s.sessions == 0 {
-                    automatic(&mut s, settings.on_client_exit.as_ref(), now, Cause::ClientExit, pinned);
+                    automatic(
+                        &mut s,
+                        settings.on_client_exit.as_ref(),
+                        now,
+                        Cause::ClientExit,
+                        pinned,
+                    );
                 }
             }
         }
@@ -249,7 +85,13 @@ pub fn on_event(
             if s.sessions > 0 {
                 s.sessions = 0;
                 let at = s.last_evaluated.min(now);
-                automatic(&mut s, settings.on_client_exit.as_ref(), at, Cause::ClientExit, pinned);
+                automatic(
+                    &mut s,
+                    settings.on_client_exit.as_ref(),
+                    at,
+                    Cause::ClientExit,
+                    pinned,
+                );
             }
             s.idle_since = None;
             s.locked_since = None;
@@ -375,7 +217,10 @@ fn candidates(s: &ProfileState, now: Timestamp, ctx: &Ctx<'_>) -> Vec<Candidate>
         }
     }
     if ctx.settings.full_profiles() {
-        let qualifying = ctx.calendar.iter().filter(|a| calendar_profile(a, ctx).is_some());
+        let qualifying = ctx
+            .calendar
+            .iter()
+            .filter(|a| calendar_profile(a, ctx).is_some());
         if let Some(a) = calendar::innermost(qualifying, now)
             && let Some(p) = calendar_profile(a, ctx)
         {
@@ -386,7 +231,9 @@ fn candidates(s: &ProfileState, now: Timestamp, ctx: &Ctx<'_>) -> Vec<Candidate>
                 until: Some(a.end),
             });
         }
-        if let (Some(since), Some(p)) = (s.meeting_since, enabled(ctx, ctx.settings.meeting.as_ref())) {
+        if let (Some(since), Some(p)) =
+            (s.meeting_since, enabled(ctx, ctx.settings.meeting.as_ref()))
+        {
             out.push(Candidate {
                 profile: Some(p.name().clone()),
                 cause: Cause::Meeting,
@@ -410,7 +257,9 @@ fn held_sticky(s: &ProfileState, cands: &[Candidate], ctx: &Ctx<'_>) -> Option<C
     }
     cands
         .iter()
-        .find(|c| c.cause == a.cause && c.since == a.since && c.profile.as_ref() == Some(&a.profile))
+        .find(|c| {
+            c.cause == a.cause && c.since == a.since && c.profile.as_ref() == Some(&a.profile)
+        })
         .cloned()
 }
 
@@ -418,7 +267,11 @@ fn winner(s: &ProfileState, now: Timestamp, ctx: &Ctx<'_>) -> Option<Candidate> 
     let cands = candidates(s, now, ctx);
     let newest = cands
         .iter()
-        .max_by(|a, b| a.since.cmp(&b.since).then(a.cause.rank().cmp(&b.cause.rank())))
+        .max_by(|a, b| {
+            a.since
+                .cmp(&b.since)
+                .then(a.cause.rank().cmp(&b.cause.rank()))
+        })
         .cloned();
     match (held_sticky(s, &cands, ctx), newest) {
         (Some(hold), Some(n)) if n.cause != Cause::Manual || n.since <= hold.since => Some(hold),
@@ -450,7 +303,11 @@ fn transition(old: Option<&Active>, new: Option<&Candidate>, book: &ProfileBook)
         let actions: Vec<Action> = old_profile
             .into_iter()
             .flat_map(|p| p.spec.actions(Chain::OnLeave))
-            .chain(new_profile.into_iter().flat_map(|p| p.spec.actions(Chain::OnEnter)))
+            .chain(
+                new_profile
+                    .into_iter()
+                    .flat_map(|p| p.spec.actions(Chain::OnEnter)),
+            )
             .cloned()
             .collect();
         if !actions.is_empty() {
@@ -472,13 +329,17 @@ fn transition(old: Option<&Active>, new: Option<&Candidate>, book: &ProfileBook)
         }
     }
     let unchanged_source = match (old, new, new_profile) {
-        (Some(a), Some(c), Some(_)) => same_profile && a.since == c.since && a.until == c.until && a.cause == c.cause,
+        (Some(a), Some(c), Some(_)) => {
+            same_profile && a.since == c.since && a.until == c.until && a.cause == c.cause
+        }
         (None, _, None) => true,
         _ => false,
     };
     if !unchanged_source {
         effects.push(Effect::Presence {
-            profile: new.zip(new_profile).map(|(c, p)| source(p, c.since, c.until)),
+            profile: new
+                .zip(new_profile)
+                .map(|(c, p)| source(p, c.since, c.until)),
         });
     }
     effects

@@ -9,12 +9,13 @@
 //! [`next_trigger_time`].
 //!
 //! Layout: `model` (profile, forwarding, actions, validation), `book` (a user's profiles and the
-//! edit rules), `triggers` (trigger settings, time-of-day arithmetic in the user's zone), `engine`
-//! (candidates, stickiness, transitions and effects).
+//! edit rules), `triggers` (trigger settings, time-of-day arithmetic in the user's zone), `state`
+//! (stored state, events, effects), `engine` (candidates, stickiness, transitions and effects).
 
 mod book;
 mod engine;
 mod model;
+mod state;
 mod triggers;
 
 #[cfg(test)]
@@ -26,17 +27,18 @@ mod engine_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod test_support;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod trigger_tests;
 
 pub use book::{Editor, ProfileBook, default_system_profiles};
-pub use engine::{
-    Active, Cause, Ctx, Effect, Event, Held, ProfileState, next_trigger_time, on_event,
-    presence_calendar, profile_source,
-};
+pub use engine::{next_trigger_time, on_event, presence_calendar, profile_source};
 pub use model::{
     Action, Chain, Colour, DeviceFamily, ForwardTarget, Forwarding, MAX_CHAIN_STEPS,
-    MAX_QUEUE_ACTIONS, MAX_USER_PROFILES, Profile, ProfileError, ProfileSpec, QueueAction,
-    QueueOp, QueueScope, Scope, Step, Symbol,
+    MAX_QUEUE_ACTIONS, MAX_USER_PROFILES, Profile, ProfileError, ProfileSpec, QueueAction, QueueOp,
+    QueueScope, Scope, Step, Symbol,
 };
+pub use state::{Active, Cause, Ctx, Effect, Event, Held, ProfileState};
 pub use triggers::{
     CalendarTrigger, EventMode, InactivityTrigger, ProfileSettings, TimeTrigger, Weekdays,
 };

@@ -248,7 +248,10 @@ impl Default for ProfileSpec {
 impl ProfileSpec {
     /// Checks the bounds.
     pub fn validate(&self) -> Result<(), ProfileError> {
-        for (chain, steps) in [(Chain::OnEnter, &self.on_enter), (Chain::OnLeave, &self.on_leave)] {
+        for (chain, steps) in [
+            (Chain::OnEnter, &self.on_enter),
+            (Chain::OnLeave, &self.on_leave),
+        ] {
             if steps.len() > MAX_CHAIN_STEPS {
                 return Err(ProfileError::ChainTooLong {
                     chain,

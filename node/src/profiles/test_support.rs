@@ -3,7 +3,7 @@
 use chrono::{NaiveDate, NaiveTime};
 
 use super::*;
-use crate::calendar::Zone;
+use crate::calendar::{Appointment, ShowAs, Zone};
 use crate::presence::{LineId, ProfileName, QueueId, Settable, Timestamp};
 
 pub(crate) fn berlin() -> Zone {
@@ -13,7 +13,12 @@ pub(crate) fn berlin() -> Zone {
 /// A wall-clock time in Berlin.
 pub(crate) fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> Timestamp {
     berlin()
-        .resolve(NaiveDate::from_ymd_opt(y, mo, d).unwrap().and_hms_opt(h, mi, 0).unwrap())
+        .resolve(
+            NaiveDate::from_ymd_opt(y, mo, d)
+                .unwrap()
+                .and_hms_opt(h, mi, 0)
+                .unwrap(),
+        )
         .unwrap()
 }
 
@@ -150,4 +155,28 @@ pub(crate) fn forwarding(effects: &[Effect]) -> Option<Option<ForwardTarget>> {
         Effect::SetForwarding { target } => Some(target.clone()),
         _ => None,
     })
+}
+
+/// Full-profile mode, calendar trigger on with "Do not disturb" as the default profile.
+pub(crate) fn full_calendar() -> ProfileSettings {
+    ProfileSettings {
+        zone: berlin(),
+        event_mode: EventMode::FullProfile,
+        calendar: CalendarTrigger {
+            enabled: true,
+            all_busy: true,
+            default_profile: Some(name("Do not disturb")),
+            invitations: false,
+        },
+        ..ProfileSettings::default()
+    }
+}
+
+/// A busy appointment on Monday, optionally naming a profile.
+pub(crate) fn appt(from: (u32, u32), to: (u32, u32), profile: Option<&str>) -> Appointment {
+    let a = Appointment::new(mon(from.0, from.1), mon(to.0, to.1), ShowAs::Busy).unwrap();
+    match profile {
+        Some(p) => a.with_profile(name(p)),
+        None => a,
+    }
 }

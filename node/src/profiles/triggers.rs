@@ -33,7 +33,10 @@ impl Weekdays {
 
     /// From a list of days.
     pub fn of(days: &[Weekday]) -> Self {
-        Weekdays(days.iter().fold(0, |acc, d| acc | 1 << d.num_days_from_monday()))
+        Weekdays(
+            days.iter()
+                .fold(0, |acc, d| acc | 1 << d.num_days_from_monday()),
+        )
     }
 
     /// Contains `day`.
@@ -163,13 +166,19 @@ impl ProfileSettings {
     ) -> Option<(Timestamp, &ProfileName)> {
         self.time
             .iter()
-            .filter_map(|t| t.last_at_or_before(self.zone, until).map(|at| (at, &t.profile)))
+            .filter_map(|t| {
+                t.last_at_or_before(self.zone, until)
+                    .map(|at| (at, &t.profile))
+            })
             .filter(|(at, _)| *at > after)
             .max_by_key(|(at, _)| *at)
     }
 
     /// The next time-trigger firing after `now`.
     pub fn next_time_trigger(&self, now: Timestamp) -> Option<Timestamp> {
-        self.time.iter().filter_map(|t| t.next_after(self.zone, now)).min()
+        self.time
+            .iter()
+            .filter_map(|t| t.next_after(self.zone, now))
+            .min()
     }
 }
