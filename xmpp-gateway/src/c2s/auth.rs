@@ -63,7 +63,12 @@ async fn exchange<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     auth: &Element,
 ) -> Result<Result<(BareJid, Option<Vec<u8>>), SaslError>, End> {
     let tls = conn.io.is_tls();
-    let mechanism = match auth.attr("mechanism").and_then(Mechanism::from_name) {
+    let offered = &conn.cfg.mechanisms;
+    let mechanism = match auth
+        .attr("mechanism")
+        .and_then(Mechanism::from_name)
+        .filter(|m| offered.contains(m))
+    {
         Some(Mechanism::Plain) if !tls => return Ok(Err(SaslError::EncryptionRequired)),
         Some(m) => m,
         None => return Ok(Err(SaslError::InvalidMechanism)),

@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use crate::sasl::Mechanism;
 use crate::stream::ReadLimits;
 
 /// Settings of the client-to-server listener. Build with [`C2sConfig::new`] and adjust
@@ -13,6 +14,9 @@ pub struct C2sConfig {
     /// Refuse SASL before STARTTLS (default `true`). When `false`, SCRAM may run on a
     /// plain stream; PLAIN never does.
     pub require_tls: bool,
+    /// SASL mechanisms offered, in order of preference (default: SCRAM-SHA-256,
+    /// SCRAM-SHA-1, PLAIN). PLAIN is offered only over TLS whatever this says.
+    pub mechanisms: Vec<Mechanism>,
     /// Byte budget of one first-level element after authentication (default 256 KiB).
     pub max_stanza_bytes: usize,
     /// Byte budget before authentication (default 16 KiB).
@@ -50,6 +54,7 @@ impl C2sConfig {
         Self {
             domain: domain.into(),
             require_tls: true,
+            mechanisms: Mechanism::ALL.to_vec(),
             max_stanza_bytes: 256 * 1024,
             max_preauth_stanza_bytes: 16 * 1024,
             max_depth: 32,

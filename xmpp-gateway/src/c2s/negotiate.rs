@@ -46,7 +46,7 @@ impl Phase {
 }
 
 /// The `<stream:features/>` for a phase (RFC 6120 §4.3.2).
-pub(crate) fn features(phase: Phase) -> String {
+pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism]) -> String {
     let mut out = String::from("<stream:features>");
     if phase.starttls_offered() {
         let required = if phase.require_tls { "<required/>" } else { "" };
@@ -54,7 +54,7 @@ pub(crate) fn features(phase: Phase) -> String {
     }
     if phase.sasl_allowed() {
         out.push_str(&format!("<mechanisms xmlns='{NS_SASL}'>"));
-        for m in Mechanism::ALL.into_iter().filter(|m| m.offered(phase.tls)) {
+        for m in mechanisms.iter().filter(|m| m.offered(phase.tls)) {
             out.push_str(&format!("<mechanism>{}</mechanism>", m.name()));
         }
         out.push_str("</mechanisms>");
@@ -178,7 +178,8 @@ async fn open_stream<S: AsyncRead + AsyncWrite + Unpin>(
     let id = crate::stream::new_stream_id();
     conn.writer
         .header(&domain, header.from.as_deref(), &id, NS_CLIENT);
-    conn.send_raw(&features(phase)).await
+    let features = features(phase, &conn.cfg.mechanisms);
+    conn.send_raw(&features).await
 }
 
 /// `<proceed/>`, then the TLS handshake on the same TCP connection, then a fresh stream.

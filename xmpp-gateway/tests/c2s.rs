@@ -1,0 +1,283 @@
+//! c2s negotiation and sessions over real TCP: raw XML, STARTTLS, SASL, binding,
+//! limits, timeouts and shutdown.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod c2s_support;
+
+use std::time::Duration;
+
+use c2s_support::*;
+
+#[tokio::test]
+async fn scram_sha256_login_bind_session_and_clean_close() {
+    let server = start(false, |_| {}).await;
+    let mut c = Raw::connect(server.addr).await;
+    let features = c.open().await;
+    assert!(
+        features.contains("<mechanism>SCRAM-SHA-256</mechanism>"),
+        "{features}"
+    );
+    assert!(
+        !features.contains("PLAIN"),
+        "PLAIN must not be offered without TLS: {features}"
+    );
+    let out = c.scram(true, "user", "pencil").await;
+    assert!(out.contains("<success"), "{out}");
+    let jid = c.bind(Some("phone")).await;
+    assert_eq!(jid, "user@example.com/phone");
+    c.send("<iq type='set' id='s1'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>")
+        .await;
+    let reply = c.expect("/>").await;
+    assert!(
+        reply.contains("id='s1'") && reply.contains("type='result'"),
+        "{reply}"
+    );
+    c.send("<presence/>").await;
+    c.send("</stream:stream>").await;
+    let rest = c.until_closed().await;
+    assert!(rest.ends_with("</stream:stream>"), "{rest}");
+}
+
+#[tokio::test]
+async fn scram_sha1_and_server_chosen_resource() {
+    let server = start(false, |_| {}).await;
+    let mut c = Raw::connect(server.addr).await;
+    c.open().await;
+    assert!(
+        c.scram(false, "alice", "wonderland")
+            .await
+            .contains("<success")
+    );
+    let jid = c.bind(None).await;
+    assert!(
+        jid.starts_with("alice@example.com/") && jid.len() > "alice@example.com/".len(),
+        "{jid}"
+    );
+}
+
+#[tokio::test]
+async fn wrong_password_unknown_user_then_not_authorized() {
+    let server = start(false, |c| c.max_auth_failures = 3).await;
+    let mut c = Raw::connect(server.addr).await;
+    c.open().await;
+    assert!(
+        c.scram(true, "user", "wrong")
+            .await
+            .contains("<not-authorized/>")
+    );
+    assert!(
+        c.scram(true, "nobody", "pencil")
+            .await
+            .contains("<not-authorized/>")
+    );
+    c.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>!!</auth>")
+        .await;
+    let rest = c.until_closed().await;
+    assert!(rest.contains("<incorrect-encoding/>"), "{rest}");
+    assert_eq!(stream_error(&rest), "not-authorized");
+}
+
+#[tokio::test]
+async fn channel_binding_request_and_abort() {
+    use base64::Engine;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let server = start(false, |_| {}).await;
+    let mut c = Raw::connect(server.addr).await;
+    c.open().await;
+    c.send(&format!(
+        "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>{}</auth>",
+        b64("p=tls-exporter,,n=user,r=abcdef")
+    ))
+    .await;
+    let f = c.expect("</failure>").await;
+    assert!(f.contains("<malformed-request/>"), "{f}");
+    c.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'/>")
+        .await;
+    c.expect("<challenge xmlns='urn:ietf:params:xml:ns:xmpp-sasl'>=</challenge>")
+        .await;
+    c.send("<abort xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>")
+        .await;
+    assert!(c.expect("</failure>").await.contains("<aborted/>"));
+    c.send(
+        "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AHVzZXIAcGVuY2ls</auth>",
+    )
+    .await;
+    assert!(
+        c.expect("</failure>")
+            .await
+            .contains("<encryption-required/>")
+    );
+}
+
+#[tokio::test]
+async fn starttls_then_plain_and_scram() {
+    let server = start(true, |_| {}).await;
+    let cert = server.cert.clone().unwrap();
+
+    let mut c = Raw::connect(server.addr).await;
+    let features = c.open().await;
+    assert!(
+        features
+            .contains("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>")
+    );
+    assert!(!features.contains("mechanisms"), "{features}");
+    let mut c = c.starttls(&cert).await;
+    let features = c.open().await;
+    assert!(
+        features.contains("<mechanism>PLAIN</mechanism>"),
+        "{features}"
+    );
+    // "\0user\0pencil"
+    c.send(
+        "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>AHVzZXIAcGVuY2ls</auth>",
+    )
+    .await;
+    c.expect("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'></success>")
+        .await;
+    assert_eq!(c.bind(Some("laptop")).await, "user@example.com/laptop");
+
+    let mut c = Raw::connect(server.addr).await;
+    c.open().await;
+    let mut c = c.starttls(&cert).await;
+    c.open().await;
+    assert!(
+        c.scram(true, "alice", "wonderland")
+            .await
+            .contains("<success")
+    );
+    assert_eq!(c.bind(Some("x")).await, "alice@example.com/x");
+}
+
+#[tokio::test]
+async fn sasl_before_tls_is_refused_when_tls_is_required() {
+    let server = start(true, |_| {}).await;
+    let mut c = Raw::connect(server.addr).await;
+    c.open().await;
+    c.send("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='SCRAM-SHA-256'>biwsbj11c2VyLHI9YWJj</auth>").await;
+    assert!(
+        c.expect("</failure>")
+            .await
+            .contains("<encryption-required/>")
+    );
+    c.send("<message to='a@example.com'/>").await;
+    assert_eq!(stream_error(&c.until_closed().await), "not-authorized");
+}
+
+/// Each hostile input gets its stream error, and the server keeps serving others.
+#[tokio::test]
+async fn hostile_inputs_get_stream_errors_and_others_keep_working() {
+    let server = start(false, |c| c.max_preauth_stanza_bytes = 4096).await;
+    let hdr = header();
+    let cases: Vec<(String, &str)> = vec![
+        (
+            "GET / HTTP/1.1\r\nHost: example.com\r\n\r\n".into(),
+            "not-well-formed",
+        ),
+        (hdr.replace("example.com", "other.org"), "host-unknown"),
+        (hdr.replace(" version='1.0'>", ">"), "unsupported-version"),
+        (
+            "<?xml version='1.0'?><!DOCTYPE x [<!ENTITY a 'b'>]>".into(),
+            "restricted-xml",
+        ),
+        (format!("{hdr}<!-- comment -->"), "restricted-xml"),
+        (
+            format!("{hdr}<iq type='get' id='1'>{}", "x".repeat(8000)),
+            "policy-violation",
+        ),
+        (format!("{hdr}{}", "<a>".repeat(100)), "policy-violation"),
+        (format!("{hdr}<message></presence>"), "not-well-formed"),
+        (
+            hdr.replace(
+                "xmlns:stream='http://etherx.jabber.org/streams'",
+                "xmlns:stream='urn:wrong'",
+            ),
+            "invalid-namespace",
+        ),
+        (
+            format!("{hdr}<foo xmlns='urn:unknown'/>"),
+            "unsupported-stanza-type",
+        ),
+        (format!("{hdr}hello"), "bad-format"),
+    ];
+    for (input, condition) in cases {
+        let mut c = Raw::connect(server.addr).await;
+        c.send(&input).await;
+        let out = c.until_closed().await;
+        assert_eq!(stream_error(&out), condition, "input {input:?} got {out:?}");
+        assert!(
+            out.starts_with("<?xml version='1.0'?><stream:stream "),
+            "header first: {out}"
+        );
+        assert!(out.ends_with("</stream:stream>"), "{out}");
+    }
+    let mut c = Raw::connect(server.addr).await;
+    c.open().await;
+    assert!(c.scram(true, "user", "pencil").await.contains("<success"));
+}
+
+#[tokio::test]
+async fn slow_negotiation_times_out() {
+    let server = start(false, |c| {
+        c.negotiation_timeout = Duration::from_millis(300)
+    })
+    .await;
+    let mut c = Raw::connect(server.addr).await;
+    c.open().await;
+    assert_eq!(stream_error(&c.until_closed().await), "connection-timeout");
+}
+
+#[tokio::test]
+async fn silent_session_is_pinged_then_closed() {
+    let server = start(false, |c| {
+        c.idle_timeout = Duration::from_millis(300);
+        c.ping_timeout = Duration::from_millis(300);
+    })
+    .await;
+    let mut c = Raw::connect(server.addr).await;
+    c.open().await;
+    c.scram(true, "user", "pencil").await;
+    c.bind(Some("r")).await;
+    let ping = c.expect("</iq>").await;
+    assert!(
+        ping.contains("urn:xmpp:ping") && ping.contains("id='c2s-ping-1'"),
+        "{ping}"
+    );
+    // Answer the first ping, stay silent after the second.
+    c.send("<iq type='result' id='c2s-ping-1'/>").await;
+    c.expect("id='c2s-ping-2'").await;
+    assert_eq!(stream_error(&c.until_closed().await), "connection-timeout");
+}
+
+#[tokio::test]
+async fn shutdown_says_goodbye_to_every_session() {
+    let server = start(false, |_| {}).await;
+    let mut bound = Raw::connect(server.addr).await;
+    bound.open().await;
+    bound.scram(true, "user", "pencil").await;
+    bound.bind(Some("r")).await;
+    let mut pending = Raw::connect(server.addr).await;
+    pending.open().await;
+    server.shutdown.cancel();
+    assert_eq!(stream_error(&bound.until_closed().await), "system-shutdown");
+    assert_eq!(
+        stream_error(&pending.until_closed().await),
+        "system-shutdown"
+    );
+    let done = tokio::time::timeout(TIMEOUT, server.task)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(done.is_ok());
+}
+
+#[tokio::test]
+async fn forged_from_is_a_stream_error() {
+    let server = start(false, |_| {}).await;
+    let mut c = Raw::connect(server.addr).await;
+    c.open().await;
+    c.scram(true, "user", "pencil").await;
+    c.bind(Some("r")).await;
+    c.send("<message from='alice@example.com/x' to='user@example.com'/>")
+        .await;
+    assert_eq!(stream_error(&c.until_closed().await), "invalid-from");
+}
