@@ -291,7 +291,8 @@ class Client:
         items = {}
         for jid, item in iq["roster"]["items"].items():
             items[str(jid)] = {
-                "subscription": item["subscription"],
+                # RFC 6121 §2.1.2.5: an absent subscription attribute means "none".
+                "subscription": item["subscription"] or "none",
                 "ask": item["ask"],
                 "name": item["name"],
                 "groups": sorted(item["groups"]),
