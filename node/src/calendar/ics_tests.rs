@@ -343,3 +343,29 @@ fn garbage_never_panics() {
         let _ = import_ics(&bytes, &o);
     }
 }
+
+#[test]
+fn a_file_at_the_size_cap_imports_quickly_and_is_capped() {
+    let o = opts(utc(2026, 11, 23, 0, 0), utc(2026, 12, 23, 0, 0));
+    let one = event(
+        "UID:bulk
+         DTSTART:20261124T080000Z
+         DTEND:20261124T090000Z
+         SUMMARY:Bulk",
+    );
+    let n = (o.limits.max_bytes - 200) / one.len();
+    let text = cal(&one.repeat(n));
+    assert!(text.len() <= o.limits.max_bytes);
+    let started = Instant::now();
+    let got = import(&text, &o);
+    assert_eq!(got.appointments.len(), o.limits.max_occurrences.min(n));
+    assert_eq!(got.truncated, n > o.limits.max_occurrences);
+    // A broken file of the same size fails fast too.
+    let broken = text.replacen("END:VCALENDAR", "END:VCALENDA", 1);
+    assert_eq!(import_ics(broken.as_bytes(), &o), Err(IcsError::Syntax));
+    assert!(
+        started.elapsed().as_secs() < 20,
+        "took {:?}",
+        started.elapsed()
+    );
+}
