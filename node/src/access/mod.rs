@@ -18,6 +18,9 @@ mod view;
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
+mod matrix_tests;
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod rules_tests;
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
