@@ -423,3 +423,36 @@ fn state_and_settings_round_trip_through_json() {
     assert_eq!(serde_json::from_str::<ProfileBook>(&j).unwrap(), book);
     assert_eq!(profile_source(&s, &book).unwrap().name.as_str(), "Training");
 }
+
+#[test]
+fn a_non_sticky_meeting_profile_yields_to_a_newer_trigger_and_is_not_restored() {
+    let book = book();
+    let mut settings = full_calendar();
+    settings.meeting = Some(name("Away"));
+    settings.time = vec![TimeTrigger {
+        at: hm(12, 0),
+        days: Weekdays::ALL,
+        profile: name("Lunch"),
+        enabled: true,
+    }];
+    let ctx = Ctx {
+        book: &book,
+        settings: &settings,
+        calendar: &[],
+    };
+    let mut s = ProfileState::new(mon(8, 0));
+    step(
+        &mut s,
+        Event::Switch {
+            profile: Some(name("Office")),
+        },
+        mon(9, 0),
+        &ctx,
+    );
+    step(&mut s, Event::MeetingStarted, mon(11, 30), &ctx);
+    assert_eq!(active(&s), Some("Away"));
+    step(&mut s, Event::Tick, mon(12, 0), &ctx);
+    assert_eq!(active(&s), Some("Lunch"));
+    assert!(step(&mut s, Event::MeetingEnded, mon(12, 20), &ctx).is_empty());
+    assert_eq!(active(&s), Some("Lunch"));
+}
