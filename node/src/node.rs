@@ -85,10 +85,12 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     // Every fallible step comes before the first task is spawned, so a failed start
     // leaves nothing running.
     let db_path = data_dir.join(DB_DIR);
-    let store = Store::open(&db_path).map_err(|source| StartError::Store {
-        path: db_path.clone(),
-        source,
-    })?;
+    let store = Store::open(&db_path)
+        .await
+        .map_err(|source| StartError::Store {
+            path: db_path.clone(),
+            source,
+        })?;
     let tls = adapters::c2s::server_tls(&tls::cert_files(&config)?)?;
     let secret_path = data_dir.join(files::UNKNOWN_USER_SECRET_FILE);
     let secret =

@@ -42,7 +42,9 @@ async fn crash_child() {
     let Ok(dir) = std::env::var(CHILD_ENV) else {
         return;
     };
-    let store = Store::open(&Path::new(&dir).join(lampfield_node::DB_DIR)).unwrap();
+    let store = Store::open(&Path::new(&dir).join(lampfield_node::DB_DIR))
+        .await
+        .unwrap();
     let service = Service::new("localhost".into(), store.clone());
     service
         .add_user("alice@localhost", "pw".into())
@@ -81,6 +83,16 @@ fn wait_for(rx: &mpsc::Receiver<String>, needle: &str) -> String {
             Err(e) => panic!("no line with {needle:?}: {e}"),
         }
     }
+}
+
+/// The node's store, opened from a plain test thread.
+fn open_store(dir: &Path) -> Store {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(Store::open(&dir.join(lampfield_node::DB_DIR)))
+        .unwrap()
 }
 
 fn kill_9(mut child: Child) {
@@ -173,7 +185,7 @@ fn backend_writes_survive_kill_9() {
     let mut node = node;
     assert!(node.wait().unwrap().success());
 
-    let store = Store::open(&dir.path().join(lampfield_node::DB_DIR)).unwrap();
+    let store = open_store(dir.path());
     let alice = BareJid::new("alice@localhost").unwrap();
     let stored = store.contact(&alice, &bob().jid).unwrap().unwrap();
     assert_eq!(stored.name.as_deref(), Some("Bob"));
@@ -234,7 +246,7 @@ fn acknowledged_roster_set_survives_kill_9() {
     drop(alice);
     stop(node, &log);
 
-    let store = Store::open(&dir.path().join(lampfield_node::DB_DIR)).unwrap();
+    let store = open_store(dir.path());
     let alice = BareJid::new("alice@localhost").unwrap();
     let bob = store.contact(&alice, &bob().jid).unwrap().unwrap();
     assert_eq!(bob.name.as_deref(), Some("Bob"));

@@ -96,7 +96,7 @@ async fn execute(config: &Config, request: Request) -> anyhow::Result<Response> 
             Err(ClientError::NotRunning) => {}
             Err(e) => return Err(e).context("talking to the running node"),
         }
-        match Store::open(&db) {
+        match Store::open(&db).await {
             Ok(store) => {
                 let service = Service::new(config.domain.clone(), store);
                 return Ok(service.apply(request).await);

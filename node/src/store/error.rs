@@ -13,8 +13,8 @@ pub enum StoreError {
     },
     /// The database files are damaged. Nothing was changed or removed.
     #[error(
-        "the database is corrupt ({detail}); nothing was changed. Stop the node, move the \
-         data folder's `db` aside and restore it from a backup"
+        "the database is corrupt ({detail}); the node has written nothing to it. Move the \
+         data folder's `db` and `db.initialized` aside and restore them from a backup"
     )]
     Corrupt {
         /// What sled reported.

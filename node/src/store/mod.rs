@@ -39,17 +39,59 @@ impl Store {
     ///
     /// A corrupt database is reported as [`StoreError::Corrupt`] and left untouched;
     /// one held by another process as [`StoreError::Locked`].
-    pub fn open(path: &Path) -> Result<Self, StoreError> {
+    ///
+    /// sled recovers from a damaged log by dropping what follows the damage, which
+    /// can leave an empty database without an error. A marker file next to the
+    /// database (`<path>.initialized`) remembers that it was created; a database
+    /// that lost its schema record while the marker exists is reported as corrupt
+    /// instead of being silently used (and filled) as a new one.
+    pub async fn open(path: &Path) -> Result<Self, StoreError> {
         let db = sled::Config::new()
             .path(path)
             .open()
             .map_err(|e| open_error(path, e))?;
-        Self::with_db(db)
+        let store = Self::with_db(db)?;
+        store.check_schema(&marker_path(path)).await?;
+        Ok(store)
     }
 
     /// A database that lives in memory and a temporary file, removed on drop; for tests.
     pub fn temporary() -> Result<Self, StoreError> {
         Self::with_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    /// Check the schema record against the marker file; write both for a new database.
+    async fn check_schema(&self, marker: &Path) -> Result<(), StoreError> {
+        let meta = self.db.open_tree(schema::NAME_VALUE)?;
+        match meta.get(schema::SCHEMA_KEY)? {
+            Some(v) if v.as_ref() == [schema::SCHEMA_VERSION] => {}
+            Some(v) => {
+                return Err(StoreError::Decode {
+                    tree: schema::NAME_VALUE,
+                    reason: format!(
+                        "schema version {v:?}, this node reads {}",
+                        schema::SCHEMA_VERSION
+                    ),
+                });
+            }
+            None if marker.exists() => {
+                return Err(StoreError::Corrupt {
+                    detail: format!(
+                        "the database has lost its records although {} shows it was created before",
+                        marker.display()
+                    ),
+                });
+            }
+            None => {
+                meta.insert(schema::SCHEMA_KEY, &[schema::SCHEMA_VERSION])?;
+                self.flush().await?;
+            }
+        }
+        if !marker.exists() {
+            write_marker(marker)
+                .map_err(|e| StoreError::Db(format!("{}: {e}", marker.display())))?;
+        }
+        Ok(())
     }
 
     fn with_db(db: sled::Db) -> Result<Self, StoreError> {
@@ -67,6 +109,19 @@ impl Store {
         self.db.flush_async().await?;
         Ok(())
     }
+}
+
+/// `<db path>.initialized`, beside the database folder.
+fn marker_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".initialized");
+    PathBuf::from(name)
+}
+
+/// Create the marker file and make it durable.
+fn write_marker(path: &Path) -> std::io::Result<()> {
+    let file = std::fs::File::create(path)?;
+    file.sync_all()
 }
 
 /// Name the two failures an operator must tell apart at start.

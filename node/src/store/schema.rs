@@ -14,6 +14,13 @@ pub(super) const USERID_ACCOUNT: &str = "userid_account";
 /// Contacts of each local user: `user 0xFF contact` -> `records::Contact`.
 pub(super) const USERCONTACT_CONTACT: &str = "usercontact_contact";
 
+/// Facts about the database itself: `name` -> value.
+pub(super) const NAME_VALUE: &str = "name_value";
+/// Key in [`NAME_VALUE`] of the schema version, one byte.
+pub(super) const SCHEMA_KEY: &[u8] = b"schema";
+/// The schema version this code writes and reads.
+pub(super) const SCHEMA_VERSION: u8 = 1;
+
 /// Separates the user from the contact in a contact key.
 const SEP: u8 = 0xFF;
 

@@ -130,11 +130,11 @@ async fn data_survives_closing_and_reopening() {
     let alice = jid("alice@example.org");
     let bob = jid("bob@example.org");
     {
-        let store = Store::open(&path).unwrap();
+        let store = Store::open(&path).await.unwrap();
         store.create_account(&alice, &account(7)).await.unwrap();
         store.put_contact(&alice, &bob, &friend()).await.unwrap();
     }
-    let store = Store::open(&path).unwrap();
+    let store = Store::open(&path).await.unwrap();
     assert_eq!(store.account(&alice).unwrap(), Some(account(7)));
     assert_eq!(store.contact(&alice, &bob).unwrap(), Some(friend()));
 }
@@ -143,8 +143,8 @@ async fn data_survives_closing_and_reopening() {
 async fn a_second_opener_is_told_the_database_is_locked() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("db");
-    let _first = Store::open(&path).unwrap();
-    let err = Store::open(&path).unwrap_err();
+    let _first = Store::open(&path).await.unwrap();
+    let err = Store::open(&path).await.unwrap_err();
     assert!(matches!(err, StoreError::Locked { .. }), "{err}");
     assert!(
         err.to_string().contains("in use by another process"),
@@ -176,4 +176,24 @@ fn corrupt_records_are_reported_not_skipped() {
         store.contacts(&alice),
         Err(StoreError::Decode { .. })
     ));
+}
+
+#[tokio::test]
+async fn a_database_that_lost_its_records_is_reported_not_reused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    {
+        let store = Store::open(&path).await.unwrap();
+        store
+            .create_account(&jid("alice@example.org"), &account(1))
+            .await
+            .unwrap();
+    }
+    assert!(dir.path().join("db.initialized").exists());
+    // What sled leaves after dropping a damaged log: an empty database.
+    std::fs::remove_dir_all(&path).unwrap();
+    let err = Store::open(&path).await.unwrap_err();
+    assert!(matches!(err, StoreError::Corrupt { .. }), "{err}");
+    assert!(err.to_string().contains("corrupt"), "{err}");
+    assert!(Store::open(&path).await.is_err(), "and stays refused");
 }
