@@ -9,7 +9,7 @@ use clap::{Args, Parser, Subcommand};
 
 /// A federated presence node that standard XMPP clients log in to.
 #[derive(Debug, Parser)]
-#[command(name = "lampfield", version, about)]
+#[command(name = "lampfield", version)]
 struct Cli {
     /// TOML configuration file; without it the built-in defaults apply
     /// (domain localhost, data in ./lampfield-data, clients on 127.0.0.1:5222).
