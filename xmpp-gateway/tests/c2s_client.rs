@@ -65,11 +65,7 @@ impl ServerConnector for TestStartTls {
         )))
         .await?;
         loop {
-            match xs
-                .next()
-                .await
-                .map(|v| v.map(|v| v.into_read_error()).flatten())
-            {
+            match xs.next().await.map(|v| v.and_then(|v| v.into_read_error())) {
                 Some(Ok(XmppStreamElement::Starttls(starttls::Nonza::Proceed(_)))) => break,
                 Some(Ok(_)) => {}
                 other => panic!("no proceed: {other:?}"),

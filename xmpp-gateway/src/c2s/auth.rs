@@ -231,6 +231,7 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -98,6 +98,7 @@ fn error(id: &str, kind: &str, condition: &str) -> Element {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

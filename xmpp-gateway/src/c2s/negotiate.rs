@@ -240,5 +240,6 @@ pub(crate) fn first_level_condition(el: &Element, phase: Phase) -> StreamConditi
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "negotiate_tests.rs"]
 mod tests;

@@ -154,10 +154,13 @@ pub(crate) fn check_stanza(el: &Element, jid: &FullJid) -> Result<(), StreamCond
     }
     // §8.1.2.1: a `from` other than the session's own full or bare JID.
     if let Some(from) = el.attr("from") {
-        let own = from == jid.as_str()
-            || jid::Jid::new(from).is_ok_and(|f| {
-                f == jid::Jid::from(jid.clone()) || f == jid::Jid::from(jid.to_bare())
-            });
+        let own = match jid::Jid::new(from) {
+            Ok(f) => match f.try_as_full() {
+                Ok(full) => full == jid,
+                Err(bare) => *bare == jid.to_bare(),
+            },
+            Err(_) => false,
+        };
         if !own {
             return Err(StreamCondition::InvalidFrom);
         }
@@ -189,6 +192,7 @@ fn ping_iq(id: &str, domain: &str, to: &FullJid) -> Element {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

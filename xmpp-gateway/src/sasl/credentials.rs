@@ -137,6 +137,7 @@ pub(crate) fn digest(hash: ScramHash, data: &[u8]) -> Vec<u8> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

@@ -78,6 +78,7 @@ pub fn fake_credentials(secret: &[u8], username: &str, hash: ScramHash) -> Scram
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

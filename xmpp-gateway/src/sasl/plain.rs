@@ -67,6 +67,7 @@ pub fn verify_plain(password: &str, hash: ScramHash, creds: &ScramCredentials, r
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
     use crate::sasl::derive_credentials;

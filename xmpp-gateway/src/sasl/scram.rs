@@ -214,5 +214,6 @@ fn valid_nonce(n: &str) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "scram_tests.rs"]
 mod tests;

@@ -143,6 +143,7 @@ impl From<rxml::Error> for ReadError {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
 

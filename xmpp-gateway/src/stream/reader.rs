@@ -293,5 +293,6 @@ fn new_parser() -> Parser {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
 #[path = "reader_tests.rs"]
 mod tests;
