@@ -54,25 +54,19 @@ def test_message_to_bare_jid_reaches_highest_priority_resource(node):
     run(scenario())
 
 
-def test_message_to_offline_account_is_not_lost_silently(node):
-    """No resource online: the server answers with an error or stores the message
-    (both allowed by RFC 6121 §8.5.2.2); it must not vanish without a word."""
+def test_message_to_offline_account_comes_back_as_service_unavailable(node):
+    """No resource online and no offline storage (the documented choice; RFC 6121
+    §8.5.2.2.1 allows it): the sender gets a service-unavailable error, never silence."""
 
     async def scenario():
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         await alice.login()
         try:
             alice.x.send_message(mto=BOB, mbody="are you there", mtype="chat")
-            await asyncio.sleep(1.0)
-            errors = [r for r in alice.messages if r["type"] == "error"]
-            if errors:
-                return
-            bob = Client(node, BOB, USERS[BOB], resource="later")
-            await bob.login()
-            try:
-                await bob.wait_message("the message stored while offline", body="are you there")
-            finally:
-                await close_all(bob)
+            err = await alice.wait("messages", lambda r: r["type"] == "error",
+                                   "error for a message to an account with no resource online")
+            assert "service-unavailable" in err["xml"], err["xml"]
+            assert err["from"].split("/")[0] == BOB, err
         finally:
             await close_all(alice)
 
