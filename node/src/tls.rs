@@ -75,12 +75,37 @@ pub fn cert_files(config: &Config) -> Result<CertFiles, TlsError> {
         key: config.data_dir.join(KEY_FILE),
     };
     if files.cert.exists() && files.key.exists() {
-        return Ok(files);
+        if names_domain(&files.cert, &config.domain) {
+            return Ok(files);
+        }
+        tracing::warn!(cert = %files.cert.display(), domain = %config.domain,
+            "the generated certificate is for another domain; replacing it");
     }
     generate(&config.domain, &files)?;
     tracing::info!(cert = %files.cert.display(), domain = %config.domain,
         "generated a self-signed certificate");
     Ok(files)
+}
+
+/// Whether the first certificate in the PEM file carries `domain` as a dNSName
+/// subjectAltName (DER: context tag [2], the length, the name's bytes). A file that
+/// cannot be read counts as not naming it, so it is regenerated.
+fn names_domain(cert: &Path, domain: &str) -> bool {
+    use rustls_pki_types::CertificateDer;
+    use rustls_pki_types::pem::PemObject;
+
+    let Ok(der) = CertificateDer::from_pem_file(cert) else {
+        return false;
+    };
+    let name = domain.as_bytes();
+    let mut needle = vec![0x82];
+    match u8::try_from(name.len()) {
+        Ok(len) if len < 0x80 => needle.push(len),
+        Ok(len) => needle.extend([0x81, len]),
+        Err(_) => return false,
+    }
+    needle.extend_from_slice(name);
+    der.windows(needle.len()).any(|w| w == needle.as_slice())
 }
 
 /// A self-signed certificate with `domain` as its DNS subjectAltName and common name.
@@ -144,6 +169,17 @@ mod tests {
         let san = [&[0x82u8, 11][..], b"example.org"].concat();
         let found = der.windows(san.len()).any(|w| w == san.as_slice());
         assert!(found);
+        assert!(names_domain(&files.cert, "example.org"));
+        assert!(!names_domain(&files.cert, "example.com"));
+
+        // A new domain gets a new certificate.
+        let moved = Config {
+            domain: "chat.example.com".into(),
+            ..config
+        };
+        cert_files(&moved).unwrap();
+        assert!(names_domain(&files.cert, "chat.example.com"));
+        assert_ne!(std::fs::read(&files.cert).unwrap(), first);
     }
 
     #[test]
