@@ -117,7 +117,9 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     let end = loop {
         let negotiated = tokio::select! {
             () = ctx.shutdown.cancelled() => Err(conn.fail(StreamCondition::SystemShutdown, None).await),
-            r = tokio::time::timeout_at(deadline, negotiate(&mut conn, ctx.backend.as_ref(), ctx.tls.as_ref())) => match r {
+            // Boxed: negotiation's state is large and short-lived; an idle session
+            // should not carry its space.
+            r = tokio::time::timeout_at(deadline, Box::pin(negotiate(&mut conn, ctx.backend.as_ref(), ctx.tls.as_ref()))) => match r {
                 Ok(r) => r,
                 Err(_) => Err(conn.fail(StreamCondition::ConnectionTimeout, None).await),
             },
@@ -126,7 +128,8 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
             Ok(n) => n,
             Err(end) => break end,
         };
-        match ctx.router.bind(&user, req.resource.as_deref()).await {
+        // The router's futures are boxed too: they are large and run once.
+        match Box::pin(ctx.router.bind(&user, req.resource.as_deref())).await {
             Ok((jid, mut rx)) => {
                 tracing::info!(%jid, "session bound");
                 let ended = match conn.send(&bind::bind_result(&req.id, &jid)).await {
@@ -135,7 +138,7 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                     }
                     Err(end) => SessionEnd::Done(end),
                 };
-                ctx.router.unbind(&jid).await;
+                Box::pin(ctx.router.unbind(&jid)).await;
                 break match ended {
                     SessionEnd::Done(end) => end,
                     SessionEnd::Shutdown => conn.fail(StreamCondition::SystemShutdown, None).await,
@@ -154,5 +157,70 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
         End::Closed => tracing::debug!("stream closed"),
         End::Error(condition) => tracing::debug!(%condition, "stream error sent"),
         End::Transport(why) => tracing::debug!(%why, "transport ended"),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use jid::BareJid;
+
+    use super::*;
+    use crate::backend::{BackendError, Contact, ScramCredentials, ScramHash};
+
+    struct NoAccounts;
+
+    impl Backend for NoAccounts {
+        async fn account_exists(&self, _: &BareJid) -> Result<bool, BackendError> {
+            Ok(false)
+        }
+        async fn credentials(
+            &self,
+            _: &BareJid,
+            _: ScramHash,
+        ) -> Result<Option<ScramCredentials>, BackendError> {
+            Ok(None)
+        }
+        async fn contacts(&self, _: &BareJid) -> Result<Vec<Contact>, BackendError> {
+            Ok(Vec::new())
+        }
+        async fn contact(&self, _: &BareJid, _: &BareJid) -> Result<Option<Contact>, BackendError> {
+            Ok(None)
+        }
+        async fn put_contact(&self, _: &BareJid, _: Contact) -> Result<(), BackendError> {
+            Ok(())
+        }
+        async fn remove_contact(&self, _: &BareJid, _: &BareJid) -> Result<(), BackendError> {
+            Ok(())
+        }
+    }
+
+    /// The connection task lives as long as the session: its size is per-session memory.
+    #[test]
+    fn connection_task_stays_small() {
+        let backend = Arc::new(NoAccounts);
+        let ctx = Ctx {
+            cfg: Arc::new(C2sConfig::new("example.com")),
+            tls: None,
+            router: Router::new("example.com", Arc::clone(&backend)),
+            backend,
+            shutdown: CancellationToken::new(),
+        };
+        let (io, _) = tokio::io::duplex(64);
+        let fut = connection(io, "127.0.0.1:1".parse().unwrap(), ctx);
+        let size = std::mem::size_of_val(&fut);
+        println!("connection future: {size} bytes");
+        println!(
+            "conn {} reader {} parser {} writer {}",
+            std::mem::size_of::<Conn<tokio::io::DuplexStream>>(),
+            std::mem::size_of::<crate::stream::XmlReader>(),
+            std::mem::size_of::<rxml::Parser>(),
+            std::mem::size_of::<crate::stream::StreamWriter>()
+        );
+        println!(
+            "outgoing {}",
+            std::mem::size_of::<crate::router::Outgoing>()
+        );
+        assert!(size < 4 * 1024, "connection future is {size} bytes");
     }
 }

@@ -135,7 +135,9 @@ async fn handle<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     if let Some(reply) = bind::session_reply(&el) {
         return conn.send(&reply).await;
     }
-    router.handle(jid, el).await;
+    // Boxed: the router's future is large, and it would otherwise be part of every
+    // idle session's task for as long as the session lives.
+    Box::pin(router.handle(jid, el)).await;
     Ok(())
 }
 

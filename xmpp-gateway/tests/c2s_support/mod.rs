@@ -27,11 +27,15 @@ pub struct Accounts {
 
 impl Accounts {
     pub fn with(users: &[(&str, &str)]) -> Arc<Self> {
+        Self::with_iterations(users, 4096)
+    }
+
+    pub fn with_iterations(users: &[(&str, &str)], iterations: u32) -> Arc<Self> {
         let mut a = Self::default();
         for (user, password) in users {
             let jid = BareJid::new(&format!("{user}@{DOMAIN}")).unwrap();
             for (hash, tag) in [(ScramHash::Sha1, "sha1"), (ScramHash::Sha256, "sha256")] {
-                let creds = derive_credentials(password, hash, b"0123456789abcdef", 4096);
+                let creds = derive_credentials(password, hash, b"0123456789abcdef", iterations);
                 a.creds.insert((jid.clone(), tag), creds);
             }
         }
@@ -79,6 +83,16 @@ pub struct Server {
 
 /// Start a server; `tls` creates a self-signed certificate for [`DOMAIN`].
 pub async fn start(tls: bool, adjust: impl FnOnce(&mut C2sConfig)) -> Server {
+    let backend = Accounts::with(&[("user", "pencil"), ("alice", "wonderland")]);
+    start_with(tls, backend, adjust).await
+}
+
+/// [`start`] with the given accounts.
+pub async fn start_with(
+    tls: bool,
+    backend: Arc<Accounts>,
+    adjust: impl FnOnce(&mut C2sConfig),
+) -> Server {
     let mut config = C2sConfig::new(DOMAIN);
     config.require_tls = tls;
     adjust(&mut config);
@@ -93,7 +107,6 @@ pub async fn start(tls: bool, adjust: impl FnOnce(&mut C2sConfig)) -> Server {
     } else {
         (None, None)
     };
-    let backend = Accounts::with(&[("user", "pencil"), ("alice", "wonderland")]);
     let router = Router::new(DOMAIN, Arc::clone(&backend));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
