@@ -167,6 +167,10 @@ async fn sasl_before_tls_is_refused_when_tls_is_required() {
 #[tokio::test]
 async fn hostile_inputs_get_stream_errors_and_others_keep_working() {
     let server = start(false, |c| c.max_preauth_stanza_bytes = 4096).await;
+    let mut bystander = Raw::connect(server.addr).await;
+    bystander.open().await;
+    bystander.scram(true, "alice", "wonderland").await;
+    bystander.bind(Some("calm")).await;
     let hdr = header();
     let cases: Vec<(String, &str)> = vec![
         (
@@ -213,6 +217,11 @@ async fn hostile_inputs_get_stream_errors_and_others_keep_working() {
     let mut c = Raw::connect(server.addr).await;
     c.open().await;
     assert!(c.scram(true, "user", "pencil").await.contains("<success"));
+    // The session opened before the attacks is still served.
+    bystander
+        .send("<iq type='set' id='s9'><session xmlns='urn:ietf:params:xml:ns:xmpp-session'/></iq>")
+        .await;
+    assert!(bystander.expect("/>").await.contains("id='s9'"));
 }
 
 #[tokio::test]

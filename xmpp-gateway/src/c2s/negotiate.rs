@@ -46,8 +46,14 @@ impl Phase {
 }
 
 /// The `<stream:features/>` for a phase (RFC 6120 §4.3.2).
-pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism]) -> String {
+pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism], limits: &StreamLimits) -> String {
     let mut out = String::from("<stream:features>");
+    // XEP-0478: tell the client the budget it must stay within.
+    out.push_str(&format!(
+        "<limits xmlns='urn:xmpp:stream-limits:0'><max-bytes>{}</max-bytes>\
+         <idle-seconds>{}</idle-seconds></limits>",
+        limits.max_bytes, limits.idle_seconds
+    ));
     if phase.starttls_offered() {
         let required = if phase.require_tls { "<required/>" } else { "" };
         out.push_str(&format!("<starttls xmlns='{NS_TLS}'>{required}</starttls>"));
@@ -66,6 +72,15 @@ pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism]) -> String {
     }
     out.push_str("</stream:features>");
     out
+}
+
+/// What XEP-0478 stream limits advertise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct StreamLimits {
+    /// The byte budget of one stanza in the current phase.
+    pub(crate) max_bytes: usize,
+    /// Silence before the server probes or closes.
+    pub(crate) idle_seconds: u64,
 }
 
 /// Check a client's stream header (RFC 6120 §4.7, §4.9.3).
@@ -120,13 +135,12 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 break;
             }
             if el.is("auth", NS_SASL) {
+                if phase.authenticated {
+                    // RFC 6120 §6.4.8: no second authentication on a stream.
+                    return Err(conn.fail(StreamCondition::PolicyViolation, None).await);
+                }
                 if !phase.sasl_allowed() {
-                    let e = if phase.authenticated {
-                        return Err(conn.fail(StreamCondition::PolicyViolation, None).await);
-                    } else {
-                        SaslError::EncryptionRequired
-                    };
-                    auth::send_failure(conn, e).await?;
+                    auth::send_failure(conn, SaslError::EncryptionRequired).await?;
                 } else {
                     match auth::attempt(conn, backend, &el).await? {
                         Ok(u) => {
@@ -178,7 +192,20 @@ async fn open_stream<S: AsyncRead + AsyncWrite + Unpin>(
     let id = crate::stream::new_stream_id();
     conn.writer
         .header(&domain, header.from.as_deref(), &id, NS_CLIENT);
-    let features = features(phase, &conn.cfg.mechanisms);
+    let cfg = &conn.cfg;
+    let limits = StreamLimits {
+        max_bytes: if phase.authenticated {
+            cfg.max_stanza_bytes
+        } else {
+            cfg.max_preauth_stanza_bytes
+        },
+        idle_seconds: if phase.authenticated {
+            cfg.idle_timeout.as_secs()
+        } else {
+            cfg.negotiation_timeout.as_secs()
+        },
+    };
+    let features = features(phase, &cfg.mechanisms, &limits);
     conn.send_raw(&features).await
 }
 

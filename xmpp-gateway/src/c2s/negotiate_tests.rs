@@ -41,16 +41,22 @@ fn phase(tls: bool, authenticated: bool) -> Phase {
     }
 }
 
+const LIMITS: StreamLimits = StreamLimits {
+    max_bytes: 16384,
+    idle_seconds: 30,
+};
+
 #[test]
 fn features_follow_the_phase() {
-    let f = features(phase(false, false), &Mechanism::ALL);
+    let f = features(phase(false, false), &Mechanism::ALL, &LIMITS);
+    assert!(f.contains("<limits xmlns='urn:xmpp:stream-limits:0'><max-bytes>16384</max-bytes><idle-seconds>30</idle-seconds></limits>"), "{f}");
     assert!(f.contains("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"));
     assert!(
         !f.contains("mechanisms"),
         "no SASL before TLS when TLS is required: {f}"
     );
 
-    let f = features(phase(true, false), &Mechanism::ALL);
+    let f = features(phase(true, false), &Mechanism::ALL, &LIMITS);
     assert!(!f.contains("starttls"));
     assert!(f.contains(
         "<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism>"
@@ -60,11 +66,11 @@ fn features_follow_the_phase() {
         require_tls: false,
         ..phase(false, false)
     };
-    let f = features(plain_ok, &Mechanism::ALL);
+    let f = features(plain_ok, &Mechanism::ALL, &LIMITS);
     assert!(f.contains("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'></starttls>"));
     assert!(f.contains("SCRAM-SHA-1") && !f.contains("PLAIN"), "{f}");
 
-    let f = features(phase(true, true), &Mechanism::ALL);
+    let f = features(phase(true, true), &Mechanism::ALL, &LIMITS);
     assert!(f.contains("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"));
     assert!(
         f.contains("<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>")
