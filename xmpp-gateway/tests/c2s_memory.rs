@@ -25,14 +25,14 @@ async fn measure(tls: bool, n: usize) -> isize {
     // Warm up caches and lazily built statics with one session.
     let mut sessions = 0;
     let mut before = 0;
-    for i in 0..=n {
+    for (i, name) in names.iter().enumerate() {
         let mut c = Raw::connect(server.addr).await;
         c.open().await;
         if let Some(cert) = &cert {
             c = c.starttls(cert).await;
             c.open().await;
         }
-        c.scram(true, &names[i], "pencil").await;
+        c.scram(true, name, "pencil").await;
         c.bind(Some(&format!("r{i}"))).await;
         c.seen = String::new();
         clients.push(c);
