@@ -10,7 +10,10 @@
 use minidom::Element;
 use rxml::error::EndOrError;
 use rxml::{Event, Parse, Parser};
-use tokio::io::{AsyncRead, AsyncReadExt};
+use std::pin::Pin;
+use std::task::Poll;
+
+use tokio::io::{AsyncRead, ReadBuf};
 
 use super::error::{ReadError, StreamCondition};
 use super::{NS_STREAMS, StreamHeader};
@@ -25,7 +28,7 @@ pub struct ReadLimits {
     /// Most elements in one first-level element, itself included. Bounds the memory a
     /// stanza of tiny empty elements costs, since a tree node is far larger than `<a/>`.
     pub max_elements: usize,
-    /// Bytes asked from the transport per read.
+    /// Bytes asked from the transport per read; the buffer is freed between reads.
     pub read_chunk: usize,
 }
 
@@ -123,18 +126,13 @@ impl XmlReader {
                 return Ok(item);
             }
             // Everything buffered went to the parser: drop what it keeps for the
-            // next token while we wait, and keep our own buffer at the chunk size.
+            // next token, and our own buffer, while we wait.
             if self.stack.is_empty() {
                 self.parser.release_temporaries();
             }
-            self.buf.clear();
+            self.buf = Vec::new();
             self.pos = 0;
-            if self.buf.capacity() > self.limits.read_chunk {
-                self.buf.shrink_to(self.limits.read_chunk);
-            }
-            self.buf.reserve_exact(self.limits.read_chunk);
-            let limit = self.limits.read_chunk as u64;
-            let n = (&mut *io).take(limit).read_buf(&mut self.buf).await?;
+            let n = read_chunk(io, self.limits.read_chunk, &mut self.buf).await?;
             if n == 0 {
                 return Err(ReadError::Eof);
             }
@@ -282,6 +280,32 @@ impl XmlReader {
             }
         }
     }
+}
+
+/// Read at most `chunk` bytes into `out`. The buffer exists only while a poll
+/// returns data: an idle connection holds none (it is allocated again on each wake-up,
+/// which costs far less than keeping it for thousands of silent sessions).
+/// Cancel-safe, since a pending `poll_read` consumed nothing.
+async fn read_chunk<R: AsyncRead + Unpin>(
+    io: &mut R,
+    chunk: usize,
+    out: &mut Vec<u8>,
+) -> std::io::Result<usize> {
+    std::future::poll_fn(|cx| {
+        let mut tmp = vec![0u8; chunk];
+        let mut rb = ReadBuf::new(&mut tmp);
+        match Pin::new(&mut *io).poll_read(cx, &mut rb) {
+            Poll::Ready(Ok(())) => {
+                let n = rb.filled().len();
+                tmp.truncate(n);
+                *out = tmp;
+                Poll::Ready(Ok(n))
+            }
+            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
+            Poll::Pending => Poll::Pending,
+        }
+    })
+    .await
 }
 
 /// A parser that emits text as soon as it arrives: with rxml's text buffering,
