@@ -290,3 +290,25 @@ async fn forged_from_is_a_stream_error() {
         .await;
     assert_eq!(stream_error(&c.until_closed().await), "invalid-from");
 }
+
+#[tokio::test]
+async fn message_between_two_sessions() {
+    let server = start(false, |_| {}).await;
+    let mut alice = Raw::connect(server.addr).await;
+    alice.open().await;
+    alice.scram(true, "alice", "wonderland").await;
+    alice.bind(Some("home")).await;
+    let mut user = Raw::connect(server.addr).await;
+    user.open().await;
+    user.scram(false, "user", "pencil").await;
+    user.bind(Some("phone")).await;
+    user.send("<message to='alice@example.com/home' type='chat' id='m1'><body>hi</body></message>")
+        .await;
+    let got = alice.expect("</message>").await;
+    assert!(
+        got.contains("from=\"user@example.com/phone\"")
+            || got.contains("from='user@example.com/phone'"),
+        "{got}"
+    );
+    assert!(got.contains("<body>hi</body>"), "{got}");
+}

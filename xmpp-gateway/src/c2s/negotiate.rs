@@ -253,7 +253,7 @@ pub(crate) fn first_level_condition(el: &Element, phase: Phase) -> StreamConditi
     }
     let stanza = ns == NS_CLIENT && matches!(el.name(), "iq" | "message" | "presence");
     if stanza && !phase.authenticated {
-        // RFC 6120 §6.4.? / §4.9.3.12: stanzas before authentication.
+        // RFC 6120 §4.9.3.12: stanzas before authentication.
         return StreamCondition::NotAuthorized;
     }
     if stanza {
