@@ -11,6 +11,16 @@
 //! - `router`: the session table and the dispatch of stanzas by kind and address.
 //! - `features/`: one module per protocol feature (roster, subscription, presence, ...).
 //! - `stream/`, `sasl/`, `c2s/`: bytes to elements, negotiation, one task per connection.
+//!
+//! Where the IM side departs from or chooses within RFC 6121:
+//! - No offline storage: a `chat`/`normal` message no resource can take is answered
+//!   with `service-unavailable` (§8.5.2.2.1 allows it).
+//! - Stanzas for other domains get `remote-server-not-found` until s2s exists; the
+//!   seam is `Router::to_remote`.
+//! - Probes sent on initial presence are answered only by contacts that are online
+//!   (§4.3.2 allows silence for the others).
+//! - Roster sets ignore `subscription` values other than `remove`, `ask` and
+//!   `approved` (§2.1.2.5); roster versioning (XEP-0237) is not offered.
 
 pub mod backend;
 pub mod c2s;

@@ -201,14 +201,16 @@ impl<B: Backend> Router<B> {
 
     /// Queue a stanza to every available resource of a local account, readdressed
     /// to its bare JID (RFC 6121 §8.5.2.1.1 for presence). Returns how many got it.
-    fn send_to_available(&self, table: &Table, user: &BareJid, mut stanza: Element) -> usize {
+    fn send_to_available(&self, table: &Table, user: &BareJid, stanza: &Element) -> usize {
         let Some(sessions) = table.of(user) else {
             return 0;
         };
-        stanza::set_to(&mut stanza, user.as_str());
         let mut n = 0;
         for s in sessions.values().filter(|s| s.available()) {
-            s.send(stanza.clone());
+            // One copy per receiving session and none for offline contacts.
+            let mut copy = stanza.clone();
+            stanza::set_to(&mut copy, user.as_str());
+            s.send(copy);
             n += 1;
         }
         n

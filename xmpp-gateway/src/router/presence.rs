@@ -119,9 +119,9 @@ impl<B: Backend> Router<B> {
         let subscribers: HashSet<&BareJid> = presence::subscribers(contacts).collect();
         let table = self.table();
         for contact in &subscribers {
-            self.deliver_presence(&table, contact, el.clone());
+            self.deliver_presence(&table, contact, el);
         }
-        self.send_to_available(&table, user, el.clone());
+        self.send_to_available(&table, user, el);
         for target in presence::directed_leftovers(directed, &subscribers) {
             match target.try_as_full() {
                 Ok(full) if self.is_local(&full.to_bare()) => {
@@ -129,8 +129,8 @@ impl<B: Backend> Router<B> {
                     stanza::set_to(&mut e, full.as_str());
                     table.send_to(full, e);
                 }
-                Ok(full) => self.deliver_presence(&table, &full.to_bare(), el.clone()),
-                Err(bare) => self.deliver_presence(&table, bare, el.clone()),
+                Ok(full) => self.deliver_presence(&table, &full.to_bare(), el),
+                Err(bare) => self.deliver_presence(&table, bare, el),
             }
         }
     }
@@ -209,7 +209,7 @@ impl<B: Backend> Router<B> {
                 if !self.exists(&bare).await {
                     return;
                 }
-                self.send_to_available(&self.table(), &bare, el);
+                self.send_to_available(&self.table(), &bare, &el);
             }
             Dest::Session(full) => {
                 self.send_to(&full, el);
@@ -233,7 +233,7 @@ impl<B: Backend> Router<B> {
                 self.send_to(&full, el);
             }
             Dest::Account(bare) => {
-                self.send_to_available(&self.table(), &bare, el);
+                self.send_to_available(&self.table(), &bare, &el);
             }
             Dest::Remote(_) => {
                 self.to_remote(el);

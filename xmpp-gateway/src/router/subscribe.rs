@@ -140,7 +140,7 @@ impl<B: Backend> Router<B> {
                 Effect::Push => self.push_contact(user, stored.as_ref(), sender),
                 Effect::Deliver => {
                     let stanza = subscription_stanza(event, sender, user);
-                    self.send_to_available(&self.table(), user, stanza);
+                    self.send_to_available(&self.table(), user, &stanza);
                 }
                 Effect::AutoSubscribed => {
                     reply = Some((Event::InSubscribed, user.clone(), sender.clone()))
@@ -198,7 +198,7 @@ impl<B: Backend> Router<B> {
         let Some(sessions) = table.of(user) else {
             return;
         };
-        for p in sessions.values().filter_map(|s| s.presence.clone()) {
+        for p in sessions.values().filter_map(|s| s.presence.as_ref()) {
             self.deliver_presence(&table, contact, p);
         }
     }
@@ -213,7 +213,7 @@ impl<B: Backend> Router<B> {
             let Ok(full) = user.with_resource_str(resource) else {
                 continue;
             };
-            self.deliver_presence(&table, contact, unavailable(&full));
+            self.deliver_presence(&table, contact, &unavailable(&full));
         }
     }
 
@@ -222,11 +222,12 @@ impl<B: Backend> Router<B> {
         &self,
         table: &crate::features::sessions::Table,
         to: &BareJid,
-        mut p: minidom::Element,
+        p: &minidom::Element,
     ) {
         if self.is_local(to) {
             self.send_to_available(table, to, p);
         } else {
+            let mut p = p.clone();
             stanza::set_to(&mut p, to.as_str());
             self.to_remote(p);
         }
