@@ -4,6 +4,7 @@
 use std::net::SocketAddr;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use jid::BareJid;
@@ -111,14 +112,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
 
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
-    let service = admin::Service::new(config.domain.clone(), store.clone());
-    tracker.spawn(admin::server::serve(
-        admin_listener,
-        service.clone(),
-        owner,
-        cancel.clone(),
-    ));
-    adapters::c2s::spawn_c2s(
+    let sessions = adapters::c2s::spawn_c2s(
         listener,
         adapters::c2s::c2s_config(&config, secret),
         tls,
@@ -126,6 +120,14 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         &tracker,
         cancel.clone(),
     );
+    let service = admin::Service::new(config.domain.clone(), store.clone())
+        .with_on_removed(Arc::new(move |user| sessions.end_sessions_of(user)));
+    tracker.spawn(admin::server::serve(
+        admin_listener,
+        service.clone(),
+        owner,
+        cancel.clone(),
+    ));
     tracing::info!(domain = %config.domain, "c2s listening on {c2s_addr}");
     tracing::info!(socket = %socket.display(), "admin socket ready");
 

@@ -108,3 +108,28 @@ async fn shutdown_closes_sessions() {
         .unwrap();
     assert!(rest.contains("system-shutdown"), "{rest}");
 }
+
+/// Removing an account while it is logged in ends its sessions at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_user_ends_their_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = config(dir.path());
+    config.c2s.require_tls = false;
+    let node = start(config).await.unwrap();
+    node.add_user("alice@localhost", "pencil").await.unwrap();
+    let port = node.c2s_addr().port();
+    let mut alice = tokio::task::spawn_blocking(move || {
+        let mut alice = raw_xmpp::Client::login(port, "localhost", "alice", "pencil");
+        alice.send("<presence/>");
+        alice
+    })
+    .await
+    .unwrap();
+
+    assert!(node.remove_user("alice@localhost").await.unwrap());
+    let rest = tokio::task::spawn_blocking(move || alice.wait_for("</stream:stream>"))
+        .await
+        .unwrap();
+    assert!(rest.contains("not-authorized"), "{rest}");
+    node.shutdown().await.unwrap();
+}

@@ -40,8 +40,10 @@ pub const DEFAULT_MAX_SESSIONS_PER_USER: usize = 32;
 /// What the router asks a session's writer to do.
 #[derive(Debug)]
 pub enum Outgoing {
-    /// Write this stanza (already addressed, `jabber:client` namespace).
-    Stanza(Element),
+    /// Write this stanza (already addressed, `jabber:client` namespace). Boxed so a
+    /// queue slot stays pointer-sized: every idle session pre-allocates a block of
+    /// slots, and an inline `Element` would make each slot over a hundred bytes.
+    Stanza(Box<Element>),
     /// Close the stream with this RFC 6120 §4.9.3 condition (e.g. `conflict` when a new
     /// session took the resource, `policy-violation` for a consumer too slow to keep up).
     Close(&'static str),
@@ -164,6 +166,13 @@ impl<B: Backend> Router<B> {
             self.ended(ended).await;
         }
         tracing::debug!(%jid, "resource unbound");
+    }
+
+    /// End every session of `user` with the stream error `condition` (for example
+    /// `not-authorized` when the account was removed). Each session says goodbye
+    /// through its own `unbind`, so subscribers see it go unavailable.
+    pub fn end_sessions(&self, user: &BareJid, condition: &'static str) {
+        self.table().close_user(user, condition);
     }
 
     /// Read access to the session table; never held across `.await`.

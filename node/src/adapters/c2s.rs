@@ -41,7 +41,7 @@ pub fn c2s_config(config: &Config, unknown_user_secret: Vec<u8>) -> C2sConfig {
 
 /// Serve XMPP clients on `listener` until `cancel` fires. The task is tracked, so
 /// shutdown waits until every session has sent its unavailable presence and closed
-/// its stream.
+/// its stream. Returns what the rest of the node may do to live sessions.
 pub fn spawn_c2s(
     listener: TcpListener,
     config: C2sConfig,
@@ -49,9 +49,10 @@ pub fn spawn_c2s(
     store: Store,
     tracker: &TaskTracker,
     cancel: CancellationToken,
-) {
+) -> SessionControl {
     let backend = Arc::new(StoreBackend::new(store));
     let router = Router::new(&config.domain, Arc::clone(&backend));
+    let control = SessionControl { router: router.clone() };
     tracker.spawn(async move {
         let served = serve_c2s(listener, config, Some(tls), router, backend, cancel.clone());
         if let Err(e) = served.await {
@@ -60,4 +61,25 @@ pub fn spawn_c2s(
             cancel.cancel();
         }
     });
+    control
+}
+
+/// What the core may ask of live XMPP sessions, without naming the gateway.
+#[derive(Clone)]
+pub struct SessionControl {
+    router: Router<StoreBackend>,
+}
+
+impl SessionControl {
+    /// Close every session of a removed account; RFC 6120 has no dedicated stream
+    /// condition for it, and `not-authorized` tells the client its login is gone.
+    pub fn end_sessions_of(&self, user: &jid::BareJid) {
+        self.router.end_sessions(user, "not-authorized");
+    }
+}
+
+impl std::fmt::Debug for SessionControl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionControl")
+    }
 }

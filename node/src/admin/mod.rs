@@ -13,7 +13,7 @@ mod service;
 
 use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncReadExt};
 
-pub use service::{AdminError, Service};
+pub use service::{AdminError, OnRemoved, Service};
 
 /// File name of the admin socket in the data folder.
 pub const SOCKET_FILE: &str = "admin.sock";

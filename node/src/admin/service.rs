@@ -25,17 +25,33 @@ pub enum AdminError {
     Derivation(String),
 }
 
+/// Called with each removed account, so its live sessions end at once.
+pub type OnRemoved = std::sync::Arc<dyn Fn(&BareJid) + Send + Sync>;
+
 /// Applies admin requests to one node's store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Service {
     domain: String,
     store: Store,
+    on_removed: Option<OnRemoved>,
+}
+
+impl std::fmt::Debug for Service {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service").field("domain", &self.domain).finish_non_exhaustive()
+    }
 }
 
 impl Service {
     /// A service for the accounts of `domain` in `store`.
     pub fn new(domain: String, store: Store) -> Self {
-        Self { domain, store }
+        Self { domain, store, on_removed: None }
+    }
+
+    /// Also call `hook` for every account removed (a running node ends its sessions).
+    pub fn with_on_removed(mut self, hook: OnRemoved) -> Self {
+        self.on_removed = Some(hook);
+        self
     }
 
     /// Apply one request; failures become [`Response::Error`].
@@ -90,6 +106,9 @@ impl Service {
         let existed = self.store.remove_account(&user).await?;
         if existed {
             tracing::info!(%user, "account removed");
+            if let Some(hook) = &self.on_removed {
+                hook(&user);
+            }
         }
         Ok((user, existed))
     }

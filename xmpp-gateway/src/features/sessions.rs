@@ -66,7 +66,7 @@ impl Session {
         }
         // One slot stays free so that the close notice always fits.
         if self.tx.capacity() > 1 {
-            match self.tx.try_send(Outgoing::Stanza(stanza)) {
+            match self.tx.try_send(Outgoing::Stanza(Box::new(stanza))) {
                 Ok(()) | Err(TrySendError::Closed(_)) => return,
                 Err(TrySendError::Full(_)) => {}
             }
@@ -115,6 +115,13 @@ impl Table {
             users: HashMap::new(),
             queue_len: queue_len.max(2),
             max_per_user,
+        }
+    }
+
+    /// Ask every session of `user` to close with `condition`.
+    pub(crate) fn close_user(&self, user: &BareJid, condition: &'static str) {
+        for session in self.users.get(user).into_iter().flat_map(HashMap::values) {
+            session.close(condition);
         }
     }
 

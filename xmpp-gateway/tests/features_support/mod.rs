@@ -144,7 +144,7 @@ impl Client {
         let mut out = Vec::new();
         while let Ok(m) = self.rx.try_recv() {
             match m {
-                Outgoing::Stanza(e) => out.push(e),
+                Outgoing::Stanza(e) => out.push(*e),
                 Outgoing::Close(c) => panic!("unexpected close {c}"),
             }
         }
