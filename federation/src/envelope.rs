@@ -146,6 +146,7 @@ fn utf8(bytes: &[u8], what: &'static str) -> Result<String, EnvelopeError> {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
