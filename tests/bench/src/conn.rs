@@ -44,6 +44,19 @@ pub fn preview(el: &[u8]) -> String {
     String::from_utf8_lossy(&el[..n]).into_owned()
 }
 
+/// `XMPP_BENCH_TRACE=1` prints every element sent and received (for debugging a server, small N).
+fn tracing_on() -> bool {
+    static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ON.get_or_init(|| std::env::var_os("XMPP_BENCH_TRACE").is_some_and(|v| v != "0"))
+}
+
+fn trace(el: &[u8]) -> &[u8] {
+    if tracing_on() {
+        eprintln!("xmpp-bench << {}", String::from_utf8_lossy(el));
+    }
+    el
+}
+
 impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     pub fn new(io: S) -> Self {
         Self {
@@ -63,6 +76,9 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     }
 
     pub async fn send(&mut self, bytes: &[u8]) -> Result<(), ConnError> {
+        if tracing_on() {
+            eprintln!("xmpp-bench >> {}", String::from_utf8_lossy(bytes));
+        }
         self.io.write_all(bytes).await?;
         self.io.flush().await?;
         Ok(())
@@ -94,7 +110,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     /// The next top-level element (waits forever: wrap it in a timeout).
     pub async fn next(&mut self) -> Result<&[u8], ConnError> {
         match self.next_event().await? {
-            Event::Element(r) => Ok(&self.buf[r]),
+            Event::Element(r) => Ok(trace(&self.buf[r])),
             Event::StreamClose => Err(ConnError::StreamClosed),
             Event::StreamOpen(_) => Err(ConnError::Unexpected {
                 want: "an element",
@@ -112,7 +128,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
         match tokio::time::timeout(limit, self.next_event()).await {
             Err(_) => Err(ConnError::Timeout(what)),
             Ok(Err(e)) => Err(e),
-            Ok(Ok(Event::Element(r))) => Ok(&self.buf[r]),
+            Ok(Ok(Event::Element(r))) => Ok(trace(&self.buf[r])),
             Ok(Ok(Event::StreamClose)) => Err(ConnError::StreamClosed),
             Ok(Ok(Event::StreamOpen(_))) => Err(ConnError::Unexpected {
                 want: what,
