@@ -247,6 +247,45 @@ impl TestClient {
         .await
     }
 
+    /// Listen for up to `within`: `Some(message)` if one matching `pred` arrived (now or
+    /// earlier), `None` otherwise.
+    pub async fn message_within(
+        &mut self,
+        within: Duration,
+        pred: impl Fn(&Message) -> bool,
+    ) -> Option<Message> {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(i) = self
+                .backlog
+                .iter()
+                .position(|s| matches!(s, Stanza::Message(m) if pred(m)))
+            {
+                if let Some(Stanza::Message(m)) = self.backlog.remove(i) {
+                    return Some(m);
+                }
+            }
+            match timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(Event::Stanza(s))) => self.backlog.push_back(s),
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => return None,
+            }
+        }
+    }
+
+    /// Listen for up to `within`: whether the server ended the stream and tokio-xmpp
+    /// logged in again (tokio-xmpp 6 reports a lost stream only as a new `Online`).
+    pub async fn stream_restarted_within(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            match timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(Event::Online { .. })) | Ok(Some(Event::Disconnected(_))) => return true,
+                Ok(Some(Event::Stanza(s))) => self.backlog.push_back(s),
+                Ok(None) | Err(_) => return false,
+            }
+        }
+    }
+
     /// Whether a message matching `pred` has already arrived (consumed if so); no wait.
     pub fn expect_message_now(&mut self, pred: impl Fn(&Message) -> bool) -> bool {
         while let Ok(event) = self.events.try_recv() {
