@@ -1,21 +1,30 @@
 //! Accounts: `userid_account`.
 
 use jid::BareJid;
-use sled::Transactional;
-use sled::transaction::ConflictableTransactionError;
 
 use super::records::{self, Account};
 use super::schema::{self, USERID_ACCOUNT};
 use super::{Store, StoreError};
 
+/// How often a password change retries when another writer changed the account
+/// between its read and its swap.
+const REPLACE_ATTEMPTS: usize = 16;
+
 impl Store {
     /// Create an account; fails with [`StoreError::AccountExists`] if it exists.
+    ///
+    /// Contacts left behind by a removal that a crash interrupted are cleared first,
+    /// so a new account never inherits an old one's roster. No contact write can
+    /// land in between: [`Store::put_contact`] refuses users without an account.
     pub async fn create_account(
         &self,
         user: &BareJid,
         account: &Account,
     ) -> Result<(), StoreError> {
         let value = records::encode(USERID_ACCOUNT, account)?;
+        if !self.account_exists(user)? {
+            self.remove_contacts_of(user)?;
+        }
         let swapped = self.accounts.compare_and_swap(
             schema::account_key(user),
             None::<&[u8]>,
@@ -35,17 +44,21 @@ impl Store {
     ) -> Result<(), StoreError> {
         let key = schema::account_key(user);
         let value = records::encode(USERID_ACCOUNT, account)?;
-        let replaced = self.accounts.transaction(|tx| {
-            if tx.get(&key)?.is_none() {
-                return Err(ConflictableTransactionError::Abort(StoreError::NoAccount(
-                    user.to_string(),
-                )));
+        // Compare-and-swap against the current record, so a concurrent removal is
+        // never undone; another writer winning the race is retried a bounded number
+        // of times.
+        for _ in 0..REPLACE_ATTEMPTS {
+            let Some(current) = self.accounts.get(&key)? else {
+                return Err(StoreError::NoAccount(user.to_string()));
+            };
+            let swapped = self
+                .accounts
+                .compare_and_swap(&key, Some(current), Some(value.as_slice()))?;
+            if swapped.is_ok() {
+                return self.flush().await;
             }
-            tx.insert(key.as_slice(), value.as_slice())?;
-            Ok(())
-        });
-        replaced.map_err(StoreError::from)?;
-        self.flush().await
+        }
+        Err(StoreError::Contended(user.to_string()))
     }
 
     /// The account of `user`, if any.
@@ -72,27 +85,25 @@ impl Store {
 
     /// Remove an account and all its contacts. Returns whether the account existed.
     ///
-    /// The account and the contacts seen by a first scan go in one transaction;
-    /// contact writes check the account inside their own transaction, so none can
-    /// land after it, and a second pass removes any that landed during the scan.
+    /// The account goes first, then its contacts; see
+    /// [`Store::put_contact`] for why no contact write can survive this. A crash in
+    /// between leaves contacts of no account, which no session can read and which
+    /// [`Store::create_account`] clears before the name is used again.
     pub async fn remove_account(&self, user: &BareJid) -> Result<bool, StoreError> {
-        let key = schema::account_key(user);
-        let contact_keys = self.contact_keys(user)?;
-        let existed = (&self.accounts, &self.contacts).transaction(|(accounts, contacts)| {
-            let existed = accounts.remove(key.as_slice())?.is_some();
-            for k in contact_keys.iter().cloned() {
-                contacts.remove(k)?;
-            }
-            Ok::<_, ConflictableTransactionError<StoreError>>(existed)
-        });
-        let existed = existed.map_err(StoreError::from)?;
-        let mut late = sled::Batch::default();
-        for k in self.contact_keys(user)? {
-            late.remove(k);
-        }
-        self.contacts.apply_batch(late)?;
+        let existed = self.accounts.remove(schema::account_key(user))?.is_some();
+        self.remove_contacts_of(user)?;
         self.flush().await?;
         Ok(existed)
+    }
+
+    /// Remove every contact of `user`, one key at a time (not flushed). Not a
+    /// `sled::Batch`: see the module docs for why nothing here takes sled's global
+    /// write lock.
+    fn remove_contacts_of(&self, user: &BareJid) -> Result<(), StoreError> {
+        for key in self.contact_keys(user)? {
+            self.contacts.remove(key)?;
+        }
+        Ok(())
     }
 
     /// Keys of every contact of `user`.

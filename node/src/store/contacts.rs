@@ -1,8 +1,6 @@
 //! Contacts (roster items and remembered subscription states): `usercontact_contact`.
 
 use jid::BareJid;
-use sled::Transactional;
-use sled::transaction::ConflictableTransactionError;
 
 use super::records::{self, Contact};
 use super::schema::{self, USERCONTACT_CONTACT};
@@ -37,25 +35,30 @@ impl Store {
     /// Insert or replace a contact of an existing account; durable on return.
     /// Fails with [`StoreError::NoAccount`] if `user` has no account (it may have
     /// been removed while a session was still open).
+    ///
+    /// No sled transaction: the account is checked before and again after the
+    /// insert. [`Store::remove_account`] removes the account before it scans the
+    /// contacts, so a write that still sees the account afterwards was inserted
+    /// before that scan and is removed by it, and a write that no longer sees the
+    /// account takes itself back.
     pub async fn put_contact(
         &self,
         user: &BareJid,
         contact: &BareJid,
         record: &Contact,
     ) -> Result<(), StoreError> {
-        let account = schema::account_key(user);
+        let no_account = || StoreError::NoAccount(user.to_string());
+        if !self.account_exists(user)? {
+            return Err(no_account());
+        }
         let key = schema::contact_key(user, contact);
-        let value = records::encode(USERCONTACT_CONTACT, record)?;
-        let written = (&self.accounts, &self.contacts).transaction(|(accounts, contacts)| {
-            if accounts.get(&account)?.is_none() {
-                return Err(ConflictableTransactionError::Abort(StoreError::NoAccount(
-                    user.to_string(),
-                )));
-            }
-            contacts.insert(key.as_slice(), value.as_slice())?;
-            Ok(())
-        });
-        written.map_err(StoreError::from)?;
+        self.contacts
+            .insert(key.as_slice(), records::encode(USERCONTACT_CONTACT, record)?)?;
+        if !self.account_exists(user)? {
+            self.contacts.remove(key)?;
+            self.flush().await?;
+            return Err(no_account());
+        }
         self.flush().await
     }
 

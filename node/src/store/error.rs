@@ -34,6 +34,9 @@ pub enum StoreError {
     /// The account a write refers to does not exist.
     #[error("no account {0}")]
     NoAccount(String),
+    /// Other writers kept changing the account; nothing was changed.
+    #[error("account {0} is being changed concurrently; try again")]
+    Contended(String),
     /// Any other database or file system failure.
     #[error("database error: {0}")]
     Db(String),
@@ -46,15 +49,6 @@ impl From<sled::Error> for StoreError {
                 detail: format!("corrupt data at {at:?}"),
             },
             other => Self::Db(other.to_string()),
-        }
-    }
-}
-
-impl From<sled::transaction::TransactionError<StoreError>> for StoreError {
-    fn from(e: sled::transaction::TransactionError<StoreError>) -> Self {
-        match e {
-            sled::transaction::TransactionError::Abort(e) => e,
-            sled::transaction::TransactionError::Storage(e) => e.into(),
         }
     }
 }

@@ -1,10 +1,17 @@
 //! Durable storage in sled: the only module that names sled.
 //!
 //! One tree per record kind (see `schema`), versioned records (see `records`).
-//! Every write that returns `Ok` has been flushed to disk with `flush_async`, so
-//! whatever the node acknowledges survives a crash of the process. Writes that touch
-//! several trees run in one sled transaction. sled calls are synchronous but short;
-//! only the flush is awaited.
+//! Every write that returns `Ok` has been flushed to disk (group commit), so
+//! whatever the node acknowledges survives a crash of the process. sled calls are
+//! synchronous but short; only the flush is awaited.
+//!
+//! No sled transactions, batches or checksums, ever: in sled 0.34 each of them takes
+//! a process-wide write lock, and the first one moves every later read and iterator
+//! step onto that writer-fair lock for the rest of the process. Under concurrent
+//! reads, writes and flushes this deadlocked both runtime workers (see the store
+//! test `concurrent_contact_reads_and_writes_never_block_the_runtime`). Multi-record
+//! updates use single-key atomic operations in an order that keeps their invariants
+//! instead (see `put_contact` and `remove_account`).
 //!
 //! sled allows one process per database: [`Store::open`] reports
 //! [`StoreError::Locked`] when a running node holds it.
@@ -12,10 +19,12 @@
 mod accounts;
 mod contacts;
 mod error;
+mod flush;
 mod records;
 mod schema;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use error::StoreError;
 pub use records::{Account, Contact, Scram, Subscription};
@@ -26,6 +35,7 @@ pub struct Store {
     db: sled::Db,
     accounts: sled::Tree,
     contacts: sled::Tree,
+    flushes: Arc<flush::FlushGate>,
 }
 
 impl std::fmt::Debug for Store {
@@ -101,13 +111,14 @@ impl Store {
             db,
             accounts,
             contacts,
+            flushes: Arc::default(),
         })
     }
 
-    /// Write everything still in memory to disk.
+    /// Make every write that completed before this call durable (group commit: see
+    /// `flush.rs`).
     pub async fn flush(&self) -> Result<(), StoreError> {
-        self.db.flush_async().await?;
-        Ok(())
+        self.flushes.flush(&self.db).await
     }
 }
 

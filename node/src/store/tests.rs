@@ -197,3 +197,58 @@ async fn a_database_that_lost_its_records_is_reported_not_reused() {
     assert!(err.to_string().contains("corrupt"), "{err}");
     assert!(Store::open(&path).await.is_err(), "and stays refused");
 }
+
+/// Many sessions reading and writing contacts at once, with account removals in
+/// between, on a two-worker runtime: every operation must finish. (sled 0.34's
+/// transactions switch all later reads onto a writer-fair lock, which deadlocked
+/// exactly this load; the store therefore uses no transactions.) A blocked runtime
+/// cannot fire its own timers, so a watchdog thread decides.
+#[test]
+fn concurrent_contact_reads_and_writes_never_block_the_runtime() {
+    let (done_tx, done_rx) = std::sync::mpsc::channel();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        let contacts = rt.block_on(concurrent_load(&path));
+        let _ = done_tx.send(contacts);
+    });
+    let contacts = done_rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("the store finished every operation within 60 s");
+    assert_eq!(contacts, 400);
+}
+
+async fn concurrent_load(path: &std::path::Path) -> usize {
+    let store = Store::open(path).await.unwrap();
+    let owner = jid("owner@example.org");
+    store.create_account(&owner, &account(1)).await.unwrap();
+    for i in 0..50 {
+        let gone = jid(&format!("gone{i}@example.org"));
+        store.create_account(&gone, &account(2)).await.unwrap();
+        store.put_contact(&gone, &owner, &friend()).await.unwrap();
+    }
+    let mut tasks = tokio::task::JoinSet::new();
+    for i in 0..400 {
+        let store = store.clone();
+        let owner = owner.clone();
+        tasks.spawn(async move {
+            let watcher = jid(&format!("w{i}@example.org"));
+            store.put_contact(&owner, &watcher, &friend()).await.unwrap();
+            assert!(store.contact(&owner, &watcher).unwrap().is_some());
+            store.contacts(&owner).unwrap();
+            if i % 8 == 0 {
+                let gone = jid(&format!("gone{}@example.org", i / 8));
+                store.remove_account(&gone).await.unwrap();
+            }
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done.unwrap();
+    }
+    store.contacts(&owner).unwrap().len()
+}
