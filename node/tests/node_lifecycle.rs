@@ -82,22 +82,30 @@ async fn start_add_users_refuse_a_second_node_shutdown_restart() {
 
 mod raw_xmpp;
 
-/// Shutdown closes open sessions with `system-shutdown` and a closing stream tag.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn shutdown_closes_sessions() {
-    let dir = tempfile::tempdir().unwrap();
-    let mut config = config(dir.path());
+/// A node without TLS on `dir`, with alice logged in and available.
+async fn node_with_alice_online(
+    dir: &std::path::Path,
+) -> (lampfield_node::RunningNode, raw_xmpp::Client) {
+    let mut config = config(dir);
     config.c2s.require_tls = false;
     let node = start(config).await.unwrap();
     node.add_user("alice@localhost", "pencil").await.unwrap();
     let port = node.c2s_addr().port();
-    let mut alice = tokio::task::spawn_blocking(move || {
+    let alice = tokio::task::spawn_blocking(move || {
         let mut alice = raw_xmpp::Client::login(port, "localhost", "alice", "pencil");
         alice.send("<presence/>");
         alice
     })
     .await
     .unwrap();
+    (node, alice)
+}
+
+/// Shutdown closes open sessions with `system-shutdown` and a closing stream tag.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_closes_sessions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, mut alice) = node_with_alice_online(dir.path()).await;
 
     tokio::time::timeout(Duration::from_secs(15), node.shutdown())
         .await
@@ -113,18 +121,7 @@ async fn shutdown_closes_sessions() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_a_user_ends_their_sessions() {
     let dir = tempfile::tempdir().unwrap();
-    let mut config = config(dir.path());
-    config.c2s.require_tls = false;
-    let node = start(config).await.unwrap();
-    node.add_user("alice@localhost", "pencil").await.unwrap();
-    let port = node.c2s_addr().port();
-    let mut alice = tokio::task::spawn_blocking(move || {
-        let mut alice = raw_xmpp::Client::login(port, "localhost", "alice", "pencil");
-        alice.send("<presence/>");
-        alice
-    })
-    .await
-    .unwrap();
+    let (node, mut alice) = node_with_alice_online(dir.path()).await;
 
     assert!(node.remove_user("alice@localhost").await.unwrap());
     let rest = tokio::task::spawn_blocking(move || alice.wait_for("</stream:stream>"))
