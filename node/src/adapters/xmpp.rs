@@ -181,15 +181,20 @@ mod tests {
         BareJid::new(s).unwrap()
     }
 
-    #[tokio::test]
-    async fn contacts_round_trip_through_the_port() {
+    /// A backend over a temporary store holding the account alice@example.org.
+    async fn backend_with_alice(password: &str) -> (StoreBackend, BareJid) {
         let store = Store::temporary().unwrap();
         let alice = jid("alice@example.org");
         store
-            .create_account(&alice, &new_account("secret").unwrap())
+            .create_account(&alice, &new_account(password).unwrap())
             .await
             .unwrap();
-        let backend = StoreBackend::new(store);
+        (StoreBackend::new(store), alice)
+    }
+
+    #[tokio::test]
+    async fn contacts_round_trip_through_the_port() {
+        let (backend, alice) = backend_with_alice("secret").await;
         assert!(backend.account_exists(&alice).await.unwrap());
         assert!(!backend.account_exists(&jid("x@example.org")).await.unwrap());
 
@@ -225,13 +230,7 @@ mod tests {
 
     #[tokio::test]
     async fn credentials_verify_the_password_for_both_hashes() {
-        let store = Store::temporary().unwrap();
-        let alice = jid("alice@example.org");
-        store
-            .create_account(&alice, &new_account("pencil").unwrap())
-            .await
-            .unwrap();
-        let backend = StoreBackend::new(store);
+        let (backend, alice) = backend_with_alice("pencil").await;
         for hash in [ScramHash::Sha1, ScramHash::Sha256] {
             let c = backend.credentials(&alice, hash).await.unwrap().unwrap();
             let again = sasl::derive_credentials("pencil", hash, &c.salt, c.iterations);
