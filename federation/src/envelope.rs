@@ -93,6 +93,16 @@ impl SignedEnvelope {
         &self.origin
     }
 
+    /// The sequence number (unverified until [`Self::open`]).
+    pub fn seq(&self) -> u64 {
+        self.seq
+    }
+
+    /// The payload type the envelope claims (unverified until [`Self::open`]).
+    pub fn claimed_type(&self) -> &str {
+        &self.payload_type
+    }
+
     /// Check origin, signature and payload type; only then hand out the payload.
     pub fn open(self, trust: &TrustList, expected_type: &str) -> Result<Verified, EnvelopeError> {
         let key = trust

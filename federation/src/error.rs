@@ -40,3 +40,47 @@ pub enum EnvelopeError {
         now_ms: u64,
     },
 }
+
+/// Why a federation operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum FederationError {
+    /// The swarm could not be built or could not listen.
+    #[error("federation setup: {0}")]
+    Setup(String),
+    /// The service has stopped.
+    #[error("federation service stopped")]
+    Stopped,
+    /// No connected peer has proven to belong to this organization.
+    #[error("no connected peer of {0}")]
+    NotConnected(String),
+    /// Too many requests in flight.
+    #[error("too many requests in flight")]
+    Busy,
+    /// Nobody subscribed to the topic is connected yet.
+    #[error("no peer subscribed to {0}")]
+    NoPeers(String),
+    /// A payload type reserved by the protocol.
+    #[error("payload type {0} is reserved")]
+    Reserved(String),
+    /// The envelope could not be sealed (too large, for example).
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// The sealed envelope exceeds the configured maximum.
+    #[error("envelope of {0} bytes exceeds the limit")]
+    TooLarge(usize),
+    /// The remote organization refused the request.
+    #[error("refused by the remote organization: {0:?}")]
+    Refused(crate::frame::Refusal),
+    /// The answer failed verification.
+    #[error("answer refused: {0}")]
+    BadAnswer(#[from] crate::accept::PeerProofError),
+    /// No answer within the request timeout.
+    #[error("request timed out")]
+    Timeout,
+    /// The transport failed (connection closed, protocol not supported, ...).
+    #[error("transport: {0}")]
+    Transport(String),
+    /// Gossipsub refused to publish.
+    #[error("publish: {0}")]
+    Publish(String),
+}

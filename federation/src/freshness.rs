@@ -14,7 +14,8 @@ use crate::error::EnvelopeError;
 /// Newest accepted sequence number per origin, and the accepted clock window.
 #[derive(Debug, Clone)]
 pub struct Freshness {
-    last_seq: HashMap<String, u64>,
+    /// Newest accepted (sequence number, timestamp) per origin.
+    last: HashMap<String, (u64, u64)>,
     max_age_ms: u64,
     max_future_ms: u64,
 }
@@ -22,27 +23,39 @@ pub struct Freshness {
 impl Freshness {
     /// Accept timestamps up to `max_age_ms` old and `max_future_ms` ahead of `now`.
     pub fn new(max_age_ms: u64, max_future_ms: u64) -> Self {
-        Self { last_seq: HashMap::new(), max_age_ms, max_future_ms }
+        Self { last: HashMap::new(), max_age_ms, max_future_ms }
     }
 
     /// Accept `v` if it is newer than anything seen from its origin and timely at `now_ms`.
     pub fn admit(&mut self, v: &Verified, now_ms: u64) -> Result<(), EnvelopeError> {
+        self.check_time(v, now_ms)?;
+        let last = self.last_seq(&v.origin);
+        if v.seq <= last {
+            return Err(EnvelopeError::Replayed { origin: v.origin.clone(), seq: v.seq, last });
+        }
+        self.last.insert(v.origin.clone(), (v.seq, v.timestamp_ms));
+        Ok(())
+    }
+
+    /// Only the clock window, for statements that carry no ordering (requests, answers):
+    /// those are bound to an authenticated connection, so a third party cannot replay them.
+    pub fn check_time(&self, v: &Verified, now_ms: u64) -> Result<(), EnvelopeError> {
         let too_old = v.timestamp_ms.saturating_add(self.max_age_ms) < now_ms;
         let too_new = v.timestamp_ms > now_ms.saturating_add(self.max_future_ms);
         if too_old || too_new {
             return Err(EnvelopeError::Stale { origin: v.origin.clone(), timestamp_ms: v.timestamp_ms, now_ms });
         }
-        let last = self.last_seq.get(&v.origin).copied().unwrap_or(0);
-        if v.seq <= last {
-            return Err(EnvelopeError::Replayed { origin: v.origin.clone(), seq: v.seq, last });
-        }
-        self.last_seq.insert(v.origin.clone(), v.seq);
         Ok(())
     }
 
     /// The newest sequence number accepted from `origin` (0 if none).
     pub fn last_seq(&self, origin: &str) -> u64 {
-        self.last_seq.get(origin).copied().unwrap_or(0)
+        self.last.get(origin).map_or(0, |&(seq, _)| seq)
+    }
+
+    /// The timestamp of the newest envelope accepted from `origin`, if any.
+    pub fn last_timestamp(&self, origin: &str) -> Option<u64> {
+        self.last.get(origin).map(|&(_, ts)| ts)
     }
 }
 
@@ -61,6 +74,8 @@ mod tests {
         assert!(f.admit(&v(1, 1_000), 1_000).is_ok());
         assert!(f.admit(&v(5, 1_100), 1_200).is_ok());
         assert_eq!(f.last_seq("a.example"), 5);
+        assert_eq!(f.last_timestamp("a.example"), Some(1_100));
+        assert_eq!(f.last_timestamp("b.example"), None);
     }
 
     #[test]

@@ -7,19 +7,48 @@
 //! accepted from that origin ([`Freshness`]). The crate is generic over the payload:
 //! it moves bytes and knows nothing of presence.
 //!
+//! The transport is libp2p (TCP + noise + yamux): gossipsub carries change notices
+//! (one topic per payload type, validated before forwarding), and the request/response
+//! protocol `/lampfield/federation/1` carries hellos (which bind a peer to its
+//! organization), requests and signed answers. [`start`] spawns the service and returns
+//! a [`FederationHandle`] and the stream of [`Inbound`] events.
+//!
 //! Layout:
 //! - `encoding`: the length-prefixed byte layout that is signed and sent.
 //! - [`envelope`]: sealing and opening signed envelopes.
 //! - [`trust`]: which organization owns which key.
 //! - [`freshness`]: replay and staleness rejection per origin.
+//! - `accept`: acceptance rules for gossip, hellos, requests and answers.
+//! - `frame`: the request/response wire frames and their bounded codec.
+//! - `rate`, `strikes`: per-peer flood limits and bans.
+//! - `swarm`: the libp2p transport and behaviours.
+//! - `service`: the task that owns the swarm; [`handle`]: the node's side of it.
+//! - [`config`]: identity, trust, bounds and timing.
+//! - `sim` (feature `sim`): many services in one process, for tests and the benchmark.
 
+mod accept;
+pub mod config;
 mod encoding;
 pub mod envelope;
 pub mod error;
+mod frame;
 pub mod freshness;
+pub mod handle;
+mod rate;
+mod service;
+#[cfg(feature = "sim")]
+pub mod sim;
+mod strikes;
+mod swarm;
 pub mod trust;
 
+pub use accept::{HELLO_TYPE, PeerProofError};
+pub use config::{FederationConfig, Limits, Timing};
 pub use envelope::{SignedEnvelope, Verified};
-pub use error::EnvelopeError;
+pub use error::{EnvelopeError, FederationError};
+pub use frame::Refusal;
 pub use freshness::Freshness;
+pub use handle::{FederationHandle, Inbound, PeerInfo, Reply, Stats};
+pub use libp2p::{Multiaddr, PeerId, identity::Keypair};
+pub use service::start;
 pub use trust::TrustList;

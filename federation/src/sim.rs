@@ -1,0 +1,1 @@
+//! Many federation services in one process (placeholder until the harness lands).
