@@ -8,29 +8,35 @@
 //!
 //! Layout:
 //! - [`backend`]: the port the node implements.
+//! - [`authority`]: the node's say over what each viewer sees of a user's presence.
 //! - `router`: the session table and the dispatch of stanzas by kind and address.
 //! - `features/`: one module per protocol feature (roster, subscription, presence, ...).
 //! - `stream/`, `sasl/`, `c2s/`: bytes to elements, negotiation, one task per connection.
+//! - `s2s/`: server-to-server streams, dialback, routing to other domains.
 //!
 //! Where the IM side departs from or chooses within RFC 6121:
 //! - No offline storage: a `chat`/`normal` message no resource can take is answered
 //!   with `service-unavailable` (§8.5.2.2.1 allows it).
-//! - Stanzas for other domains get `remote-server-not-found` until s2s exists; the
-//!   seam is `Router::to_remote`.
+//! - Stanzas for other domains leave through `Router::to_remote` to `s2s/`; without
+//!   s2s configured they get `remote-server-not-found`.
 //! - Probes sent on initial presence are answered only by contacts that are online
 //!   (§4.3.2 allows silence for the others).
 //! - Roster sets ignore `subscription` values other than `remove`, `ask` and
 //!   `approved` (§2.1.2.5); roster versioning (XEP-0237) is not offered.
 
+pub mod authority;
 pub mod backend;
 pub mod c2s;
 mod features;
 pub mod router;
+pub mod s2s;
 pub mod sasl;
 pub mod stream;
 pub mod tls;
 
+pub use authority::{PresenceAuthority, PresenceSnapshot};
 pub use backend::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};
 pub use c2s::{C2sConfig, serve_c2s};
 pub use router::Router;
+pub use s2s::{S2s, S2sConfig};
 pub use sasl::{derive_credentials, new_credentials};

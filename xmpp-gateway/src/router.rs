@@ -14,11 +14,13 @@
 mod iq;
 mod message;
 mod presence;
+mod published;
+mod remote;
 mod roster;
 mod subscribe;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
@@ -30,6 +32,9 @@ use crate::backend::Backend;
 use crate::features::errors::{self, Head};
 use crate::features::sessions::Table;
 use crate::features::stanza;
+
+pub use published::NODE_RESOURCE;
+pub use remote::{RemoteError, RemoteSender};
 
 /// Default length of each session's outgoing queue, in stanzas. Large enough for the
 /// burst of presences a user with a big roster receives when logging in.
@@ -89,6 +94,13 @@ struct Inner<B> {
     /// or a roster set), so that two sessions acting at once never lose an update.
     /// Striped by user; held across the backend write, never across anything else.
     writers: Vec<tokio::sync::Mutex<()>>,
+    /// Where stanzas for other domains go once s2s runs ([`Router::set_remote`]).
+    remote: OnceLock<RemoteSender>,
+    /// The node's say over presence ([`Router::set_authority`]); without it, clients'
+    /// presence is relayed as sent.
+    authority: OnceLock<Arc<dyn crate::authority::PresenceAuthority>>,
+    /// Who was shown which published presence.
+    published: published::PublishedState,
 }
 
 /// Number of stripes in `Inner::writers`.
@@ -120,6 +132,9 @@ impl<B: Backend> Router<B> {
             writers: (0..WRITER_STRIPES)
                 .map(|_| tokio::sync::Mutex::new(()))
                 .collect(),
+            remote: OnceLock::new(),
+            authority: OnceLock::new(),
+            published: Default::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -239,12 +254,18 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// The seam where server-to-server routing will plug in. Until it does, nothing
-    /// reaches another domain; `false` tells the caller to answer
-    /// `remote-server-not-found` where an answer is due.
+    /// Every stanza for another domain leaves through here (to the s2s sender set
+    /// with [`Router::set_remote`]). `false` (no s2s, or its queue is full) tells the
+    /// caller to answer `remote-server-not-found` where an answer is due; later
+    /// failures are bounced by the s2s layer itself.
     fn to_remote(&self, stanza: Element) -> bool {
-        tracing::trace!(to = ?stanza.attr("to"), "no route to remote domains yet");
-        false
+        match self.inner.remote.get() {
+            Some(remote) => remote.send(stanza),
+            None => {
+                tracing::trace!(to = ?stanza.attr("to"), "no route to remote domains");
+                false
+            }
+        }
     }
 
     /// Classify a destination. `None` means the sender's own account.

@@ -1,0 +1,269 @@
+//! Stanzas from and to other domains (RFC 6120 §10.4, RFC 6121 §3-§4 across servers).
+//!
+//! Outbound: [`Router::to_remote`] hands stanzas to the [`RemoteSender`] the s2s layer
+//! installed with [`Router::set_remote`]. Inbound: the s2s layer calls
+//! [`Router::handle_remote`] for each stanza a verified remote domain sent; it is
+//! checked against that domain, rewritten to `jabber:client` and dispatched to local
+//! sessions with the same helpers local stanzas use, so subscriptions, probes and
+//! presence follow one state machine whichever side the contact is on.
+
+use jid::{BareJid, Jid};
+use minidom::Element;
+use tokio::sync::mpsc;
+use xmpp_parsers::message::MessageType;
+use xmpp_parsers::presence::Type;
+use xmpp_parsers::stanza_error::DefinedCondition;
+
+use super::Router;
+use crate::backend::Backend;
+use crate::features::message::{self, Resource, Route};
+use crate::features::presence;
+use crate::features::subscription::Event;
+use crate::s2s::stanza::{CLIENT_NS, SERVER_NS, error_reply, rewrite_ns};
+
+/// The bounded queue from the router to the s2s layer.
+#[derive(Debug, Clone)]
+pub struct RemoteSender(mpsc::Sender<Element>);
+
+impl RemoteSender {
+    /// A sender over `tx`; the s2s layer owns the receiver.
+    pub fn new(tx: mpsc::Sender<Element>) -> Self {
+        Self(tx)
+    }
+
+    /// Queue without waiting; `false` when the queue is full or closed.
+    pub(crate) fn send(&self, stanza: Element) -> bool {
+        self.0.try_send(stanza).is_ok()
+    }
+}
+
+/// Why a stanza from a remote domain is refused; the s2s stream closes with the
+/// stream error of the same name (RFC 6120 §4.9.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RemoteError {
+    /// `from` is missing or not of the domain the stream authenticated (§4.9.3.9).
+    #[error("invalid-from")]
+    InvalidFrom,
+    /// `to` is missing or not a valid JID (§4.9.3.14 improper-addressing).
+    #[error("improper-addressing")]
+    ImproperAddressing,
+    /// `to` names a domain we do not serve (§4.9.3.6).
+    #[error("host-unknown")]
+    HostUnknown,
+}
+
+impl<B: Backend> Router<B> {
+    /// Install the s2s sender. Only the first call counts: a router has one s2s layer.
+    pub fn set_remote(&self, remote: RemoteSender) {
+        if self.inner.remote.set(remote).is_err() {
+            tracing::warn!("s2s sender already set; keeping the first");
+        }
+    }
+
+    /// A stanza the remote domain `peer` sent over a stream that authenticated it.
+    /// `Err` means the stream must close with that error and the stanza is dropped.
+    pub async fn handle_remote(&self, peer: &str, stanza: Element) -> Result<(), RemoteError> {
+        let from = stanza
+            .attr("from")
+            .and_then(|f| Jid::new(f).ok())
+            .ok_or(RemoteError::InvalidFrom)?;
+        if !from.domain().as_str().eq_ignore_ascii_case(peer) {
+            return Err(RemoteError::InvalidFrom);
+        }
+        let to = stanza
+            .attr("to")
+            .and_then(|t| Jid::new(t).ok())
+            .ok_or(RemoteError::ImproperAddressing)?;
+        if to.domain() != self.domain().domain() {
+            return Err(RemoteError::HostUnknown);
+        }
+        let stanza = rewrite_ns(stanza, SERVER_NS, CLIENT_NS);
+        match stanza.name() {
+            "message" => self.remote_message(&to, stanza).await,
+            "presence" => self.remote_presence(from, to, stanza).await,
+            "iq" => self.remote_iq(&to, stanza),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Deliver a stanza built for a local recipient (an error bounced by the s2s
+    /// layer): to the session named, or to the account's available resources.
+    pub(crate) fn deliver_local(&self, stanza: Element) {
+        let Some(to) = stanza.attr("to").and_then(|t| Jid::new(t).ok()) else {
+            return;
+        };
+        if !self.is_local(&to.to_bare()) {
+            return;
+        }
+        match to.try_as_full() {
+            Ok(full) => {
+                self.send_to(full, stanza);
+            }
+            Err(bare) => {
+                self.send_to_available(&self.table(), bare, &stanza);
+            }
+        }
+    }
+
+    /// Answer a remote sender with a stanza error, over s2s.
+    fn refuse_remote(&self, stanza: &Element, condition: DefinedCondition) {
+        if let Some(reply) = error_reply(stanza, condition) {
+            self.to_remote(reply);
+        }
+    }
+
+    /// RFC 6121 §8.5 for a message from another domain.
+    async fn remote_message(&self, to: &Jid, stanza: Element) {
+        let kind = stanza
+            .attr("type")
+            .and_then(|t| t.parse::<MessageType>().ok())
+            .unwrap_or(MessageType::Normal);
+        if let Ok(full) = to.try_as_full() {
+            if self.table().get(full).is_some() {
+                self.send_to(full, stanza);
+                return;
+            }
+            match message::unbound_full(&kind) {
+                Some(Route::Refuse) => {
+                    return self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
+                }
+                Some(_) => return,
+                None => {}
+            }
+        }
+        let bare = to.to_bare();
+        if bare.node().is_none() {
+            return self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
+        }
+        if !self.exists(&bare).await {
+            return self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
+        }
+        let refused = {
+            let table = self.table();
+            let sessions = table.of(&bare);
+            let resources: Vec<Resource<'_>> = sessions
+                .map(|m| {
+                    m.iter()
+                        .map(|(name, s)| Resource {
+                            name,
+                            available: s.available(),
+                            priority: s.priority,
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            match message::to_bare(&kind, &resources) {
+                Route::Deliver(names) => {
+                    for s in names
+                        .iter()
+                        .filter_map(|n| sessions.and_then(|m| m.get(*n)))
+                    {
+                        s.send(stanza.clone());
+                    }
+                    false
+                }
+                Route::Refuse => true,
+                Route::Drop => false,
+            }
+        };
+        if refused {
+            self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
+        }
+    }
+
+    /// RFC 6121 §3 and §4 for a presence from another domain.
+    async fn remote_presence(&self, from: Jid, to: Jid, stanza: Element) {
+        let type_ = match stanza.attr("type") {
+            None => Type::None,
+            Some("unavailable") => Type::Unavailable,
+            Some("subscribe") => Type::Subscribe,
+            Some("subscribed") => Type::Subscribed,
+            Some("unsubscribe") => Type::Unsubscribe,
+            Some("unsubscribed") => Type::Unsubscribed,
+            Some("probe") => Type::Probe,
+            Some("error") => Type::Error,
+            Some(_) => return,
+        };
+        let (sender, user) = (from.to_bare(), to.to_bare());
+        let event = match type_ {
+            Type::Subscribe => Some(Event::OutSubscribe),
+            Type::Subscribed => Some(Event::OutSubscribed),
+            Type::Unsubscribe => Some(Event::OutUnsubscribe),
+            Type::Unsubscribed => Some(Event::OutUnsubscribed),
+            _ => None,
+        };
+        if let Some(event) = event {
+            if user.node().is_some() && sender.node().is_some() {
+                // The remote user's outbound stanza becomes our user's inbound event.
+                self.route_subscription(event, &sender, &user).await;
+            }
+            return;
+        }
+        match type_ {
+            Type::Probe => self.remote_probe(&sender, &user).await,
+            Type::None | Type::Unavailable | Type::Error => match to.try_as_full() {
+                Ok(full) => {
+                    self.send_to(full, stanza);
+                }
+                Err(bare) => {
+                    if bare.node().is_some() && self.exists(bare).await {
+                        self.send_to_available(&self.table(), bare, &stanza);
+                    }
+                }
+            },
+            _ => {}
+        }
+    }
+
+    /// §4.3.2: a remote contact probes a local user; answered only if it may see it.
+    async fn remote_probe(&self, prober: &BareJid, probed: &BareJid) {
+        if probed.node().is_none() {
+            return;
+        }
+        match self.backend().contact(probed, prober).await {
+            Ok(entry) if presence::may_see(entry.as_ref()) => {
+                self.send_presence(probed, prober);
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(%probed, error = %e, "probe lookup failed"),
+        }
+    }
+
+    /// RFC 6120 §8.2.3 and §10.3.3 for an iq from another domain: pings to the server
+    /// are answered, requests to a bound session passed on, other requests refused.
+    fn remote_iq(&self, to: &Jid, stanza: Element) {
+        let kind = stanza.attr("type").unwrap_or_default().to_owned();
+        let request = matches!(kind.as_str(), "get" | "set");
+        if to.node().is_none() {
+            if kind == "get"
+                && stanza.children().count() == 1
+                && stanza.has_child("ping", "urn:xmpp:ping")
+            {
+                let result = Element::builder("iq", CLIENT_NS)
+                    .attr(rxml::xml_ncname!("type").to_owned(), "result")
+                    .attr(
+                        rxml::xml_ncname!("id").to_owned(),
+                        stanza.attr("id").unwrap_or_default(),
+                    )
+                    .attr(rxml::xml_ncname!("from").to_owned(), to.to_string())
+                    .attr(
+                        rxml::xml_ncname!("to").to_owned(),
+                        stanza.attr("from").unwrap_or_default(),
+                    )
+                    .build();
+                self.to_remote(result);
+            } else if request {
+                self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
+            }
+            return;
+        }
+        let delivered = match to.try_as_full() {
+            Ok(full) => self.send_to(full, stanza.clone()),
+            Err(_) => false,
+        };
+        if !delivered && request {
+            self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
+        }
+    }
+}
