@@ -9,6 +9,11 @@ pub(crate) fn set_to(stanza: &mut Element, to: &str) {
     stanza.set_attr(Namespace::NONE, xml_ncname!("to").to_owned(), to);
 }
 
+/// Set the `from` attribute.
+pub(crate) fn set_from(stanza: &mut Element, from: &str) {
+    stanza.set_attr(Namespace::NONE, xml_ncname!("from").to_owned(), from);
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {

@@ -81,8 +81,21 @@ impl<B: Backend> Router<B> {
         if !available && !was {
             return;
         }
+        if let Some(authority) = self.authority() {
+            let parsed = Presence::try_from(el.clone()).ok();
+            let changed = authority.client_presence(from, parsed.as_ref().filter(|_| available));
+            if !available {
+                self.publish_from(&user, Some(from), &directed).await;
+                return;
+            }
+            if changed || !was {
+                self.publish_from(&user, None, &directed).await;
+            }
+        }
         let contacts = self.contacts_or_empty(&user).await;
-        self.fan_out(&user, &el, &contacts, &directed);
+        if self.authority().is_none() {
+            self.fan_out(&user, &el, &contacts, &directed);
+        }
         if available && !was {
             self.probe_contacts(from, &contacts).await;
             let table = self.table();
@@ -102,11 +115,17 @@ impl<B: Backend> Router<B> {
             return;
         }
         let user = ended.jid.to_bare();
+        if let Some(authority) = self.authority() {
+            authority.client_presence(&ended.jid, None);
+            return self
+                .publish_from(&user, Some(&ended.jid), &ended.directed)
+                .await;
+        }
         let contacts = self.contacts_or_empty(&user).await;
         self.fan_out(&user, &unavailable(&ended.jid), &contacts, &ended.directed);
     }
 
-    async fn contacts_or_empty(&self, user: &BareJid) -> Vec<Contact> {
+    pub(super) async fn contacts_or_empty(&self, user: &BareJid) -> Vec<Contact> {
         self.backend().contacts(user).await.unwrap_or_else(|e| {
             tracing::warn!(%user, error = %e, "roster load failed; presence reaches own resources only");
             Vec::new()
@@ -148,9 +167,12 @@ impl<B: Backend> Router<B> {
                         self.to_remote(presence::probe(&user, c));
                         return false;
                     }
-                    table
-                        .of(c)
-                        .is_some_and(|s| s.values().any(|s| s.available()))
+                    // With an authority a user may be live without a client (a call on
+                    // the desk phone): ask about every local contact.
+                    self.authority().is_some()
+                        || table
+                            .of(c)
+                            .is_some_and(|s| s.values().any(|s| s.available()))
                 })
                 .cloned()
                 .collect()
@@ -171,6 +193,10 @@ impl<B: Backend> Router<B> {
         };
         if !presence::may_see(entry.as_ref()) {
             return;
+        }
+        if self.authority().is_some() {
+            let groups = entry.map(|c| c.groups).unwrap_or_default();
+            return self.answer_probe_published(prober, probed, &groups);
         }
         let table = self.table();
         let Some(sessions) = table.of(probed) else {

@@ -1,0 +1,31 @@
+//! The node's say over presence: the port through which the router hands a client's own presence
+//! to the node and asks what each viewer may see.
+//!
+//! Without an authority the router relays each client's presence as the client sent it (plain RFC
+//! 6121). With one, a client's presence is one input among others (the PBX line, the calendar, a
+//! hand-set state): the router reports it, and every presence it sends to a subscriber, to a
+//! prober or to the user's own resources is the one the authority renders for that viewer.
+//! Directed presence stays what the sender chose to send.
+
+use jid::{BareJid, FullJid};
+use minidom::Element;
+use xmpp_parsers::presence::Presence;
+
+/// What the node decides about presence.
+pub trait PresenceAuthority: Send + Sync + 'static {
+    /// A local resource's broadcast presence as its client sent it; `None` when it went
+    /// unavailable or its session ended. Returns whether the user's published presence changed
+    /// (the router then sends it again to every viewer).
+    fn client_presence(&self, jid: &FullJid, presence: Option<&Presence>) -> bool;
+
+    /// `owner`'s presence frozen for one fan-out.
+    fn snapshot(&self, owner: &BareJid) -> Box<dyn PresenceSnapshot>;
+}
+
+/// One user's presence at one instant, asked viewer by viewer.
+pub trait PresenceSnapshot: Send {
+    /// The `<presence/>` (in `jabber:client`, without `from`, `to` or priority) that `viewer`,
+    /// in `groups` of the owner's roster, may see; `None` when the viewer may see nothing, which
+    /// must look exactly like an offline user.
+    fn for_viewer(&mut self, viewer: &BareJid, groups: &[String]) -> Option<Element>;
+}

@@ -1,0 +1,239 @@
+//! Presence published on the node's behalf (see [`crate::authority`]): every viewer gets the view
+//! the node renders for it, from each of the user's available resources.
+//!
+//! Two pieces of state make this indistinguishable from plain XMPP for the viewer:
+//! - `shown`: which viewers currently hold an available presence of the user. A viewer that may
+//!   see nothing gets an unavailable only if it was shown something before, so a blocked viewer
+//!   never receives a stanza an offline user would not cause.
+//! - the node resource: a user with no client online may still be live (a call on the desk
+//!   phone, docs/PRESENCE.md rule 4). The presence then comes from `user@domain/`
+//!   [`NODE_RESOURCE`], which goes unavailable when a client comes online or the user goes
+//!   offline.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use jid::{BareJid, FullJid, Jid};
+use minidom::Element;
+
+use super::Router;
+use crate::authority::PresenceAuthority;
+use crate::backend::{Backend, Contact};
+use crate::features::presence::unavailable;
+use crate::features::sessions::Table;
+use crate::features::stanza;
+
+/// Resource of the presence the node publishes for a user without a connected client.
+pub const NODE_RESOURCE: &str = "lampfield";
+
+/// Who was shown what, per published user.
+#[derive(Debug, Default)]
+pub(super) struct Published {
+    /// Viewers holding an available presence of the user, by user.
+    shown: HashMap<BareJid, HashSet<BareJid>>,
+    /// Users whose presence currently comes from the node resource.
+    node_resource: HashSet<BareJid>,
+}
+
+/// The resources a publication speaks for.
+struct Speakers {
+    /// Available resources with their priorities (the node resource, when it speaks, at −1 so
+    /// it never takes messages addressed to the bare JID).
+    live: Vec<(FullJid, i8)>,
+    /// Resources that stopped speaking with this publication.
+    gone: Vec<FullJid>,
+}
+
+impl<B: Backend> Router<B> {
+    /// Let `authority` decide what viewers see; the first call wins.
+    pub fn set_authority(&self, authority: Arc<dyn PresenceAuthority>) {
+        let _ = self.inner.authority.set(authority);
+    }
+
+    pub(super) fn authority(&self) -> Option<&Arc<dyn PresenceAuthority>> {
+        self.inner.authority.get()
+    }
+
+    /// Send `owner`'s current presence again to every viewer (the node calls this when the
+    /// presence changed for a reason other than a client, e.g. a PBX call or a rule change).
+    pub async fn publish(&self, owner: &BareJid) {
+        self.publish_from(owner, None, &HashSet::new()).await;
+    }
+
+    /// Publish, announcing that `gone` stopped being available and telling `directed` targets
+    /// (RFC 6121 §4.6.3) that it went away.
+    pub(super) async fn publish_from(
+        &self,
+        owner: &BareJid,
+        gone: Option<&FullJid>,
+        directed: &HashSet<Jid>,
+    ) {
+        let Some(authority) = self.authority() else {
+            return;
+        };
+        let contacts = self.contacts_or_empty(owner).await;
+        let mut snapshot = authority.snapshot(owner);
+        let own = snapshot.for_viewer(owner, &[]);
+        let table = self.table();
+        let speakers = self.speakers(&table, owner, gone, own.is_some());
+        let mut published = self.published();
+        let shown = published.shown.entry(owner.clone()).or_default();
+        let subscribers = contacts.iter().filter(|c| c.subscription.from);
+        let mut reached = HashSet::new();
+        for Contact { jid, groups, .. } in subscribers {
+            reached.insert(jid.clone());
+            let view = snapshot.for_viewer(jid, groups);
+            if view.is_none() && !shown.remove(jid) {
+                continue;
+            }
+            if view.is_some() && !speakers.live.is_empty() {
+                shown.insert(jid.clone());
+            }
+            for p in stanzas(view.as_ref(), &speakers) {
+                self.deliver_presence(&table, jid, &p);
+            }
+        }
+        for p in stanzas(own.as_ref(), &speakers) {
+            self.send_to_available(&table, owner, &p);
+        }
+        for target in directed.iter().filter(|j| !reached.contains(&j.to_bare())) {
+            for gone in &speakers.gone {
+                self.deliver_unavailable_to(&table, target, gone);
+            }
+        }
+        if speakers.live.is_empty() {
+            published.shown.remove(owner);
+        }
+    }
+
+    /// §4.3.2 with an authority: answer a probe with the prober's view, or with silence.
+    pub(super) fn answer_probe_published(&self, prober: &FullJid, probed: &BareJid, groups: &[String]) {
+        let Some(authority) = self.authority() else {
+            return;
+        };
+        let mut snapshot = authority.snapshot(probed);
+        let Some(view) = snapshot.for_viewer(&prober.to_bare(), groups) else {
+            return;
+        };
+        let table = self.table();
+        let speakers = self.current_speakers(&table, probed);
+        if speakers.live.is_empty() {
+            return;
+        }
+        self.published()
+            .shown
+            .entry(probed.clone())
+            .or_default()
+            .insert(prober.to_bare());
+        for mut p in stanzas(Some(&view), &speakers) {
+            stanza::set_to(&mut p, prober.as_str());
+            table.send_to(prober, p);
+        }
+    }
+
+    /// Which resources speak for `owner` now, updating the node resource's state.
+    fn speakers(
+        &self,
+        table: &Table,
+        owner: &BareJid,
+        gone: Option<&FullJid>,
+        live: bool,
+    ) -> Speakers {
+        let mut speakers = self.current_speakers(table, owner);
+        let clients = speakers
+            .live
+            .iter()
+            .any(|(j, _)| j.resource().as_str() != NODE_RESOURCE);
+        let wants_node = live && !clients;
+        let mut published = self.published();
+        let had_node = published.node_resource.contains(owner);
+        speakers.live.retain(|(j, _)| j.resource().as_str() != NODE_RESOURCE);
+        if wants_node {
+            published.node_resource.insert(owner.clone());
+            speakers.live.push((node_jid(owner), -1));
+        } else if had_node {
+            published.node_resource.remove(owner);
+            speakers.gone.push(node_jid(owner));
+        }
+        speakers.gone.extend(gone.cloned());
+        speakers
+    }
+
+    /// The resources speaking for `owner` as of the last publication.
+    fn current_speakers(&self, table: &Table, owner: &BareJid) -> Speakers {
+        let mut live: Vec<(FullJid, i8)> = table
+            .of(owner)
+            .into_iter()
+            .flat_map(|sessions| sessions.iter())
+            .filter(|(_, s)| s.available())
+            .filter_map(|(res, s)| owner.with_resource_str(res).ok().map(|j| (j, s.priority)))
+            .collect();
+        if live.is_empty() && self.published().node_resource.contains(owner) {
+            live.push((node_jid(owner), -1));
+        }
+        Speakers {
+            live,
+            gone: Vec::new(),
+        }
+    }
+
+    /// An unavailable from `from` to a directed-presence target, local or remote.
+    fn deliver_unavailable_to(&self, table: &Table, target: &Jid, from: &FullJid) {
+        let el = unavailable(from);
+        match target.try_as_full() {
+            Ok(full) if self.is_local(&full.to_bare()) => {
+                let mut e = el;
+                stanza::set_to(&mut e, full.as_str());
+                table.send_to(full, e);
+            }
+            Ok(full) => self.deliver_presence(table, &full.to_bare(), &el),
+            Err(bare) => self.deliver_presence(table, bare, &el),
+        }
+    }
+
+    fn published(&self) -> MutexGuard<'_, Published> {
+        self.inner
+            .published
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The node resource of `owner`.
+#[allow(clippy::expect_used)]
+fn node_jid(owner: &BareJid) -> FullJid {
+    owner
+        .with_resource_str(NODE_RESOURCE)
+        .expect("the node resource is a valid resourcepart")
+}
+
+/// The stanzas one viewer gets: the view from each live resource (or unavailable from each, when
+/// it may see nothing), then unavailable from each resource that stopped speaking.
+fn stanzas(view: Option<&Element>, speakers: &Speakers) -> Vec<Element> {
+    let mut out = Vec::with_capacity(speakers.live.len() + speakers.gone.len());
+    for (jid, priority) in &speakers.live {
+        out.push(match view {
+            Some(v) => from_resource(v, jid, *priority),
+            None => unavailable(jid),
+        });
+    }
+    out.extend(speakers.gone.iter().map(unavailable));
+    out
+}
+
+/// `view` stamped with its resource and priority.
+fn from_resource(view: &Element, jid: &FullJid, priority: i8) -> Element {
+    let mut p = view.clone();
+    stanza::set_from(&mut p, jid.as_str());
+    if priority != 0 {
+        p.append_child(
+            Element::builder("priority", xmpp_parsers::ns::DEFAULT_NS)
+                .append(priority.to_string())
+                .build(),
+        );
+    }
+    p
+}
+
+/// Lock type for the router's field.
+pub(super) type PublishedState = Mutex<Published>;
