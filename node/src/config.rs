@@ -10,6 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod s2s;
+pub use s2s::S2s;
+
 /// The built-in configuration, documented key by key.
 pub const DEFAULT_TOML: &str = include_str!("../../configs/default.toml");
 
@@ -54,6 +57,8 @@ pub struct Config {
     pub c2s: C2s,
     /// The certificate offered on STARTTLS.
     pub tls: Tls,
+    /// Server-to-server XMPP (off by default).
+    pub s2s: S2s,
 }
 
 /// `[c2s]`: client-to-server XMPP (RFC 6120).
@@ -98,6 +103,7 @@ impl Default for Config {
             data_dir: PathBuf::from("./lampfield-data"),
             c2s: C2s::default(),
             tls: Tls::default(),
+            s2s: S2s::default(),
         }
     }
 }
@@ -177,6 +183,7 @@ impl Config {
                 "give both cert_file and key_file, or neither",
             ));
         }
+        self.s2s.validate()?;
         Ok(())
     }
 }

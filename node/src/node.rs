@@ -60,6 +60,9 @@ pub enum StartError {
     /// The admin socket cannot be created.
     #[error(transparent)]
     Admin(#[from] admin::server::BindError),
+    /// Server-to-server XMPP cannot start.
+    #[error(transparent)]
+    S2s(#[from] adapters::s2s::S2sStartError),
 }
 
 /// A node serving clients. Stop it with [`RunningNode::shutdown`]; dropping it
@@ -107,6 +110,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         .await
         .map_err(listen_error)?;
     let c2s_addr = listener.local_addr().map_err(listen_error)?;
+    let s2s = adapters::s2s::prepare(&config, &tls::cert_files(&config)?).await?;
     let socket = data_dir.join(admin::SOCKET_FILE);
     let admin_listener = admin::server::bind(&socket)?;
 
@@ -120,6 +124,9 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         &tracker,
         cancel.clone(),
     );
+    if let Some(s2s) = s2s {
+        adapters::s2s::spawn(s2s, &sessions, &tracker, cancel.clone());
+    }
     let service = admin::Service::new(config.domain.clone(), store.clone())
         .with_on_removed(Arc::new(move |user| sessions.end_sessions_of(user)));
     tracker.spawn(admin::server::serve(

@@ -71,6 +71,11 @@ pub struct SessionControl {
 }
 
 impl SessionControl {
+    /// The router, for the other XMPP adapters (s2s) to share.
+    pub fn router(&self) -> &Router<StoreBackend> {
+        &self.router
+    }
+
     /// Close every session of a removed account; RFC 6120 has no dedicated stream
     /// condition for it, and `not-authorized` tells the client its login is gone.
     pub fn end_sessions_of(&self, user: &jid::BareJid) {

@@ -2,4 +2,5 @@
 //! Only this module and `main.rs` name `lampfield_xmpp` types.
 
 pub mod c2s;
+pub mod s2s;
 pub mod xmpp;

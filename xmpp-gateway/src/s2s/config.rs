@@ -72,6 +72,11 @@ impl S2sConfig {
         }
     }
 
+    /// Whether the certificate, key and authorities make a usable TLS configuration.
+    pub fn check(&self) -> Result<(), crate::tls::TlsError> {
+        super::tls::TlsContext::new(self).map(|_| ())
+    }
+
     /// Reader limits before authentication.
     pub(crate) fn preauth_limits(&self) -> ReadLimits {
         ReadLimits {

@@ -1,0 +1,206 @@
+"""RFC 6120 server-to-server and RFC 6121 across domains, against a real Prosody.
+
+A Lampfield node (`lampfield.test`) and Prosody 0.12 from Debian (`prosody.test`) run
+on loopback with certificates from a CA the test makes. Prosody keeps its default
+s2s security (TLS required, certificates checked against the CA); the node finds
+Prosody through a static route, Prosody finds the node through the route plugin
+described in prosody.py. slixmpp clients on each server then subscribe, approve, see
+presence changes and the unavailable on logout, and exchange messages, once with the
+request starting on each side.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from harness import Client, Node, WAIT_S, befriend, close_all, free_port, login_all, run
+from prosody import Endpoint, Prosody, ScratchCA, prosody_available
+
+LF, PR = "lampfield.test", "prosody.test"
+ALICE, ALICE_PW = f"alice@{LF}", "alice-secret-1"
+BOB, BOB_PW = f"bob@{PR}", "bob-secret-2"
+
+
+
+@dataclass
+class Federation:
+    node: Node
+    prosody: Prosody
+    lf: Endpoint
+    pr: Endpoint
+
+
+@pytest.fixture(params=["certificates", "dialback"])
+def federation(tmp_path, request):
+    """`certificates`: the node has a CA-signed certificate and checks Prosody's against
+    the CA, so both sides use SASL EXTERNAL. `dialback`: the node keeps its generated
+    self-signed certificate and has no CA, so both sides fall back to dialback (XEP-0220)
+    over TLS, as Prosody's defaults allow for certificates it cannot verify."""
+    assert prosody_available(), "prosody, prosodyctl and openssl are needed (scripts/test installs them)"
+    ca = ScratchCA(tmp_path / "ca")
+    with_certs = request.param == "certificates"
+    node_s2s = free_port()
+    prosody = Prosody(tmp_path / "prosody", PR, ca, {LF: node_s2s})
+    prosody.add_user("bob", BOB_PW)
+    (tmp_path / "node").mkdir()
+    node = Node(tmp_path / "node")
+    tls, ca_file = "", ""
+    if with_certs:
+        lf_cert, lf_key = ca.issue(LF)
+        tls = f'[tls]\ncert_file = "{lf_cert}"\nkey_file = "{lf_key}"\n'
+        ca_file = f'ca_file = "{ca.cert}"\n'
+    node.config.write_text(
+        f'domain = "{LF}"\n'
+        f'data_dir = "{node.data_dir}"\n'
+        "[c2s]\n"
+        f'listen = "127.0.0.1:{node.port}"\n'
+        + tls +
+        "[s2s]\n"
+        "enabled = true\n"
+        f'listen = "127.0.0.1:{node_s2s}"\n'
+        + ca_file +
+        "[s2s.routes]\n"
+        f'"{PR}" = "127.0.0.1:{prosody.s2s_port}"\n')
+    node.add_user(ALICE, ALICE_PW)
+    prosody.start()
+    try:
+        node.start()
+    except BaseException:
+        prosody.stop()
+        raise
+    node_ca = ca.cert if with_certs else node.cert
+    yield Federation(node, prosody, Endpoint(node.port, node_ca), Endpoint(prosody.c2s_port, ca.cert))
+    how = "SASL EXTERNAL" if with_certs else "dialback"
+    log = node.log_path.read_text(errors="replace")
+    assert f"peer authenticated with {how} domain={PR}" in log, f"Prosody did not use {how}:\n{node.log_tail()}"
+    code = node.stop()
+    prosody.stop()
+    assert code == 0, f"lampfield exited {code} on SIGTERM:\n{node.log_tail()}"
+
+
+def diagnose(f: Federation) -> str:
+    return f"\n--- lampfield log ---\n{f.node.log_tail(80)}\n--- prosody log ---\n{f.prosody.log_tail(80)}"
+
+
+async def presence_changes_seen(watcher: Client, changer: Client, *, full_detail: bool) -> None:
+    """`changer` changes show and status; `watcher` on the other server sees each change.
+
+    A Lampfield user's presence reaches another organization through the node's access
+    rules (docs/ACCESS.md): at the default level it carries the availability, not the
+    user's own words, so only the show values are checked in that direction."""
+    frm = {"from": changer.jid}
+    changer.presence(show="away", status="in a meeting")
+    if full_detail:
+        await watcher.wait_presence("away across servers", show="away", status="in a meeting", **frm)
+    else:
+        await watcher.wait("presences", lambda r: r["from"] == changer.jid and r["show"] in ("away", "xa"),
+                           "away across servers")
+    changer.presence(show="dnd", status="presenting")
+    if full_detail:
+        await watcher.wait_presence("dnd across servers", show="dnd", status="presenting", **frm)
+    else:
+        await watcher.wait_presence("dnd across servers", show="dnd", **frm)
+    changer.presence(status="back")
+    if full_detail:
+        await watcher.wait_presence("available across servers", type="available", show="", status="back",
+                                    **frm)
+    else:
+        await watcher.wait_presence("available across servers", type="available", show="", **frm)
+
+
+async def message_both_ways(a: Client, b: Client) -> None:
+    a.x.send_message(mto=b.jid, mbody="hello from " + a.bare, mtype="chat")
+    await b.wait_message("message across servers", body="hello from " + a.bare, from_bare=a.bare)
+    b.x.send_message(mto=a.bare, mbody="hello back from " + b.bare, mtype="chat")
+    await a.wait_message("reply across servers", body="hello back from " + b.bare, from_bare=b.bare)
+
+
+def test_lampfield_user_subscribes_to_prosody_user(federation):
+    f = federation
+
+    async def scenario():
+        alice = Client(f.lf, ALICE, ALICE_PW, resource="desk")
+        bob = Client(f.pr, BOB, BOB_PW, resource="phone")
+        await login_all(alice, bob)
+        try:
+            alice.x.send_presence_subscription(pto=BOB, ptype="subscribe")
+            await bob.wait_presence("subscribe request from lampfield", type="subscribe", from_bare=ALICE,
+                                    timeout=2 * WAIT_S)
+            bob.x.send_presence_subscription(pto=ALICE, ptype="subscribed")
+            await alice.wait_presence("approval from prosody", type="subscribed", from_bare=BOB)
+            await alice.wait_presence("bob's presence after approval", type="available", **{"from": bob.jid})
+            roster = await alice.roster()
+            assert roster.get(BOB, {}).get("subscription") == "to", f"alice's roster: {roster}"
+
+            await presence_changes_seen(alice, bob, full_detail=True)
+            await message_both_ways(alice, bob)
+
+            await bob.close()
+            await alice.wait_presence("bob unavailable after logout", type="unavailable", **{"from": bob.jid})
+        except AssertionError as e:
+            raise AssertionError(f"{e}{diagnose(f)}") from None
+        finally:
+            await close_all(alice, bob)
+
+    run(scenario())
+
+
+def test_prosody_user_subscribes_to_lampfield_user(federation):
+    f = federation
+
+    async def scenario():
+        alice = Client(f.lf, ALICE, ALICE_PW, resource="desk")
+        bob = Client(f.pr, BOB, BOB_PW, resource="phone")
+        await login_all(alice, bob)
+        try:
+            bob.x.send_presence_subscription(pto=ALICE, ptype="subscribe")
+            await alice.wait_presence("subscribe request from prosody", type="subscribe", from_bare=BOB,
+                                      timeout=2 * WAIT_S)
+            alice.x.send_presence_subscription(pto=BOB, ptype="subscribed")
+            await bob.wait_presence("approval from lampfield", type="subscribed", from_bare=ALICE)
+            await bob.wait_presence("alice's presence after approval", type="available", **{"from": alice.jid})
+            roster = await alice.roster()
+            assert roster.get(BOB, {}).get("subscription") == "from", f"alice's roster: {roster}"
+
+            await presence_changes_seen(bob, alice, full_detail=False)
+            await message_both_ways(bob, alice)
+
+            # Now both ways, the way clients usually end up.
+            alice.x.send_presence_subscription(pto=BOB, ptype="subscribe")
+            await bob.wait_presence("subscribe back", type="subscribe", from_bare=ALICE)
+            bob.x.send_presence_subscription(pto=ALICE, ptype="subscribed")
+            await alice.wait_presence("approval", type="subscribed", from_bare=BOB)
+            roster = await alice.roster()
+            assert roster.get(BOB, {}).get("subscription") == "both", f"alice's roster: {roster}"
+
+            await alice.close()
+            await bob.wait_presence("alice unavailable after logout", type="unavailable",
+                                    **{"from": alice.jid})
+        except AssertionError as e:
+            raise AssertionError(f"{e}{diagnose(f)}") from None
+        finally:
+            await close_all(alice, bob)
+
+    run(scenario())
+
+
+def test_mutual_subscription_helper_works_across_servers(federation):
+    """The same handshake the single-server tests use, across servers."""
+    f = federation
+
+    async def scenario():
+        alice = Client(f.lf, ALICE, ALICE_PW, resource="desk")
+        bob = Client(f.pr, BOB, BOB_PW, resource="phone")
+        await login_all(alice, bob)
+        try:
+            await befriend(alice, bob)
+            await alice.wait_presence("bob available", type="available", **{"from": bob.jid})
+            await bob.wait_presence("alice available", type="available", **{"from": alice.jid})
+        except AssertionError as e:
+            raise AssertionError(f"{e}{diagnose(f)}") from None
+        finally:
+            await close_all(alice, bob)
+
+    run(scenario())
