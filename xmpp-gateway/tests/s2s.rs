@@ -345,3 +345,38 @@ async fn a_subscription_from_the_remote_side_is_pushed() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_silent_peer_times_out_but_an_authenticated_one_stays() {
+    let ob = Options {
+        require_tls: false,
+        negotiation_timeout: Duration::from_millis(500),
+        ..Options::new(B, &["bob"])
+    };
+    let (a, b) = pair(Options::new(A, &["alice"]), ob).await;
+    let mut bob = online(&b, "bob", "phone").await;
+
+    let mut silent = RawPeer::connect(b.addr).await;
+    silent.send(&header(A, B)).await;
+    assert!(silent.until("</stream:stream>").await, "{}", silent.heard);
+    assert!(
+        silent.heard.contains("<connection-timeout"),
+        "{}",
+        silent.heard
+    );
+
+    let mut peer = authenticated_peer(&a, &b).await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    peer.send("<message from='alice@a.example/x' to='bob@b.example' type='chat'><body>later</body></message>")
+        .await;
+    let m = wait_for(&mut bob, "message after the negotiation deadline", |e| {
+        e.name() == "message"
+    })
+    .await;
+    assert_eq!(
+        m.get_child("body", "jabber:client").unwrap().text(),
+        "later"
+    );
+    a.stop().await;
+    b.stop().await;
+}

@@ -27,7 +27,7 @@ use super::outbound;
 use super::stanza::SERVER_NS;
 use crate::backend::Backend;
 use crate::router::RemoteError;
-use crate::stream::{Item, StreamCondition};
+use crate::stream::{Item, NS_STREAMS, StreamCondition};
 
 /// Longest pause after failing accepts.
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
@@ -92,6 +92,8 @@ struct Peer {
     auth_failures: u32,
     /// The certificate chain the peer showed in the TLS handshake.
     chain: Vec<CertificateDer<'static>>,
+    /// When an unauthenticated connection is given up.
+    negotiation_end: Instant,
 }
 
 /// One inbound connection, under the negotiation deadline until a domain is
@@ -111,23 +113,35 @@ async fn connection<B: Backend>(tcp: TcpStream, shared: &Shared<B>) -> End {
         authed: HashSet::new(),
         auth_failures: 0,
         chain: Vec::new(),
+        negotiation_end: Instant::now() + cfg.negotiation_timeout,
     };
-    let negotiation_end = Instant::now() + cfg.negotiation_timeout;
     loop {
-        let deadline = if peer.authed.is_empty() {
-            negotiation_end
-        } else {
-            Instant::now() + cfg.idle_timeout
-        };
         let step = tokio::select! {
             () = shared.shutdown.cancelled() => return conn.fail(StreamCondition::SystemShutdown).await,
-            r = tokio::time::timeout_at(deadline, Box::pin(stream(&mut conn, &mut peer, shared))) => r,
+            r = Box::pin(stream(&mut conn, &mut peer, shared)) => r,
         };
         match step {
-            Ok(Ok(())) => {} // the stream restarts
-            Ok(Err(end)) => return end,
-            Err(_) => return conn.fail(StreamCondition::ConnectionTimeout).await,
+            Ok(()) => {} // the stream restarts
+            Err(end) => return end,
         }
+    }
+}
+
+/// The next stream item under the deadline that applies: the negotiation deadline
+/// until a domain is authenticated (then `connection-timeout`), the idle timeout
+/// after (then a plain close).
+async fn next_item(conn: &mut S2sConn, peer: &Peer, idle: Duration) -> Result<Item, End> {
+    let negotiating = peer.authed.is_empty();
+    let deadline = if negotiating {
+        peer.negotiation_end
+    } else {
+        Instant::now() + idle
+    };
+    match tokio::time::timeout_at(deadline, conn.read()).await {
+        Ok(Ok(item)) => Ok(item),
+        Ok(Err(e)) => Err(conn.on_read_error(e).await),
+        Err(_) if negotiating => Err(conn.fail(StreamCondition::ConnectionTimeout).await),
+        Err(_) => Err(conn.close().await),
     }
 }
 
@@ -138,10 +152,10 @@ async fn stream<B: Backend>(
     peer: &mut Peer,
     shared: &Shared<B>,
 ) -> Result<(), End> {
-    let header = match conn.read().await {
-        Ok(Item::Header(h)) => h,
-        Ok(_) => return Err(conn.fail(StreamCondition::BadFormat).await),
-        Err(e) => return Err(conn.on_read_error(e).await),
+    let idle = shared.cfg.idle_timeout;
+    let header = match next_item(conn, peer, idle).await? {
+        Item::Header(h) => h,
+        _ => return Err(conn.fail(StreamCondition::BadFormat).await),
     };
     if let Err(condition) = check_header(&header, &shared.cfg.domain) {
         return Err(conn.fail(condition).await);
@@ -156,13 +170,14 @@ async fn stream<B: Backend>(
     conn.header(peer.from.as_deref(), Some(&peer.id));
     conn.send_raw(&inbound_features(peer.phase)).await?;
     loop {
-        let el = if peer.authed.is_empty() {
-            conn.element().await?
-        } else {
-            match tokio::time::timeout(shared.cfg.idle_timeout, conn.element()).await {
-                Ok(el) => el?,
-                Err(_) => return Err(conn.close().await),
+        let el = match next_item(conn, peer, idle).await? {
+            Item::Element(el) if el.is("error", NS_STREAMS) => {
+                tracing::debug!(error = ?el.children().next().map(Element::name), "stream error from peer");
+                return Err(conn.close().await);
             }
+            Item::Element(el) => el,
+            Item::Close => return Err(conn.close().await),
+            Item::Header(_) => return Err(conn.fail(StreamCondition::BadFormat).await),
         };
         if el.is("starttls", NS_TLS) {
             starttls(conn, peer, shared).await?;
@@ -220,9 +235,10 @@ async fn starttls<B: Backend>(
     let Some(tcp) = conn.io.take_plain() else {
         return Err(End::Transport("no plain transport".into()));
     };
-    let tls = TlsAcceptor::from(Arc::clone(&shared.tls.server))
-        .accept(tcp)
+    let handshake = TlsAcceptor::from(Arc::clone(&shared.tls.server)).accept(tcp);
+    let tls = tokio::time::timeout_at(peer.negotiation_end, handshake)
         .await
+        .map_err(|_| End::Transport("TLS handshake timed out".into()))?
         .map_err(|e| End::Transport(format!("TLS handshake: {e}")))?;
     conn.io = Transport::Tls(Box::new(tls.into()));
     peer.phase.tls = true;

@@ -83,6 +83,7 @@ pub struct Options {
     pub routes: HashMap<String, Vec<String>>,
     pub require_tls: bool,
     pub idle_timeout: Duration,
+    pub negotiation_timeout: Duration,
 }
 
 impl Options {
@@ -94,6 +95,7 @@ impl Options {
             routes: HashMap::new(),
             require_tls: true,
             idle_timeout: Duration::from_secs(600),
+            negotiation_timeout: Duration::from_secs(5),
         }
     }
 
@@ -121,7 +123,7 @@ impl Gateway {
         cfg.routes = opts.routes;
         cfg.require_tls = opts.require_tls;
         cfg.idle_timeout = opts.idle_timeout;
-        cfg.negotiation_timeout = Duration::from_secs(5);
+        cfg.negotiation_timeout = opts.negotiation_timeout;
         let secret = cfg.dialback_secret.clone();
         let shutdown = CancellationToken::new();
         let addr = listener.local_addr().unwrap();
