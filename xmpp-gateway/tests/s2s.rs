@@ -380,3 +380,39 @@ async fn a_silent_peer_times_out_but_an_authenticated_one_stays() {
     a.stop().await;
     b.stop().await;
 }
+
+#[tokio::test]
+async fn a_probe_on_login_is_answered_across_gateways() {
+    let (a, b) = pair(Options::new(A, &["alice"]), Options::new(B, &["bob"])).await;
+    let mut alice = online(&a, "alice", "desk").await;
+    let mut bob = online(&b, "bob", "phone").await;
+    alice
+        .send("<presence type='subscribe' to='bob@b.example'/>")
+        .await;
+    wait_for(&mut bob, "subscribe", |e| {
+        is(e, "presence", Some("subscribe"), "alice@a.example")
+    })
+    .await;
+    bob.send("<presence type='subscribed' to='alice@a.example'/>")
+        .await;
+    bob.send("<presence><status>here</status></presence>").await;
+    wait_for(&mut alice, "bob's presence", |e| {
+        is(e, "presence", None, "bob@b.example")
+    })
+    .await;
+    alice.logout().await;
+
+    // A new session's initial presence probes bob's server, which answers for him.
+    let mut again = Client::login(&a.router, "alice@a.example", Some("laptop")).await;
+    again.send("<presence/>").await;
+    let p = wait_for(&mut again, "probe answer", |e| {
+        is(e, "presence", None, "bob@b.example")
+    })
+    .await;
+    assert_eq!(
+        p.get_child("status", "jabber:client").unwrap().text(),
+        "here"
+    );
+    a.stop().await;
+    b.stop().await;
+}
