@@ -165,6 +165,11 @@ def test_prosody_user_subscribes_to_lampfield_user(federation):
             assert roster.get(BOB, {}).get("subscription") == "from", f"alice's roster: {roster}"
 
             await presence_changes_seen(bob, alice, full_detail=False)
+            # docs/ACCESS.md: another organization sees the availability alone by default,
+            # never the user's own words.
+            leaked = [r["xml"] for r in bob.presences
+                      if "in a meeting" in r["xml"] or "presenting" in r["xml"] or ">back<" in r["xml"]]
+            assert not leaked, "alice's status text reached prosody.test:\n" + "\n".join(leaked)
             await message_both_ways(bob, alice)
 
             # Now both ways, the way clients usually end up.
