@@ -153,9 +153,8 @@ async fn stream<B: Backend>(
     shared: &Shared<B>,
 ) -> Result<(), End> {
     let idle = shared.cfg.idle_timeout;
-    let header = match next_item(conn, peer, idle).await? {
-        Item::Header(h) => h,
-        _ => return Err(conn.fail(StreamCondition::BadFormat).await),
+    let Item::Header(header) = next_item(conn, peer, idle).await? else {
+        return Err(conn.fail(StreamCondition::BadFormat).await);
     };
     if let Err(condition) = check_header(&header, &shared.cfg.domain) {
         return Err(conn.fail(condition).await);
