@@ -59,6 +59,75 @@ pub struct Config {
     pub tls: Tls,
     /// Server-to-server XMPP (off by default).
     pub s2s: S2s,
+    /// How presence is aggregated.
+    pub presence: PresenceConfig,
+    /// The node-wide defaults and ceilings of access levels (docs/ACCESS.md).
+    pub access: crate::access::NodePolicy,
+    /// The integration API (docs/API.md).
+    pub http: HttpConfig,
+}
+
+/// `[http]`: the integration API for PBXs, queues, external presence sources and dashboards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HttpConfig {
+    /// Serve the API at all. Default: `true`.
+    pub enabled: bool,
+    /// Address to listen on; port 0 picks a free port. Default: `"127.0.0.1:5280"`.
+    pub listen: SocketAddr,
+    /// Most HTTP connections held at once. Default: `256`.
+    pub max_connections: usize,
+    /// Most open change streams (`GET /v1/events`) at once. Default: `32`.
+    pub max_event_streams: usize,
+    /// Tokens written in the configuration (`lampfield token add` stores more in the database).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<HttpToken>,
+}
+
+/// `[[http.tokens]]`: one integration's token, by its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpToken {
+    /// A name for logs and `lampfield token list`.
+    pub name: String,
+    /// SHA-256 of the token, 64 hex digits (`printf %s "$TOKEN" | sha256sum`).
+    pub token_sha256: String,
+    /// The most this token may read of anyone's presence. Default: `team`.
+    #[serde(default = "team")]
+    pub level: crate::access::Level,
+}
+
+fn team() -> crate::access::Level {
+    crate::access::Level::Team
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 5280)),
+            max_connections: 256,
+            max_event_streams: 32,
+            tokens: Vec::new(),
+        }
+    }
+}
+
+/// `[presence]`: node-wide presence settings (docs/PRESENCE.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PresenceConfig {
+    /// Idle time after which a user shows as inactive, in seconds; a user may set their own.
+    /// Default: `300`.
+    pub idle_threshold_s: u64,
+}
+
+impl Default for PresenceConfig {
+    fn default() -> Self {
+        Self {
+            idle_threshold_s: 300,
+        }
+    }
 }
 
 /// `[c2s]`: client-to-server XMPP (RFC 6120).
@@ -104,6 +173,9 @@ impl Default for Config {
             c2s: C2s::default(),
             tls: Tls::default(),
             s2s: S2s::default(),
+            presence: PresenceConfig::default(),
+            access: crate::access::NodePolicy::default(),
+            http: HttpConfig::default(),
         }
     }
 }
@@ -168,6 +240,7 @@ impl Config {
             ("c2s.negotiation_timeout_s", self.c2s.negotiation_timeout_s),
             ("c2s.idle_timeout_s", self.c2s.idle_timeout_s),
             ("c2s.ping_timeout_s", self.c2s.ping_timeout_s),
+            ("presence.idle_threshold_s", self.presence.idle_threshold_s),
         ];
         for (key, value) in seconds {
             if value == 0 {
@@ -177,6 +250,18 @@ impl Config {
         if self.c2s.max_auth_failures == 0 {
             return Err(invalid("c2s.max_auth_failures", "must be at least 1"));
         }
+        if self.http.max_connections == 0 || self.http.max_event_streams == 0 {
+            return Err(invalid(
+                "http",
+                "max_connections and max_event_streams must be at least 1",
+            ));
+        }
+        crate::http::check_config_tokens(&self.http.tokens).map_err(|reason| {
+            ConfigError::Invalid {
+                key: "http.tokens",
+                reason,
+            }
+        })?;
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             return Err(invalid(
                 "tls",
@@ -278,6 +363,21 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("listen"), "{err}");
+    }
+
+    #[test]
+    fn http_tokens_are_checked() {
+        let good = "[[http.tokens]]\nname = \"pbx\"\ntoken_sha256 = \"".to_owned()
+            + &"ab".repeat(32)
+            + "\"\n";
+        let c = Config::from_toml(&good).unwrap();
+        assert_eq!(c.http.tokens[0].level, crate::access::Level::Team);
+        let short = good.replace(&"ab".repeat(32), "abc");
+        let err = Config::from_toml(&short).unwrap_err().to_string();
+        assert!(err.contains("http.tokens") && err.contains("pbx"), "{err}");
+        let twice = good.clone() + &good;
+        let err = Config::from_toml(&twice).unwrap_err().to_string();
+        assert!(err.contains("twice"), "{err}");
     }
 
     #[test]

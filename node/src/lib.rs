@@ -4,9 +4,11 @@
 //! Layout:
 //! - [`config`]: the TOML configuration and its embedded default.
 //! - [`presence`]: presence states and their aggregation (pure).
+//! - [`engine`]: live sources per user, aggregation, change notification.
 //! - [`users`]: which JIDs name local accounts (pure).
 //! - [`store`]: sled trees and records; the only module that names sled.
 //! - [`tls`]: the STARTTLS certificate, configured or self-signed.
+//! - [`http`]: the integration API (JSON over HTTP, server-sent events).
 //! - [`admin`]: account management, directly or over the running node's socket.
 //! - [`adapters`]: the gateway's `Backend` port over the store, and the c2s wiring.
 //! - [`start`] / [`RunningNode`]: a whole node, for `lampfield run` and for tests.
@@ -16,7 +18,9 @@ pub mod adapters;
 pub mod admin;
 pub mod calendar;
 pub mod config;
+pub mod engine;
 pub mod files;
+pub mod http;
 mod node;
 pub mod presence;
 pub mod profiles;

@@ -14,7 +14,9 @@ use tokio_util::task::TaskTracker;
 use crate::adapters;
 use crate::admin::{self, AdminError};
 use crate::config::{Config, ConfigError};
+use crate::engine::{Engine, EngineConfig};
 use crate::files;
+use crate::http;
 use crate::store::{Store, StoreError};
 use crate::tls::{self, TlsError};
 
@@ -57,6 +59,14 @@ pub enum StartError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The integration API's address cannot be bound.
+    #[error("cannot listen for the integration API on {addr}: {source}")]
+    HttpListen {
+        /// The configured address (`[http] listen`).
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The admin socket cannot be created.
     #[error(transparent)]
     Admin(#[from] admin::server::BindError),
@@ -70,9 +80,11 @@ pub enum StartError {
 #[derive(Debug)]
 pub struct RunningNode {
     c2s_addr: SocketAddr,
+    http_addr: Option<SocketAddr>,
     domain: String,
     data_dir: PathBuf,
     store: Store,
+    engine: Engine,
     admin: admin::Service,
     socket: PathBuf,
     cancel: CancellationToken,
@@ -111,38 +123,79 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         .map_err(listen_error)?;
     let c2s_addr = listener.local_addr().map_err(listen_error)?;
     let s2s = adapters::s2s::prepare(&config, &tls::cert_files(&config)?).await?;
+    let http_listen = config.http.listen;
+    let http_error = |source| StartError::HttpListen {
+        addr: http_listen,
+        source,
+    };
+    let http_listener = match config.http.enabled {
+        true => Some(http::bind(http_listen).await.map_err(http_error)?),
+        false => None,
+    };
     let socket = data_dir.join(admin::SOCKET_FILE);
     let admin_listener = admin::server::bind(&socket)?;
 
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
+    let engine = Engine::start(
+        store.clone(),
+        EngineConfig {
+            idle_threshold: Duration::from_secs(config.presence.idle_threshold_s),
+            policy: config.access,
+        },
+        cancel.clone(),
+    );
     let sessions = adapters::c2s::spawn_c2s(
         listener,
         adapters::c2s::c2s_config(&config, secret),
         tls,
         store.clone(),
+        &engine,
         &tracker,
         cancel.clone(),
     );
     if let Some(s2s) = s2s {
         adapters::s2s::spawn(s2s, &sessions, &tracker, cancel.clone());
     }
-    let service = admin::Service::new(config.domain.clone(), store.clone())
-        .with_on_removed(Arc::new(move |user| sessions.end_sessions_of(user)));
+    let forget = engine.clone();
+    let service = admin::Service::new(config.domain.clone(), store.clone()).with_on_removed(
+        Arc::new(move |user| {
+            sessions.end_sessions_of(user);
+            forget.forget(user);
+        }),
+    );
     tracker.spawn(admin::server::serve(
         admin_listener,
         service.clone(),
         owner,
         cancel.clone(),
     ));
+    let http_addr = match http_listener {
+        Some(listener) => {
+            let state = http::ApiState::new(
+                engine.clone(),
+                store.clone(),
+                config.domain.clone(),
+                &config.http,
+                cancel.clone(),
+            );
+            let addr = http::spawn(listener, state, &config.http, &tracker, cancel.clone())
+                .map_err(http_error)?;
+            tracing::info!("integration API listening on http://{addr}");
+            Some(addr)
+        }
+        None => None,
+    };
     tracing::info!(domain = %config.domain, "c2s listening on {c2s_addr}");
     tracing::info!(socket = %socket.display(), "admin socket ready");
 
     Ok(RunningNode {
         c2s_addr,
+        http_addr,
         domain: config.domain,
         data_dir,
         store,
+        engine,
         admin: service,
         socket,
         cancel,
@@ -168,6 +221,11 @@ impl RunningNode {
         self.c2s_addr
     }
 
+    /// The address the integration API is bound to (`None` when `[http] enabled = false`).
+    pub fn http_addr(&self) -> Option<SocketAddr> {
+        self.http_addr
+    }
+
     /// The XMPP domain served.
     pub fn domain(&self) -> &str {
         &self.domain
@@ -186,6 +244,11 @@ impl RunningNode {
     /// Remove an account and its contacts; durable on return. Returns whether it existed.
     pub async fn remove_user(&self, jid: &str) -> Result<bool, AdminError> {
         Ok(self.admin.remove_user(jid).await?.1)
+    }
+
+    /// The presence engine (to feed sources and read views in tests and embedders).
+    pub fn engine(&self) -> &Engine {
+        &self.engine
     }
 
     /// Every account.

@@ -54,10 +54,13 @@ class Node:
         self.dir = workdir
         self.data_dir = workdir / "data"
         self.port = free_port()
+        self.http_port = free_port()
         self.config = workdir / "lampfield.toml"
         self.config.write_text(
             f'domain = "{DOMAIN}"\n'
             f'data_dir = "{self.data_dir}"\n'
+            "[http]\n"
+            f'listen = "127.0.0.1:{self.http_port}"\n'
             "[c2s]\n"
             f'listen = "127.0.0.1:{self.port}"\n' + extra_c2s
         )
@@ -281,6 +284,15 @@ class Client:
                  priority: int | None = None) -> None:
         self.x.send_presence(pshow=show, pstatus=status,
                              ppriority=self.priority if priority is None else priority)
+
+    def presence_with(self, *children: str, show: str | None = None, status: str | None = None) -> None:
+        """Available presence with extra child elements given as XML text (e.g. an XEP-0319
+        `<idle/>` or a Lampfield device hint)."""
+        from xml.etree import ElementTree as ET
+        p = self.x.make_presence(pshow=show, pstatus=status, ppriority=self.priority)
+        for child in children:
+            p.xml.append(ET.fromstring(child))
+        p.send()
 
     async def roster(self) -> dict[str, dict]:
         """A fresh roster get (not slixmpp's cache): bare JID -> item fields."""

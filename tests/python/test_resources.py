@@ -30,12 +30,17 @@ def test_two_resources_with_different_priorities(node):
             # And a new resource learns the presence of the contacts (probe answered).
             await desk.wait_presence("alice's presence via probe", type="available", **{"from": alice.jid})
 
+            # Clients combine most-active-wins (docs/PRESENCE.md rule 6): with the phone still
+            # available bob stays available, and the higher-priority desk's text is the note.
             desk.presence(show="away", status="lunch", priority=5)
-            await alice.wait_presence("bob/desk away", show="away", status="lunch", **{"from": desk.jid})
+            await alice.wait_presence("bob available with the desk's note", type="available", show="",
+                                      status="lunch", **{"from": desk.jid})
 
-            # One resource leaves; the other stays available.
+            # One resource leaves; the other stays available, and now it alone says away.
             await phone.close()
             await alice.wait_presence("bob/phone unavailable", type="unavailable", **{"from": phone.jid})
+            await alice.wait_presence("bob away once only the desk is left", show="away",
+                                      status="Away · lunch", **{"from": desk.jid})
             await alice.assert_no("presences", lambda r: r["from"] == desk.jid and r["type"] == "unavailable",
                                   "bob/desk unavailable while it is still online", quiet=0.5)
         finally:

@@ -45,7 +45,7 @@ async def check_state(node):
         await alice.wait_presence("bob available after restart", type="available", **{"from": bob.jid})
         await bob.wait_presence("alice available after restart", type="available", **{"from": alice.jid})
         bob.presence(show="away", status="restarted")
-        await alice.wait_presence("bob away after restart", show="away", status="restarted", from_bare=BOB)
+        await alice.wait_presence("bob away after restart", show="away", status="Away · restarted", from_bare=BOB)
     finally:
         await close_all(alice, bob)
 

@@ -50,6 +50,7 @@ pub async fn start_node() -> TestNode {
     config.domain = "localhost".to_owned();
     config.data_dir = dir.path().join("data");
     config.c2s.listen = "127.0.0.1:0".parse().expect("address");
+    config.http.listen = "127.0.0.1:0".parse().expect("address");
     let node = lampfield_node::start(config.clone())
         .await
         .expect("node starts");

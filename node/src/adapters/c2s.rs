@@ -9,8 +9,10 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::presence::{EngineAuthority, XmppPublisher};
 use super::xmpp::StoreBackend;
 use crate::config::Config;
+use crate::engine::Engine;
 use crate::store::Store;
 use crate::tls::{CertFiles, TlsError};
 
@@ -47,11 +49,14 @@ pub fn spawn_c2s(
     config: C2sConfig,
     tls: Arc<rustls::ServerConfig>,
     store: Store,
+    engine: &Engine,
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> SessionControl {
     let backend = Arc::new(StoreBackend::new(store));
     let router = Router::new(&config.domain, Arc::clone(&backend));
+    router.set_authority(Arc::new(EngineAuthority::new(engine.clone())));
+    engine.set_publisher(XmppPublisher::start(router.clone(), cancel.clone()));
     let control = SessionControl { router: router.clone() };
     tracker.spawn(async move {
         let served = serve_c2s(listener, config, Some(tls), router, backend, cancel.clone());

@@ -3,4 +3,6 @@
 
 pub mod c2s;
 pub mod s2s;
+pub mod presence;
+pub mod presence_xml;
 pub mod xmpp;

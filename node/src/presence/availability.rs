@@ -58,13 +58,14 @@ impl Availability {
     /// offline (which is an unavailable presence, not a show value).
     ///
     /// XMPP has no "busy", and standard clients render `dnd` as "busy" anyway, so both map to `dnd`.
-    /// A manual absence is the longer one (`xa`); automatic inactivity is the short `away`.
+    /// Away and inactive are both `away`: a user who picks "Away" in a standard client expects
+    /// colleagues' clients to say "Away", not "Extended away"; the status line and the detail
+    /// element tell the two apart.
     pub fn xmpp_show(self) -> Option<&'static str> {
         match self {
             Availability::Available | Availability::Offline => None,
             Availability::Busy | Availability::DoNotDisturb => Some("dnd"),
-            Availability::Away => Some("xa"),
-            Availability::Inactive => Some("away"),
+            Availability::Away | Availability::Inactive => Some("away"),
         }
     }
 }
@@ -180,5 +181,6 @@ mod tests {
         assert_eq!(Availability::DoNotDisturb.xmpp_show(), Some("dnd"));
         assert_eq!(Availability::Available.xmpp_show(), None);
         assert_eq!(Availability::Inactive.xmpp_show(), Some("away"));
+        assert_eq!(Availability::Away.xmpp_show(), Some("away"));
     }
 }

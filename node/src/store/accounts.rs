@@ -24,6 +24,7 @@ impl Store {
         let value = records::encode(USERID_ACCOUNT, account)?;
         if !self.account_exists(user)? {
             self.remove_contacts_of(user)?;
+            self.remove_presence_of(user)?;
         }
         let swapped = self.accounts.compare_and_swap(
             schema::account_key(user),
@@ -92,6 +93,7 @@ impl Store {
     pub async fn remove_account(&self, user: &BareJid) -> Result<bool, StoreError> {
         let existed = self.accounts.remove(schema::account_key(user))?.is_some();
         self.remove_contacts_of(user)?;
+        self.remove_presence_of(user)?;
         self.flush().await?;
         Ok(existed)
     }

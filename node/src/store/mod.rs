@@ -19,15 +19,19 @@
 mod accounts;
 mod contacts;
 mod error;
+mod extensions;
 mod flush;
+mod presence;
 mod records;
 mod schema;
+mod tokens;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use error::StoreError;
 pub use records::{Account, Contact, Scram, Subscription};
+pub use tokens::StoredToken;
 
 /// Cheap `Clone` handle over the open database.
 #[derive(Clone)]
@@ -35,6 +39,10 @@ pub struct Store {
     db: sled::Db,
     accounts: sled::Tree,
     contacts: sled::Tree,
+    presence: sled::Tree,
+    rules: sled::Tree,
+    tokens: sled::Tree,
+    extensions: sled::Tree,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -107,10 +115,18 @@ impl Store {
     fn with_db(db: sled::Db) -> Result<Self, StoreError> {
         let accounts = db.open_tree(schema::USERID_ACCOUNT)?;
         let contacts = db.open_tree(schema::USERCONTACT_CONTACT)?;
+        let presence = db.open_tree(schema::USERID_PRESENCE)?;
+        let rules = db.open_tree(schema::USERID_RULES)?;
+        let tokens = db.open_tree(schema::NAME_TOKEN)?;
+        let extensions = db.open_tree(schema::EXTENSION_USER)?;
         Ok(Self {
             db,
             accounts,
             contacts,
+            presence,
+            rules,
+            tokens,
+            extensions,
             flushes: Arc::default(),
         })
     }

@@ -14,6 +14,16 @@ pub(super) const USERID_ACCOUNT: &str = "userid_account";
 /// Contacts of each local user: `user 0xFF contact` -> `records::Contact`.
 pub(super) const USERCONTACT_CONTACT: &str = "usercontact_contact";
 
+/// Durable presence state of each local user: bare JID -> `engine::UserRecord`.
+pub(super) const USERID_PRESENCE: &str = "userid_presence";
+/// Access rules of each local user: bare JID -> `access::Rules`.
+pub(super) const USERID_RULES: &str = "userid_rules";
+
+/// Integration API tokens: name -> `tokens::StoredToken` (the token's SHA-256, never the token).
+pub(super) const NAME_TOKEN: &str = "name_token";
+/// PBX extensions: extension -> the bare JID of the user it belongs to.
+pub(super) const EXTENSION_USER: &str = "extension_user";
+
 /// Facts about the database itself: `name` -> value.
 pub(super) const NAME_VALUE: &str = "name_value";
 /// Key in [`NAME_VALUE`] of the schema version, one byte.
@@ -57,7 +67,7 @@ pub(super) fn contact_of(prefix_len: usize, key: &[u8]) -> Result<BareJid, Store
     )
 }
 
-fn jid_of(tree: &'static str, bytes: &[u8]) -> Result<BareJid, StoreError> {
+pub(super) fn jid_of(tree: &'static str, bytes: &[u8]) -> Result<BareJid, StoreError> {
     let text = std::str::from_utf8(bytes).map_err(|e| StoreError::Decode {
         tree,
         reason: format!("key is not UTF-8: {e}"),

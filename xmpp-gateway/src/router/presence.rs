@@ -59,11 +59,12 @@ impl<B: Backend> Router<B> {
     async fn broadcast(&self, from: &FullJid, p: Presence, available: bool) {
         let user = from.to_bare();
         let priority = p.priority.0;
-        let el: Element = p.into();
-        let (was, directed) = {
+        let el: Element = p.clone().into();
+        let (was, old_priority, directed) = {
             let mut table = self.table_mut();
             let Some(s) = table.get_mut(from) else { return };
             let was = s.available();
+            let old_priority = s.priority;
             if available {
                 s.presence = Some(el.clone());
                 s.priority = priority;
@@ -76,19 +77,19 @@ impl<B: Backend> Router<B> {
             } else {
                 std::mem::take(&mut s.directed)
             };
-            (was, directed)
+            (was, old_priority, directed)
         };
         if !available && !was {
             return;
         }
         if let Some(authority) = self.authority() {
-            let parsed = Presence::try_from(el.clone()).ok();
-            let changed = authority.client_presence(from, parsed.as_ref().filter(|_| available));
+            let changed = authority.client_presence(from, Some(&p).filter(|_| available));
             if !available {
                 self.publish_from(&user, Some(from), &directed).await;
                 return;
             }
-            if changed || !was {
+            // A new resource, or a new priority, is news even when the presence is the same.
+            if changed || !was || old_priority != priority {
                 self.publish_from(&user, None, &directed).await;
             }
         }

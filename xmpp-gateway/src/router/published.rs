@@ -71,6 +71,7 @@ impl<B: Backend> Router<B> {
         let Some(authority) = self.authority() else {
             return;
         };
+        let _turn = self.publish_turn(owner).await;
         let contacts = self.contacts_or_empty(owner).await;
         let mut snapshot = authority.snapshot(owner);
         let own = snapshot.for_viewer(owner, &[]);
@@ -108,27 +109,63 @@ impl<B: Backend> Router<B> {
 
     /// §4.3.2 with an authority: answer a probe with the prober's view, or with silence.
     pub(super) fn answer_probe_published(&self, prober: &FullJid, probed: &BareJid, groups: &[String]) {
-        let Some(authority) = self.authority() else {
+        let Some((table, stanzas)) = self.current_for(probed, &prober.to_bare(), groups) else {
             return;
         };
-        let mut snapshot = authority.snapshot(probed);
-        let Some(view) = snapshot.for_viewer(&prober.to_bare(), groups) else {
-            return;
-        };
-        let table = self.table();
-        let speakers = self.current_speakers(&table, probed);
-        if speakers.live.is_empty() {
-            return;
-        }
-        self.published()
-            .shown
-            .entry(probed.clone())
-            .or_default()
-            .insert(prober.to_bare());
-        for mut p in stanzas(Some(&view), &speakers) {
+        for mut p in stanzas {
             stanza::set_to(&mut p, prober.as_str());
             table.send_to(prober, p);
         }
+    }
+
+    /// §3.1.5 with an authority: a new subscriber gets its view of `user`'s presence.
+    pub(super) fn send_published(&self, user: &BareJid, contact: &BareJid, groups: &[String]) {
+        let Some((table, stanzas)) = self.current_for(user, contact, groups) else {
+            return;
+        };
+        for p in stanzas {
+            self.deliver_presence(&table, contact, &p);
+        }
+    }
+
+    /// §3.2.2, §3.3.3 with an authority: a former subscriber that was shown `user` available
+    /// learns that it no longer is; one that was shown nothing gets nothing.
+    pub(super) fn withdraw_published(&self, user: &BareJid, contact: &BareJid) {
+        let was_shown = self
+            .published()
+            .shown
+            .get_mut(user)
+            .is_some_and(|s| s.remove(contact));
+        if !was_shown {
+            return;
+        }
+        let table = self.table();
+        for (jid, _) in self.current_speakers(&table, user).live {
+            self.deliver_presence(&table, contact, &unavailable(&jid));
+        }
+    }
+
+    /// The presence stanzas `viewer` may see of `owner` now (marking it shown), with the table
+    /// to deliver them under; `None` when there is nothing to send.
+    fn current_for(
+        &self,
+        owner: &BareJid,
+        viewer: &BareJid,
+        groups: &[String],
+    ) -> Option<(std::sync::RwLockReadGuard<'_, Table>, Vec<Element>)> {
+        let authority = self.authority()?;
+        let view = authority.snapshot(owner).for_viewer(viewer, groups)?;
+        let table = self.table();
+        let speakers = self.current_speakers(&table, owner);
+        if speakers.live.is_empty() {
+            return None;
+        }
+        self.published()
+            .shown
+            .entry(owner.clone())
+            .or_default()
+            .insert(viewer.clone());
+        Some((table, stanzas(Some(&view), &speakers)))
     }
 
     /// Which resources speak for `owner` now, updating the node resource's state.
@@ -194,8 +231,17 @@ impl<B: Backend> Router<B> {
     fn published(&self) -> MutexGuard<'_, Published> {
         self.inner
             .published
+            .state
             .lock()
             .unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Exclusive right to publish `owner`'s presence until the guard drops.
+    async fn publish_turn(&self, owner: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let turns = &self.inner.published.turns;
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(owner);
+        turns[(hash % turns.len() as u64) as usize].lock().await
     }
 }
 
@@ -235,5 +281,25 @@ fn from_resource(view: &Element, jid: &FullJid, priority: i8) -> Element {
     p
 }
 
-/// Lock type for the router's field.
-pub(super) type PublishedState = Mutex<Published>;
+/// The router's publication state.
+pub(super) struct PublishedState {
+    state: Mutex<Published>,
+    /// One publication per user at a time, striped by user: a fan-out takes its snapshot and
+    /// delivers it before the next one for the same user begins, so an older snapshot can never
+    /// arrive after a newer one.
+    turns: Vec<tokio::sync::Mutex<()>>,
+}
+
+/// Number of stripes in `PublishedState::turns`.
+const TURN_STRIPES: usize = 64;
+
+impl Default for PublishedState {
+    fn default() -> Self {
+        PublishedState {
+            state: Mutex::default(),
+            turns: (0..TURN_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+        }
+    }
+}

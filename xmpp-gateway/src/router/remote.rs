@@ -223,7 +223,8 @@ impl<B: Backend> Router<B> {
         }
         match self.backend().contact(probed, prober).await {
             Ok(entry) if presence::may_see(entry.as_ref()) => {
-                self.send_presence(probed, prober);
+                let groups = entry.map(|c| c.groups).unwrap_or_default();
+                self.send_presence(probed, prober, &groups);
             }
             Ok(_) => {}
             Err(e) => tracing::warn!(%probed, error = %e, "probe lookup failed"),

@@ -78,7 +78,9 @@ impl<B: Backend> Router<B> {
                     }
                 }
                 Effect::Push => self.push_contact(&user, transition.0.as_ref(), &contact),
-                Effect::SendPresence => self.send_presence(&user, &contact),
+                Effect::SendPresence => {
+                    self.send_presence(&user, &contact, &groups_of(transition.0.as_ref()))
+                }
                 Effect::SendUnavailable => self.send_unavailable(&user, &contact),
                 Effect::Deliver | Effect::AutoSubscribed => {}
             }
@@ -145,7 +147,9 @@ impl<B: Backend> Router<B> {
                 Effect::AutoSubscribed => {
                     reply = Some((Event::InSubscribed, user.clone(), sender.clone()))
                 }
-                Effect::SendPresence => self.send_presence(user, sender),
+                Effect::SendPresence => {
+                    self.send_presence(user, sender, &groups_of(stored.as_ref()))
+                }
                 Effect::SendUnavailable => self.send_unavailable(user, sender),
                 Effect::Route => {}
             }
@@ -192,8 +196,12 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// §3.1.5: the current presence of each of `user`'s available resources, to `contact`.
-    pub(super) fn send_presence(&self, user: &BareJid, contact: &BareJid) {
+    /// §3.1.5: the current presence of each of `user`'s available resources, to `contact`
+    /// (in `groups` of `user`'s roster): with an authority, the view it renders for `contact`.
+    pub(super) fn send_presence(&self, user: &BareJid, contact: &BareJid, groups: &[String]) {
+        if self.authority().is_some() {
+            return self.send_published(user, contact, groups);
+        }
         let table = self.table();
         let Some(sessions) = table.of(user) else {
             return;
@@ -205,6 +213,9 @@ impl<B: Backend> Router<B> {
 
     /// §3.2.2, §3.3.3: unavailable from each of `user`'s available resources, to `contact`.
     pub(super) fn send_unavailable(&self, user: &BareJid, contact: &BareJid) {
+        if self.authority().is_some() {
+            return self.withdraw_published(user, contact);
+        }
         let table = self.table();
         let Some(sessions) = table.of(user) else {
             return;
@@ -232,4 +243,9 @@ impl<B: Backend> Router<B> {
             self.to_remote(p);
         }
     }
+}
+
+/// The roster groups of a stored contact (access rules may name them).
+fn groups_of(contact: Option<&Contact>) -> Vec<String> {
+    contact.map(|c| c.groups.clone()).unwrap_or_default()
 }

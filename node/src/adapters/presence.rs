@@ -1,0 +1,115 @@
+//! The gateway's presence port over the engine: clients' presence goes in as a source, and every
+//! presence the gateway sends is the engine's view for that viewer, rendered to XML.
+
+use std::collections::{HashSet, VecDeque};
+use std::sync::{Arc, Mutex};
+
+use jid::{BareJid, FullJid};
+use lampfield_xmpp::{PresenceAuthority, PresenceSnapshot, Router};
+use minidom::Element;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use xmpp_parsers::presence::Presence;
+
+use super::presence_xml;
+use super::xmpp::StoreBackend;
+use crate::access::Level;
+use crate::engine::{Engine, Publisher, Snapshot};
+
+/// The engine as the gateway's presence authority.
+pub struct EngineAuthority {
+    engine: Engine,
+}
+
+impl EngineAuthority {
+    /// Over `engine`.
+    pub fn new(engine: Engine) -> Self {
+        EngineAuthority { engine }
+    }
+}
+
+impl PresenceAuthority for EngineAuthority {
+    fn client_presence(&self, jid: &FullJid, presence: Option<&Presence>) -> bool {
+        let resource = jid.resource().as_str();
+        let source = presence.map(|p| presence_xml::client_source(p, resource));
+        self.engine
+            .client(&jid.to_bare(), resource, source)
+            .unwrap_or_else(|e| {
+                tracing::debug!(%jid, error = %e, "client presence not taken");
+                false
+            })
+    }
+
+    fn snapshot(&self, owner: &BareJid) -> Box<dyn PresenceSnapshot> {
+        Box::new(XmlSnapshot {
+            snapshot: self.engine.snapshot(owner).ok(),
+            rendered: Default::default(),
+        })
+    }
+}
+
+/// A snapshot whose views are rendered to XML once per level.
+struct XmlSnapshot {
+    /// `None` for an unknown user: nobody sees anything.
+    snapshot: Option<Snapshot>,
+    rendered: [Option<Option<Element>>; Level::ALL.len()],
+}
+
+impl PresenceSnapshot for XmlSnapshot {
+    fn for_viewer(&mut self, viewer: &BareJid, groups: &[String]) -> Option<Element> {
+        let snapshot = self.snapshot.as_mut()?;
+        let level = snapshot.level_of(viewer, groups);
+        self.rendered[level as usize]
+            .get_or_insert_with(|| presence_xml::render(snapshot.at(level)))
+            .clone()
+    }
+}
+
+/// Fans out engine-side changes (PBX, calendar, rules, timers) through the router, one user at a
+/// time and coalesced: a user who changes ten times while a fan-out runs is published once more,
+/// with the latest state. Memory is bounded by the number of users.
+pub struct XmppPublisher {
+    queue: Mutex<(VecDeque<BareJid>, HashSet<BareJid>)>,
+    wake: Notify,
+}
+
+impl XmppPublisher {
+    /// Start the worker that publishes through `router` until `cancel`.
+    pub fn start(router: Router<StoreBackend>, cancel: CancellationToken) -> Arc<Self> {
+        let me = Arc::new(XmppPublisher {
+            queue: Mutex::new((VecDeque::new(), HashSet::new())),
+            wake: Notify::new(),
+        });
+        let worker = Arc::clone(&me);
+        tokio::spawn(async move {
+            loop {
+                while let Some(user) = worker.pop() {
+                    router.publish(&user).await;
+                }
+                tokio::select! {
+                    () = cancel.cancelled() => return,
+                    () = worker.wake.notified() => {}
+                }
+            }
+        });
+        me
+    }
+
+    fn pop(&self) -> Option<BareJid> {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let user = q.0.pop_front()?;
+        q.1.remove(&user);
+        Some(user)
+    }
+}
+
+impl Publisher for XmppPublisher {
+    fn presence_changed(&self, user: &BareJid) {
+        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        if q.1.insert(user.clone()) {
+            q.0.push_back(user.clone());
+        }
+        drop(q);
+        self.wake.notify_one();
+    }
+}

@@ -1,0 +1,371 @@
+//! The presence engine: owns every user's live sources, aggregates them on each event, and tells
+//! the outgoing paths when a user's presence changed.
+//!
+//! Inputs arrive from the XMPP adapter (a client's own presence, memory only: sessions end with the
+//! process) and from the integration API, the profile and calendar modules (durable: stored and
+//! flushed before the call returns, so an acknowledged change survives a crash). After each input
+//! the engine aggregates (`presence::aggregate`), and when `presence::changed` says the result
+//! differs it notifies the [`Publisher`] and the change feed. One timer task wakes it when a
+//! presence changes by itself (a setting lapses, the idle threshold passes).
+//!
+//! Outgoing paths never read sources: they take a [`Snapshot`] and ask it for the view of each
+//! viewer, which goes through `access::view_for` and nothing else.
+
+mod record;
+mod snapshot;
+mod timers;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::{Duration, SystemTime};
+
+use jid::BareJid;
+use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
+
+pub use record::{
+    ChangeError, IDLE_THRESHOLD_RANGE, MAX_APPOINTMENTS, MAX_ENTRIES_PER_KIND, SourceChange,
+    UserRecord, UserSettings,
+};
+pub use snapshot::Snapshot;
+
+use crate::access::{Detail, NodePolicy, Rules, RuleError, View};
+use crate::presence::{
+    ClientPresence, EffectivePresence, Timestamp, aggregate, changed, next_transition,
+};
+use crate::store::{Store, StoreError};
+
+/// How many change notices the change feed buffers for a slow reader before it lags.
+const CHANGE_FEED_LEN: usize = 4096;
+
+/// Told when a user's presence (or who may see what of it) changed; implementations queue the
+/// fan-out and return at once.
+pub trait Publisher: Send + Sync + 'static {
+    /// `user`'s published presence may differ for some viewer: send every viewer its view again.
+    fn presence_changed(&self, user: &BareJid);
+}
+
+/// Why the engine refused or failed an input.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No such local account.
+    #[error("no such user: {0}")]
+    NoSuchUser(BareJid),
+    /// The change is not acceptable; nothing was applied.
+    #[error(transparent)]
+    Change(#[from] ChangeError),
+    /// The rules are not acceptable; nothing was applied.
+    #[error(transparent)]
+    Rules(#[from] RuleError),
+    /// Storage failed; the change was not acknowledged.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+}
+
+/// Node-wide settings of the engine.
+#[derive(Debug, Clone, Copy)]
+pub struct EngineConfig {
+    /// Idle threshold for users without their own.
+    pub idle_threshold: Duration,
+    /// Access defaults and ceilings.
+    pub policy: NodePolicy,
+}
+
+/// Cheap `Clone` handle over the engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine").finish_non_exhaustive()
+    }
+}
+
+struct Inner {
+    store: Store,
+    config: EngineConfig,
+    users: Mutex<HashMap<BareJid, Live>>,
+    /// Serializes read-modify-store of one user's durable record, striped by user; held across
+    /// the flush, never across anything else.
+    writers: Vec<tokio::sync::Mutex<()>>,
+    timers: timers::Timers,
+    changes: broadcast::Sender<BareJid>,
+    publisher: OnceLock<Arc<dyn Publisher>>,
+}
+
+/// One user's state in memory.
+struct Live {
+    record: UserRecord,
+    rules: Rules,
+    effective: EffectivePresence,
+}
+
+const WRITER_STRIPES: usize = 64;
+
+impl Engine {
+    /// An engine over `store`, with its timer task stopped by `cancel`.
+    pub fn start(store: Store, config: EngineConfig, cancel: CancellationToken) -> Engine {
+        let (changes, _) = broadcast::channel(CHANGE_FEED_LEN);
+        let inner = Arc::new(Inner {
+            store,
+            config,
+            users: Mutex::new(HashMap::new()),
+            writers: (0..WRITER_STRIPES)
+                .map(|_| tokio::sync::Mutex::new(()))
+                .collect(),
+            timers: timers::Timers::default(),
+            changes,
+            publisher: OnceLock::new(),
+        });
+        tokio::spawn(timer_task(Arc::downgrade(&inner), cancel));
+        Engine { inner }
+    }
+
+    /// Connect the outgoing paths; the first call wins.
+    pub fn set_publisher(&self, publisher: Arc<dyn Publisher>) {
+        let _ = self.inner.publisher.set(publisher);
+    }
+
+    /// A feed of users whose presence changed, for change streams (a lagging reader should re-read
+    /// everything it shows).
+    pub fn changes(&self) -> broadcast::Receiver<BareJid> {
+        self.inner.changes.subscribe()
+    }
+
+    /// The node's access policy.
+    pub fn policy(&self) -> NodePolicy {
+        self.inner.config.policy
+    }
+
+    /// A connected client's own presence (`None`: it went unavailable or its session ended).
+    /// Memory only. Returns whether the effective presence changed.
+    pub fn client(
+        &self,
+        user: &BareJid,
+        resource: &str,
+        client: Option<ClientPresence>,
+    ) -> Result<bool, EngineError> {
+        let now = now();
+        let mut users = self.users();
+        let live = self.live(&mut users, user)?;
+        live.record.set_client(resource, client);
+        let changed = self.recompute(user, live, now);
+        drop(users);
+        if changed {
+            // The router publishes what its own clients cause; only the feed needs telling.
+            self.feed(user);
+        }
+        Ok(changed)
+    }
+
+    /// Apply a durable change: checked, stored and flushed, then published if the presence
+    /// changed. Returns the effective presence afterwards.
+    pub async fn update(
+        &self,
+        user: &BareJid,
+        change: SourceChange,
+    ) -> Result<EffectivePresence, EngineError> {
+        let _writer = self.write_lock(user).await;
+        let now = now();
+        let mut next = {
+            let mut users = self.users();
+            self.live(&mut users, user)?.record.clone()
+        };
+        next.apply(change)?;
+        next.prune(now);
+        self.inner.store.put_presence_record(user, &next).await?;
+        let mut users = self.users();
+        let live = self.live(&mut users, user)?;
+        // Clients may have changed while the record was stored: keep the live ones.
+        next.sources.clients = std::mem::take(&mut live.record.sources.clients);
+        live.record = next;
+        let changed = self.recompute(user, live, now);
+        let effective = live.effective.clone();
+        drop(users);
+        if changed {
+            self.announce(user);
+        }
+        Ok(effective)
+    }
+
+    /// Replace `user`'s access rules: stored, then every viewer gets their new view at once.
+    pub async fn set_rules(&self, user: &BareJid, rules: Rules) -> Result<(), EngineError> {
+        rules.check()?;
+        let _writer = self.write_lock(user).await;
+        {
+            let mut users = self.users();
+            self.live(&mut users, user)?;
+        }
+        self.inner.store.put_rules(user, &rules).await?;
+        {
+            let mut users = self.users();
+            self.live(&mut users, user)?.rules = rules;
+        }
+        self.announce(user);
+        Ok(())
+    }
+
+    /// `user`'s access rules.
+    pub fn rules(&self, user: &BareJid) -> Result<Rules, EngineError> {
+        let mut users = self.users();
+        Ok(self.live(&mut users, user)?.rules.clone())
+    }
+
+    /// The stored record (sources and settings) of `user`, with the live clients.
+    pub fn record(&self, user: &BareJid) -> Result<UserRecord, EngineError> {
+        let mut users = self.users();
+        Ok(self.live(&mut users, user)?.record.clone())
+    }
+
+    /// `user`'s presence frozen now, for one fan-out or one API answer.
+    pub fn snapshot(&self, user: &BareJid) -> Result<Snapshot, EngineError> {
+        let now = now();
+        let mut users = self.users();
+        let live = self.live(&mut users, user)?;
+        let detail = Detail {
+            presence: live.effective.clone(),
+            appointments: live.record.sources.calendar.clone(),
+            forwarding: live.record.forwarding.clone(),
+        };
+        Ok(Snapshot::new(
+            user.clone(),
+            detail,
+            live.rules.clone(),
+            self.inner.config.policy,
+            now,
+            live.record.settings.utc_offset,
+        ))
+    }
+
+    /// The view `viewer` may see of `owner`; an unknown owner looks exactly like an offline one.
+    pub fn view(&self, owner: &BareJid, viewer: &BareJid, groups: &[String]) -> View {
+        match self.snapshot(owner) {
+            Ok(mut s) => s.for_viewer(viewer, groups).clone(),
+            Err(_) => View::unavailable(),
+        }
+    }
+
+    /// Forget a removed account's live state.
+    pub fn forget(&self, user: &BareJid) {
+        self.users().remove(user);
+        self.inner.timers.set(user, None);
+    }
+
+    /// Re-aggregate `user` at `now`; true if the result changed. Re-arms the user's timer.
+    fn recompute(&self, user: &BareJid, live: &mut Live, now: Timestamp) -> bool {
+        let settings = live.record.settings(self.inner.config.idle_threshold);
+        let fresh = aggregate(&live.record.sources, now, &settings);
+        let differs = changed(&live.effective, &fresh);
+        live.effective = fresh;
+        let next = next_transition(&live.record.sources, now, &settings);
+        self.inner.timers.set(user, next);
+        differs
+    }
+
+    /// Tell the publisher and the change feed.
+    fn announce(&self, user: &BareJid) {
+        if let Some(p) = self.inner.publisher.get() {
+            p.presence_changed(user);
+        }
+        self.feed(user);
+    }
+
+    /// Tell the change feed only.
+    fn feed(&self, user: &BareJid) {
+        tracing::debug!(%user, "presence changed");
+        let _ = self.inner.changes.send(user.clone());
+    }
+
+    /// The live state of a local account, loaded from the store on first use.
+    fn live<'a>(
+        &self,
+        users: &'a mut HashMap<BareJid, Live>,
+        user: &BareJid,
+    ) -> Result<&'a mut Live, EngineError> {
+        use std::collections::hash_map::Entry;
+        match users.entry(user.clone()) {
+            Entry::Occupied(e) => Ok(e.into_mut()),
+            Entry::Vacant(e) => {
+                let store = &self.inner.store;
+                if !store.account_exists(user)? {
+                    return Err(EngineError::NoSuchUser(user.clone()));
+                }
+                let record = store.presence_record(user)?.unwrap_or_default();
+                let rules = store.rules(user)?;
+                let settings = record.settings(self.inner.config.idle_threshold);
+                let effective = aggregate(&record.sources, now(), &settings);
+                Ok(e.insert(Live {
+                    record,
+                    rules,
+                    effective,
+                }))
+            }
+        }
+    }
+
+    /// Re-aggregate users whose timer is due.
+    fn tick(&self, now: Timestamp) {
+        for user in self.inner.timers.due(now) {
+            let changed = {
+                let mut users = self.users();
+                let Some(live) = users.get_mut(&user) else {
+                    continue;
+                };
+                self.recompute(&user, live, now)
+            };
+            if changed {
+                self.announce(&user);
+            }
+        }
+    }
+
+    fn users(&self) -> MutexGuard<'_, HashMap<BareJid, Live>> {
+        self.inner.users.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    async fn write_lock(&self, user: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(user);
+        let stripe = (hash % self.inner.writers.len() as u64) as usize;
+        self.inner.writers[stripe].lock().await
+    }
+}
+
+/// The wall clock as the model's timestamp.
+pub fn now() -> Timestamp {
+    Timestamp::from_system_time(SystemTime::now())
+}
+
+/// Sleeps until the earliest pending instant, re-aggregates the users due, repeats. Holds only a
+/// weak reference, so the engine's memory goes when the last handle does.
+async fn timer_task(inner: Weak<Inner>, cancel: CancellationToken) {
+    // Never sleep longer than this without looking again, so a clock jump is noticed.
+    const MAX_SLEEP: Duration = Duration::from_secs(60);
+    loop {
+        let (sleep, notified) = {
+            let Some(inner) = inner.upgrade() else { return };
+            let wait = inner
+                .timers
+                .next()
+                .map(|t| t.since(now()))
+                .unwrap_or(MAX_SLEEP)
+                .min(MAX_SLEEP);
+            let notified = Arc::clone(&inner);
+            (wait, notified)
+        };
+        tokio::select! {
+            () = cancel.cancelled() => return,
+            () = notified.timers.changed.notified() => {}
+            () = tokio::time::sleep(sleep) => {}
+        }
+        drop(notified);
+        let Some(inner) = inner.upgrade() else { return };
+        Engine { inner }.tick(now());
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests;
