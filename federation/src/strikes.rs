@@ -38,9 +38,16 @@ impl<K: Hash + Eq + Clone> Strikes<K> {
         false
     }
 
-    /// Forget `key` (its connection is gone).
+    /// Forget `key` (it was banned).
     pub(crate) fn forget(&mut self, key: &K) {
         self.counts.remove(key);
+    }
+
+    /// Drop counts whose window has passed, so the map only holds recent offenders
+    /// (kept across reconnects: disconnecting does not wipe a record).
+    pub(crate) fn purge(&mut self, now: Instant) {
+        let window = self.window;
+        self.counts.retain(|_, (since, _)| now.saturating_duration_since(*since) <= window);
     }
 }
 
@@ -66,6 +73,17 @@ mod tests {
         for i in 0..10u64 {
             assert!(!s.strike(&"p", 1, t0 + Duration::from_secs(6 * i)));
         }
+    }
+
+    #[test]
+    fn purging_forgets_only_expired_windows() {
+        let t0 = Instant::now();
+        let mut s = Strikes::new(2, Duration::from_secs(10));
+        s.strike(&"old", 1, t0);
+        s.strike(&"new", 1, t0 + Duration::from_secs(8));
+        s.purge(t0 + Duration::from_secs(12));
+        assert!(!s.strike(&"old", 1, t0 + Duration::from_secs(12)));
+        assert!(s.strike(&"new", 1, t0 + Duration::from_secs(12)));
     }
 
     #[test]

@@ -22,7 +22,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use futures::StreamExt;
 use futures::stream::FuturesUnordered;
 use libp2p::swarm::SwarmEvent;
-use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, request_response};
+use libp2p::{Multiaddr, PeerId, Swarm, gossipsub, ping, request_response};
 use tokio::sync::{mpsc, oneshot};
 
 use crate::accept::HELLO_TYPE;
@@ -245,6 +245,12 @@ impl Service {
         match event {
             SwarmEvent::Behaviour(FedBehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
             SwarmEvent::Behaviour(FedBehaviourEvent::Rpc(e)) => self.on_rpc(e),
+            SwarmEvent::Behaviour(FedBehaviourEvent::Ping(ping::Event { peer, connection, result: Err(error) })) => {
+                // A connection that stops answering pings is dead even if TCP has not
+                // noticed; closing it lets the peer-down/redial/resync path run.
+                tracing::info!(%peer, %error, "ping failed; closing the connection");
+                self.swarm.close_connection(connection);
+            }
             SwarmEvent::ConnectionEstablished { peer_id, connection_id, num_established, .. } => {
                 self.on_connected(peer_id, connection_id, num_established.get());
             }

@@ -90,6 +90,10 @@ impl Service {
 
     /// Count `weight` strikes against `peer`; ban it once it has earned it.
     pub(super) fn strike(&mut self, peer: PeerId, weight: u32, now: Instant) {
+        // Frames already in flight from a banned peer still arrive; it is banned once.
+        if self.bans.contains_key(&peer) {
+            return;
+        }
         if self.strikes.strike(&peer, weight, now) {
             tracing::warn!(%peer, "peer banned");
             self.stats.bans += 1;
@@ -107,6 +111,7 @@ impl Service {
             self.swarm.behaviour_mut().blocked.unblock_peer(peer);
             tracing::info!(%peer, "ban lifted");
         }
+        self.strikes.purge(now);
         let hello_timeout = self.timing.hello_timeout;
         let silent: Vec<PeerId> = self
             .connected_at

@@ -53,6 +53,11 @@ async fn after_a_partition_heals_peer_up_lets_a_resync_fetch_the_current_state()
     });
     assert_eq!(down.await.as_deref(), Some("org0.example"));
 
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !net.handle(0).unwrap().peers().await.unwrap().is_empty() {
+        assert!(tokio::time::Instant::now() < deadline, "org0 still connected after the partition");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     // Alice goes offline while org0 is cut off: the change notice reaches nobody.
     state.send_replace(b"alice offline".to_vec());
     let lost = net.handle(0).unwrap().publish("presence", b"alice offline".to_vec()).await;
