@@ -18,15 +18,17 @@ through DNS as usual. Nothing outside the temporary folder is touched.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
 import socket
 import subprocess
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
-from harness import WAIT_S, free_port
+from harness import WAIT_S, Node, free_port
 
 PROSODY = shutil.which("prosody") or "/usr/bin/prosody"
 PROSODYCTL = shutil.which("prosodyctl") or "/usr/bin/prosodyctl"
@@ -211,6 +213,65 @@ class Endpoint:
     def __init__(self, port: int, ca: Path) -> None:
         self.port = port
         self.cert = ca
+
+
+LF, PR = "lampfield.test", "prosody.test"
+
+
+@dataclass
+class Federation:
+    """A node serving `LF` and a Prosody serving `PR`, routed to each other."""
+    node: Node
+    prosody: Prosody
+    node_s2s_port: int
+    lf: Endpoint
+    pr: Endpoint
+
+
+@contextlib.contextmanager
+def lampfield_and_prosody(tmp_path: Path, *, with_certs: bool, users: dict[str, str],
+                          prosody_users: dict[str, str]):
+    """Start both servers; stop both afterwards, and fail if the node did not exit cleanly.
+
+    `with_certs`: the node has a certificate from the test CA and trusts the CA; else it
+    keeps its generated self-signed certificate and trusts nobody."""
+    assert prosody_available(), "prosody, prosodyctl and openssl are needed (scripts/test installs them)"
+    ca = ScratchCA(tmp_path / "ca")
+    node_s2s = free_port()
+    prosody = Prosody(tmp_path / "prosody", PR, ca, {LF: node_s2s})
+    for local, password in prosody_users.items():
+        prosody.add_user(local, password)
+    (tmp_path / "node").mkdir()
+    node = Node(tmp_path / "node")
+    tls, ca_file = "", ""
+    if with_certs:
+        lf_cert, lf_key = ca.issue(LF)
+        tls = f'[tls]\ncert_file = "{lf_cert}"\nkey_file = "{lf_key}"\n'
+        ca_file = f'ca_file = "{ca.cert}"\n'
+    node.config.write_text(
+        f'domain = "{LF}"\n'
+        f'data_dir = "{node.data_dir}"\n'
+        "[c2s]\n"
+        f'listen = "127.0.0.1:{node.port}"\n'
+        + tls +
+        "[s2s]\n"
+        "enabled = true\n"
+        f'listen = "127.0.0.1:{node_s2s}"\n'
+        + ca_file +
+        "[s2s.routes]\n"
+        f'"{PR}" = "127.0.0.1:{prosody.s2s_port}"\n')
+    for jid, password in users.items():
+        node.add_user(jid, password)
+    prosody.start()
+    try:
+        node.start()
+        node_ca = ca.cert if with_certs else node.cert
+        yield Federation(node, prosody, node_s2s, Endpoint(node.port, node_ca),
+                         Endpoint(prosody.c2s_port, ca.cert))
+    finally:
+        code = node.stop() if node.proc is not None else 0
+        prosody.stop()
+    assert code == 0, f"lampfield exited {code} on SIGTERM:\n{node.log_tail()}"
 
 
 if __name__ == "__main__":  # pragma: no cover - manual check: python prosody.py DIR

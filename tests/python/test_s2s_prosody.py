@@ -11,25 +11,14 @@ request starting on each side.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 
-from harness import Client, Node, WAIT_S, befriend, close_all, free_port, login_all, run
-from prosody import Endpoint, Prosody, ScratchCA, prosody_available
+from harness import Client, WAIT_S, befriend, close_all, login_all, run
+from prosody import LF, PR, Federation, lampfield_and_prosody
 
-LF, PR = "lampfield.test", "prosody.test"
 ALICE, ALICE_PW = f"alice@{LF}", "alice-secret-1"
 BOB, BOB_PW = f"bob@{PR}", "bob-secret-2"
 
-
-
-@dataclass
-class Federation:
-    node: Node
-    prosody: Prosody
-    lf: Endpoint
-    pr: Endpoint
 
 
 @pytest.fixture(params=["certificates", "dialback"])
@@ -38,46 +27,13 @@ def federation(tmp_path, request):
     the CA, so both sides use SASL EXTERNAL. `dialback`: the node keeps its generated
     self-signed certificate and has no CA, so both sides fall back to dialback (XEP-0220)
     over TLS, as Prosody's defaults allow for certificates it cannot verify."""
-    assert prosody_available(), "prosody, prosodyctl and openssl are needed (scripts/test installs them)"
-    ca = ScratchCA(tmp_path / "ca")
     with_certs = request.param == "certificates"
-    node_s2s = free_port()
-    prosody = Prosody(tmp_path / "prosody", PR, ca, {LF: node_s2s})
-    prosody.add_user("bob", BOB_PW)
-    (tmp_path / "node").mkdir()
-    node = Node(tmp_path / "node")
-    tls, ca_file = "", ""
-    if with_certs:
-        lf_cert, lf_key = ca.issue(LF)
-        tls = f'[tls]\ncert_file = "{lf_cert}"\nkey_file = "{lf_key}"\n'
-        ca_file = f'ca_file = "{ca.cert}"\n'
-    node.config.write_text(
-        f'domain = "{LF}"\n'
-        f'data_dir = "{node.data_dir}"\n'
-        "[c2s]\n"
-        f'listen = "127.0.0.1:{node.port}"\n'
-        + tls +
-        "[s2s]\n"
-        "enabled = true\n"
-        f'listen = "127.0.0.1:{node_s2s}"\n'
-        + ca_file +
-        "[s2s.routes]\n"
-        f'"{PR}" = "127.0.0.1:{prosody.s2s_port}"\n')
-    node.add_user(ALICE, ALICE_PW)
-    prosody.start()
-    try:
-        node.start()
-    except BaseException:
-        prosody.stop()
-        raise
-    node_ca = ca.cert if with_certs else node.cert
-    yield Federation(node, prosody, Endpoint(node.port, node_ca), Endpoint(prosody.c2s_port, ca.cert))
+    with lampfield_and_prosody(tmp_path, with_certs=with_certs, users={ALICE: ALICE_PW},
+                               prosody_users={"bob": BOB_PW}) as f:
+        yield f
     how = "SASL EXTERNAL" if with_certs else "dialback"
-    log = node.log_path.read_text(errors="replace")
-    assert f"peer authenticated with {how} domain={PR}" in log, f"Prosody did not use {how}:\n{node.log_tail()}"
-    code = node.stop()
-    prosody.stop()
-    assert code == 0, f"lampfield exited {code} on SIGTERM:\n{node.log_tail()}"
+    log = f.node.log_path.read_text(errors="replace")
+    assert f"peer authenticated with {how} domain={PR}" in log, f"Prosody did not use {how}:\n{f.node.log_tail()}"
 
 
 def diagnose(f: Federation) -> str:
