@@ -27,6 +27,7 @@
 pub mod authority;
 pub mod backend;
 pub mod c2s;
+pub mod commands;
 mod features;
 pub mod router;
 pub mod s2s;
@@ -37,6 +38,7 @@ pub mod tls;
 pub use authority::{PresenceAuthority, PresenceSnapshot};
 pub use backend::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};
 pub use c2s::{C2sConfig, serve_c2s};
+pub use commands::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
 pub use router::Router;
 pub use s2s::{S2s, S2sConfig};
 pub use sasl::{derive_credentials, new_credentials};

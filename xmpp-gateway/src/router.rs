@@ -11,6 +11,7 @@
 //! out. The stanza's own `from` is always replaced by the session's full JID (RFC 6120
 //! §8.1.2.1), so a forged sender never reaches anyone.
 
+mod commands;
 mod iq;
 mod message;
 mod presence;
@@ -101,6 +102,8 @@ struct Inner<B> {
     authority: OnceLock<Arc<dyn crate::authority::PresenceAuthority>>,
     /// Who was shown which published presence.
     published: published::PublishedState,
+    /// The node's XEP-0050 commands ([`Router::set_commands`]).
+    commands: OnceLock<Arc<dyn crate::commands::AdHocCommands>>,
 }
 
 /// Number of stripes in `Inner::writers`.
@@ -135,6 +138,7 @@ impl<B: Backend> Router<B> {
             remote: OnceLock::new(),
             authority: OnceLock::new(),
             published: Default::default(),
+            commands: OnceLock::new(),
         };
         Self {
             inner: Arc::new(inner),

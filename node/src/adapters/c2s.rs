@@ -9,6 +9,7 @@ use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use super::adhoc::NodeCommands;
 use super::presence::{EngineAuthority, XmppPublisher};
 use super::xmpp::StoreBackend;
 use crate::config::Config;
@@ -56,6 +57,7 @@ pub fn spawn_c2s(
     let backend = Arc::new(StoreBackend::new(store));
     let router = Router::new(&config.domain, Arc::clone(&backend));
     router.set_authority(Arc::new(EngineAuthority::new(engine.clone())));
+    router.set_commands(Arc::new(NodeCommands::new(engine.clone())));
     engine.set_publisher(XmppPublisher::start(router.clone(), cancel.clone()));
     let control = SessionControl { router: router.clone() };
     tracker.spawn(async move {

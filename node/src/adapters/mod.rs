@@ -1,6 +1,7 @@
 //! Adapters: the protocol crates' ports implemented on top of the node's core.
 //! Only this module and `main.rs` name `lampfield_xmpp` types.
 
+pub mod adhoc;
 pub mod c2s;
 pub mod s2s;
 pub mod presence;

@@ -2,6 +2,7 @@
 //! stanza building) lives here and is tested without sockets; the router glues it to
 //! the session table and the backend.
 
+pub(crate) mod adhoc;
 pub(crate) mod disco;
 pub(crate) mod errors;
 pub(crate) mod message;

@@ -41,6 +41,7 @@ impl<B: Backend> Router<B> {
                     self.error(&head, from, to, DefinedCondition::RemoteServerNotFound);
                 }
             }
+            Dest::Server if self.is_command_iq(&iq) => self.command_iq(from, &head, iq).await,
             Dest::Server => self.iq_to_server(from, &head, iq),
             Dest::Account(to) => self.iq_to_account(from, &head, to, iq).await,
         }

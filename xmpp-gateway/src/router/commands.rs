@@ -1,0 +1,81 @@
+//! XEP-0050 ad-hoc commands at the server's JID, run through the node's [`AdHocCommands`] port.
+
+use std::sync::Arc;
+
+use jid::FullJid;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::ns;
+use xmpp_parsers::stanza_error::DefinedCondition;
+
+use super::Router;
+use crate::backend::Backend;
+use crate::commands::AdHocCommands;
+use crate::features::adhoc;
+use crate::features::errors::Head;
+
+impl<B: Backend> Router<B> {
+    /// Offer the node's commands; the first call wins.
+    pub fn set_commands(&self, commands: Arc<dyn AdHocCommands>) {
+        let _ = self.inner.commands.set(commands);
+    }
+
+    /// Whether `iq` to the server is for the command port: a command, or disco of a node.
+    pub(super) fn is_command_iq(&self, iq: &Iq) -> bool {
+        if self.inner.commands.get().is_none() {
+            return false;
+        }
+        match iq {
+            Iq::Set { payload, .. } => payload.is("command", adhoc::NS),
+            Iq::Get { payload, .. } => {
+                (payload.is("query", ns::DISCO_ITEMS) || payload.is("query", ns::DISCO_INFO))
+                    && payload.attr("node").is_some()
+            }
+            Iq::Result { .. } | Iq::Error { .. } => false,
+        }
+    }
+
+    /// Answer a command iq (see [`Router::is_command_iq`]).
+    pub(super) async fn command_iq(&self, from: &FullJid, head: &Head, iq: Iq) {
+        let Some(commands) = self.inner.commands.get() else {
+            return;
+        };
+        let server = self.domain().clone();
+        let user = from.to_bare();
+        let not_found = || self.error(head, from, server.clone(), DefinedCondition::ItemNotFound);
+        let answer = match iq {
+            Iq::Get { id, payload, .. } => {
+                let node = payload.attr("node").unwrap_or_default();
+                let list = commands.list(&user);
+                if payload.is("query", ns::DISCO_ITEMS) && node == adhoc::NS {
+                    adhoc::items(&id, from, server.clone(), &list)
+                } else if let Some(c) = list.iter().find(|c| c.node == node) {
+                    if payload.is("query", ns::DISCO_INFO) {
+                        adhoc::info(&id, from, server.clone(), c)
+                    } else {
+                        return not_found();
+                    }
+                } else {
+                    return not_found();
+                }
+            }
+            Iq::Set { id, payload, .. } => {
+                let Some(request) = adhoc::parse(&payload) else {
+                    return self.error(head, from, server, DefinedCondition::BadRequest);
+                };
+                let session = request.session.clone().unwrap_or_else(|| self.push_id());
+                let body = if request.cancel {
+                    adhoc::canceled(&request.node, &session)
+                } else {
+                    let reply = commands.execute(&user, &request.node, request.form).await;
+                    match adhoc::response(&request.node, &session, reply) {
+                        Some(body) => body,
+                        None => return not_found(),
+                    }
+                };
+                adhoc::result(&id, from, server, body)
+            }
+            Iq::Result { .. } | Iq::Error { .. } => return,
+        };
+        self.send_to(from, answer);
+    }
+}
