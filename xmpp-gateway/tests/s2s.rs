@@ -146,7 +146,19 @@ async fn unreachable_domain_bounces_remote_server_not_found() {
         error_condition(&e).as_deref(),
         Some("remote-server-not-found")
     );
-    // Without s2s at all the router answers at once, the same way.
+    // Right after a failure, the next stanza bounces at once too.
+    alice
+        .send("<message type='chat' to='carol@c.example' id='m2'><body>again</body></message>")
+        .await;
+    let e = wait_for(&mut alice, "second bounce", |e| {
+        e.attr("type") == Some("error")
+    })
+    .await;
+    assert_eq!(e.attr("id"), Some("m2"));
+    assert_eq!(
+        error_condition(&e).as_deref(),
+        Some("remote-server-not-found")
+    );
     a.stop().await;
 }
 

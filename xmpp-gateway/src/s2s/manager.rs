@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use jid::Jid;
 use minidom::Element;
@@ -86,11 +87,12 @@ async fn stream_task<B: Backend>(
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) => {
             tracing::info!(error = %e, "no stream to remote domain");
-            return drain(&shared, &mut queue, e.condition());
+            return refuse_for_a_while(&shared, &mut queue, e.condition()).await;
         }
         Err(_) => {
             tracing::info!("stream to remote domain timed out");
-            return drain(&shared, &mut queue, DefinedCondition::RemoteServerTimeout);
+            let condition = DefinedCondition::RemoteServerTimeout;
+            return refuse_for_a_while(&shared, &mut queue, condition).await;
         }
     };
     tracing::info!("outbound stream ready");
@@ -99,6 +101,30 @@ async fn stream_task<B: Backend>(
         end => tracing::debug!(?end, "outbound stream ended"),
     }
     drain(&shared, &mut queue, DefinedCondition::RemoteServerTimeout);
+}
+
+/// After a failed attempt, stanzas for the domain bounce at once for this long
+/// instead of each starting a new attempt.
+const RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// Bounce what is queued and what arrives until `RETRY_AFTER` has passed, then end
+/// (the next stanza starts a new attempt).
+async fn refuse_for_a_while<B: Backend>(
+    shared: &Shared<B>,
+    queue: &mut mpsc::Receiver<Element>,
+    condition: DefinedCondition,
+) {
+    let until = Instant::now() + RETRY_AFTER;
+    loop {
+        tokio::select! {
+            () = shared.shutdown.cancelled() => break,
+            el = tokio::time::timeout_at(until, queue.recv()) => match el {
+                Ok(Some(el)) => bounce(shared, &el, condition.clone()),
+                Ok(None) | Err(_) => break,
+            },
+        }
+    }
+    drain(shared, queue, condition);
 }
 
 /// How an established outbound stream ended.
