@@ -35,6 +35,31 @@ enum Command {
         #[command(subcommand)]
         action: UserAction,
     },
+    /// Manage integration API tokens; works whether or not the node is running.
+    #[command(long_about = commands::token::HELP)]
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TokenAction {
+    /// Make a token and print it once (only its SHA-256 is stored).
+    Add {
+        /// A name for the integration: letters, digits, '.', '_', '-'.
+        name: String,
+        /// The most the token may read: blocked, public, business, team or personal.
+        #[arg(long, default_value = "team")]
+        level: lampfield_node::access::Level,
+    },
+    /// List stored tokens: name and level, one per line.
+    List,
+    /// Revoke a token.
+    Remove {
+        /// The token's name.
+        name: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,7 +95,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Run => "info",
-        Command::User { .. } => "warn",
+        Command::User { .. } | Command::Token { .. } => "warn",
     };
     commands::init_logging(default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -97,6 +122,13 @@ fn main() -> ExitCode {
                 }
                 UserAction::List => commands::user::list(&config).await,
                 UserAction::Remove { jid } => commands::user::remove(&config, &jid).await,
+            },
+            Command::Token { action } => match action {
+                TokenAction::Add { name, level } => {
+                    commands::token::add(&config, &name, level).await
+                }
+                TokenAction::List => commands::token::list(&config).await,
+                TokenAction::Remove { name } => commands::token::remove(&config, &name).await,
             },
         }
     });

@@ -154,7 +154,7 @@ fn backend_writes_survive_kill_9() {
 
     let config = dir.path().join("node.toml");
     let toml = format!(
-        "data_dir = {:?}\n[c2s]\nlisten = \"127.0.0.1:0\"\n",
+        "data_dir = {:?}\n[http]\nlisten = \"127.0.0.1:0\"\n[c2s]\nlisten = \"127.0.0.1:0\"\n",
         dir.path().display().to_string()
     );
     std::fs::write(&config, toml).unwrap();
@@ -215,7 +215,7 @@ fn acknowledged_roster_set_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("node.toml");
     let toml = format!(
-        "data_dir = {:?}\n[c2s]\nlisten = \"127.0.0.1:0\"\nrequire_tls = false\n",
+        "data_dir = {:?}\n[http]\nlisten = \"127.0.0.1:0\"\n[c2s]\nlisten = \"127.0.0.1:0\"\nrequire_tls = false\n",
         dir.path().display().to_string()
     );
     std::fs::write(&config, toml).unwrap();

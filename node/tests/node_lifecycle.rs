@@ -13,6 +13,7 @@ fn config(dir: &std::path::Path) -> Config {
     let mut config = Config::builtin().unwrap();
     config.data_dir = dir.to_owned();
     config.c2s.listen = "127.0.0.1:0".parse().unwrap();
+    config.http.listen = "127.0.0.1:0".parse().unwrap();
     config
 }
 

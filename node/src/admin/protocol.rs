@@ -7,10 +7,18 @@
 //! < {"status":"users","users":["alice@example.org"]}
 //! > {"op":"remove_user","jid":"alice@example.org"}
 //! < {"status":"removed","jid":"alice@example.org","existed":true}
+//! > {"op":"add_token","name":"pbx","level":"team"}
+//! < {"status":"token_added","name":"pbx","level":"team","token":"lf_..."}
+//! > {"op":"list_tokens"}
+//! < {"status":"tokens","tokens":[{"name":"pbx","level":"team"}]}
+//! > {"op":"remove_token","name":"pbx"}
+//! < {"status":"token_removed","name":"pbx","existed":true}
 //! < {"status":"error","message":"..."}
 //! ```
 
 use serde::{Deserialize, Serialize};
+
+use crate::access::Level;
 
 /// Longest line either side may send, in bytes (newline excluded).
 pub const MAX_LINE_BYTES: usize = 8 * 1024;
@@ -33,6 +41,20 @@ pub enum Request {
         /// `user@domain`.
         jid: String,
     },
+    /// Make an integration API token; the answer carries it, the node keeps only its hash.
+    AddToken {
+        /// The token's name.
+        name: String,
+        /// The most it may read.
+        level: Level,
+    },
+    /// Every stored token's name and level.
+    ListTokens,
+    /// Revoke a token.
+    RemoveToken {
+        /// The token's name.
+        name: String,
+    },
 }
 
 impl std::fmt::Debug for Request {
@@ -44,6 +66,15 @@ impl std::fmt::Debug for Request {
                 .finish_non_exhaustive(),
             Self::ListUsers => f.write_str("ListUsers"),
             Self::RemoveUser { jid } => f.debug_struct("RemoveUser").field("jid", jid).finish(),
+            Self::AddToken { name, level } => f
+                .debug_struct("AddToken")
+                .field("name", name)
+                .field("level", level)
+                .finish(),
+            Self::ListTokens => f.write_str("ListTokens"),
+            Self::RemoveToken { name } => {
+                f.debug_struct("RemoveToken").field("name", name).finish()
+            }
         }
     }
 }
@@ -69,11 +100,41 @@ pub enum Response {
         /// Whether there was an account to remove.
         existed: bool,
     },
+    /// The token was made and its hash stored; `token` is shown this once.
+    TokenAdded {
+        /// Its name.
+        name: String,
+        /// Its level.
+        level: Level,
+        /// The token.
+        token: String,
+    },
+    /// Every stored token.
+    Tokens {
+        /// Name and level of each, by name.
+        tokens: Vec<TokenInfo>,
+    },
+    /// The token is revoked (or never was).
+    TokenRemoved {
+        /// Its name.
+        name: String,
+        /// Whether there was a token to remove.
+        existed: bool,
+    },
     /// The request failed; nothing was changed.
     Error {
         /// Why, for the operator.
         message: String,
     },
+}
+
+/// A stored token as `token list` shows it (never the token or its hash).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenInfo {
+    /// Its name.
+    pub name: String,
+    /// Its level.
+    pub level: Level,
 }
 
 /// Encode one message as a line, newline included.

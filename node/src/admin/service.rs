@@ -3,8 +3,11 @@
 
 use jid::BareJid;
 
-use super::protocol::{Request, Response};
+use super::protocol::{Request, Response, TokenInfo};
+use crate::access::Level;
 use crate::adapters::xmpp::{PasswordError, new_account};
+use crate::http::tokens;
+use crate::store::StoredToken;
 use crate::store::{Store, StoreError};
 use crate::users::{UserJidError, parse_user};
 
@@ -20,6 +23,9 @@ pub enum AdminError {
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The token name is not acceptable, or taken.
+    #[error("{0}")]
+    Token(String),
     /// The key derivation task died.
     #[error("credential derivation failed: {0}")]
     Derivation(String),
@@ -75,6 +81,16 @@ impl Service {
                         existed,
                     })
             }
+            Request::AddToken { name, level } => {
+                self.add_token(&name, level)
+                    .await
+                    .map(|token| Response::TokenAdded { name, level, token })
+            }
+            Request::ListTokens => self.tokens().map(|tokens| Response::Tokens { tokens }),
+            Request::RemoveToken { name } => self
+                .remove_token(&name)
+                .await
+                .map(|existed| Response::TokenRemoved { name, existed }),
         };
         result.unwrap_or_else(|e| Response::Error {
             message: e.to_string(),
@@ -111,6 +127,44 @@ impl Service {
             }
         }
         Ok((user, existed))
+    }
+}
+
+impl Service {
+    /// Make a token for the integration API; returns it (only its hash is stored).
+    pub async fn add_token(&self, name: &str, level: Level) -> Result<String, AdminError> {
+        tokens::check_name(name).map_err(AdminError::Token)?;
+        let (token, sha256) = tokens::generate();
+        if !self.store.add_token(name, &StoredToken { sha256, level }).await? {
+            return Err(AdminError::Token(format!(
+                "a token named {name:?} exists; remove it first"
+            )));
+        }
+        tracing::info!(token = name, %level, "integration token added");
+        Ok(token)
+    }
+
+    /// Every stored token's name and level.
+    pub fn tokens(&self) -> Result<Vec<TokenInfo>, AdminError> {
+        Ok(self
+            .store
+            .tokens()?
+            .into_iter()
+            .map(|(name, t)| TokenInfo {
+                name,
+                level: t.level,
+            })
+            .collect())
+    }
+
+    /// Revoke a token at once (the API reads the store on every request). Returns whether it
+    /// existed.
+    pub async fn remove_token(&self, name: &str) -> Result<bool, AdminError> {
+        let existed = self.store.remove_token(name).await?;
+        if existed {
+            tracing::info!(token = name, "integration token removed");
+        }
+        Ok(existed)
     }
 }
 
@@ -166,5 +220,43 @@ mod tests {
             service.apply(Request::ListUsers).await,
             Response::Users { users: vec![] }
         );
+    }
+
+    #[tokio::test]
+    async fn tokens_add_list_remove() {
+        let service = Service::new("example.org".into(), Store::temporary().unwrap());
+        let add = |name: &str| Request::AddToken {
+            name: name.into(),
+            level: Level::Team,
+        };
+        let Response::TokenAdded { token, .. } = service.apply(add("pbx")).await else {
+            panic!("token not added");
+        };
+        assert!(token.starts_with("lf_"));
+        let again = service.apply(add("pbx")).await;
+        assert!(matches!(again, Response::Error { ref message } if message.contains("exists")));
+        let bad = service.apply(add("no spaces")).await;
+        assert!(matches!(bad, Response::Error { .. }));
+        assert_eq!(
+            service.apply(Request::ListTokens).await,
+            Response::Tokens {
+                tokens: vec![TokenInfo {
+                    name: "pbx".into(),
+                    level: Level::Team
+                }]
+            }
+        );
+        let stored = service.store.tokens().unwrap();
+        assert_eq!(stored[0].1.sha256, tokens::hash(&token), "only the hash is kept");
+        assert_eq!(
+            service
+                .apply(Request::RemoveToken { name: "pbx".into() })
+                .await,
+            Response::TokenRemoved {
+                name: "pbx".into(),
+                existed: true
+            }
+        );
+        assert!(service.tokens().unwrap().is_empty());
     }
 }

@@ -86,7 +86,7 @@ fn unexpected(response: Response) -> anyhow::Result<()> {
 }
 
 /// Send `request` to the running node, or apply it to the database directly.
-async fn execute(config: &Config, request: Request) -> anyhow::Result<Response> {
+pub(crate) async fn execute(config: &Config, request: Request) -> anyhow::Result<Response> {
     let socket = config.data_dir.join(admin::SOCKET_FILE);
     let db = config.data_dir.join(DB_DIR);
     lampfield_node::create_data_dir(&config.data_dir)?;

@@ -1,0 +1,166 @@
+//! `GET /v1/events`: a server-sent-events stream of presence changes for dashboards (WHATWG HTML
+//! §9.2 "Server-sent events").
+//!
+//! Events: `ready` once the stream is subscribed (read `/v1/presence` after it, so nothing falls
+//! in between), `presence` with a user's view at the token's level after each change, and
+//! `resync` when this stream fell behind the change feed and lost changes: re-read everything.
+//! A comment line every 15 s keeps proxies and the idle timeout from closing a quiet stream. At
+//! most `[http] max_event_streams` streams are open at once (503 beyond); all end on shutdown.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures::{Stream, StreamExt};
+use jid::BareJid;
+use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::broadcast::{self, error::RecvError};
+
+use super::ApiState;
+use super::error::ApiError;
+use super::extract::Caller;
+use crate::access::Level;
+
+/// Interval of the keep-alive comment.
+pub(super) const KEEP_ALIVE: Duration = Duration::from_secs(15);
+
+struct Feed {
+    changes: broadcast::Receiver<BareJid>,
+    state: ApiState,
+    level: Level,
+    ready: bool,
+    _permit: OwnedSemaphorePermit,
+}
+
+/// `GET /v1/events`.
+pub(super) async fn stream(
+    State(state): State<ApiState>,
+    caller: Caller,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    let permit = state.streams.clone().try_acquire_owned().map_err(|_| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too_many_streams",
+            "too many open event streams; try again later",
+        )
+    })?;
+    tracing::debug!(token = %caller.name, "event stream opened");
+    let feed = Feed {
+        changes: state.engine.changes(),
+        state: state.clone(),
+        level: caller.level,
+        ready: false,
+        _permit: permit,
+    };
+    let events = futures::stream::unfold(feed, |mut feed| async move {
+        let event = next_event(&mut feed).await?;
+        Some((Ok(event), feed))
+    })
+    .take_until(state.cancel.clone().cancelled_owned());
+    Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
+}
+
+/// The next event to send; `None` when the feed is gone.
+async fn next_event(feed: &mut Feed) -> Option<Event> {
+    if !feed.ready {
+        feed.ready = true;
+        return Some(Event::default().event("ready").data("{}"));
+    }
+    loop {
+        match feed.changes.recv().await {
+            Ok(user) => {
+                // A user removed since the change has nothing left to show.
+                let Ok(presence) = feed.state.presence(&user, feed.level, None) else {
+                    continue;
+                };
+                match Event::default().event("presence").json_data(&presence) {
+                    Ok(event) => return Some(event),
+                    Err(e) => tracing::warn!(error = %e, "presence event not encoded"),
+                }
+            }
+            Err(RecvError::Lagged(missed)) => {
+                let data = format!("{{\"missed\":{missed}}}");
+                return Some(Event::default().event("resync").data(data));
+            }
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use std::sync::Arc;
+
+    use tokio::sync::Semaphore;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::config::HttpConfig;
+    use crate::engine::{Engine, EngineConfig};
+    use crate::store::Store;
+
+    fn jid(s: &str) -> BareJid {
+        BareJid::new(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn ready_then_changes_then_resync_after_a_lag() {
+        let store = Store::temporary().unwrap();
+        let account = crate::adapters::xmpp::new_account("pw").unwrap();
+        store
+            .create_account(&jid("alice@example.org"), &account)
+            .await
+            .unwrap();
+        let cancel = CancellationToken::new();
+        let engine = Engine::start(
+            store.clone(),
+            EngineConfig {
+                idle_threshold: Duration::from_secs(300),
+                policy: Default::default(),
+            },
+            cancel.clone(),
+        );
+        let state = ApiState::new(
+            engine,
+            store,
+            "example.org".into(),
+            &HttpConfig::default(),
+            cancel,
+        );
+        let (tx, rx) = broadcast::channel(2);
+        let mut feed = Feed {
+            changes: rx,
+            state,
+            level: Level::Public,
+            ready: false,
+            _permit: Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap(),
+        };
+        let text = |e: &Event| format!("{e:?}");
+        assert!(text(&next_event(&mut feed).await.unwrap()).contains("ready"));
+
+        // A user removed since the change is skipped; a known one is sent at the level.
+        tx.send(jid("gone@example.org")).unwrap();
+        tx.send(jid("alice@example.org")).unwrap();
+        let event = text(&next_event(&mut feed).await.unwrap());
+        assert!(
+            event.contains("presence") && event.contains("alice@example.org"),
+            "{event}"
+        );
+        assert!(event.contains("public"), "{event}");
+
+        // Three changes into a feed of two: one is lost, and the reader is told to re-read.
+        for _ in 0..3 {
+            tx.send(jid("alice@example.org")).unwrap();
+        }
+        let event = text(&next_event(&mut feed).await.unwrap());
+        assert!(
+            event.contains("resync") && event.contains("missed") && event.contains(":1}"),
+            "{event}"
+        );
+        drop(tx);
+        while next_event(&mut feed).await.is_some() {}
+    }
+}

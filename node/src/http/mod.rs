@@ -1,0 +1,272 @@
+//! The integration API (docs/API.md): JSON over HTTP under `/v1`, for PBXs (line states, by user
+//! or by extension), queue systems, external presence sources, the user's own settings, dashboards
+//! (presence reads and a server-sent-events change stream) and access rules.
+//!
+//! Every request but `/v1/health` and `/v1/openapi.json` carries `Authorization: Bearer <token>`
+//! (RFC 6750; `tokens`). Each token has a level; everything it reads is the [`View`] at that
+//! level (or, with `?viewer=`, what that viewer would see, capped by the level), taken from an
+//! engine [`Snapshot`], the same filter every other outgoing path uses. Writes go through
+//! [`Engine::update`], which refuses a change whole and returns only after it is on disk.
+//!
+//! Layout: `tokens` (making and checking tokens), `extract` (auth and input extractors), `error`
+//! (the JSON error shape), `bodies` (request bodies to source changes, pure), `sources` (write
+//! routes), `read` (presence reads), `events` (the change stream), `rules` (access rules),
+//! `openapi` (the machine-readable description), `listener` (connection limits and idle timeout).
+
+mod bodies;
+mod error;
+mod events;
+mod extract;
+mod listener;
+mod openapi;
+mod read;
+mod rules;
+mod sources;
+pub mod tokens;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, put};
+use jid::BareJid;
+use serde::Serialize;
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::Instrument;
+
+pub use error::ApiError;
+
+use crate::access::{Level, View};
+use crate::config::{HttpConfig, HttpToken};
+use crate::engine::{Engine, Snapshot};
+use crate::store::Store;
+use crate::users::{UserJidError, parse_user};
+
+/// Largest request body, in bytes; larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Check the `[[http.tokens]]` of a configuration (names, hashes, duplicates).
+pub fn check_config_tokens(tokens: &[HttpToken]) -> Result<(), String> {
+    tokens::from_config(tokens).map(|_| ())
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct ApiState {
+    engine: Engine,
+    store: Store,
+    domain: String,
+    config_tokens: Arc<[tokens::KnownToken]>,
+    streams: Arc<Semaphore>,
+    cancel: CancellationToken,
+}
+
+impl ApiState {
+    /// The state for a node's API. `config.tokens` must have passed [`check_config_tokens`]
+    /// (`Config::validate` does); entries that do not are left out.
+    pub fn new(
+        engine: Engine,
+        store: Store,
+        domain: String,
+        config: &HttpConfig,
+        cancel: CancellationToken,
+    ) -> Self {
+        let known = tokens::from_config(&config.tokens).unwrap_or_default();
+        ApiState {
+            engine,
+            store,
+            domain,
+            config_tokens: known.into(),
+            streams: Arc::new(Semaphore::new(config.max_event_streams.max(1))),
+            cancel,
+        }
+    }
+
+    /// A local account named in a path: malformed is 400, another domain's JID 404.
+    fn user(&self, text: &str) -> Result<BareJid, ApiError> {
+        parse_user(&self.domain, text).map_err(|e| match e {
+            UserJidError::WrongDomain { jid, .. } => {
+                ApiError::not_found("unknown_user", format!("no such user: {jid}"))
+            }
+            other => ApiError::bad_request(other.to_string()),
+        })
+    }
+
+    /// `user`'s presence as a token of `level` may read it, or as `viewer` sees it (capped by
+    /// `level`).
+    fn presence(
+        &self,
+        user: &BareJid,
+        level: Level,
+        viewer: Option<&BareJid>,
+    ) -> Result<PresenceOut, ApiError> {
+        let mut snapshot = self.engine.snapshot(user)?;
+        self.presence_from(&mut snapshot, level, viewer)
+    }
+
+    fn presence_from(
+        &self,
+        snapshot: &mut Snapshot,
+        level: Level,
+        viewer: Option<&BareJid>,
+    ) -> Result<PresenceOut, ApiError> {
+        let level = match viewer {
+            None => level,
+            Some(v) => {
+                let groups = self.viewer_groups(snapshot.owner(), v)?;
+                snapshot.level_of(v, &groups).min(level)
+            }
+        };
+        Ok(PresenceOut {
+            jid: snapshot.owner().to_string(),
+            level,
+            view: snapshot.at(level).clone(),
+        })
+    }
+
+    /// The roster groups `viewer` is in on `owner`'s roster.
+    fn viewer_groups(&self, owner: &BareJid, viewer: &BareJid) -> Result<Vec<String>, ApiError> {
+        Ok(self
+            .store
+            .contact(owner, viewer)?
+            .filter(|c| c.in_roster)
+            .map(|c| c.groups)
+            .unwrap_or_default())
+    }
+}
+
+/// One user's presence as the API shows it: always a filtered [`View`].
+#[derive(Debug, Clone, Serialize)]
+pub struct PresenceOut {
+    /// The user.
+    pub jid: String,
+    /// The level the view was made at.
+    pub level: Level,
+    /// What that level may see.
+    pub view: View,
+}
+
+/// The routes, with the state attached.
+pub fn router(state: ApiState) -> Router {
+    let v1 = Router::new()
+        .route("/health", get(read::health))
+        .route("/openapi.json", get(openapi::document))
+        .route("/presence", get(read::all))
+        .route("/events", get(events::stream))
+        .route(
+            "/extensions/{ext}",
+            get(sources::extension_owner)
+                .put(sources::put_extension_line)
+                .delete(sources::delete_extension_line),
+        )
+        .route("/users/{jid}/presence", get(read::one))
+        .route(
+            "/users/{jid}/lines/{line}",
+            put(sources::put_line).delete(sources::delete_line),
+        )
+        .route(
+            "/users/{jid}/extensions/{ext}",
+            put(sources::map_extension).delete(sources::unmap_extension),
+        )
+        .route(
+            "/users/{jid}/queues/{queue}",
+            put(sources::put_queue).delete(sources::delete_queue),
+        )
+        .route(
+            "/users/{jid}/external/{source}",
+            put(sources::put_external).delete(sources::delete_external),
+        )
+        .route(
+            "/users/{jid}/manual",
+            put(sources::put_manual).delete(sources::delete_manual),
+        )
+        .route(
+            "/users/{jid}/idle",
+            put(sources::put_idle).delete(sources::delete_idle),
+        )
+        .route(
+            "/users/{jid}/settings",
+            get(sources::get_settings).put(sources::put_settings),
+        )
+        .route("/users/{jid}/rules", get(rules::get).put(rules::put))
+        .route("/users/{jid}/rules/explain", get(rules::explain));
+    Router::new()
+        .nest("/v1", v1)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn(trace))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no_route", "no such route; see /v1/openapi.json")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "method not allowed on this route; see /v1/openapi.json",
+    )
+}
+
+/// One span per request, with the method, the route, the token's name once known, and the status.
+async fn trace(request: Request, next: Next) -> Response {
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let span = tracing::info_span!(
+        "http",
+        method = %request.method(),
+        route,
+        token = tracing::field::Empty,
+    );
+    let started = Instant::now();
+    let response = next.run(request).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::debug!(
+            status = response.status().as_u16(),
+            ms = started.elapsed().as_millis() as u64,
+            "answered"
+        );
+    });
+    response.into_response()
+}
+
+/// Bind the API's address (before anything is spawned, so a busy port fails the start).
+pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    TcpListener::bind(addr).await
+}
+
+/// Serve the API on `listener` until `cancel` fires; returns the bound address.
+pub fn spawn(
+    listener: TcpListener,
+    state: ApiState,
+    config: &HttpConfig,
+    tracker: &TaskTracker,
+    cancel: CancellationToken,
+) -> std::io::Result<SocketAddr> {
+    let addr = listener.local_addr()?;
+    let limited =
+        listener::LimitedListener::new(listener, config.max_connections, listener::IDLE_TIMEOUT);
+    let app = router(state);
+    tracker.spawn(async move {
+        let served = axum::serve(limited, app)
+            .with_graceful_shutdown(cancel.cancelled_owned())
+            .await;
+        if let Err(e) = served {
+            tracing::error!(error = %e, "integration API stopped");
+        }
+    });
+    Ok(addr)
+}
