@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
-use libp2p::{Multiaddr, identity::Keypair};
+use libp2p::{Multiaddr, PeerId, identity::Keypair};
 
 use crate::TrustList;
 
@@ -24,6 +24,11 @@ pub struct FederationConfig {
     pub bootstrap: Vec<Multiaddr>,
     /// Organizations whose statements are believed, with their keys.
     pub trust: TrustList,
+    /// If set, only these transport peers may connect at all (the peer ids in the
+    /// `/p2p/...` part of the addresses organizations exchange); others are refused
+    /// before any protocol runs. If `None`, anyone may connect but must prove a trusted
+    /// organization with its hello within `hello_timeout`.
+    pub allowed_peers: Option<Vec<PeerId>>,
     /// Payload types gossiped (one topic each) that this node subscribes to.
     pub gossip_types: Vec<String>,
     /// Payload types this node answers requests for; others are refused.
@@ -42,6 +47,7 @@ impl std::fmt::Debug for FederationConfig {
             .field("peer_id", &self.peer_key.public().to_peer_id())
             .field("listen", &self.listen)
             .field("bootstrap", &self.bootstrap)
+            .field("allowed_peers", &self.allowed_peers)
             .field("gossip_types", &self.gossip_types)
             .field("request_types", &self.request_types)
             .field("limits", &self.limits)

@@ -105,13 +105,10 @@ impl SignedEnvelope {
 
     /// Check origin, signature and payload type; only then hand out the payload.
     pub fn open(self, trust: &TrustList, expected_type: &str) -> Result<Verified, EnvelopeError> {
-        let key = trust
-            .key_of(&self.origin)
-            .ok_or_else(|| EnvelopeError::UnknownOrigin(self.origin.clone()))?;
+        let key = trust.key_of(&self.origin).ok_or_else(|| EnvelopeError::UnknownOrigin(self.origin.clone()))?;
         let bytes = signed_bytes(&self.origin, &self.payload_type, self.seq, self.timestamp_ms, &self.payload);
         let signature = Signature::from_bytes(&self.signature);
-        key.verify_strict(&bytes, &signature)
-            .map_err(|_| EnvelopeError::BadSignature(self.origin.clone()))?;
+        key.verify_strict(&bytes, &signature).map_err(|_| EnvelopeError::BadSignature(self.origin.clone()))?;
         if self.payload_type != expected_type {
             return Err(EnvelopeError::WrongType(self.payload_type));
         }
@@ -233,9 +230,6 @@ mod tests {
     #[test]
     fn oversized_payload_cannot_be_sealed() {
         let big = vec![0u8; MAX_PAYLOAD_BYTES + 1];
-        assert_eq!(
-            SignedEnvelope::seal(&key(1), "a.example", "p", 1, 1, big),
-            Err(EnvelopeError::TooLarge("payload"))
-        );
+        assert_eq!(SignedEnvelope::seal(&key(1), "a.example", "p", 1, 1, big), Err(EnvelopeError::TooLarge("payload")));
     }
 }

@@ -13,6 +13,34 @@
 //! organization), requests and signed answers. [`start`] spawns the service and returns
 //! a [`FederationHandle`] and the stream of [`Inbound`] events.
 //!
+//! Wiring it into a node (payloads are opaque bytes; the node gives them meaning):
+//!
+//! ```no_run
+//! # async fn wire(config: lampfield_federation::FederationConfig) -> Result<(), lampfield_federation::FederationError> {
+//! use lampfield_federation::Inbound;
+//!
+//! let (federation, mut inbound) = lampfield_federation::start(config).await?;
+//! federation.publish("presence", b"alice: available".to_vec()).await?;
+//! while let Some(event) = inbound.recv().await {
+//!     match event {
+//!         Inbound::Gossip { payload_type, envelope } => { /* apply envelope.payload from envelope.origin */ }
+//!         Inbound::Request { from_domain, payload_type, payload, reply } => {
+//!             // Answer with the view from_domain is entitled to.
+//!             reply.send(b"alice: available".to_vec());
+//!         }
+//!         Inbound::PeerUp { domain, .. } => {
+//!             // Resynchronize what we watch at `domain`.
+//!             let state = federation.request(&domain, "resync", b"alice bob".to_vec()).await?;
+//!         }
+//!         Inbound::PeerDown { .. } => {}
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! (In a real node, do not await a request inside the event loop: spawn it, so events
+//! keep flowing while the answer travels.)
+//!
 //! Layout:
 //! - `encoding`: the length-prefixed byte layout that is signed and sent.
 //! - [`envelope`]: sealing and opening signed envelopes.

@@ -158,6 +158,7 @@ impl Net {
             listen: vec![listen],
             bootstrap: self.bootstrap[i].iter().filter_map(|&j| self.addrs.get(j).cloned()).collect(),
             trust: self.trust.clone(),
+            allowed_peers: None,
             gossip_types: vec![GOSSIP.to_owned()],
             request_types: REQUESTS.iter().map(|s| (*s).to_owned()).collect(),
             limits: self.limits.clone(),

@@ -13,6 +13,7 @@ use futures::{AsyncRead, AsyncWrite};
 use libp2p::core::Transport;
 use libp2p::core::upgrade::Version;
 use libp2p::swarm::NetworkBehaviour;
+use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{
     Swarm, SwarmBuilder, allow_block_list, connection_limits, gossipsub, noise, ping, request_response, tcp, yamux,
 };
@@ -28,6 +29,7 @@ const GOSSIP_OVERHEAD: usize = 1024;
 /// The behaviours of one federation node.
 #[derive(NetworkBehaviour)]
 pub(crate) struct FedBehaviour {
+    pub(crate) allowed: Toggle<allow_block_list::Behaviour<allow_block_list::AllowedPeers>>,
     pub(crate) blocked: allow_block_list::Behaviour<allow_block_list::BlockedPeers>,
     pub(crate) limits: connection_limits::Behaviour,
     pub(crate) gossipsub: gossipsub::Behaviour,
@@ -154,7 +156,15 @@ pub(crate) fn build(
         .with_max_established(Some(cfg.limits.max_connections))
         .with_max_established_per_peer(Some(2))
         .with_max_pending_incoming(Some(64));
+    let allowed = cfg.allowed_peers.as_ref().map(|peers| {
+        let mut list = allow_block_list::Behaviour::<allow_block_list::AllowedPeers>::default();
+        for peer in peers {
+            list.allow_peer(*peer);
+        }
+        list
+    });
     let behaviour = FedBehaviour {
+        allowed: Toggle::from(allowed),
         blocked: allow_block_list::Behaviour::default(),
         limits: connection_limits::Behaviour::new(limits),
         gossipsub: gossip,

@@ -112,3 +112,29 @@ async fn a_flooding_node_is_rate_limited_then_banned_and_others_are_not() {
     assert_flows(&mut net, 0, &[MALLORY], b"alice available").await;
     net.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_an_allow_list_unlisted_peers_cannot_even_connect() {
+    let mut net = Net::start(3, Topology::Full).await.unwrap();
+    net.wait_linked(WAIT).await.unwrap();
+    net.crash(2).await.unwrap();
+    // org2 comes back accepting only org0's transport peer, and still dials everyone.
+    let mut config = net.config(2, "/ip4/127.0.0.1/tcp/0".parse().unwrap());
+    config.allowed_peers = Some(vec![Org::new(0).peer_id()]);
+    let (strict, _events) = lampfield_federation::start(config).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while strict.connected_domains().await.unwrap() != ["org0.example"] {
+        assert!(tokio::time::Instant::now() < deadline, "org2 never linked with org0");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // org1 is refused at the connection level, both ways, before any hello.
+    strict.dial(net.addrs[1].clone()).await.unwrap();
+    net.handle(1).unwrap().dial(strict.listen_addrs().await.unwrap()[0].clone()).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let peers = strict.peers().await.unwrap();
+    assert!(peers.iter().all(|p| p.peer == Org::new(0).peer_id()), "{peers:?}");
+    let s = strict.stats().await.unwrap();
+    assert_eq!((s.hellos_rejected, s.bans), (0, 0), "{s:?}");
+    strict.shutdown().await.unwrap();
+    net.stop().await;
+}
