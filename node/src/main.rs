@@ -29,6 +29,10 @@ struct Cli {
 enum Command {
     /// Run the node until SIGINT or SIGTERM.
     Run,
+    /// Print this organization's federation identity (domain, public key, peer
+    /// addresses) as a section for another organization's configuration; creates the
+    /// keys on first use.
+    Identity,
     /// Manage accounts; works whether or not the node is running.
     #[command(long_about = commands::user::HELP)]
     User {
@@ -40,6 +44,44 @@ enum Command {
     Token {
         #[command(subcommand)]
         action: TokenAction,
+    },
+    /// Manage who sees what of a user's presence; works whether or not the node is running.
+    #[command(long_about = commands::rule::HELP)]
+    Rule {
+        #[command(subcommand)]
+        action: RuleAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum RuleAction {
+    /// A user's rules and the node's defaults.
+    List {
+        /// The user, `user@domain`.
+        jid: String,
+    },
+    /// Set one rule: `rule set alice@example.org contact:bob@example.org team`.
+    Set {
+        /// The user, `user@domain`.
+        jid: String,
+        /// contact:<jid>, group:<name>, domain:<domain>, federated or default.
+        selector: String,
+        /// blocked, public, business, team or personal.
+        level: lampfield_node::access::Level,
+    },
+    /// Remove one rule.
+    Remove {
+        /// The user, `user@domain`.
+        jid: String,
+        /// contact:<jid>, group:<name>, domain:<domain>, federated or default.
+        selector: String,
+    },
+    /// Which level a viewer gets, and which rule decides it.
+    Explain {
+        /// The user, `user@domain`.
+        jid: String,
+        /// The viewer's bare JID.
+        viewer: String,
     },
 }
 
@@ -95,7 +137,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_level = match cli.command {
         Command::Run => "info",
-        Command::User { .. } | Command::Token { .. } => "warn",
+        Command::Identity => "warn",
+        Command::User { .. } | Command::Token { .. } | Command::Rule { .. } => "warn",
     };
     commands::init_logging(default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -112,6 +155,7 @@ fn main() -> ExitCode {
         let config = commands::load_config(cli.config.as_deref())?;
         match cli.command {
             Command::Run => commands::run::run(config).await,
+            Command::Identity => commands::identity::print(&config),
             Command::User { action } => match action {
                 UserAction::Add(add) => {
                     let password = match add.password {
@@ -129,6 +173,20 @@ fn main() -> ExitCode {
                 }
                 TokenAction::List => commands::token::list(&config).await,
                 TokenAction::Remove { name } => commands::token::remove(&config, &name).await,
+            },
+            Command::Rule { action } => match action {
+                RuleAction::List { jid } => commands::rule::list(&config, &jid).await,
+                RuleAction::Set {
+                    jid,
+                    selector,
+                    level,
+                } => commands::rule::set(&config, &jid, &selector, Some(level)).await,
+                RuleAction::Remove { jid, selector } => {
+                    commands::rule::set(&config, &jid, &selector, None).await
+                }
+                RuleAction::Explain { jid, viewer } => {
+                    commands::rule::explain(&config, &jid, &viewer).await
+                }
             },
         }
     });

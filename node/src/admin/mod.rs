@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod protocol;
+mod rules;
 pub mod server;
 mod service;
 

@@ -13,6 +13,12 @@
 //! < {"status":"tokens","tokens":[{"name":"pbx","level":"team"}]}
 //! > {"op":"remove_token","name":"pbx"}
 //! < {"status":"token_removed","name":"pbx","existed":true}
+//! > {"op":"set_rule","jid":"alice@example.org","selector":"contact:bob@example.org","level":"team"}
+//! < {"status":"rule_set","jid":"alice@example.org","selector":"contact:bob@example.org","level":"team"}
+//! > {"op":"list_rules","jid":"alice@example.org"}
+//! < {"status":"rules","jid":"alice@example.org","entries":[...],"default_local":"business",...}
+//! > {"op":"explain_rule","jid":"alice@example.org","viewer":"bob@example.org"}
+//! < {"status":"explained","level":"team","reason":"the rule for contact:bob@example.org"}
 //! < {"status":"error","message":"..."}
 //! ```
 
@@ -55,6 +61,27 @@ pub enum Request {
         /// The token's name.
         name: String,
     },
+    /// A user's access rules.
+    ListRules {
+        /// `user@domain`.
+        jid: String,
+    },
+    /// Set or remove one access rule entry.
+    SetRule {
+        /// `user@domain`.
+        jid: String,
+        /// `contact:<jid>`, `group:<name>`, `domain:<domain>`, `federated` or `default`.
+        selector: String,
+        /// The level; `None` removes the entry.
+        level: Option<Level>,
+    },
+    /// Which level a viewer gets, and why.
+    ExplainRule {
+        /// `user@domain`.
+        jid: String,
+        /// The viewer's bare JID.
+        viewer: String,
+    },
 }
 
 impl std::fmt::Debug for Request {
@@ -75,6 +102,22 @@ impl std::fmt::Debug for Request {
             Self::RemoveToken { name } => {
                 f.debug_struct("RemoveToken").field("name", name).finish()
             }
+            Self::ListRules { jid } => f.debug_struct("ListRules").field("jid", jid).finish(),
+            Self::SetRule {
+                jid,
+                selector,
+                level,
+            } => f
+                .debug_struct("SetRule")
+                .field("jid", jid)
+                .field("selector", selector)
+                .field("level", level)
+                .finish(),
+            Self::ExplainRule { jid, viewer } => f
+                .debug_struct("ExplainRule")
+                .field("jid", jid)
+                .field("viewer", viewer)
+                .finish(),
         }
     }
 }
@@ -121,11 +164,55 @@ pub enum Response {
         /// Whether there was a token to remove.
         existed: bool,
     },
+    /// A user's rules.
+    Rules(RulesInfo),
+    /// The rule entry is set (or removed, `level: None`) and stored.
+    RuleSet {
+        /// The user.
+        jid: String,
+        /// The entry, normalized.
+        selector: String,
+        /// Its level now.
+        level: Option<Level>,
+    },
+    /// The level a viewer gets.
+    Explained {
+        /// The level.
+        level: Level,
+        /// Which rule decided it.
+        reason: String,
+    },
     /// The request failed; nothing was changed.
     Error {
         /// Why, for the operator.
         message: String,
     },
+}
+
+/// One user's rules as `rule list` shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesInfo {
+    /// The user.
+    pub jid: String,
+    /// Each entry, in precedence order.
+    pub entries: Vec<RuleEntry>,
+    /// The node's default for its own domain.
+    pub default_local: Level,
+    /// The node's default for other organizations.
+    pub default_federated: Level,
+    /// The most any rule grants the own domain.
+    pub ceiling_local: Level,
+    /// The most any rule grants other organizations.
+    pub ceiling_federated: Level,
+}
+
+/// One rule entry.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleEntry {
+    /// `contact:<jid>`, `group:<name>`, `domain:<domain>`, `federated` or `default`.
+    pub selector: String,
+    /// Its level.
+    pub level: Level,
 }
 
 /// A stored token as `token list` shows it (never the token or its hash).

@@ -4,7 +4,8 @@
 use jid::BareJid;
 
 use super::protocol::{Request, Response, TokenInfo};
-use crate::access::Level;
+use crate::access::{Level, NodePolicy};
+use crate::engine::Engine;
 use crate::adapters::xmpp::{PasswordError, new_account};
 use crate::http::tokens;
 use crate::store::StoredToken;
@@ -26,6 +27,9 @@ pub enum AdminError {
     /// The token name is not acceptable, or taken.
     #[error("{0}")]
     Token(String),
+    /// An access rule, its user or its viewer is not acceptable.
+    #[error("{0}")]
+    Rules(String),
     /// The key derivation task died.
     #[error("credential derivation failed: {0}")]
     Derivation(String),
@@ -40,6 +44,10 @@ pub struct Service {
     domain: String,
     store: Store,
     on_removed: Option<OnRemoved>,
+    /// The running node's engine: rule changes go through it so watchers see them at once.
+    engine: Option<Engine>,
+    /// The node's access defaults and ceilings (from the configuration).
+    policy: NodePolicy,
 }
 
 impl std::fmt::Debug for Service {
@@ -51,7 +59,42 @@ impl std::fmt::Debug for Service {
 impl Service {
     /// A service for the accounts of `domain` in `store`.
     pub fn new(domain: String, store: Store) -> Self {
-        Self { domain, store, on_removed: None }
+        Self {
+            domain,
+            store,
+            on_removed: None,
+            engine: None,
+            policy: NodePolicy::default(),
+        }
+    }
+
+    /// Apply rule changes through a running node's engine.
+    pub fn with_engine(mut self, engine: Engine) -> Self {
+        self.policy = engine.policy();
+        self.engine = Some(engine);
+        self
+    }
+
+    /// Explain levels under the configured defaults and ceilings.
+    pub fn with_policy(mut self, policy: NodePolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+
+    pub(super) fn engine(&self) -> Option<&Engine> {
+        self.engine.as_ref()
+    }
+
+    pub(super) fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub(super) fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    pub(super) fn policy(&self) -> NodePolicy {
+        self.policy
     }
 
     /// Also call `hook` for every account removed (a running node ends its sessions).
@@ -91,6 +134,22 @@ impl Service {
                 .remove_token(&name)
                 .await
                 .map(|existed| Response::TokenRemoved { name, existed }),
+            Request::ListRules { jid } => self.rules(&jid).map(Response::Rules),
+            Request::SetRule {
+                jid,
+                selector,
+                level,
+            } => self
+                .set_rule(&jid, &selector, level)
+                .await
+                .map(|(user, selector)| Response::RuleSet {
+                    jid: user.to_string(),
+                    selector: selector.to_string(),
+                    level,
+                }),
+            Request::ExplainRule { jid, viewer } => self
+                .explain_rule(&jid, &viewer)
+                .map(|(level, reason)| Response::Explained { level, reason }),
         };
         result.unwrap_or_else(|e| Response::Error {
             message: e.to_string(),

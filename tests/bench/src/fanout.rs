@@ -27,6 +27,15 @@ pub struct FanoutConfig {
     pub interval: Duration,
     pub setup_timeout: Duration,
     pub drain_timeout: Duration,
+    /// Send the changes through Lampfield's integration API (`PUT /v1/users/{jid}/manual`)
+    /// instead of the publisher's XMPP stream.
+    pub http: Option<HttpSource>,
+}
+
+/// Where and how to reach the integration API.
+pub struct HttpSource {
+    pub addr: std::net::SocketAddr,
+    pub token: String,
 }
 
 #[derive(Debug, Default, serde::Serialize)]
@@ -39,6 +48,10 @@ pub struct FanoutResult {
     pub expected: usize,
     pub received: usize,
     pub latency: Summary,
+    /// Changes per second through the whole path: changes sent / (last arrival - first send).
+    pub changes_per_s: Option<f64>,
+    /// How the changes entered: "xmpp" or "http".
+    pub source: &'static str,
     pub error: Option<String>,
 }
 
@@ -106,10 +119,31 @@ pub async fn run(
     drain(&mut publisher, Duration::from_secs(2)).await;
 
     let mut sent_at = Vec::with_capacity(cfg.changes as usize);
+    let mut api = cfg
+        .http
+        .as_ref()
+        .map(|h| crate::http::Api::new(h.addr, h.token.clone()));
+    res.source = if api.is_some() { "http" } else { "xmpp" };
+    let path = format!("/v1/users/{}/manual", target.bare_jid(PUBLISHER));
     for seq in 0..cfg.changes {
-        let p = format!("<presence><show>away</show><status>{marker}{seq}</status></presence>");
         sent_at.push(Instant::now());
-        if let Err(e) = publisher.conn.send(p.as_bytes()).await {
+        let sent = match api.as_mut() {
+            Some(api) => {
+                // Alternate the availability so that every change is one the watchers see.
+                let availability = if seq % 2 == 0 { "busy" } else { "away" };
+                let body = format!(r#"{{"availability":"{availability}","note":"{marker}{seq}"}}"#);
+                match api.put(&path, &body).await {
+                    Ok(code) if (200..300).contains(&code) => Ok(()),
+                    Ok(code) => Err(anyhow::anyhow!("HTTP {code}")),
+                    Err(e) => Err(e),
+                }
+            }
+            None => {
+                let p = format!("<presence><show>away</show><status>{marker}{seq}</status></presence>");
+                publisher.conn.send(p.as_bytes()).await.map_err(anyhow::Error::from)
+            }
+        };
+        if let Err(e) = sent {
             res.error = Some(format!("publisher send: {e}"));
             break;
         }
@@ -129,6 +163,13 @@ pub async fn run(
         }
     }
     res.received = lat.len();
+    let last = outs.iter().flat_map(|o| o.arrivals.iter()).map(|(_, at)| *at).max();
+    if let (Some(first), Some(last)) = (sent_at.first(), last) {
+        let span = last.saturating_duration_since(*first).as_secs_f64();
+        if span > 0.0 {
+            res.changes_per_s = Some(sent_at.len() as f64 / span);
+        }
+    }
     res.latency = stats::summarize(lat);
     res
 }

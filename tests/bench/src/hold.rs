@@ -156,9 +156,11 @@ fn handle(el: &[u8], shared: &Shared, out: &mut Outcome) -> Action {
     Action::None
 }
 
-/// `lfbench:<run>:<seq>` → seq.
+/// `…lfbench:<run>:<seq>` → seq. The marker may follow other text: a server that aggregates
+/// presence (Lampfield) shows the publisher's text as a note after its own status words.
 pub fn parse_seq(status: &[u8], marker: &str) -> Option<u32> {
-    let rest = status.strip_prefix(marker.as_bytes())?;
+    let at = crate::splitter::find(status, marker.as_bytes())?;
+    let rest = &status[at + marker.len()..];
     std::str::from_utf8(rest).ok()?.trim().parse().ok()
 }
 
@@ -191,6 +193,7 @@ mod tests {
     #[test]
     fn sequence_numbers() {
         assert_eq!(parse_seq(b"lfbench:ab:17", "lfbench:ab:"), Some(17));
+        assert_eq!(parse_seq("Away · lfbench:ab:3".as_bytes(), "lfbench:ab:"), Some(3));
         assert_eq!(parse_seq(b"lfbench:zz:17", "lfbench:ab:"), None);
         assert_eq!(parse_seq(b"lfbench:ab:x", "lfbench:ab:"), None);
     }

@@ -8,6 +8,7 @@ pub mod compare;
 pub mod conn;
 pub mod fanout;
 pub mod hold;
+pub mod http;
 pub mod login;
 pub mod procfs;
 pub mod report;

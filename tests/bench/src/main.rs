@@ -80,6 +80,13 @@ struct Args {
     /// Skip the login, memory and held-sessions phases (fan-out only).
     #[arg(long)]
     skip_login: bool,
+    /// Send fan-out changes through Lampfield's integration API at this address (e.g.
+    /// 127.0.0.1:5280) instead of the publisher's stream; needs --http-token.
+    #[arg(long, requires = "http_token")]
+    http: Option<std::net::SocketAddr>,
+    /// Integration API token (`lampfield token add bench`).
+    #[arg(long, env = "XMPP_BENCH_HTTP_TOKEN")]
+    http_token: Option<String>,
     /// Append the JSON line to this file too.
     #[arg(long)]
     json_out: Option<std::path::PathBuf>,
@@ -257,6 +264,9 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
             interval: Duration::from_millis(args.interval_ms),
             setup_timeout: Duration::from_secs(120),
             drain_timeout: Duration::from_secs(30),
+            http: args.http.zip(args.http_token.clone()).map(|(addr, token)| {
+                fanout::HttpSource { addr, token }
+            }),
         };
         report.fanout = Some(fanout::run(target.clone(), keys.clone(), &round, &cfg).await);
     }

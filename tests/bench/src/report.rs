@@ -149,6 +149,13 @@ impl Report {
                 f.latency.p99_ms,
                 f.latency.max_ms
             );
+            if let Some(rate) = f.changes_per_s {
+                let _ = writeln!(
+                    t,
+                    "  {:<20} {rate:.1} changes/s through the whole path (changes sent over {})",
+                    "", f.source
+                );
+            }
             if let Some(e) = &f.error {
                 let _ = writeln!(t, "  {:<20} error: {e}", "");
             }
