@@ -10,7 +10,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod profiles;
 mod s2s;
+pub use profiles::{ProfilesConfig, SystemProfile};
 pub use s2s::S2s;
 
 /// The built-in configuration, documented key by key.
@@ -65,6 +67,10 @@ pub struct Config {
     pub access: crate::access::NodePolicy,
     /// The integration API (docs/API.md).
     pub http: HttpConfig,
+    /// Presence profiles: system-wide profiles and per-user defaults (docs/PROFILES.md).
+    pub profiles: ProfilesConfig,
+    /// Where profile actions go (docs/PROFILES.md).
+    pub connector: crate::connector::ConnectorConfig,
 }
 
 /// `[http]`: the integration API for PBXs, queues, external presence sources and dashboards.
@@ -176,6 +182,8 @@ impl Default for Config {
             presence: PresenceConfig::default(),
             access: crate::access::NodePolicy::default(),
             http: HttpConfig::default(),
+            profiles: ProfilesConfig::default(),
+            connector: crate::connector::ConnectorConfig::default(),
         }
     }
 }
@@ -269,6 +277,13 @@ impl Config {
             ));
         }
         self.s2s.validate()?;
+        self.profiles.validate()?;
+        self.connector
+            .check()
+            .map_err(|reason| ConfigError::Invalid {
+                key: "connector",
+                reason,
+            })?;
         Ok(())
     }
 }

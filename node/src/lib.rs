@@ -9,6 +9,9 @@
 //! - [`store`]: sled trees and records; the only module that names sled.
 //! - [`tls`]: the STARTTLS certificate, configured or self-signed.
 //! - [`http`]: the integration API (JSON over HTTP, server-sent events).
+//! - [`profiles`] / [`calendar`]: presence profiles, triggers and appointments (pure).
+//! - [`switching`]: the profile runtime (stored per user, driven by the API, the engine's change
+//!   feed and a timer); [`connector`]: where profile actions go (webhook, log).
 //! - [`admin`]: account management, directly or over the running node's socket.
 //! - [`adapters`]: the gateway's `Backend` port over the store, and the c2s wiring.
 //! - [`start`] / [`RunningNode`]: a whole node, for `lampfield run` and for tests.
@@ -18,6 +21,7 @@ pub mod adapters;
 pub mod admin;
 pub mod calendar;
 pub mod config;
+pub mod connector;
 pub mod engine;
 pub mod files;
 pub mod http;
@@ -25,6 +29,7 @@ mod node;
 pub mod presence;
 pub mod profiles;
 pub mod store;
+pub mod switching;
 pub mod tls;
 pub mod users;
 

@@ -85,6 +85,7 @@ pub struct RunningNode {
     data_dir: PathBuf,
     store: Store,
     engine: Engine,
+    switching: crate::switching::Switching,
     admin: admin::Service,
     socket: PathBuf,
     cancel: CancellationToken,
@@ -145,6 +146,19 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         },
         cancel.clone(),
     );
+    let connector = crate::connector::Connector::start(
+        config.connector.clone(),
+        &tracker,
+        cancel.clone(),
+    );
+    let switching = crate::switching::Switching::start(
+        engine.clone(),
+        store.clone(),
+        &config.profiles,
+        connector,
+        &tracker,
+        cancel.clone(),
+    );
     let sessions = adapters::c2s::spawn_c2s(
         listener,
         adapters::c2s::c2s_config(&config, secret),
@@ -178,7 +192,8 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
                 config.domain.clone(),
                 &config.http,
                 cancel.clone(),
-            );
+            )
+            .with_switching(switching.clone());
             let addr = http::spawn(listener, state, &config.http, &tracker, cancel.clone())
                 .map_err(http_error)?;
             tracing::info!("integration API listening on http://{addr}");
@@ -196,6 +211,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         data_dir,
         store,
         engine,
+        switching,
         admin: service,
         socket,
         cancel,
@@ -249,6 +265,11 @@ impl RunningNode {
     /// The presence engine (to feed sources and read views in tests and embedders).
     pub fn engine(&self) -> &Engine {
         &self.engine
+    }
+
+    /// The profile runtime (list, activate and deactivate profiles; see `switching`).
+    pub fn switching(&self) -> &crate::switching::Switching {
+        &self.switching
     }
 
     /// Every account.

@@ -14,11 +14,13 @@
 //! `openapi` (the machine-readable description), `listener` (connection limits and idle timeout).
 
 mod bodies;
+mod calendar;
 mod error;
 mod events;
 mod extract;
 mod listener;
 mod openapi;
+mod profiles;
 mod read;
 mod rules;
 mod sources;
@@ -66,6 +68,7 @@ pub struct ApiState {
     config_tokens: Arc<[tokens::KnownToken]>,
     streams: Arc<Semaphore>,
     cancel: CancellationToken,
+    switching: Option<crate::switching::Switching>,
 }
 
 impl ApiState {
@@ -86,6 +89,7 @@ impl ApiState {
             config_tokens: known.into(),
             streams: Arc::new(Semaphore::new(config.max_event_streams.max(1))),
             cancel,
+            switching: None,
         }
     }
 
@@ -196,7 +200,9 @@ pub fn router(state: ApiState) -> Router {
             get(sources::get_settings).put(sources::put_settings),
         )
         .route("/users/{jid}/rules", get(rules::get).put(rules::put))
-        .route("/users/{jid}/rules/explain", get(rules::explain));
+        .route("/users/{jid}/rules/explain", get(rules::explain))
+        .merge(profiles::routes())
+        .merge(calendar::routes());
     Router::new()
         .nest("/v1", v1)
         .fallback(not_found)

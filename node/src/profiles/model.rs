@@ -198,7 +198,7 @@ pub enum Chain {
 /// Everything about a profile except its name, which never changes (XPhone: "Den Namen können
 /// Sie nachträglich nicht anpassen"). Edits replace the whole spec.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct ProfileSpec {
     /// Offered to the user and usable by triggers (XPhone "Aktiviert").
     pub enabled: bool,

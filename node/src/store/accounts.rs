@@ -25,6 +25,7 @@ impl Store {
         if !self.account_exists(user)? {
             self.remove_contacts_of(user)?;
             self.remove_presence_of(user)?;
+            self.remove_profiles_of(user)?;
         }
         let swapped = self.accounts.compare_and_swap(
             schema::account_key(user),
@@ -94,6 +95,7 @@ impl Store {
         let existed = self.accounts.remove(schema::account_key(user))?.is_some();
         self.remove_contacts_of(user)?;
         self.remove_presence_of(user)?;
+        self.remove_profiles_of(user)?;
         self.flush().await?;
         Ok(existed)
     }

@@ -22,6 +22,7 @@ mod error;
 mod extensions;
 mod flush;
 mod presence;
+mod profiles;
 mod records;
 mod schema;
 mod tokens;
@@ -30,6 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use error::StoreError;
+pub use profiles::{CalendarRecord, ProfileRecord};
 pub use records::{Account, Contact, Scram, Subscription};
 pub use tokens::StoredToken;
 
@@ -43,6 +45,8 @@ pub struct Store {
     rules: sled::Tree,
     tokens: sled::Tree,
     extensions: sled::Tree,
+    profiles: sled::Tree,
+    calendar: sled::Tree,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -119,6 +123,8 @@ impl Store {
         let rules = db.open_tree(schema::USERID_RULES)?;
         let tokens = db.open_tree(schema::NAME_TOKEN)?;
         let extensions = db.open_tree(schema::EXTENSION_USER)?;
+        let profiles = db.open_tree(schema::USERID_PROFILES)?;
+        let calendar = db.open_tree(schema::USERID_CALENDAR)?;
         Ok(Self {
             db,
             accounts,
@@ -127,6 +133,8 @@ impl Store {
             rules,
             tokens,
             extensions,
+            profiles,
+            calendar,
             flushes: Arc::default(),
         })
     }

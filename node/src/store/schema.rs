@@ -19,6 +19,12 @@ pub(super) const USERID_PRESENCE: &str = "userid_presence";
 /// Access rules of each local user: bare JID -> `access::Rules`.
 pub(super) const USERID_RULES: &str = "userid_rules";
 
+/// Profiles, trigger settings and profile state of each local user: bare JID ->
+/// `store::ProfileRecord`.
+pub(super) const USERID_PROFILES: &str = "userid_profiles";
+/// Appointments and calendar sharing of each local user: bare JID -> `store::CalendarRecord`.
+pub(super) const USERID_CALENDAR: &str = "userid_calendar";
+
 /// Integration API tokens: name -> `tokens::StoredToken` (the token's SHA-256, never the token).
 pub(super) const NAME_TOKEN: &str = "name_token";
 /// PBX extensions: extension -> the bare JID of the user it belongs to.
