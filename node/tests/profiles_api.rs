@@ -1,0 +1,391 @@
+//! Presence profiles and the calendar against a real node over real HTTP: a manual switch changes
+//! what viewers see, a webhook receives the profile's actions in order, an "@Profile" appointment
+//! activates its profile while it runs and the previous one returns after it, an external meeting
+//! reverts to the profile from before, private subjects never leave the node, and everything
+//! survives a restart.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::routing::post;
+use lampfield_node::access::Level;
+use lampfield_node::admin::client;
+use lampfield_node::admin::protocol::{Request, Response};
+use lampfield_node::connector::ConnectorKind;
+use lampfield_node::presence::{ClientPresence, ClientShow, DeviceKind};
+use lampfield_node::{Config, RunningNode, start};
+use reqwest::{Client, Method, StatusCode};
+use serde_json::{Value, json};
+
+const ALICE: &str = "alice@localhost";
+
+fn config(dir: &Path, webhook: Option<String>) -> Config {
+    let mut config = Config::builtin().unwrap();
+    config.data_dir = dir.to_owned();
+    config.c2s.listen = "127.0.0.1:0".parse().unwrap();
+    config.http.listen = "127.0.0.1:0".parse().unwrap();
+    if let Some(url) = webhook {
+        config.connector.kind = ConnectorKind::Webhook;
+        config.connector.url = Some(url);
+        config.connector.initial_backoff_ms = 50;
+    }
+    config
+}
+
+/// A node with alice online on one desktop client (offline users show no profile: docs/PRESENCE.md
+/// rule 4).
+async fn node(config: Config) -> (RunningNode, String) {
+    let node = start(config).await.unwrap();
+    let _ = node.add_user(ALICE, "pw").await;
+    let alice = jid::BareJid::new(ALICE).unwrap();
+    let desk = ClientPresence {
+        device: DeviceKind::Desktop,
+        priority: 0,
+        show: ClientShow::Available,
+        status: None,
+        idle_since: None,
+    };
+    node.engine().client(&alice, "desk", Some(desk)).unwrap();
+    let base = format!("http://{}", node.http_addr().unwrap());
+    (node, base)
+}
+
+async fn token(dir: &Path, name: &str, level: Level) -> String {
+    let socket = dir.join(lampfield_node::admin::SOCKET_FILE);
+    let request = Request::AddToken {
+        name: name.into(),
+        level,
+    };
+    match client::send(&socket, &request).await.unwrap() {
+        Response::TokenAdded { token, .. } => token,
+        other => panic!("{other:?}"),
+    }
+}
+
+struct Api {
+    http: Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    fn new(base: &str, token: &str) -> Self {
+        Api {
+            http: Client::builder()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+            base: base.to_owned(),
+            token: token.to_owned(),
+        }
+    }
+
+    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+        let mut req = self
+            .http
+            .request(method, format!("{}/v1/users/{ALICE}{path}", self.base))
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    }
+
+    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let (status, v) = self.call(method, path, body).await;
+        assert!(status.is_success(), "{path}: {status} {v}");
+        v
+    }
+
+    async fn presence(&self) -> Value {
+        self.ok(Method::GET, "/presence", None).await["view"]["presence"].clone()
+    }
+
+    /// Polls the presence until `check` holds (at most 10 s).
+    async fn wait_for(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
+        for _ in 0..200 {
+            let p = self.presence().await;
+            if check(&p) {
+                return p;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("timed out waiting for {what}: {}", self.presence().await);
+    }
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn profile_is(name: &'static str) -> impl Fn(&Value) -> bool {
+    move |p| p["profile"] == name
+}
+
+/// A webhook receiver on 127.0.0.1:0 that records every JSON body.
+async fn webhook() -> (String, Arc<Mutex<Vec<Value>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let store = Arc::clone(&seen);
+    let app = axum::Router::new().route(
+        "/hook",
+        post(move |axum::Json(v): axum::Json<Value>| {
+            let store = Arc::clone(&store);
+            async move {
+                store.lock().unwrap().push(v);
+                "ok"
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/hook"), seen)
+}
+
+async fn actions_seen(seen: &Mutex<Vec<Value>>, n: usize) -> Vec<Value> {
+    for _ in 0..200 {
+        if seen.lock().unwrap().len() >= n {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    seen.lock()
+        .unwrap()
+        .iter()
+        .map(|v| v["action"].clone())
+        .collect()
+}
+
+fn meeting_spec() -> Value {
+    json!({
+        "availability": "do_not_disturb",
+        "note": "Back at three",
+        "forwarding": {"to": "voicemail"},
+        "on_enter": [
+            {"action": {"kind": "follow_me", "family": "mobile", "enabled": false}, "enabled": true},
+            {"action": {"kind": "gsm_mode", "enabled": true}, "enabled": false},
+            {"action": {"kind": "workplace", "workplace": "desk-7"}, "enabled": true}
+        ],
+        "on_leave": [
+            {"action": {"kind": "follow_me", "family": "mobile", "enabled": true}, "enabled": true}
+        ]
+    })
+}
+
+#[tokio::test]
+async fn a_manual_switch_changes_the_presence_and_the_webhook_sees_the_actions_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, seen) = webhook().await;
+    let (node, base) = node(config(dir.path(), Some(url))).await;
+    let api = Api::new(&base, &token(dir.path(), "desk", Level::Personal).await);
+
+    let (status, _) = api
+        .call(Method::PUT, "/profiles/Meeting", Some(meeting_spec()))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let list = api.ok(Method::GET, "/profiles", None).await;
+    let names: Vec<&str> = list["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Available", "Do not disturb", "Meeting"]);
+
+    api.ok(Method::PUT, "/profile", Some(json!({"profile": "Meeting"})))
+        .await;
+    let p = api.wait_for("Meeting", profile_is("Meeting")).await;
+    assert_eq!(p["availability"], "do_not_disturb");
+    assert!(
+        p["status_line"].as_str().unwrap().contains("Meeting"),
+        "{p}"
+    );
+    let v = api.ok(Method::GET, "/presence", None).await;
+    assert_eq!(v["view"]["forwarding"]["target"], "voicemail", "{v}");
+
+    // The enabled on-enter actions, in order (the disabled one stays out), then the forwarding.
+    let actions = actions_seen(&seen, 3).await;
+    assert_eq!(
+        actions,
+        [
+            json!({"kind": "follow_me", "family": "mobile", "enabled": false}),
+            json!({"kind": "workplace", "workplace": "desk-7"}),
+            json!({"kind": "set_forwarding", "target": "voicemail"}),
+        ]
+    );
+
+    // An active profile cannot be edited or deleted; system profiles never.
+    let (status, v) = api
+        .call(Method::PUT, "/profiles/Meeting", Some(json!({"note": "x"})))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{v}");
+    let (status, _) = api.call(Method::DELETE, "/profiles/Meeting", None).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    let (status, _) = api
+        .call(Method::DELETE, "/profiles/Do not disturb", None)
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (status, v) = api
+        .call(Method::PUT, "/profiles/Meeting", Some(json!({"colour": "pink"})))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+
+    // Leaving: the on-leave chain, then the new profile's forwarding.
+    api.ok(Method::PUT, "/profile", Some(json!({"profile": "Available"})))
+        .await;
+    api.wait_for("Available", profile_is("Available")).await;
+    let actions = actions_seen(&seen, 5).await;
+    assert_eq!(
+        &actions[3..],
+        [
+            json!({"kind": "follow_me", "family": "mobile", "enabled": true}),
+            json!({"kind": "clear_forwarding"}),
+        ]
+    );
+    let all = seen.lock().unwrap().clone();
+    assert!(all.iter().all(|a| a["user"] == ALICE));
+    let seqs: Vec<u64> = all.iter().map(|a| a["seq"].as_u64().unwrap()).collect();
+    assert!(seqs.windows(2).all(|w| w[0] < w[1]), "{seqs:?}");
+
+    // No profile at all.
+    api.ok(Method::DELETE, "/profile", None).await;
+    api.wait_for("no profile", |p| p["profile"].is_null()).await;
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_calendar_profile_runs_with_the_appointment_and_the_previous_profile_returns() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, base) = node(config(dir.path(), None)).await;
+    let api = Api::new(&base, &token(dir.path(), "desk", Level::Personal).await);
+    let mut settings = api.ok(Method::GET, "/profile/settings", None).await;
+    settings["event_mode"] = json!("full_profile");
+    settings["meeting"] = json!("Meeting");
+    api.ok(Method::PUT, "/profile/settings", Some(settings)).await;
+    api.ok(Method::PUT, "/profiles/Meeting", Some(meeting_spec()))
+        .await;
+    api.ok(
+        Method::PUT,
+        "/profiles/Lunch",
+        Some(json!({"availability": "away"})),
+    )
+    .await;
+    api.ok(Method::PUT, "/profile", Some(json!({"profile": "Lunch"})))
+        .await;
+    api.wait_for("Lunch", profile_is("Lunch")).await;
+
+    // An external meeting: Meeting while it runs, Lunch again after it.
+    api.ok(
+        Method::POST,
+        "/profile/signals",
+        Some(json!({"signal": "meeting_started"})),
+    )
+    .await;
+    api.wait_for("the meeting", profile_is("Meeting")).await;
+    api.ok(
+        Method::POST,
+        "/profile/signals",
+        Some(json!({"signal": "meeting_ended"})),
+    )
+    .await;
+    api.wait_for("Lunch again", profile_is("Lunch")).await;
+
+    // An appointment naming "@Do not disturb", starting in a moment and lasting two seconds,
+    // with a private one whose subject must never show.
+    let start = now_ms() + 1500;
+    api.ok(
+        Method::PUT,
+        "/calendar",
+        Some(json!({"appointments": [
+            {"start": start, "end": start + 2000, "category": "@Do not disturb", "subject": "Focus"},
+            {"start": start - 60_000, "end": start + 600_000, "private": true,
+             "subject": "Dentist appointment", "show_as": "out_of_office"}
+        ]})),
+    )
+    .await;
+    let p = api
+        .wait_for("the appointment's profile", profile_is("Do not disturb"))
+        .await;
+    assert_eq!(p["availability"], "do_not_disturb");
+    api.wait_for("Lunch after the appointment", profile_is("Lunch"))
+        .await;
+
+    let everything = api.ok(Method::GET, "/presence", None).await.to_string();
+    let calendar = api.ok(Method::GET, "/calendar", None).await;
+    assert!(!everything.contains("Dentist"), "{everything}");
+    assert!(!calendar.to_string().contains("Dentist"), "{calendar}");
+    assert_eq!(calendar["appointments"].as_array().unwrap().len(), 1);
+
+    // Nothing shared: no appointment leaves the node.
+    let v = api
+        .ok(
+            Method::PUT,
+            "/calendar/sharing",
+            Some(json!({"sharing": "nothing"})),
+        )
+        .await;
+    assert_eq!(v["appointments"], json!([]));
+
+    // Everything is stored: after a restart Lunch is still active.
+    node.shutdown().await.unwrap();
+    let token = api.token.clone();
+    let (node, base) = self::node(config(dir.path(), None)).await;
+    let api = Api::new(&base, &token);
+    assert_eq!(
+        api.ok(Method::GET, "/profile", None).await["active"]["profile"],
+        "Lunch"
+    );
+    api.wait_for("Lunch after the restart", profile_is("Lunch"))
+        .await;
+    node.shutdown().await.unwrap();
+}
+
+#[tokio::test]
+async fn an_ics_import_through_the_api_is_stored_and_bad_files_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, base) = node(config(dir.path(), None)).await;
+    let api = Api::new(&base, &token(dir.path(), "desk", Level::Team).await);
+    let low = Api::new(&base, &token(dir.path(), "lobby", Level::Business).await);
+    let (status, _) = low.call(Method::GET, "/profiles", None).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\n\
+UID:1\r\nDTSTART:20990101T090000Z\r\nDTEND:20990101T100000Z\r\nSUMMARY:Far\r\nEND:VEVENT\r\n\
+BEGIN:VEVENT\r\nUID:2\r\nDTSTART:20200101T090000Z\r\nDTEND:20200101T100000Z\r\n\
+RRULE:FREQ=DAILY\r\nSUMMARY:Standup\r\nCATEGORIES:@Do not disturb\r\nEND:VEVENT\r\n\
+END:VCALENDAR\r\n";
+    let resp = api
+        .http
+        .post(format!("{base}/v1/users/{ALICE}/calendar/ics"))
+        .bearer_auth(&api.token)
+        .header("content-type", "text/calendar")
+        .body(ics)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let summary: Value = resp.json().await.unwrap();
+    assert!(summary["imported"].as_u64().unwrap() >= 29, "{summary}");
+    let calendar = api.ok(Method::GET, "/calendar", None).await;
+    assert_eq!(calendar["appointments"][0]["subject"], "Standup");
+
+    let resp = api
+        .http
+        .post(format!("{base}/v1/users/{ALICE}/calendar/ics"))
+        .bearer_auth(&api.token)
+        .body("garbage")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    node.shutdown().await.unwrap();
+}
