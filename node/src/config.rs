@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+mod federation;
 mod profiles;
 mod s2s;
+pub use federation::{Federation, Organization, decode_key};
 pub use profiles::{ProfilesConfig, SystemProfile};
 pub use s2s::S2s;
 
@@ -71,6 +73,8 @@ pub struct Config {
     pub profiles: ProfilesConfig,
     /// Where profile actions go (docs/PROFILES.md).
     pub connector: crate::connector::ConnectorConfig,
+    /// Presence between Lampfield organizations over libp2p (off by default).
+    pub federation: Federation,
 }
 
 /// `[http]`: the integration API for PBXs, queues, external presence sources and dashboards.
@@ -184,6 +188,7 @@ impl Default for Config {
             http: HttpConfig::default(),
             profiles: ProfilesConfig::default(),
             connector: crate::connector::ConnectorConfig::default(),
+            federation: Federation::default(),
         }
     }
 }
@@ -277,6 +282,7 @@ impl Config {
             ));
         }
         self.s2s.validate()?;
+        self.federation.validate(&self.domain)?;
         self.profiles.validate()?;
         self.connector
             .check()
@@ -355,10 +361,10 @@ mod tests {
 
     #[test]
     fn unknown_section_is_named() {
-        let err = Config::from_toml("[federation]\nenabled = true\n")
+        let err = Config::from_toml("[federatoin]\nenabled = true\n")
             .unwrap_err()
             .to_string();
-        assert!(err.contains("federation"), "{err}");
+        assert!(err.contains("federatoin"), "{err}");
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! - [`profiles`] / [`calendar`]: presence profiles, triggers and appointments (pure).
 //! - [`switching`]: the profile runtime (stored per user, driven by the API, the engine's change
 //!   feed and a timer); [`connector`]: where profile actions go (webhook, log).
+//! - [`federation`]: presence between organizations over libp2p, and the router's path to
+//!   other domains (federation or s2s).
 //! - [`admin`]: account management, directly or over the running node's socket.
 //! - [`adapters`]: the gateway's `Backend` port over the store, and the c2s wiring.
 //! - [`start`] / [`RunningNode`]: a whole node, for `lampfield run` and for tests.
@@ -23,6 +25,7 @@ pub mod calendar;
 pub mod config;
 pub mod connector;
 pub mod engine;
+pub mod federation;
 pub mod files;
 pub mod http;
 mod node;

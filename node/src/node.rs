@@ -73,6 +73,9 @@ pub enum StartError {
     /// Server-to-server XMPP cannot start.
     #[error(transparent)]
     S2s(#[from] adapters::s2s::S2sStartError),
+    /// Federation cannot start.
+    #[error(transparent)]
+    Federation(#[from] crate::federation::FederationStartError),
 }
 
 /// A node serving clients. Stop it with [`RunningNode::shutdown`]; dropping it
@@ -90,6 +93,7 @@ pub struct RunningNode {
     socket: PathBuf,
     cancel: CancellationToken,
     tracker: TaskTracker,
+    federation: Option<lampfield_federation::FederationHandle>,
 }
 
 /// Start a node: open the store, load or generate the certificate, bind the c2s
@@ -135,6 +139,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     };
     let socket = data_dir.join(admin::SOCKET_FILE);
     let admin_listener = admin::server::bind(&socket)?;
+    let federation = crate::federation::prepare(&config).await?;
 
     let cancel = CancellationToken::new();
     let tracker = TaskTracker::new();
@@ -168,11 +173,24 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         &tracker,
         cancel.clone(),
     );
-    if let Some(s2s) = s2s {
-        adapters::s2s::spawn(s2s, &sessions, &tracker, cancel.clone());
-    }
+    let federation = match federation {
+        Some(prepared) => {
+            let s2s = s2s.and_then(|s| adapters::s2s::spawn_behind(s, &sessions, &tracker, cancel.clone()));
+            let router = sessions.router();
+            let spawn = crate::federation::spawn;
+            Some(spawn(prepared, router, s2s, &store, &engine, &tracker, cancel.clone()))
+        }
+        None => {
+            if let Some(s2s) = s2s {
+                adapters::s2s::spawn(s2s, &sessions, &tracker, cancel.clone());
+            }
+            None
+        }
+    };
     let forget = engine.clone();
-    let service = admin::Service::new(config.domain.clone(), store.clone()).with_on_removed(
+    let service = admin::Service::new(config.domain.clone(), store.clone())
+        .with_engine(engine.clone())
+        .with_on_removed(
         Arc::new(move |user| {
             sessions.end_sessions_of(user);
             forget.forget(user);
@@ -216,6 +234,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         socket,
         cancel,
         tracker,
+        federation,
     })
 }
 
@@ -270,6 +289,11 @@ impl RunningNode {
     /// The profile runtime (list, activate and deactivate profiles; see `switching`).
     pub fn switching(&self) -> &crate::switching::Switching {
         &self.switching
+    }
+
+    /// The federation service (`None` when `[federation] enabled = false`).
+    pub fn federation(&self) -> Option<&lampfield_federation::FederationHandle> {
+        self.federation.as_ref()
     }
 
     /// Every account.

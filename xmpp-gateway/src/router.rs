@@ -17,6 +17,7 @@ mod message;
 mod presence;
 mod published;
 mod remote;
+mod resync;
 mod roster;
 mod subscribe;
 

@@ -127,6 +127,28 @@ pub fn spawn(
     }
 }
 
+/// Like [`spawn`], but the router's outbound path is left to the caller (the federation
+/// dispatcher), which gets the s2s queue to pass the stanzas s2s should carry.
+pub fn spawn_behind(
+    prepared: Prepared,
+    sessions: &SessionControl,
+    tracker: &TaskTracker,
+    cancel: CancellationToken,
+) -> Option<tokio::sync::mpsc::Sender<minidom::Element>> {
+    let Prepared { config, listener, addr } = prepared;
+    match S2s::behind(config, sessions.router().clone(), cancel) {
+        Ok((s2s, queue)) => {
+            tracing::info!("s2s listening on {addr}");
+            tracker.spawn(s2s.serve(Some(listener)));
+            Some(queue)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "s2s not started");
+            None
+        }
+    }
+}
+
 fn certs(path: &Path) -> Result<Vec<CertificateDer<'static>>, S2sStartError> {
     let pem = |e: rustls_pki_types::pem::Error| S2sStartError::Pem {
         path: path.to_owned(),

@@ -65,10 +65,22 @@ impl<B: Backend> S2s<B> {
         router: Router<B>,
         shutdown: CancellationToken,
     ) -> Result<Self, TlsError> {
+        let (s2s, tx) = Self::behind(cfg, router.clone(), shutdown)?;
+        router.set_remote(RemoteSender::new(tx));
+        Ok(s2s)
+    }
+
+    /// Like [`S2s::new`], but the outbound queue's sender is returned instead of installed,
+    /// for a node that installs its own [`RemoteSender`] and passes s2s only the stanzas
+    /// it routes here (e.g. not those for organizations it reaches over federation).
+    pub fn behind(
+        cfg: S2sConfig,
+        router: Router<B>,
+        shutdown: CancellationToken,
+    ) -> Result<(Self, mpsc::Sender<Element>), TlsError> {
         let tls = tls::TlsContext::new(&cfg)?;
         let resolver = resolve::Resolver::new(&cfg.routes);
         let (tx, rx) = mpsc::channel(ROUTER_QUEUE_LEN);
-        router.set_remote(RemoteSender::new(tx));
         let shared = Arc::new(Shared {
             cfg,
             tls,
@@ -76,7 +88,7 @@ impl<B: Backend> S2s<B> {
             router,
             shutdown,
         });
-        Ok(Self { shared, rx })
+        Ok((Self { shared, rx }, tx))
     }
 
     /// Route outbound stanzas and, with a listener, accept inbound streams, until
