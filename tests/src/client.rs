@@ -198,6 +198,12 @@ impl TestClient {
         }
     }
 
+    /// Drop every stanza received but not yet expected, so the next `expect` sees only what
+    /// arrives from now on (and what is already on its way).
+    pub fn forget_backlog(&mut self) {
+        self.backlog.clear();
+    }
+
     /// The first stanza (received now or within [`WAIT`]) for which `f` returns `Some`.
     pub async fn expect<T>(&mut self, what: &str, mut f: impl FnMut(&Stanza) -> Option<T>) -> T {
         if let Some(i) = self.backlog.iter().position(|s| f(s).is_some()) {

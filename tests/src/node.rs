@@ -65,6 +65,11 @@ pub async fn start_node() -> TestNode {
 }
 
 impl TestNode {
+    /// The node's presence engine, to feed sources the way the integration API does.
+    pub fn engine(&self) -> &lampfield_node::engine::Engine {
+        self.running().engine()
+    }
+
     fn running(&self) -> &RunningNode {
         self.node.as_ref().expect("node is running")
     }
