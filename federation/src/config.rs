@@ -67,7 +67,10 @@ pub struct Limits {
     pub answer_timeout: Duration,
     /// Requests in flight at once, in each direction.
     pub max_inflight: usize,
-    /// Sustained gossip messages plus requests accepted per second from one peer.
+    /// Sustained gossip messages plus requests accepted per second from one peer. A
+    /// peer forwards every organization's gossip, so this bounds the whole federation's
+    /// message rate as seen through one neighbour: nodes should batch many changes into
+    /// one envelope rather than publish one envelope per change under load.
     pub rate_per_peer: u32,
     /// Burst allowance on top of the sustained rate.
     pub burst_per_peer: u32,
@@ -98,8 +101,8 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(10),
             answer_timeout: Duration::from_secs(5),
             max_inflight: 64,
-            rate_per_peer: 200,
-            burst_per_peer: 400,
+            rate_per_peer: 1000,
+            burst_per_peer: 2000,
             strikes_to_ban: 20,
             strike_window: Duration::from_secs(60),
             ban_duration: Duration::from_secs(300),

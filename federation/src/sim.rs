@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use ed25519_dalek::SigningKey;
 use libp2p::identity::Keypair;
+use libp2p::multiaddr::Protocol;
 use libp2p::{Multiaddr, PeerId};
 use tokio::sync::mpsc;
 use tokio::time::{Instant, timeout_at};
@@ -156,7 +157,10 @@ impl Net {
             org_key: org.org_key.clone(),
             peer_key: org.peer_key.clone(),
             listen: vec![listen],
-            bootstrap: self.bootstrap[i].iter().filter_map(|&j| self.addrs.get(j).cloned()).collect(),
+            bootstrap: self.bootstrap[i]
+                .iter()
+                .filter_map(|&j| Some(self.addrs.get(j)?.clone().with(Protocol::P2p(self.orgs[j].peer_id()))))
+                .collect(),
             trust: self.trust.clone(),
             allowed_peers: None,
             gossip_types: vec![GOSSIP.to_owned()],

@@ -4,6 +4,7 @@
 
 use std::time::Instant;
 
+use libp2p::multiaddr::Protocol;
 use libp2p::swarm::ConnectionId;
 use libp2p::swarm::dial_opts::DialOpts;
 use libp2p::{Multiaddr, PeerId};
@@ -134,16 +135,30 @@ impl Service {
         self.next_redial = now + self.timing.redial_interval;
         for i in 0..self.bootstrap.len() {
             let b = &self.bootstrap[i];
-            if b.dialing.is_some() || b.peer.is_some_and(|p| self.swarm.is_connected(&p)) {
+            // An address naming its peer (`/p2p/...`) is skipped while that peer is
+            // connected by any route, e.g. because it dialed us.
+            let known = b.peer.or_else(|| peer_in(&b.addr));
+            if b.dialing.is_some() || known.is_some_and(|p| self.swarm.is_connected(&p)) {
                 continue;
             }
-            let opts = DialOpts::unknown_peer_id().address(b.addr.clone()).build();
+            let opts = match peer_in(&b.addr) {
+                Some(peer) => DialOpts::peer_id(peer).addresses(vec![b.addr.clone()]).build(),
+                None => DialOpts::unknown_peer_id().address(b.addr.clone()).build(),
+            };
             let id = opts.connection_id();
             match self.swarm.dial(opts) {
                 Ok(()) => self.bootstrap[i].dialing = Some(id),
                 Err(e) => tracing::debug!(addr = %self.bootstrap[i].addr, %e, "redial failed"),
             }
         }
+    }
+}
+
+/// The peer id at the end of an address (`/p2p/<id>`), if any.
+fn peer_in(addr: &Multiaddr) -> Option<PeerId> {
+    match addr.iter().last() {
+        Some(Protocol::P2p(peer)) => Some(peer),
+        _ => None,
     }
 }
 
