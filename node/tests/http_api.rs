@@ -329,6 +329,14 @@ async fn every_route_and_every_error_class() {
         assert_eq!((s, err(&v).0), (status, code), "{path}: {v}");
     }
     let (s, v) = team
+        .call(Method::POST, &u("/lines/201"), Some(json!({})))
+        .await;
+    assert_eq!(
+        (s, err(&v).0),
+        (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+        "{v}"
+    );
+    let (s, v) = team
         .put(
             "/v1/users/nobody@localhost/lines/1",
             json!({"state": "idle"}),
