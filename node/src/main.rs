@@ -45,11 +45,88 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Manage a user's presence profiles; needs the running node.
+    #[command(long_about = commands::profile::HELP)]
+    Profile {
+        #[command(subcommand)]
+        action: ProfileAction,
+    },
+    /// Import a user's calendar; needs the running node.
+    #[command(long_about = commands::calendar::HELP)]
+    Calendar {
+        #[command(subcommand)]
+        action: CalendarAction,
+    },
     /// Manage who sees what of a user's presence; works whether or not the node is running.
     #[command(long_about = commands::rule::HELP)]
     Rule {
         #[command(subcommand)]
         action: RuleAction,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum ProfileAction {
+    /// The user's profiles, one per line; `*` marks the active one.
+    List {
+        /// The user, `user@domain`.
+        jid: String,
+    },
+    /// One profile's settings as JSON.
+    Show {
+        /// The user, `user@domain`.
+        jid: String,
+        /// The profile's name.
+        name: String,
+    },
+    /// Create a profile (its name cannot be changed later).
+    Create {
+        /// The user, `user@domain`.
+        jid: String,
+        /// The profile's name, shown to colleagues as the status text.
+        name: String,
+        /// All settings as JSON (docs/PROFILES.md); the options below apply on top.
+        #[arg(long)]
+        spec: Option<String>,
+        /// available, busy, do_not_disturb or away.
+        #[arg(long)]
+        availability: Option<String>,
+        /// Info text shown to colleagues.
+        #[arg(long)]
+        note: Option<String>,
+        /// No trigger may replace it, only a manual switch.
+        #[arg(long)]
+        sticky: bool,
+    },
+    /// Switch to a profile by hand.
+    Activate {
+        /// The user, `user@domain`.
+        jid: String,
+        /// The profile's name.
+        name: String,
+    },
+    /// Leave the hand-set profile.
+    Deactivate {
+        /// The user, `user@domain`.
+        jid: String,
+    },
+    /// Delete a profile (not while it is active; never a system profile).
+    Delete {
+        /// The user, `user@domain`.
+        jid: String,
+        /// The profile's name.
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarAction {
+    /// Replace the user's appointments with those of an .ics file.
+    Import {
+        /// The user, `user@domain`.
+        jid: String,
+        /// The iCalendar file.
+        file: PathBuf,
     },
 }
 
@@ -139,6 +216,7 @@ fn main() -> ExitCode {
         Command::Run => "info",
         Command::Identity => "warn",
         Command::User { .. } | Command::Token { .. } | Command::Rule { .. } => "warn",
+        Command::Profile { .. } | Command::Calendar { .. } => "warn",
     };
     commands::init_logging(default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -173,6 +251,42 @@ fn main() -> ExitCode {
                 }
                 TokenAction::List => commands::token::list(&config).await,
                 TokenAction::Remove { name } => commands::token::remove(&config, &name).await,
+            },
+            Command::Profile { action } => match action {
+                ProfileAction::List { jid } => commands::profile::list(&config, &jid).await,
+                ProfileAction::Show { jid, name } => {
+                    commands::profile::show(&config, &jid, &name).await
+                }
+                ProfileAction::Create {
+                    jid,
+                    name,
+                    spec,
+                    availability,
+                    note,
+                    sticky,
+                } => {
+                    let args = commands::profile::CreateArgs {
+                        spec,
+                        availability,
+                        note,
+                        sticky,
+                    };
+                    commands::profile::create(&config, &jid, &name, args).await
+                }
+                ProfileAction::Activate { jid, name } => {
+                    commands::profile::activate(&config, &jid, &name).await
+                }
+                ProfileAction::Deactivate { jid } => {
+                    commands::profile::deactivate(&config, &jid).await
+                }
+                ProfileAction::Delete { jid, name } => {
+                    commands::profile::delete(&config, &jid, &name).await
+                }
+            },
+            Command::Calendar { action } => match action {
+                CalendarAction::Import { jid, file } => {
+                    commands::calendar::import(&config, &jid, &file).await
+                }
             },
             Command::Rule { action } => match action {
                 RuleAction::List { jid } => commands::rule::list(&config, &jid).await,

@@ -190,6 +190,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     let forget = engine.clone();
     let service = admin::Service::new(config.domain.clone(), store.clone())
         .with_engine(engine.clone())
+        .with_switching(switching.clone())
         .with_on_removed(
         Arc::new(move |user| {
             sessions.end_sessions_of(user);

@@ -75,6 +75,13 @@ pub enum Request {
         /// The level; `None` removes the entry.
         level: Option<Level>,
     },
+    /// A presence-profile or calendar operation for a user (needs a running node).
+    Profiles {
+        /// `user@domain`.
+        jid: String,
+        /// What to do.
+        request: super::profiles::ProfileOp,
+    },
     /// Which level a viewer gets, and why.
     ExplainRule {
         /// `user@domain`.
@@ -112,6 +119,11 @@ impl std::fmt::Debug for Request {
                 .field("jid", jid)
                 .field("selector", selector)
                 .field("level", level)
+                .finish(),
+            Self::Profiles { jid, request } => f
+                .debug_struct("Profiles")
+                .field("jid", jid)
+                .field("request", request)
                 .finish(),
             Self::ExplainRule { jid, viewer } => f
                 .debug_struct("ExplainRule")
@@ -182,6 +194,8 @@ pub enum Response {
         /// Which rule decided it.
         reason: String,
     },
+    /// The outcome of a profile or calendar operation.
+    Profiles(super::profiles::ProfilesInfo),
     /// The request failed; nothing was changed.
     Error {
         /// Why, for the operator.

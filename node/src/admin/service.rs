@@ -48,6 +48,8 @@ pub struct Service {
     engine: Option<Engine>,
     /// The node's access defaults and ceilings (from the configuration).
     policy: NodePolicy,
+    /// The running node's profile runtime (profile and calendar requests).
+    switching: Option<crate::switching::Switching>,
 }
 
 impl std::fmt::Debug for Service {
@@ -65,6 +67,7 @@ impl Service {
             on_removed: None,
             engine: None,
             policy: NodePolicy::default(),
+            switching: None,
         }
     }
 
@@ -79,6 +82,16 @@ impl Service {
     pub fn with_policy(mut self, policy: NodePolicy) -> Self {
         self.policy = policy;
         self
+    }
+
+    /// Serve profile and calendar requests through a running node's runtime.
+    pub fn with_switching(mut self, switching: crate::switching::Switching) -> Self {
+        self.switching = Some(switching);
+        self
+    }
+
+    pub(super) fn switching(&self) -> Option<&crate::switching::Switching> {
+        self.switching.as_ref()
     }
 
     pub(super) fn engine(&self) -> Option<&Engine> {
@@ -147,6 +160,9 @@ impl Service {
                     selector: selector.to_string(),
                     level,
                 }),
+            Request::Profiles { jid, request } => {
+                self.profiles(&jid, request).await.map(Response::Profiles)
+            }
             Request::ExplainRule { jid, viewer } => self
                 .explain_rule(&jid, &viewer)
                 .map(|(level, reason)| Response::Explained { level, reason }),

@@ -107,7 +107,7 @@ pub enum Signal {
 }
 
 /// The outcome of an `.ics` import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ImportSummary {
     /// Appointments stored (in the import window).
     pub imported: usize,

@@ -1,0 +1,182 @@
+//! Presence profiles and calendar import over the admin socket (`lampfield profile ...`,
+//! `lampfield calendar import`). These go through the running node's profile runtime, so a switch
+//! reaches watchers and connectors at once; without a running node they are refused.
+//!
+//! An `.ics` file is too large for one socket line: the CLI sends its absolute path and the node
+//! reads it (the socket serves only the data folder's owner and root, who can read it anyway),
+//! at most the importer's size cap.
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+use tokio::io::AsyncReadExt;
+
+use super::service::{AdminError, Service};
+use crate::calendar::ImportLimits;
+use crate::presence::ProfileName;
+use crate::profiles::{ProfileSpec, Scope};
+use crate::switching::{ImportSummary, SwitchError};
+use crate::users::parse_user;
+
+/// One profile operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProfileOp {
+    /// Every profile the user can use.
+    List,
+    /// One profile with all its settings.
+    Show {
+        /// The profile.
+        name: String,
+    },
+    /// Create a user profile.
+    Create {
+        /// The name, fixed from now on.
+        name: String,
+        /// Its settings.
+        spec: ProfileSpec,
+    },
+    /// Switch to a profile by hand.
+    Activate {
+        /// The profile.
+        name: String,
+    },
+    /// Switch to "no profile" by hand.
+    Deactivate,
+    /// Delete a user profile.
+    Delete {
+        /// The profile.
+        name: String,
+    },
+    /// Replace the user's appointments with those of an `.ics` file the node reads.
+    ImportCalendar {
+        /// Absolute path of the file.
+        path: String,
+    },
+}
+
+/// One profile in an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileLine {
+    /// The name.
+    pub name: String,
+    /// System-wide or the user's own.
+    pub scope: Scope,
+    /// Offered and usable by triggers.
+    pub enabled: bool,
+    /// The active one.
+    pub active: bool,
+    /// Its settings.
+    pub spec: ProfileSpec,
+}
+
+/// The answer to a [`ProfileOp`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfilesInfo {
+    /// The user.
+    pub jid: String,
+    /// The profiles (all for `list`, the one asked for `show`, empty otherwise).
+    pub profiles: Vec<ProfileLine>,
+    /// The active profile afterwards.
+    pub active: Option<String>,
+    /// The outcome of a calendar import.
+    pub imported: Option<ImportSummary>,
+}
+
+impl From<SwitchError> for AdminError {
+    fn from(e: SwitchError) -> Self {
+        AdminError::Rules(e.to_string())
+    }
+}
+
+fn name(text: &str) -> Result<ProfileName, AdminError> {
+    ProfileName::new(text).map_err(|e| AdminError::Rules(format!("profile name {e}")))
+}
+
+impl Service {
+    /// Apply one profile operation for `jid` through the running node's runtime.
+    pub(super) async fn profiles(
+        &self,
+        jid: &str,
+        op: ProfileOp,
+    ) -> Result<ProfilesInfo, AdminError> {
+        let user = parse_user(self.domain(), jid)?;
+        let s = self.switching().ok_or_else(|| {
+            AdminError::Rules(
+                "profiles and calendars are managed by the running node: start it with \
+                 `lampfield run` first"
+                    .to_owned(),
+            )
+        })?;
+        let mut info = ProfilesInfo {
+            jid: user.to_string(),
+            profiles: Vec::new(),
+            active: None,
+            imported: None,
+        };
+        let lines = |only: Option<&ProfileName>| -> Result<Vec<ProfileLine>, AdminError> {
+            Ok(s.list(&user)?
+                .into_iter()
+                .filter(|p| only.is_none_or(|n| &p.name == n))
+                .map(|p| ProfileLine {
+                    name: p.name.to_string(),
+                    scope: p.scope,
+                    enabled: p.enabled,
+                    active: p.active,
+                    spec: p.spec,
+                })
+                .collect())
+        };
+        match op {
+            ProfileOp::List => info.profiles = lines(None)?,
+            ProfileOp::Show { name: n } => {
+                let n = name(&n)?;
+                info.profiles = lines(Some(&n))?;
+                if info.profiles.is_empty() {
+                    return Err(SwitchError::Profile(crate::profiles::ProfileError::NotFound(
+                        n.to_string(),
+                    ))
+                    .into());
+                }
+            }
+            ProfileOp::Create { name: n, spec } => {
+                let n = name(&n)?;
+                s.create(&user, n.clone(), spec).await?;
+                info.profiles = lines(Some(&n))?;
+            }
+            ProfileOp::Activate { name: n } => {
+                s.activate(&user, &name(&n)?).await?;
+            }
+            ProfileOp::Deactivate => {
+                s.deactivate(&user).await?;
+            }
+            ProfileOp::Delete { name: n } => s.delete(&user, &name(&n)?).await?,
+            ProfileOp::ImportCalendar { path } => {
+                let bytes = read_bounded(Path::new(&path)).await?;
+                info.imported = Some(s.import_ics(&user, &bytes).await?);
+            }
+        }
+        info.active = s.active(&user)?.map(|a| a.profile.to_string());
+        Ok(info)
+    }
+}
+
+/// The file's bytes, at most one byte past the importer's cap (so it can say "too large").
+async fn read_bounded(path: &Path) -> Result<Vec<u8>, AdminError> {
+    if !path.is_absolute() {
+        return Err(AdminError::Rules(format!(
+            "{}: give an absolute path",
+            path.display()
+        )));
+    }
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| AdminError::Rules(format!("{}: {e}", path.display())))?;
+    let cap = ImportLimits::default().max_bytes as u64 + 1;
+    let mut bytes = Vec::new();
+    file.take(cap)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| AdminError::Rules(format!("{}: {e}", path.display())))?;
+    Ok(bytes)
+}
