@@ -96,3 +96,27 @@ def test_the_owners_other_resources_see_everything(node):
             await close_all(desk, laptop)
 
     run(scenario())
+
+
+def test_client_state_indication_makes_a_backgrounded_client_idle(make_node):
+    """XEP-0352: a client that says it is inactive (app in the background, screen off) counts as
+    idle from then on; past the threshold (one second here) colleagues see away, and `active`
+    brings the user back."""
+
+    async def scenario():
+        node = make_node(extra_c2s="\n[presence]\nidle_threshold_s = 1\n")
+        alice = Client(node, ALICE, USERS[ALICE], resource="desk")
+        bob = Client(node, BOB, USERS[BOB], resource="phone")
+        await login_all(alice, bob)
+        try:
+            await befriend(alice, bob)
+            await alice.wait_presence("bob available", type="available", **{"from": bob.jid})
+            bob.x.send_raw("<inactive xmlns='urn:xmpp:csi:0'/>")
+            await alice.wait_presence("bob away while his client is in the background", show="away",
+                                      **{"from": bob.jid})
+            bob.x.send_raw("<active xmlns='urn:xmpp:csi:0'/>")
+            await alice.wait_presence("bob back", type="available", show="", **{"from": bob.jid})
+        finally:
+            await close_all(alice, bob)
+
+    run(scenario())

@@ -18,6 +18,13 @@ pub trait PresenceAuthority: Send + Sync + 'static {
     /// (the router then sends it again to every viewer).
     fn client_presence(&self, jid: &FullJid, presence: Option<&Presence>) -> bool;
 
+    /// XEP-0352: a resource's client says whether the user is looking at it (`false`: the app is
+    /// in the background or the screen is off). Returns whether the published presence changed.
+    fn client_active(&self, jid: &FullJid, active: bool) -> bool {
+        let _ = (jid, active);
+        false
+    }
+
     /// `owner`'s presence frozen for one fan-out.
     fn snapshot(&self, owner: &BareJid) -> Box<dyn PresenceSnapshot>;
 }

@@ -40,6 +40,12 @@ impl PresenceAuthority for EngineAuthority {
             })
     }
 
+    fn client_active(&self, jid: &FullJid, active: bool) -> bool {
+        self.engine
+            .client_active(&jid.to_bare(), jid.resource().as_str(), active)
+            .unwrap_or(false)
+    }
+
     fn snapshot(&self, owner: &BareJid) -> Box<dyn PresenceSnapshot> {
         Box::new(XmlSnapshot {
             snapshot: self.engine.snapshot(owner).ok(),

@@ -160,6 +160,34 @@ impl Engine {
         Ok(changed)
     }
 
+    /// XEP-0352 for one connected resource: `inactive` marks it idle from now (keeping an earlier
+    /// idle time its presence reported), `active` clears it. Memory only. Returns whether the
+    /// effective presence changed.
+    pub fn client_active(
+        &self,
+        user: &BareJid,
+        resource: &str,
+        active: bool,
+    ) -> Result<bool, EngineError> {
+        let now = now();
+        let mut users = self.users();
+        let live = self.live(&mut users, user)?;
+        let Some(client) = live.record.sources.clients.get_mut(resource) else {
+            return Ok(false);
+        };
+        match (active, client.idle_since) {
+            (true, None) | (false, Some(_)) => return Ok(false),
+            (true, Some(_)) => client.idle_since = None,
+            (false, None) => client.idle_since = Some(now),
+        }
+        let changed = self.recompute(user, live, now);
+        drop(users);
+        if changed {
+            self.feed(user);
+        }
+        Ok(changed)
+    }
+
     /// Apply a durable change: checked, stored and flushed, then published if the presence
     /// changed. Returns the effective presence afterwards.
     pub async fn update(

@@ -67,7 +67,9 @@ pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism], limits: &StreamLi
     }
     if phase.authenticated {
         out.push_str(&format!(
-            "<bind xmlns='{NS_BIND}'/><session xmlns='{NS_SESSION}'><optional/></session>"
+            "<bind xmlns='{NS_BIND}'/><session xmlns='{NS_SESSION}'><optional/></session>\
+             <csi xmlns='{}'/>",
+            super::session::NS_CSI
         ));
     }
     out.push_str("</stream:features>");

@@ -128,6 +128,11 @@ async fn handle<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     jid: &FullJid,
     el: Element,
 ) -> Result<(), End> {
+    // XEP-0352: client state indication, a nonza the stanza checks would refuse.
+    if let Some(active) = csi_state(&el) {
+        Box::pin(router.client_active(jid, active)).await;
+        return Ok(());
+    }
     if let Err(condition) = check_stanza(&el, jid) {
         tracing::debug!(name = el.name(), %condition, "stanza refused at stream level");
         return Err(conn.fail(condition, None).await);
@@ -139,6 +144,21 @@ async fn handle<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     // idle session's task for as long as the session lives.
     Box::pin(router.handle(jid, el)).await;
     Ok(())
+}
+
+/// XEP-0352 namespace.
+pub(crate) const NS_CSI: &str = "urn:xmpp:csi:0";
+
+/// `Some(true)` for `<active/>`, `Some(false)` for `<inactive/>` (XEP-0352), `None` otherwise.
+fn csi_state(el: &Element) -> Option<bool> {
+    if el.ns() != NS_CSI {
+        return None;
+    }
+    match el.name() {
+        "active" => Some(true),
+        "inactive" => Some(false),
+        _ => None,
+    }
 }
 
 /// Stream-level checks of a first-level element from a bound client (RFC 6120 §8.1,

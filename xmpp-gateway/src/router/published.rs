@@ -60,6 +60,17 @@ impl<B: Backend> Router<B> {
         self.publish_from(owner, None, &HashSet::new()).await;
     }
 
+    /// XEP-0352 from a bound session: the node may treat an inactive client as idle.
+    pub async fn client_active(&self, jid: &FullJid, active: bool) {
+        let available = self.table().get(jid).is_some_and(|s| s.available());
+        let Some(authority) = self.authority() else {
+            return;
+        };
+        if available && authority.client_active(jid, active) {
+            self.publish(&jid.to_bare()).await;
+        }
+    }
+
     /// Publish, announcing that `gone` stopped being available and telling `directed` targets
     /// (RFC 6121 §4.6.3) that it went away.
     pub(super) async fn publish_from(
