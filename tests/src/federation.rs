@@ -35,6 +35,8 @@ pub struct OrgNode {
 pub struct Orgs {
     /// The organizations, by index.
     pub orgs: Vec<OrgNode>,
+    /// Organizations outside the harness every node trusts too (e.g. a bad actor's).
+    extra: Vec<Organization>,
 }
 
 fn domain(i: usize) -> String {
@@ -42,8 +44,14 @@ fn domain(i: usize) -> String {
 }
 
 impl Orgs {
-    /// Start `n` organizations that all trust each other; returns once every pair is linked.
+    /// Start `n` organizations that all trust each other, each with the accounts in
+    /// [`NAMES`]; returns once every pair is linked.
     pub async fn start(n: usize) -> Orgs {
+        Self::start_with(n, &NAMES, Vec::new()).await
+    }
+
+    /// Start `n` organizations with accounts `names` each, trusting each other and `extra`.
+    pub async fn start_with(n: usize, names: &[&str], extra: Vec<Organization>) -> Orgs {
         init_tracing();
         let mut orgs = Vec::with_capacity(n);
         for i in 0..n {
@@ -68,11 +76,11 @@ impl Orgs {
                 _dir: dir,
             });
         }
-        let mut all = Orgs { orgs };
+        let mut all = Orgs { orgs, extra };
         for i in 0..n {
             all.launch(i).await;
             let node = all.node(i);
-            for name in NAMES {
+            for name in names {
                 node.add_user(&format!("{name}@{}", domain(i)), &password(name))
                     .await
                     .expect("user added");
@@ -94,6 +102,7 @@ impl Orgs {
                 public_key: o.public_key.clone(),
                 addresses: o.address.iter().cloned().collect(),
             })
+            .chain(self.extra.iter().cloned())
             .collect();
         let org = &mut self.orgs[i];
         org.config.federation.organizations = organizations;
@@ -119,6 +128,12 @@ impl Orgs {
         org.config.federation.listen = vec![addr.to_string()];
         org.address = Some(format!("{addr}/p2p/{}", org.peer_id));
         org.node = Some(node);
+    }
+
+    /// The federation address of organization `i` (with `/p2p/...`).
+    pub fn address(&self, i: usize) -> lampfield_federation::Multiaddr {
+        let addr = self.orgs[i].address.as_ref().expect("listened");
+        addr.parse().expect("multiaddr")
     }
 
     /// The running node of organization `i`.
@@ -250,7 +265,8 @@ impl Orgs {
         }
     }
 
-    fn fed(&self, i: usize) -> &lampfield_federation::FederationHandle {
+    /// The federation service of organization `i`.
+    pub fn fed(&self, i: usize) -> &lampfield_federation::FederationHandle {
         self.node(i).federation().expect("federation enabled")
     }
 
