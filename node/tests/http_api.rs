@@ -450,13 +450,16 @@ async fn every_route_and_every_error_class() {
             .replace("{ext}", "2001")
             .replace("{line}", "201")
             .replace("{queue}", "support")
-            .replace("{source}", "teams");
-        for method in ["get", "put", "delete"] {
+            .replace("{source}", "teams")
+            .replace("{name}", "Office")
+            .replace("{chain}", "busy")
+            .replace("{index}", "0");
+        for method in ["get", "put", "post", "delete"] {
             if item.get(method).is_none() {
                 continue;
             }
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
-            let body = (method == "put").then(|| json!({}));
+            let body = matches!(method, "put" | "post").then(|| json!({}));
             let (s, v) = if path.ends_with("/events") {
                 let resp = admin
                     .http
