@@ -3,6 +3,8 @@
 //! loopback TCP, with real XMPP clients. Links can be cut and healed (both sides block
 //! each other's peer), nodes stopped, crashed and restarted on the same port and data.
 
+#![allow(clippy::expect_used, clippy::unwrap_used)]
+
 use std::time::Duration;
 
 use lampfield_node::config::Organization;

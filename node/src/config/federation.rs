@@ -173,6 +173,30 @@ mod tests {
     }
 
     #[test]
+    fn the_three_example_organizations_parse_and_trust_each_other() {
+        let texts = [
+            include_str!("../../../configs/a.example.toml"),
+            include_str!("../../../configs/b.example.toml"),
+            include_str!("../../../configs/c.example.toml"),
+        ];
+        let configs: Vec<Config> = texts
+            .iter()
+            .map(|t| Config::from_toml(t).unwrap())
+            .collect();
+        for c in &configs {
+            assert!(c.federation.enabled);
+            for other in configs.iter().filter(|o| o.domain != c.domain) {
+                assert!(
+                    c.federation.is_organization(&other.domain),
+                    "{} -> {}",
+                    c.domain,
+                    other.domain
+                );
+            }
+        }
+    }
+
+    #[test]
     fn keys_decode_from_base64_or_hex() {
         let k = decode_key(KEY).unwrap();
         let hex: String = k.iter().map(|b| format!("{b:02x}")).collect();

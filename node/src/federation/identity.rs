@@ -122,8 +122,10 @@ mod tests {
     #[test]
     fn keys_are_created_once_private_and_distinct() {
         let dir = tempfile::tempdir().unwrap();
-        let mut config = Config::default();
-        config.data_dir = dir.path().to_owned();
+        let config = Config {
+            data_dir: dir.path().to_owned(),
+            ..Config::default()
+        };
         let first = Identity::load_or_create(&config).unwrap();
         let again = Identity::load_or_create(&config).unwrap();
         assert_eq!(first.public_key_base64(), again.public_key_base64());

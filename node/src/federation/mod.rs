@@ -96,8 +96,10 @@ pub fn service_config(
             );
         }
     }
-    let mut timing = lampfield_federation::Timing::default();
-    timing.redial_interval = Duration::from_millis(section.redial_interval_ms);
+    let timing = lampfield_federation::Timing {
+        redial_interval: Duration::from_millis(section.redial_interval_ms),
+        ..Default::default()
+    };
     Ok(FederationConfig {
         domain: config.domain.to_ascii_lowercase(),
         org_key: identity.org_key.clone(),
