@@ -94,7 +94,10 @@ impl Api {
         let resp = req.send().await.unwrap();
         let status = resp.status();
         let text = resp.text().await.unwrap();
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 
     async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
@@ -235,13 +238,21 @@ async fn a_manual_switch_changes_the_presence_and_the_webhook_sees_the_actions_i
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     let (status, v) = api
-        .call(Method::PUT, "/profiles/Meeting", Some(json!({"colour": "pink"})))
+        .call(
+            Method::PUT,
+            "/profiles/Meeting",
+            Some(json!({"colour": "pink"})),
+        )
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
 
     // Leaving: the on-leave chain, then the new profile's forwarding.
-    api.ok(Method::PUT, "/profile", Some(json!({"profile": "Available"})))
-        .await;
+    api.ok(
+        Method::PUT,
+        "/profile",
+        Some(json!({"profile": "Available"})),
+    )
+    .await;
     api.wait_for("Available", profile_is("Available")).await;
     let actions = actions_seen(&seen, 5).await;
     assert_eq!(
@@ -270,7 +281,8 @@ async fn a_calendar_profile_runs_with_the_appointment_and_the_previous_profile_r
     let mut settings = api.ok(Method::GET, "/profile/settings", None).await;
     settings["event_mode"] = json!("full_profile");
     settings["meeting"] = json!("Meeting");
-    api.ok(Method::PUT, "/profile/settings", Some(settings)).await;
+    api.ok(Method::PUT, "/profile/settings", Some(settings))
+        .await;
     api.ok(Method::PUT, "/profiles/Meeting", Some(meeting_spec()))
         .await;
     api.ok(
@@ -387,5 +399,71 @@ END:VCALENDAR\r\n";
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    node.shutdown().await.unwrap();
+}
+
+/// `HH:MM:SS` in UTC, `secs` from now (the user's zone is UTC by default).
+fn utc_time_in(secs: u64) -> String {
+    let t = (now_ms() / 1000 + secs) % 86_400;
+    format!("{:02}:{:02}:{:02}", t / 3600, t / 60 % 60, t % 60)
+}
+
+#[tokio::test]
+async fn a_sticky_profile_survives_a_time_trigger_and_queue_actions_reach_the_presence() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, base) = node(config(dir.path(), None)).await;
+    let api = Api::new(&base, &token(dir.path(), "desk", Level::Personal).await);
+    api.ok(
+        Method::PUT,
+        "/queues/support",
+        Some(json!({"state": "available"})),
+    )
+    .await;
+    api.ok(
+        Method::PUT,
+        "/profiles/Lunch",
+        Some(json!({"availability": "away",
+                    "queue": [{"op": "pause", "scope": {"one": "support"}}]})),
+    )
+    .await;
+    api.ok(
+        Method::PUT,
+        "/profiles/Sick",
+        Some(json!({"availability": "away", "sticky": true})),
+    )
+    .await;
+
+    // A time trigger two seconds ahead switches to Lunch and pauses the support queue.
+    let mut settings = api.ok(Method::GET, "/profile/settings", None).await;
+    settings["time"] =
+        json!([{"at": utc_time_in(2), "days": 127, "profile": "Lunch", "enabled": true}]);
+    api.ok(Method::PUT, "/profile/settings", Some(settings.clone()))
+        .await;
+    let p = api
+        .wait_for("Lunch by the clock", profile_is("Lunch"))
+        .await;
+    let p = if p["queues"]["support"] == "unavailable" {
+        p
+    } else {
+        api.wait_for("the paused queue", |p| {
+            p["queues"]["support"] == "unavailable"
+        })
+        .await
+    };
+    assert_eq!(p["profile"], "Lunch");
+
+    // Sticky Sick holds against the next time trigger; a manual switch still replaces it.
+    api.ok(Method::PUT, "/profile", Some(json!({"profile": "Sick"})))
+        .await;
+    api.wait_for("Sick", profile_is("Sick")).await;
+    settings["time"] =
+        json!([{"at": utc_time_in(2), "days": 127, "profile": "Lunch", "enabled": true}]);
+    api.ok(Method::PUT, "/profile/settings", Some(settings))
+        .await;
+    tokio::time::sleep(Duration::from_millis(3500)).await;
+    assert_eq!(api.presence().await["profile"], "Sick");
+    api.ok(Method::PUT, "/profile", Some(json!({"profile": "Lunch"})))
+        .await;
+    api.wait_for("Lunch by hand", profile_is("Lunch")).await;
     node.shutdown().await.unwrap();
 }

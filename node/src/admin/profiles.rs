@@ -133,10 +133,12 @@ impl Service {
                 let n = name(&n)?;
                 info.profiles = lines(Some(&n))?;
                 if info.profiles.is_empty() {
-                    return Err(SwitchError::Profile(crate::profiles::ProfileError::NotFound(
-                        n.to_string(),
-                    ))
-                    .into());
+                    return Err(
+                        SwitchError::Profile(crate::profiles::ProfileError::NotFound(
+                            n.to_string(),
+                        ))
+                        .into(),
+                    );
                 }
             }
             ProfileOp::Create { name: n, spec } => {

@@ -37,7 +37,11 @@ pub(crate) async fn import(config: &Config, jid: &str, file: &Path) -> anyhow::R
             s.imported,
             info.jid,
             s.skipped,
-            if s.truncated { ", cut at the limit" } else { "" }
+            if s.truncated {
+                ", cut at the limit"
+            } else {
+                ""
+            }
         ),
         None => println!("imported for {}", info.jid),
     }

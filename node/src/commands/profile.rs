@@ -17,7 +17,11 @@ watchers and the connector at once; they fail when no node runs. System profiles
 from the [profiles] section of the configuration and cannot be changed here.";
 
 /// Send one profile operation and return the answer.
-pub(crate) async fn send(config: &Config, jid: &str, op: ProfileOp) -> anyhow::Result<ProfilesInfo> {
+pub(crate) async fn send(
+    config: &Config,
+    jid: &str,
+    op: ProfileOp,
+) -> anyhow::Result<ProfilesInfo> {
     let request = Request::Profiles {
         jid: jid.to_owned(),
         request: op,
@@ -85,8 +89,9 @@ pub(crate) async fn create(
         None => ProfileSpec::default(),
     };
     if let Some(a) = &args.availability {
-        spec.availability = serde_json::from_value::<Settable>(serde_json::Value::String(a.clone()))
-            .context("--availability: available, busy, do_not_disturb or away")?;
+        spec.availability =
+            serde_json::from_value::<Settable>(serde_json::Value::String(a.clone()))
+                .context("--availability: available, busy, do_not_disturb or away")?;
     }
     if let Some(n) = args.note {
         spec.note = Some(lampfield_node::presence::Note::new(n).context("--note")?);

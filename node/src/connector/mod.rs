@@ -72,7 +72,10 @@ impl ConnectorConfig {
     /// Why the section cannot be used, if it cannot.
     pub fn check(&self) -> Result<(), String> {
         if self.kind == ConnectorKind::Webhook {
-            let url = self.url.as_deref().ok_or("kind = \"webhook\" needs a url")?;
+            let url = self
+                .url
+                .as_deref()
+                .ok_or("kind = \"webhook\" needs a url")?;
             let parsed = reqwest::Url::parse(url).map_err(|e| format!("url: {e}"))?;
             if parsed.scheme() != "http" {
                 return Err("url: only http:// is supported".to_owned());

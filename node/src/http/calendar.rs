@@ -142,7 +142,11 @@ pub(super) async fn import(
 ) -> Result<Json<ImportSummary>, ApiError> {
     let (s, user) = state.switching(&caller, &jid)?;
     let bytes = body.map_err(|e| {
-        ApiError::new(e.status(), "too_large", format!("calendar file: {}", e.body_text()))
+        ApiError::new(
+            e.status(),
+            "too_large",
+            format!("calendar file: {}", e.body_text()),
+        )
     })?;
     Ok(Json(s.import_ics(&user, &bytes).await?))
 }

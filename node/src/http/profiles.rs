@@ -146,7 +146,11 @@ pub(super) async fn one(
         .into_iter()
         .find(|p| p.name == name)
         .map(Json)
-        .ok_or_else(|| ApiError::from(SwitchError::Profile(ProfileError::NotFound(name.to_string()))))
+        .ok_or_else(|| {
+            ApiError::from(SwitchError::Profile(ProfileError::NotFound(
+                name.to_string(),
+            )))
+        })
 }
 
 /// `PUT /v1/users/{jid}/profiles/{name}`: create (201) or replace the settings (200) of a user
@@ -173,7 +177,11 @@ pub(super) async fn put_profile(
         .list(&user)?
         .into_iter()
         .find(|p| p.name == name)
-        .ok_or_else(|| ApiError::from(SwitchError::Profile(ProfileError::NotFound(name.to_string()))))?;
+        .ok_or_else(|| {
+            ApiError::from(SwitchError::Profile(ProfileError::NotFound(
+                name.to_string(),
+            )))
+        })?;
     Ok((status, Json(entry)))
 }
 
@@ -214,7 +222,11 @@ pub(super) async fn put_step(
         .into_iter()
         .find(|p| p.name == name)
         .map(Json)
-        .ok_or_else(|| ApiError::from(SwitchError::Profile(ProfileError::NotFound(name.to_string()))))
+        .ok_or_else(|| {
+            ApiError::from(SwitchError::Profile(ProfileError::NotFound(
+                name.to_string(),
+            )))
+        })
 }
 
 /// `GET /v1/users/{jid}/profile`: the active profile.

@@ -80,7 +80,9 @@ fn shown_forwarding(target: &ForwardTarget) -> Option<ShownForwarding> {
         ForwardTarget::Voicemail => "voicemail",
         ForwardTarget::Number(n) => n.as_str(),
     };
-    Note::new(text).ok().map(|target| ShownForwarding { target })
+    Note::new(text)
+        .ok()
+        .map(|target| ShownForwarding { target })
 }
 
 /// The queue-agent state a queue action leaves.

@@ -215,10 +215,16 @@ impl Switching {
         name: &ProfileName,
     ) -> Result<Option<ProfileName>, SwitchError> {
         let name = name.clone();
-        self.apply(user, Event::Switch { profile: Some(name.clone()) }, move |d| {
-            d.book.activatable(&name)?;
-            Ok(())
-        })
+        self.apply(
+            user,
+            Event::Switch {
+                profile: Some(name.clone()),
+            },
+            move |d| {
+                d.book.activatable(&name)?;
+                Ok(())
+            },
+        )
         .await
     }
 
@@ -282,8 +288,7 @@ impl Switching {
         let name = name.clone();
         self.apply(user, Event::Tick, move |d| {
             let in_use = d.is_active(&name);
-            Ok(d
-                .book
+            Ok(d.book
                 .set_step_enabled(Editor::User, &name, chain, index, enabled, in_use)?)
         })
         .await
