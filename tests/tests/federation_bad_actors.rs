@@ -11,7 +11,9 @@ use lampfield_federation::{
     TrustList,
 };
 use lampfield_node::config::{Organization, decode_key};
-use lampfield_node::federation::wire::{NOTICE_TYPE, Notice, XMPP_TYPE, encode_stanza};
+use lampfield_node::federation::wire::{
+    NOTICE_TYPE, Notice, XMPP_TYPE, encode_notices, encode_stanza,
+};
 use lampfield_tests::befriend;
 use lampfield_tests::client::{body, from_bare};
 use lampfield_tests::federation::Orgs;
@@ -156,7 +158,9 @@ async fn federation_bad_actors_are_rejected_and_honest_presence_flows() {
         epoch: 1,
         n: 1,
     };
-    evil.publish(NOTICE_TYPE, fresh.encode()).await.unwrap();
+    evil.publish(NOTICE_TYPE, encode_notices(std::slice::from_ref(&fresh)))
+        .await
+        .unwrap();
     eventually(&orgs, 0, "fresh notice accepted", |s| {
         s.gossip_accepted >= 1
     })
@@ -167,7 +171,7 @@ async fn federation_bad_actors_are_rejected_and_honest_presence_flows() {
         NOTICE_TYPE,
         1,
         now_ms() - 20_000,
-        fresh.encode(),
+        encode_notices(std::slice::from_ref(&fresh)),
     )
     .unwrap();
     evil.publish_raw(NOTICE_TYPE, old.to_bytes()).await.unwrap();

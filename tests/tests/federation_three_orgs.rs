@@ -49,6 +49,19 @@ async fn federation_three_organizations_see_each_other_live() {
         })
         .await;
 
+    // The change was also announced by a signed notice, which the others accepted.
+    for i in [0, 2] {
+        let mut accepted = 0;
+        for _ in 0..100 {
+            accepted = orgs.fed(i).stats().await.unwrap().gossip_accepted;
+            if accepted > 0 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        assert!(accepted > 0, "org{i} accepted no presence notice");
+    }
+
     // Messages cross too.
     alice.chat(bob.jid.clone(), "hello from org0").await;
     let m = bob

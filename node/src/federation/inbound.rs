@@ -13,10 +13,13 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Shared;
-use super::wire::{self, NOTICE_TYPE, Notice, XMPP_TYPE};
+use super::wire::{self, NOTICE_TYPE, XMPP_TYPE, decode_notices};
 
-/// Most notice positions remembered (origin, user); beyond it the oldest are forgotten.
+/// Most notice positions remembered (origin, user); beyond it they are all forgotten.
 const MAX_REMEMBERED: usize = 100_000;
+/// Re-probes (each reads every local user's roster entry) running at once; a gap noticed
+/// while all run is dropped (the next notice of that user shows a gap again).
+const MAX_REPROBES: usize = 4;
 
 /// Handle events until `cancel` fires or the service stops.
 pub(super) async fn run(
@@ -25,6 +28,8 @@ pub(super) async fn run(
     cancel: CancellationToken,
 ) {
     let mut last: HashMap<(String, String), (u64, u64)> = HashMap::new();
+    let reprobes = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_REPROBES));
+    let resyncing = Resyncing::default();
     loop {
         let event = tokio::select! {
             () = cancel.cancelled() => return,
@@ -56,21 +61,28 @@ pub(super) async fn run(
                 if payload_type != NOTICE_TYPE {
                     continue;
                 }
-                let Ok(notice) = Notice::decode(&envelope.payload) else {
-                    tracing::debug!(origin = %envelope.origin, "malformed presence notice");
+                let Ok(notices) = decode_notices(&envelope.payload) else {
+                    tracing::debug!(origin = %envelope.origin, "malformed presence notices");
                     continue;
                 };
-                let key = (envelope.origin.clone(), notice.user.clone());
-                let gap = notice.gap_after(last.get(&key).copied());
-                if last.len() >= MAX_REMEMBERED && !last.contains_key(&key) {
-                    last.clear();
-                }
-                last.insert(key, (notice.epoch, notice.n));
-                if gap {
-                    let shared = shared.clone();
-                    tokio::spawn(
-                        async move { reprobe(&shared, &envelope.origin, &notice.user).await },
-                    );
+                for notice in notices {
+                    let key = (envelope.origin.clone(), notice.user.clone());
+                    let gap = notice.gap_after(last.get(&key).copied());
+                    if last.len() >= MAX_REMEMBERED && !last.contains_key(&key) {
+                        last.clear();
+                    }
+                    last.insert(key, (notice.epoch, notice.n));
+                    if !gap {
+                        continue;
+                    }
+                    let Ok(permit) = reprobes.clone().try_acquire_owned() else {
+                        continue;
+                    };
+                    let (shared, origin) = (shared.clone(), envelope.origin.clone());
+                    tokio::spawn(async move {
+                        reprobe(&shared, &origin, &notice.user).await;
+                        drop(permit);
+                    });
                 }
             }
             Inbound::PeerUp { domain, peer } => {
@@ -78,19 +90,46 @@ pub(super) async fn run(
                     continue;
                 }
                 tracing::info!(%domain, %peer, "organization connected; resynchronizing");
-                let shared = shared.clone();
-                tokio::spawn(async move {
-                    match shared.store.users() {
-                        Ok(users) => shared.router.resync_domain(&domain, &users).await,
-                        Err(e) => tracing::warn!(error = %e, "cannot list users to resynchronize"),
-                    }
-                });
+                resync(&shared, &resyncing, domain);
             }
             Inbound::PeerDown { domain, peer } => {
                 tracing::info!(%domain, %peer, "organization disconnected");
             }
         }
     }
+}
+
+/// Domains being resynchronized, and whether another `PeerUp` came in meanwhile.
+type Resyncing = std::sync::Arc<std::sync::Mutex<HashMap<String, bool>>>;
+
+/// Resynchronize with `domain`: one pass at a time per domain, and one more pass if the
+/// link came up again during it, so a flapping peer cannot start a pass per connection.
+fn resync(shared: &Shared, resyncing: &Resyncing, domain: String) {
+    {
+        let mut running = resyncing.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(again) = running.get_mut(&domain) {
+            *again = true;
+            return;
+        }
+        running.insert(domain.clone(), false);
+    }
+    let (shared, resyncing) = (shared.clone(), resyncing.clone());
+    tokio::spawn(async move {
+        loop {
+            match shared.store.users() {
+                Ok(users) => shared.router.resync_domain(&domain, &users).await,
+                Err(e) => tracing::warn!(error = %e, "cannot list users to resynchronize"),
+            }
+            let mut running = resyncing.lock().unwrap_or_else(|p| p.into_inner());
+            match running.get_mut(&domain) {
+                Some(again) if *again => *again = false,
+                _ => {
+                    running.remove(&domain);
+                    return;
+                }
+            }
+        }
+    });
 }
 
 /// Deliver one batch from `origin`; `false` (no answer, the request is refused) when

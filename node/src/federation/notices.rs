@@ -1,21 +1,29 @@
-//! Change notices: whenever a local user's presence changes, a signed notice with the
-//! public view only (available or not) is gossiped to every organization. It carries
+//! Change notices: whenever local users' presence changes, signed notices with the
+//! public view only (available or not) are gossiped to every organization. They carry
 //! no detail, since gossip reaches all organizations; detail travels only in stanzas
-//! rendered per viewer. Its counter lets a receiver see that it missed a change.
+//! rendered per viewer. Each user's counter lets a receiver see that it missed a change.
+//!
+//! Changes are gathered for [`BATCH_WINDOW`] and sent as one envelope (at most
+//! [`MAX_NOTICES`] users, a user once with its latest state), so an organization with a
+//! busy PBX stays far below the per-peer gossip rate its partners enforce.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use jid::BareJid;
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 
 use super::Shared;
-use super::wire::{NOTICE_TYPE, Notice};
+use super::wire::{MAX_NOTICES, NOTICE_TYPE, Notice, encode_notices};
 use crate::access::Level;
 use crate::engine::Engine;
 use crate::presence::Availability;
 
-/// Publish a notice for each change until `cancel` fires.
+/// How long changes are gathered into one envelope.
+const BATCH_WINDOW: Duration = Duration::from_millis(50);
+
+/// Publish notices for changes until `cancel` fires.
 pub(super) async fn run(shared: Shared, engine: Engine, cancel: CancellationToken) {
     let epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -24,29 +32,66 @@ pub(super) async fn run(shared: Shared, engine: Engine, cancel: CancellationToke
     let mut changes = engine.changes();
     let mut counters: HashMap<BareJid, u64> = HashMap::new();
     loop {
-        let user = tokio::select! {
+        let first = tokio::select! {
             () = cancel.cancelled() => return,
-            c = changes.recv() => match c {
-                Ok(user) => user,
-                Err(RecvError::Lagged(_)) => continue,
-                Err(RecvError::Closed) => return,
-            },
+            c = next(&mut changes) => match c { Some(u) => u, None => return },
         };
-        let Some(local) = user.node() else { continue };
-        let available = match engine.snapshot(&user) {
-            Ok(mut s) => s.at(Level::Public).presence().availability != Availability::Offline,
-            Err(_) => false,
-        };
-        let n = counters.entry(user.clone()).or_default();
-        *n += 1;
-        let notice = Notice {
-            user: local.as_str().to_owned(),
-            available,
-            epoch,
-            n: *n,
-        };
-        if let Err(e) = shared.handle.publish(NOTICE_TYPE, notice.encode()).await {
-            tracing::debug!(error = %e, "presence notice not published");
+        let mut users = vec![first];
+        let window = tokio::time::sleep(BATCH_WINDOW);
+        tokio::pin!(window);
+        while users.len() < MAX_NOTICES {
+            tokio::select! {
+                () = &mut window => break,
+                c = next(&mut changes) => match c {
+                    Some(u) if !users.contains(&u) => users.push(u),
+                    Some(_) => {}
+                    None => break,
+                },
+            }
         }
+        let notices: Vec<Notice> = users
+            .iter()
+            .filter_map(|user| {
+                let local = user.node()?.as_str().to_owned();
+                let n = counters.entry(user.clone()).or_default();
+                *n += 1;
+                Some(Notice {
+                    user: local,
+                    available: public_available(&engine, user),
+                    epoch,
+                    n: *n,
+                })
+            })
+            .collect();
+        if notices.is_empty() {
+            continue;
+        }
+        if let Err(e) = shared
+            .handle
+            .publish(NOTICE_TYPE, encode_notices(&notices))
+            .await
+        {
+            tracing::debug!(error = %e, "presence notices not published");
+        }
+    }
+}
+
+/// The next changed user; `None` when the engine is gone. A lagging reader skips ahead
+/// (the next change of each user carries a higher counter, which receivers see as a gap).
+async fn next(changes: &mut broadcast::Receiver<BareJid>) -> Option<BareJid> {
+    loop {
+        match changes.recv().await {
+            Ok(user) => return Some(user),
+            Err(RecvError::Lagged(_)) => continue,
+            Err(RecvError::Closed) => return None,
+        }
+    }
+}
+
+/// Whether the public level shows `user` available.
+fn public_available(engine: &Engine, user: &BareJid) -> bool {
+    match engine.snapshot(user) {
+        Ok(mut s) => s.at(Level::Public).presence().availability != Availability::Offline,
+        Err(_) => false,
     }
 }

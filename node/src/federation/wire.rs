@@ -4,7 +4,7 @@
 //! - `xmpp` requests: a batch of XMPP stanzas for users of the receiving organization,
 //!   each a 4-byte big-endian length followed by the stanza's UTF-8 XML (`jabber:client`).
 //!   The answer is empty: it only says the batch was handled, so the sender keeps order.
-//! - `presence-notice` gossip: a change notice with the public view only (JSON).
+//! - `presence-notice` gossip: change notices with the public view only (a JSON array).
 
 use minidom::Element;
 use serde::{Deserialize, Serialize};
@@ -80,17 +80,25 @@ pub struct Notice {
     pub n: u64,
 }
 
+/// Most notices in one envelope (about 60 bytes each, well under the envelope limit).
+pub const MAX_NOTICES: usize = 200;
+
+/// One envelope's payload: the notices of the changes since the last one, as a JSON
+/// array. Batching keeps a busy organization within its peers' per-peer gossip rate.
+pub fn encode_notices(notices: &[Notice]) -> Vec<u8> {
+    serde_json::to_vec(notices).unwrap_or_default()
+}
+
+/// Parse a peer's notices: a JSON array of 1 to [`MAX_NOTICES`] notices.
+pub fn decode_notices(bytes: &[u8]) -> Result<Vec<Notice>, WireError> {
+    let notices: Vec<Notice> = serde_json::from_slice(bytes).map_err(|_| WireError::Notice)?;
+    if notices.is_empty() || notices.len() > MAX_NOTICES {
+        return Err(WireError::Notice);
+    }
+    Ok(notices)
+}
+
 impl Notice {
-    /// JSON bytes.
-    pub fn encode(&self) -> Vec<u8> {
-        serde_json::to_vec(self).unwrap_or_default()
-    }
-
-    /// Parse a notice from a peer.
-    pub fn decode(bytes: &[u8]) -> Result<Self, WireError> {
-        serde_json::from_slice(bytes).map_err(|_| WireError::Notice)
-    }
-
     /// Whether this notice, after `last` from the same origin and user, shows that
     /// notices (and so perhaps stanzas) were missed.
     pub fn gap_after(&self, last: Option<(u64, u64)>) -> bool {
@@ -152,8 +160,12 @@ mod tests {
             epoch: 7,
             n: 3,
         };
-        assert_eq!(Notice::decode(&n.encode()).unwrap(), n);
-        assert!(Notice::decode(b"{\"user\":1}").is_err());
+        let one = encode_notices(std::slice::from_ref(&n));
+        assert_eq!(decode_notices(&one).unwrap(), vec![n.clone()]);
+        assert!(decode_notices(b"[{\"user\":1}]").is_err());
+        assert!(decode_notices(b"[]").is_err());
+        let many = vec![n.clone(); MAX_NOTICES + 1];
+        assert!(decode_notices(&encode_notices(&many)).is_err());
         assert!(!n.gap_after(None));
         assert!(!n.gap_after(Some((7, 2))));
         assert!(n.gap_after(Some((7, 1))));
