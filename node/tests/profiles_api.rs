@@ -467,3 +467,31 @@ async fn a_sticky_profile_survives_a_time_trigger_and_queue_actions_reach_the_pr
     api.wait_for("Lunch by hand", profile_is("Lunch")).await;
     node.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_time_trigger_that_fired_while_the_node_was_down_applies_on_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, base) = node(config(dir.path(), None)).await;
+    let token = token(dir.path(), "desk", Level::Personal).await;
+    let api = Api::new(&base, &token);
+    api.ok(
+        Method::PUT,
+        "/profiles/Lunch",
+        Some(json!({"availability": "away"})),
+    )
+    .await;
+    let mut settings = api.ok(Method::GET, "/profile/settings", None).await;
+    settings["time"] =
+        json!([{"at": utc_time_in(3), "days": 127, "profile": "Lunch", "enabled": true}]);
+    api.ok(Method::PUT, "/profile/settings", Some(settings))
+        .await;
+    assert_eq!(api.presence().await["profile"], Value::Null);
+    node.shutdown().await.unwrap();
+
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    let (node, base) = self::node(config(dir.path(), None)).await;
+    let api = Api::new(&base, &token);
+    api.wait_for("Lunch, missed while down", profile_is("Lunch"))
+        .await;
+    node.shutdown().await.unwrap();
+}

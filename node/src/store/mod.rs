@@ -17,6 +17,7 @@
 //! [`StoreError::Locked`] when a running node holds it.
 
 mod accounts;
+mod calendar;
 mod contacts;
 mod error;
 mod extensions;
@@ -31,7 +32,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use error::StoreError;
-pub use profiles::{CalendarRecord, ProfileRecord};
+pub use calendar::CalendarRecord;
+pub use profiles::ProfileRecord;
 pub use records::{Account, Contact, Scram, Subscription};
 pub use tokens::StoredToken;
 

@@ -1,15 +1,13 @@
 //! Per-user profile data: `userid_profiles` (the user's own profiles, trigger settings and the
-//! profile state machine's state) and `userid_calendar` (appointments and the sharing choice).
-//!
-//! System profiles are not stored: they come from the configuration on every start.
+//! profile state machine's state). System profiles are not stored: they come from the
+//! configuration on every start.
 
 use jid::BareJid;
 use serde::{Deserialize, Serialize};
 
 use super::records;
-use super::schema::{self, USERID_CALENDAR, USERID_PROFILES};
+use super::schema::{self, USERID_PROFILES};
 use super::{Store, StoreError};
-use crate::calendar::{Appointment, Sharing};
 use crate::profiles::{Profile, ProfileSettings, ProfileState};
 
 /// What the node keeps about one user's profiles.
@@ -22,16 +20,6 @@ pub struct ProfileRecord {
     pub settings: Option<ProfileSettings>,
     /// The state machine's state.
     pub state: Option<ProfileState>,
-}
-
-/// What the node keeps about one user's calendar.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CalendarRecord {
-    /// Appointments, sorted by start (the subject of a private one never leaves the node).
-    pub appointments: Vec<Appointment>,
-    /// What the user shares; `None` until chosen (the default applies).
-    pub sharing: Option<Sharing>,
 }
 
 impl Store {
@@ -59,29 +47,6 @@ impl Store {
         self.flush().await
     }
 
-    /// The stored calendar of `user`; `None` if nothing was ever stored.
-    pub fn calendar_record(&self, user: &BareJid) -> Result<Option<CalendarRecord>, StoreError> {
-        self.calendar
-            .get(schema::account_key(user))?
-            .map(|v| records::decode(USERID_CALENDAR, &v))
-            .transpose()
-    }
-
-    /// Store `user`'s calendar; durable on return (refused without an account, as above).
-    pub async fn put_calendar_record(
-        &self,
-        user: &BareJid,
-        record: &CalendarRecord,
-    ) -> Result<(), StoreError> {
-        let value = records::encode(USERID_CALENDAR, record)?;
-        self.calendar.insert(schema::account_key(user), value)?;
-        if !self.account_exists(user)? {
-            self.calendar.remove(schema::account_key(user))?;
-            return Err(StoreError::NoAccount(user.to_string()));
-        }
-        self.flush().await
-    }
-
     /// Users with a stored profile record (evaluated again when the node starts).
     pub fn users_with_profiles(&self) -> Result<Vec<BareJid>, StoreError> {
         self.profiles
@@ -96,5 +61,63 @@ impl Store {
         self.profiles.remove(schema::account_key(user))?;
         self.calendar.remove(schema::account_key(user))?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use crate::calendar::{Appointment, Sharing, ShowAs};
+    use crate::presence::{Note, Timestamp};
+    use crate::store::{CalendarRecord, records::Account};
+
+    fn account() -> Account {
+        let scram = records::Scram {
+            salt: vec![1],
+            iterations: 1,
+            stored_key: vec![2],
+            server_key: vec![3],
+        };
+        Account {
+            scram_sha1: scram.clone(),
+            scram_sha256: scram,
+        }
+    }
+
+    #[tokio::test]
+    async fn profiles_and_calendars_round_trip_and_go_with_the_account() {
+        let store = Store::temporary().unwrap();
+        let alice = BareJid::new("alice@example.org").unwrap();
+        let record = ProfileRecord {
+            state: Some(ProfileState::new(Timestamp::from_unix_ms(5))),
+            ..ProfileRecord::default()
+        };
+        let t = Timestamp::from_unix_ms;
+        let calendar = CalendarRecord {
+            appointments: vec![
+                Appointment::new(t(1), t(2), ShowAs::Busy)
+                    .unwrap()
+                    .with_subject(Note::new("Dentist").unwrap())
+                    .with_private(true),
+            ],
+            sharing: Some(Sharing::PublicOnly),
+        };
+        // No account, no record: a write racing a removal leaves nothing.
+        assert!(store.put_profile_record(&alice, &record).await.is_err());
+        assert!(store.profile_record(&alice).unwrap().is_none());
+
+        store.create_account(&alice, &account()).await.unwrap();
+        store.put_profile_record(&alice, &record).await.unwrap();
+        store.put_calendar_record(&alice, &calendar).await.unwrap();
+        assert_eq!(store.profile_record(&alice).unwrap(), Some(record));
+        let back = store.calendar_record(&alice).unwrap().unwrap();
+        assert_eq!(back, calendar);
+        assert_eq!(back.appointments[0].owner_subject(), Some("Dentist"));
+        assert_eq!(store.users_with_profiles().unwrap(), vec![alice.clone()]);
+
+        store.remove_account(&alice).await.unwrap();
+        assert!(store.profile_record(&alice).unwrap().is_none());
+        assert!(store.calendar_record(&alice).unwrap().is_none());
     }
 }
