@@ -88,8 +88,9 @@ impl<B: Backend> Router<B> {
         let own = snapshot.for_viewer(owner, &[]);
         let table = self.table();
         let speakers = self.speakers(&table, owner, gone, own.is_some());
-        let mut published = self.published();
-        let shown = published.shown.entry(owner.clone()).or_default();
+        // The owner's shown-set is taken out for the fan-out, so fan-outs of different users
+        // never wait for each other; one owner's fan-outs are serialized by the turn above.
+        let mut shown = self.published().shown.remove(owner).unwrap_or_default();
         let subscribers = contacts.iter().filter(|c| c.subscription.from);
         let mut reached = HashSet::new();
         for Contact { jid, groups, .. } in subscribers {
@@ -113,8 +114,13 @@ impl<B: Backend> Router<B> {
                 self.deliver_unavailable_to(&table, target, gone);
             }
         }
-        if speakers.live.is_empty() {
-            published.shown.remove(owner);
+        if !speakers.live.is_empty() {
+            // A probe answered meanwhile may have shown someone too: keep both.
+            self.published()
+                .shown
+                .entry(owner.clone())
+                .or_default()
+                .extend(shown);
         }
     }
 
