@@ -495,3 +495,74 @@ async fn a_time_trigger_that_fired_while_the_node_was_down_applies_on_start() {
         .await;
     node.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn client_start_exit_and_the_screen_lock_switch_profiles_through_the_presence_feed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, base) = node(config(dir.path(), None)).await;
+    let api = Api::new(&base, &token(dir.path(), "desk", Level::Personal).await);
+    for name in ["Office", "Home", "Locked"] {
+        api.ok(
+            Method::PUT,
+            &format!("/profiles/{name}"),
+            Some(json!({"availability": "away"})),
+        )
+        .await;
+    }
+    let mut settings = api.ok(Method::GET, "/profile/settings", None).await;
+    settings["on_client_start"] = json!("Office");
+    settings["on_client_exit"] = json!("Home");
+    settings["inactivity"] =
+        json!({"after_minutes": null, "on_screen_lock": true, "profile": "Locked"});
+    api.ok(Method::PUT, "/profile/settings", Some(settings))
+        .await;
+
+    let active =
+        || async { api.ok(Method::GET, "/profile", None).await["active"]["profile"].clone() };
+    let until = |want: &'static str| async move {
+        for _ in 0..200 {
+            if active().await == want {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        panic!("{want} never became active: {}", active().await);
+    };
+    let alice = jid::BareJid::new(ALICE).unwrap();
+    let client = |device| ClientPresence {
+        device,
+        priority: 0,
+        show: ClientShow::Available,
+        status: None,
+        idle_since: None,
+    };
+    // A second session is no client start; the last one going is the client exit.
+    node.engine()
+        .client(&alice, "phone", Some(client(DeviceKind::Mobile)))
+        .unwrap();
+    node.engine().client(&alice, "desk", None).unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(active().await, Value::Null);
+    node.engine().client(&alice, "phone", None).unwrap();
+    until("Home").await;
+    node.engine()
+        .client(&alice, "desk", Some(client(DeviceKind::Desktop)))
+        .unwrap();
+    until("Office").await;
+
+    api.ok(
+        Method::POST,
+        "/profile/signals",
+        Some(json!({"signal": "screen_locked"})),
+    )
+    .await;
+    until("Locked").await;
+    api.ok(
+        Method::POST,
+        "/profile/signals",
+        Some(json!({"signal": "input_resumed"})),
+    )
+    .await;
+    until("Office").await;
+    node.shutdown().await.unwrap();
+}
