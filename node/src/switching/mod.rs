@@ -18,104 +18,35 @@
 //! Everything else (create, update, delete, settings, calendar, external meeting) is used by the
 //! integration API and the CLI.
 
+mod calendar;
 mod effects;
 mod feed;
 mod timer;
+mod values;
 
 use std::sync::Arc;
 
 use jid::BareJid;
-use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::calendar::{self, Appointment, IcsError, ImportLimits, ImportOptions, Sharing};
 use crate::config::ProfilesConfig;
 use crate::connector::Connector;
-use crate::engine::{Engine, EngineError, now};
+use crate::engine::{Engine, now};
 use crate::presence::{ProfileName, Timestamp};
 use crate::profiles::{
-    Active, Chain, Ctx, Editor, Event, Profile, ProfileBook, ProfileError, ProfileSettings,
-    ProfileSpec, ProfileState, Scope, next_trigger_time, on_event,
+    Active, Chain, Ctx, Editor, Event, Profile, ProfileBook, ProfileSettings, ProfileSpec,
+    ProfileState, Scope, next_trigger_time, on_event,
 };
-use crate::store::{CalendarRecord, ProfileRecord, Store, StoreError};
+use crate::store::{CalendarRecord, ProfileRecord, Store};
+
+pub use calendar::ImportSummary;
+pub use values::{ProfileEntry, Signal, SwitchError};
 
 /// Most appointments kept per user (an import beyond it is cut, and says so).
 pub const MAX_STORED_APPOINTMENTS: usize = 5_000;
 /// Most time triggers per user.
 pub const MAX_TIME_TRIGGERS: usize = 64;
-
-/// Why a profile or calendar operation was refused or failed.
-#[derive(Debug, thiserror::Error)]
-pub enum SwitchError {
-    /// No such local account.
-    #[error("no such user: {0}")]
-    NoSuchUser(BareJid),
-    /// The profile rules refused it (unknown, duplicate, system, active, disabled, bounds).
-    #[error(transparent)]
-    Profile(#[from] ProfileError),
-    /// The calendar file was refused as a whole.
-    #[error(transparent)]
-    Ics(#[from] IcsError),
-    /// A value out of range; nothing was applied.
-    #[error("{0}")]
-    Invalid(String),
-    /// The presence engine refused or failed.
-    #[error(transparent)]
-    Engine(EngineError),
-    /// Storage failed; nothing was acknowledged.
-    #[error("storage: {0}")]
-    Store(#[from] StoreError),
-}
-
-impl From<EngineError> for SwitchError {
-    fn from(e: EngineError) -> Self {
-        match e {
-            EngineError::NoSuchUser(u) => SwitchError::NoSuchUser(u),
-            other => SwitchError::Engine(other),
-        }
-    }
-}
-
-/// One profile as [`Switching::list`] shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ProfileEntry {
-    /// The name.
-    pub name: ProfileName,
-    /// The active one.
-    pub active: bool,
-    /// System-wide or the user's own.
-    pub scope: Scope,
-    /// Offered and usable by triggers.
-    pub enabled: bool,
-    /// Everything about it.
-    pub spec: ProfileSpec,
-}
-
-/// A signal from outside that is not a presence source: an external meeting, the screen lock.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Signal {
-    /// An external meeting started (pascom T7).
-    MeetingStarted,
-    /// The external meeting ended: the profile from before it applies again.
-    MeetingEnded,
-    /// The screen was locked (XPhone T1).
-    ScreenLocked,
-    /// Input again after idle or lock.
-    InputResumed,
-}
-
-/// The outcome of an `.ics` import.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
-pub struct ImportSummary {
-    /// Appointments stored (in the import window).
-    pub imported: usize,
-    /// Events that could not be read or were cancelled.
-    pub skipped: usize,
-    /// A cap cut the result short.
-    pub truncated: bool,
-}
 
 /// Cheap `Clone` handle over the runtime.
 #[derive(Clone)]
@@ -335,75 +266,6 @@ impl Switching {
             Signal::InputResumed => Event::InputResumed,
         };
         self.apply(user, event, |_| Ok(())).await
-    }
-
-    /// `user`'s stored appointments and sharing choice (for the owner: subjects included).
-    pub fn calendar(&self, user: &BareJid) -> Result<(Vec<Appointment>, Sharing), SwitchError> {
-        let data = self.load(user)?;
-        Ok((
-            data.calendar.appointments,
-            data.calendar.sharing.unwrap_or_default(),
-        ))
-    }
-
-    /// Replace `user`'s appointments.
-    pub async fn set_appointments(
-        &self,
-        user: &BareJid,
-        mut appointments: Vec<Appointment>,
-    ) -> Result<(), SwitchError> {
-        if appointments.len() > MAX_STORED_APPOINTMENTS {
-            return Err(SwitchError::Invalid(format!(
-                "at most {MAX_STORED_APPOINTMENTS} appointments"
-            )));
-        }
-        appointments.sort_by_key(|a| a.start);
-        self.apply(user, Event::Tick, move |d| {
-            d.calendar.appointments = appointments;
-            Ok(())
-        })
-        .await
-        .map(drop)
-    }
-
-    /// Replace `user`'s appointments with those of an `.ics` file in the import window (now to
-    /// `[profiles] import_days` ahead), recurring events expanded in the user's zone.
-    pub async fn import_ics(
-        &self,
-        user: &BareJid,
-        bytes: &[u8],
-    ) -> Result<ImportSummary, SwitchError> {
-        let zone = self.settings(user)?.zone;
-        let start = now();
-        let days = u64::from(self.inner.config.import_days);
-        let opts = ImportOptions {
-            window_start: start,
-            window_end: start.saturating_add(std::time::Duration::from_secs(days * 86_400)),
-            zone,
-            owner_addresses: &[user.to_string()],
-            limits: ImportLimits {
-                max_occurrences: MAX_STORED_APPOINTMENTS,
-                ..ImportLimits::default()
-            },
-        };
-        let imported = calendar::import_ics(bytes, &opts)?;
-        let summary = ImportSummary {
-            imported: imported.appointments.len(),
-            skipped: imported.skipped,
-            truncated: imported.truncated,
-        };
-        self.set_appointments(user, imported.appointments).await?;
-        Ok(summary)
-    }
-
-    /// Set what `user` shares of their calendar.
-    pub async fn set_sharing(&self, user: &BareJid, sharing: Sharing) -> Result<(), SwitchError> {
-        self.apply(user, Event::Tick, move |d| {
-            d.calendar.sharing = Some(sharing);
-            Ok(())
-        })
-        .await
-        .map(drop)
     }
 
     /// Apply `event` to `user` after `edit` (which may refuse: then nothing is stored or done);
