@@ -278,6 +278,7 @@ impl Switching {
     ) -> Result<Option<ProfileName>, SwitchError> {
         let _writer = self.write_lock(user).await;
         let mut data = self.load(user)?;
+        let stored_calendar = data.calendar.clone();
         edit(&mut data)?;
         let now = now();
         data.calendar.appointments.retain(|a| now < a.end);
@@ -303,10 +304,12 @@ impl Switching {
             state: Some(state),
         };
         self.inner.store.put_profile_record(user, &record).await?;
-        self.inner
-            .store
-            .put_calendar_record(user, &data.calendar)
-            .await?;
+        if data.calendar != stored_calendar {
+            self.inner
+                .store
+                .put_calendar_record(user, &data.calendar)
+                .await?;
+        }
         let sharing = data.calendar.sharing.unwrap_or_default();
         let result = effects::carry_out(&self.inner, user, effects, active.as_ref(), now).await;
         let handed = effects::hand_over_calendar(&self.inner, user, &ctx, sharing, now).await;
