@@ -119,3 +119,47 @@ impl ProfilesConfig {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use crate::config::Config;
+    use crate::presence::Settable;
+    use crate::profiles::{EventMode, Forwarding};
+
+    #[test]
+    fn system_profiles_and_user_defaults_come_from_the_configuration() {
+        let config = Config::from_toml(
+            r#"
+            [profiles]
+            event_mode = "full_profile"
+            calendar_default_profile = "Do not disturb"
+            [[profiles.system]]
+            name = "Lunch"
+            spec = { availability = "away", forwarding = { to = "voicemail" } }
+            [[profiles.system]]
+            name = "Available"
+            spec = { note = "At my desk" }
+            "#,
+        )
+        .unwrap();
+        let system = config.profiles.system_profiles();
+        let names: Vec<&str> = system.iter().map(|p| p.name().as_str()).collect();
+        assert_eq!(names, ["Do not disturb", "Lunch", "Available"]);
+        assert_eq!(system[1].spec.availability, Settable::Away);
+        assert!(matches!(system[1].spec.forwarding, Forwarding::To(_)));
+        let defaults = config.profiles.default_settings();
+        assert_eq!(defaults.event_mode, EventMode::FullProfile);
+        assert!(defaults.calendar.all_busy);
+
+        for bad in [
+            "[profiles]\nimport_days = 0",
+            "[[profiles.system]]\nname = \"A\"\n[[profiles.system]]\nname = \"A\"",
+            "[[profiles.system]]\nname = \"A\"\nspec = { colour = \"pink\" }",
+            "[[profiles.system]]\nname = \"A\"\nspec = { typo = 1 }",
+            "[connector]\nkind = \"webhook\"",
+        ] {
+            assert!(Config::from_toml(bad).is_err(), "{bad}");
+        }
+    }
+}
