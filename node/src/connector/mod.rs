@@ -226,6 +226,66 @@ mod tests {
         assert_eq!(c.backoff(u32::MAX), Duration::from_millis(30_000));
     }
 
+    #[tokio::test]
+    async fn the_webhook_retries_failures_and_keeps_the_order() {
+        use std::sync::{Arc, Mutex};
+        let seen: Arc<Mutex<Vec<serde_json::Value>>> = Arc::default();
+        let calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (s, c) = (Arc::clone(&seen), Arc::clone(&calls));
+        let app = axum::Router::new().route(
+            "/hook",
+            axum::routing::post(move |axum::Json(v): axum::Json<serde_json::Value>| {
+                let (s, c) = (Arc::clone(&s), Arc::clone(&c));
+                async move {
+                    // Every other call fails: each action needs one retry.
+                    if c.fetch_add(1, std::sync::atomic::Ordering::SeqCst) % 2 == 0 {
+                        return axum::http::StatusCode::SERVICE_UNAVAILABLE;
+                    }
+                    s.lock().unwrap().push(v);
+                    axum::http::StatusCode::OK
+                }
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/hook", listener.local_addr().unwrap());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+
+        let tracker = TaskTracker::new();
+        let cancel = CancellationToken::new();
+        let connector = Connector::start(
+            ConnectorConfig {
+                kind: ConnectorKind::Webhook,
+                url: Some(url),
+                initial_backoff_ms: 10,
+                ..ConnectorConfig::default()
+            },
+            &tracker,
+            cancel.clone(),
+        );
+        let user = BareJid::new("alice@example.org").unwrap();
+        let actions = [
+            Action::ClearForwarding,
+            Action::GsmMode { enabled: true },
+            Action::Workplace { workplace: None },
+        ];
+        connector.send(&user, None, actions.clone(), Timestamp::from_unix_ms(1));
+        for _ in 0..200 {
+            if seen.lock().unwrap().len() == 3 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let got: Vec<Action> = seen
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|v| serde_json::from_value(v["action"].clone()).unwrap())
+            .collect();
+        assert_eq!(got, actions);
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 6);
+        cancel.cancel();
+    }
+
     #[test]
     fn a_webhook_needs_an_http_url() {
         let mut c = ConnectorConfig {
