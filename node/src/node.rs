@@ -170,6 +170,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         tls,
         store.clone(),
         &engine,
+        &switching,
         &tracker,
         cancel.clone(),
     );

@@ -46,7 +46,7 @@ def test_commands_are_listed_at_the_server(node):
         try:
             items = await alice.x.plugin["xep_0030"].get_items(jid=DOMAIN, node=CMD, timeout=10)
             nodes = {i[1] for i in items["disco_items"]["items"]}
-            assert {"lampfield:presence", "lampfield:rule", "lampfield:rules"} <= nodes, nodes
+            assert {"lampfield:profile", "lampfield:presence", "lampfield:rule", "lampfield:rules"} <= nodes, nodes
         finally:
             await close_all(alice)
 
@@ -86,6 +86,30 @@ def test_blocking_a_watcher_by_command_hides_everything_at_once(node):
             assert any(f"contact:{BOB}: team" == t for t in texts), texts
 
             refused = await command(alice, "lampfield:rule", {"who": "nobody", "level": "team"})
+            assert note(refused)[0] == "error", ET.tostring(refused)
+        finally:
+            await close_all(alice, bob)
+
+    run(scenario())
+
+
+def test_switching_the_presence_profile_by_command(node):
+    async def scenario():
+        alice = Client(node, ALICE, USERS[ALICE], resource="desk")
+        bob = Client(node, BOB, USERS[BOB], resource="desk")
+        await login_all(alice, bob)
+        try:
+            await befriend(alice, bob)
+            form = await command(alice, "lampfield:profile")
+            options = [o.text for o in form.iter(f"{{{DATA}}}value")]
+            assert "Do not disturb" in options, ET.tostring(form)
+            done = await command(alice, "lampfield:profile", {"profile": "Do not disturb"})
+            assert note(done) == ("info", "Profile Do not disturb is active"), ET.tostring(done)
+            await bob.wait_presence("alice in do not disturb", show="dnd", **{"from": alice.jid})
+            done = await command(alice, "lampfield:profile", {"profile": "-"})
+            assert note(done)[0] == "info", ET.tostring(done)
+            await bob.wait_presence("alice available again", type="available", show="", **{"from": alice.jid})
+            refused = await command(alice, "lampfield:profile", {"profile": "No such profile"})
             assert note(refused)[0] == "error", ET.tostring(refused)
         finally:
             await close_all(alice, bob)

@@ -1,5 +1,5 @@
-//! The node's XEP-0050 ad-hoc commands, so a plain desktop client can set its presence and decide
-//! who sees what from its "Commands" menu (Gajim, Psi+, Pidgin).
+//! The node's XEP-0050 ad-hoc commands, so a plain desktop client can switch its presence profile,
+//! set its presence and decide who sees what from its "Commands" menu (Gajim, Psi+, Pidgin).
 //!
 //! Each command is one form and one submit. Rules are edited one entry at a time with the same
 //! selector syntax as the CLI and the API (`contact:bob@example.org`, `group:Friends`,
@@ -13,8 +13,11 @@ use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType, Option_
 
 use crate::access::{Level, Selector};
 use crate::engine::{Engine, SourceChange, now};
-use crate::presence::{Manual, ManualAvailability, Note};
+use crate::presence::{Manual, ManualAvailability, Note, ProfileName};
+use crate::switching::Switching;
 
+/// Node of "Switch presence profile".
+pub const PROFILE: &str = "lampfield:profile";
 /// Node of "Set my presence".
 pub const PRESENCE: &str = "lampfield:presence";
 /// Node of "Set who sees what".
@@ -23,28 +26,82 @@ pub const RULE: &str = "lampfield:rule";
 pub const RULES: &str = "lampfield:rules";
 /// Form type of every Lampfield command form.
 const FORM_TYPE: &str = "urn:lampfield:commands:0";
+/// The "no profile" choice of the profile form.
+const NO_PROFILE: &str = "-";
 /// Longest "for how many minutes" accepted (one week).
 const MAX_MINUTES: u64 = 7 * 24 * 60;
 
 /// The commands, over the engine.
 pub struct NodeCommands {
     engine: Engine,
+    switching: Switching,
 }
 
 impl NodeCommands {
-    /// Over `engine`.
-    pub fn new(engine: Engine) -> Self {
-        NodeCommands { engine }
+    /// Over the engine and the profile runtime.
+    pub fn new(engine: Engine, switching: Switching) -> Self {
+        NodeCommands { engine, switching }
     }
 
     async fn run(&self, user: &BareJid, node: &str, form: Option<DataForm>) -> CommandReply {
         match (node, form) {
+            (PROFILE, None) => self.profile_form(user),
+            (PROFILE, Some(f)) => self.switch_profile(user, &f).await,
             (PRESENCE, None) => CommandReply::Form(presence_form()),
             (PRESENCE, Some(f)) => self.set_presence(user, &f).await,
             (RULE, None) => CommandReply::Form(rule_form()),
             (RULE, Some(f)) => self.set_rule(user, &f).await,
             (RULES, _) => self.show_rules(user),
             _ => CommandReply::Unknown,
+        }
+    }
+
+    /// The user's enabled profiles, the active one preselected, plus "no profile".
+    fn profile_form(&self, user: &BareJid) -> CommandReply {
+        let entries = match self.switching.list(user) {
+            Ok(e) => e,
+            Err(e) => return CommandReply::Refused(e.to_string()),
+        };
+        let active = entries
+            .iter()
+            .find(|e| e.active)
+            .map_or(NO_PROFILE.to_owned(), |e| e.name.as_str().to_owned());
+        let names: Vec<(String, String)> = entries
+            .iter()
+            .filter(|e| e.enabled)
+            .map(|e| (e.name.as_str().to_owned(), e.name.as_str().to_owned()))
+            .chain([(NO_PROFILE.to_owned(), "No profile".to_owned())])
+            .collect();
+        let choices: Vec<(&str, &str)> = names.iter().map(|(v, l)| (v.as_str(), l.as_str())).collect();
+        let mut form = DataForm::new(
+            DataFormType::Form,
+            FORM_TYPE,
+            vec![list("profile", "Profile", &choices, &active)],
+        );
+        form.title = Some("Switch presence profile".to_owned());
+        CommandReply::Form(form)
+    }
+
+    async fn switch_profile(&self, user: &BareJid, form: &DataForm) -> CommandReply {
+        let choice = value(form, "profile").unwrap_or_default();
+        let result = if choice == NO_PROFILE {
+            self.switching.deactivate(user).await
+        } else {
+            match ProfileName::new(choice) {
+                Ok(name) => self.switching.activate(user, &name).await,
+                Err(e) => return CommandReply::Refused(format!("profile: {e}")),
+            }
+        };
+        match result {
+            Ok(_) if choice == NO_PROFILE => CommandReply::Done {
+                note: "No profile is active now".to_owned(),
+                result: None,
+            },
+            Ok(_) => CommandReply::Done {
+                note: format!("Profile {choice} is active"),
+                result: None,
+            },
+            Err(e) => CommandReply::Refused(e.to_string()),
         }
     }
 
@@ -155,6 +212,7 @@ impl NodeCommands {
 impl AdHocCommands for NodeCommands {
     fn list(&self, _user: &BareJid) -> Vec<CommandInfo> {
         [
+            (PROFILE, "Switch presence profile"),
             (PRESENCE, "Set my presence"),
             (RULE, "Set who sees what"),
             (RULES, "Show who sees what"),

@@ -14,6 +14,7 @@ use super::presence::{EngineAuthority, XmppPublisher};
 use super::xmpp::StoreBackend;
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::switching::Switching;
 use crate::store::Store;
 use crate::tls::{CertFiles, TlsError};
 
@@ -51,13 +52,14 @@ pub fn spawn_c2s(
     tls: Arc<rustls::ServerConfig>,
     store: Store,
     engine: &Engine,
+    switching: &Switching,
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> SessionControl {
     let backend = Arc::new(StoreBackend::new(store));
     let router = Router::new(&config.domain, Arc::clone(&backend));
     router.set_authority(Arc::new(EngineAuthority::new(engine.clone())));
-    router.set_commands(Arc::new(NodeCommands::new(engine.clone())));
+    router.set_commands(Arc::new(NodeCommands::new(engine.clone(), switching.clone())));
     engine.set_publisher(XmppPublisher::start(router.clone(), cancel.clone()));
     let control = SessionControl { router: router.clone() };
     tracker.spawn(async move {
