@@ -230,11 +230,12 @@ class Federation:
 
 @contextlib.contextmanager
 def lampfield_and_prosody(tmp_path: Path, *, with_certs: bool, users: dict[str, str],
-                          prosody_users: dict[str, str]):
+                          prosody_users: dict[str, str], node_extra: str = ""):
     """Start both servers; stop both afterwards, and fail if the node did not exit cleanly.
 
     `with_certs`: the node has a certificate from the test CA and trusts the CA; else it
-    keeps its generated self-signed certificate and trusts nobody."""
+    keeps its generated self-signed certificate and trusts nobody. `node_extra` is appended to
+    the node's configuration (whole sections)."""
     assert prosody_available(), "prosody, prosodyctl and openssl are needed (scripts/test installs them)"
     ca = ScratchCA(tmp_path / "ca")
     node_s2s = free_port()
@@ -251,6 +252,8 @@ def lampfield_and_prosody(tmp_path: Path, *, with_certs: bool, users: dict[str, 
     node.config.write_text(
         f'domain = "{LF}"\n'
         f'data_dir = "{node.data_dir}"\n'
+        "[http]\n"
+        f'listen = "127.0.0.1:{node.http_port}"\n'
         "[c2s]\n"
         f'listen = "127.0.0.1:{node.port}"\n'
         + tls +
@@ -259,7 +262,8 @@ def lampfield_and_prosody(tmp_path: Path, *, with_certs: bool, users: dict[str, 
         f'listen = "127.0.0.1:{node_s2s}"\n'
         + ca_file +
         "[s2s.routes]\n"
-        f'"{PR}" = "127.0.0.1:{prosody.s2s_port}"\n')
+        f'"{PR}" = "127.0.0.1:{prosody.s2s_port}"\n'
+        + node_extra)
     for jid, password in users.items():
         node.add_user(jid, password)
     prosody.start()
