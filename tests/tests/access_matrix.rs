@@ -1,4 +1,4 @@
-//! Issue 6's matrix over the XMPP path: one user with every kind of presence detail, one watcher
+//! Issue 6's matrix over the XMPP path and the integration API's payload: one user with every kind of presence detail, one watcher
 //! moved through every access level, and for each level exactly the fields docs/ACCESS.md allows
 //! arrive in the watcher's client. A private appointment's subject never arrives at any level, and
 //! a blocked watcher gets what an offline account gives.
@@ -16,6 +16,20 @@ use lampfield_tests::{befriend, start_node};
 use tokio_xmpp::parsers::presence::Type;
 
 const MIN: Duration = Duration::from_secs(60);
+
+/// Markers in the JSON view the integration API serves (`GET /v1/users/{jid}/presence?viewer=`
+/// sends exactly this `View`), and the lowest level that may see each.
+const JSON_FIELDS: &[(&str, Option<Level>)] = &[
+    ("\"availability\":\"busy\"", Some(Level::Public)),
+    ("\"show_as\"", Some(Level::Business)),
+    ("Merger call", Some(Level::Team)),
+    ("Budget review", Some(Level::Team)),
+    ("\"ringing\"", Some(Level::Team)),
+    ("support", Some(Level::Team)),
+    ("+49 555 0100", Some(Level::Team)),
+    ("\"private\":true", Some(Level::Personal)),
+    ("Divorce lawyer", None),
+];
 
 /// Markers in the XML a watcher receives, and the lowest level that may see each.
 const FIELDS: &[(&str, Option<Level>)] = &[
@@ -114,6 +128,17 @@ async fn each_level_receives_exactly_its_fields_over_xmpp() {
         let xml = String::from(&minidom::Element::from(seen.clone()));
         if level == Level::Blocked {
             assert_eq!(seen.type_, Type::Unavailable, "{xml}");
+        }
+        let mut snapshot = engine.snapshot(&ab).unwrap();
+        let json = serde_json::to_string(snapshot.for_viewer(&bb, &[])).unwrap();
+        for (marker, lowest) in JSON_FIELDS {
+            let allowed = lowest.is_some_and(|l| level >= l);
+            assert_eq!(
+                json.contains(marker),
+                allowed,
+                "API view at {level}: {marker:?} should {}be there:\n{json}",
+                if allowed { "" } else { "not " }
+            );
         }
         for (marker, lowest) in FIELDS {
             let allowed = lowest.is_some_and(|l| level >= l);
