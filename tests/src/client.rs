@@ -32,6 +32,34 @@ enum Command {
     Close(oneshot::Sender<()>),
 }
 
+/// Forward every event the client already has, without waiting for more.
+///
+/// tokio-xmpp moves received stanzas through two bounded queues (16 each) to `next()`, and
+/// `send_stanza` waits until its stanza is written. While the pump awaits a send it does not call
+/// `next()`: if enough stanzas arrive meanwhile, the receive side fills up, tokio-xmpp's stream
+/// task stops writing too, and the send (and every IQ answer behind it) waits forever. Emptying the
+/// queues first leaves room for the stanzas that arrive during the send. Returns `false` when the
+/// client or the test is gone.
+async fn drain_ready(client: &mut Client, events: &mpsc::Sender<Event>) -> bool {
+    use futures::FutureExt;
+    // A few rounds: each one lets tokio-xmpp's worker refill what the previous one emptied.
+    for _ in 0..4 {
+        for _ in 0..1024 {
+            match client.next().now_or_never() {
+                Some(Some(event)) => {
+                    if events.send(event).await.is_err() {
+                        return false;
+                    }
+                }
+                Some(None) => return false,
+                None => break,
+            }
+        }
+        tokio::task::yield_now().await;
+    }
+    true
+}
+
 /// One logged-in resource.
 pub struct TestClient {
     /// The full JID the server bound.
@@ -53,10 +81,16 @@ async fn pump(
             cmd = commands.recv() => match cmd {
                 None => return,
                 Some(Command::Send(stanza, reply)) => {
+                    if !drain_ready(&mut client, &events).await {
+                        return;
+                    }
                     let sent = client.send_stanza(*stanza).await.map(|_| ());
                     let _ = reply.send(sent);
                 }
                 Some(Command::Iq(req, reply)) => {
+                    if !drain_ready(&mut client, &events).await {
+                        return;
+                    }
                     let _ = reply.send(client.send_iq(None, req).await);
                 }
                 Some(Command::Close(reply)) => {
