@@ -3,9 +3,12 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_support;
+
 use std::path::Path;
 use std::time::Duration;
 
+use api_support::{Api, token};
 use futures::StreamExt;
 use lampfield_node::access::Level;
 use lampfield_node::admin::client;
@@ -35,72 +38,6 @@ async fn node(config: Config) -> (RunningNode, String) {
     }
     let base = format!("http://{}", node.http_addr().unwrap());
     (node, base)
-}
-
-/// A token made through the admin socket, the path `lampfield token add` takes.
-async fn token(dir: &Path, name: &str, level: Level) -> String {
-    let socket = dir.join(lampfield_node::admin::SOCKET_FILE);
-    let request = Request::AddToken {
-        name: name.into(),
-        level,
-    };
-    match client::send(&socket, &request).await.unwrap() {
-        Response::TokenAdded { token, .. } => token,
-        other => panic!("{other:?}"),
-    }
-}
-
-struct Api {
-    http: Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    fn new(base: &str, token: &str) -> Self {
-        Api {
-            http: Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
-            base: base.to_owned(),
-            token: token.to_owned(),
-        }
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        (status, value)
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.call(Method::GET, path, None).await
-    }
-
-    async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(Method::PUT, path, Some(body)).await
-    }
-
-    async fn delete(&self, path: &str) -> (StatusCode, Value) {
-        self.call(Method::DELETE, path, None).await
-    }
-
-    /// PUT that must succeed; returns the presence answered.
-    async fn ok_put(&self, path: &str, body: Value) -> Value {
-        let (status, v) = self.put(path, body).await;
-        assert_eq!(status, StatusCode::OK, "{path}: {v}");
-        v
-    }
 }
 
 fn err(v: &Value) -> (&str, &str) {

@@ -6,18 +6,19 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod api_support;
+
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use api_support::{Api, token};
 use axum::routing::post;
 use lampfield_node::access::Level;
-use lampfield_node::admin::client;
-use lampfield_node::admin::protocol::{Request, Response};
 use lampfield_node::connector::ConnectorKind;
 use lampfield_node::presence::{ClientPresence, ClientShow, DeviceKind};
 use lampfield_node::{Config, RunningNode, start};
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
 const ALICE: &str = "alice@localhost";
@@ -51,76 +52,6 @@ async fn node(config: Config) -> (RunningNode, String) {
     node.engine().client(&alice, "desk", Some(desk)).unwrap();
     let base = format!("http://{}", node.http_addr().unwrap());
     (node, base)
-}
-
-async fn token(dir: &Path, name: &str, level: Level) -> String {
-    let socket = dir.join(lampfield_node::admin::SOCKET_FILE);
-    let request = Request::AddToken {
-        name: name.into(),
-        level,
-    };
-    match client::send(&socket, &request).await.unwrap() {
-        Response::TokenAdded { token, .. } => token,
-        other => panic!("{other:?}"),
-    }
-}
-
-struct Api {
-    http: Client,
-    base: String,
-    token: String,
-}
-
-impl Api {
-    fn new(base: &str, token: &str) -> Self {
-        Api {
-            http: Client::builder()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
-            base: base.to_owned(),
-            token: token.to_owned(),
-        }
-    }
-
-    async fn call(&self, method: Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
-        let mut req = self
-            .http
-            .request(method, format!("{}/v1/users/{ALICE}{path}", self.base))
-            .bearer_auth(&self.token);
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            serde_json::from_str(&text).unwrap_or(Value::String(text)),
-        )
-    }
-
-    async fn ok(&self, method: Method, path: &str, body: Option<Value>) -> Value {
-        let (status, v) = self.call(method, path, body).await;
-        assert!(status.is_success(), "{path}: {status} {v}");
-        v
-    }
-
-    async fn presence(&self) -> Value {
-        self.ok(Method::GET, "/presence", None).await["view"]["presence"].clone()
-    }
-
-    /// Polls the presence until `check` holds (at most 10 s).
-    async fn wait_for(&self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
-        for _ in 0..200 {
-            let p = self.presence().await;
-            if check(&p) {
-                return p;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("timed out waiting for {what}: {}", self.presence().await);
-    }
 }
 
 fn now_ms() -> u64 {
@@ -189,7 +120,10 @@ async fn a_manual_switch_changes_the_presence_and_the_webhook_sees_the_actions_i
     let dir = tempfile::tempdir().unwrap();
     let (url, seen) = webhook().await;
     let (node, base) = node(config(dir.path(), Some(url))).await;
-    let api = Api::new(&base, &token(dir.path(), "desk", Level::Personal).await);
+    let api = Api::new(
+        &format!("{base}/v1/users/{ALICE}"),
+        &token(dir.path(), "desk", Level::Personal).await,
+    );
 
     let (status, _) = api
         .call(Method::PUT, "/profiles/Meeting", Some(meeting_spec()))
@@ -277,7 +211,10 @@ async fn a_manual_switch_changes_the_presence_and_the_webhook_sees_the_actions_i
 async fn a_calendar_profile_runs_with_the_appointment_and_the_previous_profile_returns() {
     let dir = tempfile::tempdir().unwrap();
     let (node, base) = node(config(dir.path(), None)).await;
-    let api = Api::new(&base, &token(dir.path(), "desk", Level::Personal).await);
+    let api = Api::new(
+        &format!("{base}/v1/users/{ALICE}"),
+        &token(dir.path(), "desk", Level::Personal).await,
+    );
     let mut settings = api.ok(Method::GET, "/profile/settings", None).await;
     settings["event_mode"] = json!("full_profile");
     settings["meeting"] = json!("Meeting");
@@ -351,7 +288,7 @@ async fn a_calendar_profile_runs_with_the_appointment_and_the_previous_profile_r
     node.shutdown().await.unwrap();
     let token = api.token.clone();
     let (node, base) = self::node(config(dir.path(), None)).await;
-    let api = Api::new(&base, &token);
+    let api = Api::new(&format!("{base}/v1/users/{ALICE}"), &token);
     assert_eq!(
         api.ok(Method::GET, "/profile", None).await["active"]["profile"],
         "Lunch"
@@ -365,8 +302,14 @@ async fn a_calendar_profile_runs_with_the_appointment_and_the_previous_profile_r
 async fn an_ics_import_through_the_api_is_stored_and_bad_files_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let (node, base) = node(config(dir.path(), None)).await;
-    let api = Api::new(&base, &token(dir.path(), "desk", Level::Team).await);
-    let low = Api::new(&base, &token(dir.path(), "lobby", Level::Business).await);
+    let api = Api::new(
+        &format!("{base}/v1/users/{ALICE}"),
+        &token(dir.path(), "desk", Level::Team).await,
+    );
+    let low = Api::new(
+        &format!("{base}/v1/users/{ALICE}"),
+        &token(dir.path(), "lobby", Level::Business).await,
+    );
     let (status, _) = low.call(Method::GET, "/profiles", None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
@@ -412,7 +355,10 @@ fn utc_time_in(secs: u64) -> String {
 async fn a_sticky_profile_survives_a_time_trigger_and_queue_actions_reach_the_presence() {
     let dir = tempfile::tempdir().unwrap();
     let (node, base) = node(config(dir.path(), None)).await;
-    let api = Api::new(&base, &token(dir.path(), "desk", Level::Personal).await);
+    let api = Api::new(
+        &format!("{base}/v1/users/{ALICE}"),
+        &token(dir.path(), "desk", Level::Personal).await,
+    );
     api.ok(
         Method::PUT,
         "/queues/support",
@@ -473,7 +419,7 @@ async fn a_time_trigger_that_fired_while_the_node_was_down_applies_on_start() {
     let dir = tempfile::tempdir().unwrap();
     let (node, base) = node(config(dir.path(), None)).await;
     let token = token(dir.path(), "desk", Level::Personal).await;
-    let api = Api::new(&base, &token);
+    let api = Api::new(&format!("{base}/v1/users/{ALICE}"), &token);
     api.ok(
         Method::PUT,
         "/profiles/Lunch",
@@ -490,7 +436,7 @@ async fn a_time_trigger_that_fired_while_the_node_was_down_applies_on_start() {
 
     tokio::time::sleep(Duration::from_millis(4500)).await;
     let (node, base) = self::node(config(dir.path(), None)).await;
-    let api = Api::new(&base, &token);
+    let api = Api::new(&format!("{base}/v1/users/{ALICE}"), &token);
     api.wait_for("Lunch, missed while down", profile_is("Lunch"))
         .await;
     node.shutdown().await.unwrap();
@@ -500,7 +446,10 @@ async fn a_time_trigger_that_fired_while_the_node_was_down_applies_on_start() {
 async fn client_start_exit_and_the_screen_lock_switch_profiles_through_the_presence_feed() {
     let dir = tempfile::tempdir().unwrap();
     let (node, base) = node(config(dir.path(), None)).await;
-    let api = Api::new(&base, &token(dir.path(), "desk", Level::Personal).await);
+    let api = Api::new(
+        &format!("{base}/v1/users/{ALICE}"),
+        &token(dir.path(), "desk", Level::Personal).await,
+    );
     for name in ["Office", "Home", "Locked"] {
         api.ok(
             Method::PUT,
