@@ -1,7 +1,9 @@
 //! Several organizations in one process: each a real node with its own domain
 //! (`org<i>.test`), its own sled in a temporary folder and its own keys, federated over
 //! loopback TCP, with real XMPP clients. Links can be cut and healed (both sides block
-//! each other's peer), nodes stopped, crashed and restarted on the same port and data.
+//! each other's peer), nodes stopped, crashed and restarted on the same port and data. Started
+//! with [`Orgs::start_with_links`], every organization is reached through a [`Link`] that can
+//! delay what it carries or drop it.
 
 #![allow(clippy::expect_used, clippy::unwrap_used)]
 
@@ -14,6 +16,7 @@ use tempfile::TempDir;
 
 use crate::client::TestClient;
 use crate::connector::{KillSwitch, TestConnector, trust_only};
+use crate::link::Link;
 
 /// Accounts every organization has (local parts); the password is `secret-<name>`.
 pub const NAMES: [&str; 3] = ["alice", "bob", "carol"];
@@ -30,6 +33,8 @@ pub struct OrgNode {
     config: Config,
     /// Federation address with `/p2p/...`, known once it listened.
     address: Option<String>,
+    /// The fault-injecting link others reach it through, with links on.
+    link: Option<Link>,
     _dir: TempDir,
 }
 
@@ -39,6 +44,8 @@ pub struct Orgs {
     pub orgs: Vec<OrgNode>,
     /// Organizations outside the harness every node trusts too (e.g. a bad actor's).
     extra: Vec<Organization>,
+    /// Reach every organization through a [`Link`].
+    links: bool,
 }
 
 fn domain(i: usize) -> String {
@@ -54,6 +61,15 @@ impl Orgs {
 
     /// Start `n` organizations with accounts `names` each, trusting each other and `extra`.
     pub async fn start_with(n: usize, names: &[&str], extra: Vec<Organization>) -> Orgs {
+        Self::start_all(n, names, extra, false).await
+    }
+
+    /// [`Orgs::start`], with every organization reached through a [`Link`] ([`Orgs::link`]).
+    pub async fn start_with_links(n: usize) -> Orgs {
+        Self::start_all(n, &NAMES, Vec::new(), true).await
+    }
+
+    async fn start_all(n: usize, names: &[&str], extra: Vec<Organization>, links: bool) -> Orgs {
         init_tracing();
         let mut orgs = Vec::with_capacity(n);
         for i in 0..n {
@@ -75,10 +91,15 @@ impl Orgs {
                 node: None,
                 config,
                 address: None,
+                link: None,
                 _dir: dir,
             });
         }
-        let mut all = Orgs { orgs, extra };
+        let mut all = Orgs {
+            orgs,
+            extra,
+            links,
+        };
         for i in 0..n {
             all.launch(i).await;
             let node = all.node(i);
@@ -129,6 +150,23 @@ impl Orgs {
         // Keep the port across restarts, so the others' redials find it.
         org.config.federation.listen = vec![addr.to_string()];
         org.address = Some(format!("{addr}/p2p/{}", org.peer_id));
+        if self.links && org.link.is_none() {
+            let text = addr.to_string();
+            let port: u16 = text
+                .rsplit_once("/tcp/")
+                .and_then(|(_, p)| p.split('/').next())
+                .and_then(|p| p.parse().ok())
+                .expect("a TCP port");
+            let link = Link::start(std::net::SocketAddr::from(([127, 0, 0, 1], port))).await;
+            org.link = Some(link);
+        }
+        if let Some(link) = &org.link {
+            org.address = Some(format!(
+                "/ip4/127.0.0.1/tcp/{}/p2p/{}",
+                link.addr().port(),
+                org.peer_id
+            ));
+        }
         org.node = Some(node);
     }
 
@@ -265,6 +303,11 @@ impl Orgs {
                 self.wait_pair(i, j, Duration::from_secs(20)).await;
             }
         }
+    }
+
+    /// The link organization `i` is reached through (with [`Orgs::start_with_links`]).
+    pub fn link(&self, i: usize) -> &Link {
+        self.orgs[i].link.as_ref().expect("started with links")
     }
 
     /// The federation service of organization `i`.

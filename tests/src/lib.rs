@@ -13,6 +13,7 @@
 pub mod client;
 pub mod connector;
 pub mod federation;
+pub mod link;
 pub mod node;
 
 pub use client::{TestClient, befriend};

@@ -113,13 +113,34 @@ async fn send(shared: &Shared, domain: &str, batch: Vec<Element>, bytes: Vec<u8>
     if batch.is_empty() {
         return;
     }
-    if let Err(e) = shared.handle.request(domain, XMPP_TYPE, bytes).await {
-        tracing::debug!(%domain, error = %e, stanzas = batch.len(), "federation request failed");
-        for stanza in &batch {
-            bounce(shared, domain, stanza).await;
+    // A request can fail on a connection that is closing while another one to the same
+    // organization is fine (both sides dialed at once, a link that just came back): try again a
+    // few times before giving up, keeping this organization's order. A batch that did arrive but
+    // whose answer was lost arrives twice; presence and subscription stanzas are idempotent.
+    let mut last = None;
+    for wait in RETRY_WAITS {
+        if !wait.is_zero() {
+            tokio::time::sleep(wait).await;
+        }
+        match shared.handle.request(domain, XMPP_TYPE, bytes.clone()).await {
+            Ok(_) => return,
+            Err(e) => last = Some(e),
         }
     }
+    if let Some(e) = last {
+        tracing::debug!(%domain, error = %e, stanzas = batch.len(), "federation request failed");
+    }
+    for stanza in &batch {
+        bounce(shared, domain, stanza).await;
+    }
 }
+
+/// Waits before each attempt of one batch: at once, then twice more, backing off.
+const RETRY_WAITS: [std::time::Duration; 3] = [
+    std::time::Duration::ZERO,
+    std::time::Duration::from_millis(200),
+    std::time::Duration::from_millis(800),
+];
 
 /// RFC 6120 §8.3: a message or iq request that cannot be delivered is answered with
 /// `remote-server-not-found`, as if from the remote address; everything else is dropped.
