@@ -92,6 +92,11 @@ impl<B: Backend> Router<B> {
             if changed || !was || old_priority != priority {
                 self.publish_from(&user, None, &directed).await;
             }
+            // Only initial presence has more to do (probes, pending requests): an update
+            // needs no second roster load.
+            if was {
+                return;
+            }
         }
         let contacts = self.contacts_or_empty(&user).await;
         if self.authority().is_none() {
