@@ -19,6 +19,7 @@ mod published;
 mod remote;
 mod resync;
 mod roster;
+mod stripes;
 mod subscribe;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -95,7 +96,7 @@ struct Inner<B> {
     /// Serializes the read-modify-write of one user's contacts (a subscription step
     /// or a roster set), so that two sessions acting at once never lose an update.
     /// Striped by user; held across the backend write, never across anything else.
-    writers: Vec<tokio::sync::Mutex<()>>,
+    writers: stripes::Stripes,
     /// Where stanzas for other domains go once s2s runs ([`Router::set_remote`]).
     remote: OnceLock<RemoteSender>,
     /// The node's say over presence ([`Router::set_authority`]); without it, clients'
@@ -107,8 +108,6 @@ struct Inner<B> {
     commands: OnceLock<Arc<dyn crate::commands::AdHocCommands>>,
 }
 
-/// Number of stripes in `Inner::writers`.
-const WRITER_STRIPES: usize = 64;
 
 impl<B: Backend> Clone for Router<B> {
     fn clone(&self) -> Self {
@@ -133,9 +132,7 @@ impl<B: Backend> Router<B> {
             backend,
             table: RwLock::new(table),
             pushes: AtomicU64::new(0),
-            writers: (0..WRITER_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
+            writers: stripes::Stripes::default(),
             remote: OnceLock::new(),
             authority: OnceLock::new(),
             published: Default::default(),
@@ -299,10 +296,7 @@ impl<B: Backend> Router<B> {
 
     /// Exclusive right to change `user`'s stored contacts until the guard drops.
     async fn write_lock(&self, user: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(user);
-        let stripe = (hash % self.inner.writers.len() as u64) as usize;
-        self.inner.writers[stripe].lock().await
+        self.inner.writers.lock(user).await
     }
 
     /// A fresh roster push id.

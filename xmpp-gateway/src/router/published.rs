@@ -125,7 +125,12 @@ impl<B: Backend> Router<B> {
     }
 
     /// §4.3.2 with an authority: answer a probe with the prober's view, or with silence.
-    pub(super) fn answer_probe_published(&self, prober: &FullJid, probed: &BareJid, groups: &[String]) {
+    pub(super) fn answer_probe_published(
+        &self,
+        prober: &FullJid,
+        probed: &BareJid,
+        groups: &[String],
+    ) {
         let Some((table, stanzas)) = self.current_for(probed, &prober.to_bare(), groups) else {
             return;
         };
@@ -201,7 +206,9 @@ impl<B: Backend> Router<B> {
         let wants_node = live && !clients;
         let mut published = self.published();
         let had_node = published.node_resource.contains(owner);
-        speakers.live.retain(|(j, _)| j.resource().as_str() != NODE_RESOURCE);
+        speakers
+            .live
+            .retain(|(j, _)| j.resource().as_str() != NODE_RESOURCE);
         if wants_node {
             published.node_resource.insert(owner.clone());
             speakers.live.push((node_jid(owner), -1));
@@ -255,10 +262,7 @@ impl<B: Backend> Router<B> {
 
     /// Exclusive right to publish `owner`'s presence until the guard drops.
     async fn publish_turn(&self, owner: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        let turns = &self.inner.published.turns;
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(owner);
-        turns[(hash % turns.len() as u64) as usize].lock().await
+        self.inner.published.turns.lock(owner).await
     }
 }
 
@@ -299,24 +303,11 @@ fn from_resource(view: &Element, jid: &FullJid, priority: i8) -> Element {
 }
 
 /// The router's publication state.
+#[derive(Default)]
 pub(super) struct PublishedState {
     state: Mutex<Published>,
     /// One publication per user at a time, striped by user: a fan-out takes its snapshot and
     /// delivers it before the next one for the same user begins, so an older snapshot can never
     /// arrive after a newer one.
-    turns: Vec<tokio::sync::Mutex<()>>,
-}
-
-/// Number of stripes in `PublishedState::turns`.
-const TURN_STRIPES: usize = 64;
-
-impl Default for PublishedState {
-    fn default() -> Self {
-        PublishedState {
-            state: Mutex::default(),
-            turns: (0..TURN_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
-        }
-    }
+    turns: super::stripes::Stripes,
 }
