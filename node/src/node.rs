@@ -151,11 +151,8 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         },
         cancel.clone(),
     );
-    let connector = crate::connector::Connector::start(
-        config.connector.clone(),
-        &tracker,
-        cancel.clone(),
-    );
+    let connector =
+        crate::connector::Connector::start(config.connector.clone(), &tracker, cancel.clone());
     let switching = crate::switching::Switching::start(
         engine.clone(),
         store.clone(),
@@ -176,10 +173,19 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     );
     let federation = match federation {
         Some(prepared) => {
-            let s2s = s2s.and_then(|s| adapters::s2s::spawn_behind(s, &sessions, &tracker, cancel.clone()));
+            let s2s = s2s
+                .and_then(|s| adapters::s2s::spawn_behind(s, &sessions, &tracker, cancel.clone()));
             let router = sessions.router();
             let spawn = crate::federation::spawn;
-            Some(spawn(prepared, router, s2s, &store, &engine, &tracker, cancel.clone()))
+            Some(spawn(
+                prepared,
+                router,
+                s2s,
+                &store,
+                &engine,
+                &tracker,
+                cancel.clone(),
+            ))
         }
         None => {
             if let Some(s2s) = s2s {
@@ -192,12 +198,10 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     let service = admin::Service::new(config.domain.clone(), store.clone())
         .with_engine(engine.clone())
         .with_switching(switching.clone())
-        .with_on_removed(
-        Arc::new(move |user| {
+        .with_on_removed(Arc::new(move |user| {
             sessions.end_sessions_of(user);
             forget.forget(user);
-        }),
-    );
+        }));
     tracker.spawn(admin::server::serve(
         admin_listener,
         service.clone(),

@@ -72,7 +72,10 @@ impl NodeCommands {
             .map(|e| (e.name.as_str().to_owned(), e.name.as_str().to_owned()))
             .chain([(NO_PROFILE.to_owned(), "No profile".to_owned())])
             .collect();
-        let choices: Vec<(&str, &str)> = names.iter().map(|(v, l)| (v.as_str(), l.as_str())).collect();
+        let choices: Vec<(&str, &str)> = names
+            .iter()
+            .map(|(v, l)| (v.as_str(), l.as_str()))
+            .collect();
         let mut form = DataForm::new(
             DataFormType::Form,
             FORM_TYPE,
@@ -122,7 +125,10 @@ impl NodeCommands {
                     Err(e) => return CommandReply::Refused(format!("note: {e}")),
                 },
             };
-            let until = match value(form, "minutes").map(str::trim).filter(|m| !m.is_empty()) {
+            let until = match value(form, "minutes")
+                .map(str::trim)
+                .filter(|m| !m.is_empty())
+            {
                 None => None,
                 Some(m) => match m.parse::<u64>() {
                     Ok(m) if (1..=MAX_MINUTES).contains(&m) => {

@@ -14,8 +14,8 @@ use super::presence::{EngineAuthority, XmppPublisher};
 use super::xmpp::StoreBackend;
 use crate::config::Config;
 use crate::engine::Engine;
-use crate::switching::Switching;
 use crate::store::Store;
+use crate::switching::Switching;
 use crate::tls::{CertFiles, TlsError};
 
 /// The rustls server side for STARTTLS from the certificate and key files.
@@ -59,9 +59,14 @@ pub fn spawn_c2s(
     let backend = Arc::new(StoreBackend::new(store));
     let router = Router::new(&config.domain, Arc::clone(&backend));
     router.set_authority(Arc::new(EngineAuthority::new(engine.clone())));
-    router.set_commands(Arc::new(NodeCommands::new(engine.clone(), switching.clone())));
+    router.set_commands(Arc::new(NodeCommands::new(
+        engine.clone(),
+        switching.clone(),
+    )));
     engine.set_publisher(XmppPublisher::start(router.clone(), cancel.clone()));
-    let control = SessionControl { router: router.clone() };
+    let control = SessionControl {
+        router: router.clone(),
+    };
     tracker.spawn(async move {
         let served = serve_c2s(listener, config, Some(tls), router, backend, cancel.clone());
         if let Err(e) = served.await {

@@ -3,7 +3,7 @@
 
 pub mod adhoc;
 pub mod c2s;
-pub mod s2s;
 pub mod presence;
 pub mod presence_xml;
+pub mod s2s;
 pub mod xmpp;

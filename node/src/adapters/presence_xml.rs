@@ -71,8 +71,10 @@ pub fn render(view: &View) -> Option<Element> {
 /// The structured detail element.
 fn detail(view: &View) -> Element {
     let p = view.presence();
-    let mut d = Element::builder("presence", NS_LAMPFIELD)
-        .attr(xml_ncname!("availability").to_owned(), name(&p.availability));
+    let mut d = Element::builder("presence", NS_LAMPFIELD).attr(
+        xml_ncname!("availability").to_owned(),
+        name(&p.availability),
+    );
     if let Some(a) = p.activity {
         d = d.attr(xml_ncname!("activity").to_owned(), name(&a));
     }
@@ -102,14 +104,12 @@ fn detail(view: &View) -> Element {
         );
     }
     for (id, state) in &p.lines {
-        let mut line = Element::builder("line", NS_LAMPFIELD)
-            .attr(xml_ncname!("id").to_owned(), id.as_str());
+        let mut line =
+            Element::builder("line", NS_LAMPFIELD).attr(xml_ncname!("id").to_owned(), id.as_str());
         line = match state {
             LineState::Idle => line.attr(xml_ncname!("state").to_owned(), "idle"),
             LineState::Ringing => line.attr(xml_ncname!("state").to_owned(), "ringing"),
-            LineState::OutOfOrder => {
-                line.attr(xml_ncname!("state").to_owned(), "out_of_order")
-            }
+            LineState::OutOfOrder => line.attr(xml_ncname!("state").to_owned(), "out_of_order"),
             LineState::OnCall(call) => {
                 let mut l = line.attr(xml_ncname!("state").to_owned(), "on_call");
                 if call.held {
@@ -238,8 +238,16 @@ fn device_kind(p: &Presence, resource: &str) -> DeviceKind {
 /// Known client names and words, lower-case.
 fn classify(names: &str) -> DeviceKind {
     const MOBILE: [&str; 10] = [
-        "mobile", "android", "iphone", "ios", "conversations", "monal", "siskin", "blabber",
-        "monocles", "cheogram",
+        "mobile",
+        "android",
+        "iphone",
+        "ios",
+        "conversations",
+        "monal",
+        "siskin",
+        "blabber",
+        "monocles",
+        "cheogram",
     ];
     const WEB: [&str; 3] = ["web", "converse", "movim"];
     if MOBILE.iter().any(|m| names.contains(m)) {

@@ -12,8 +12,13 @@ fn t(min: u64) -> Timestamp {
 
 fn on_a_call_in_a_meeting() -> Detail {
     let mut s = Sources::default();
-    let desk: Presence = "<presence xmlns='jabber:client'/>".parse::<Element>().unwrap().try_into().unwrap();
-    s.clients.insert("desk".into(), client_source(&desk, "desk"));
+    let desk: Presence = "<presence xmlns='jabber:client'/>"
+        .parse::<Element>()
+        .unwrap()
+        .try_into()
+        .unwrap();
+    s.clients
+        .insert("desk".into(), client_source(&desk, "desk"));
     s.lines.insert(
         LineId::new("201").unwrap(),
         LineState::OnCall(Call::default()),
@@ -52,7 +57,10 @@ fn standard_clients_see_dnd_and_on_the_phone() {
 fn queue_states_reach_team_but_not_business() {
     let d = on_a_call_in_a_meeting();
     let team = rendered(Level::Team, &d).unwrap();
-    assert!(team.contains("<queue id='support' state='wrap_up'"), "{team}");
+    assert!(
+        team.contains("<queue id='support' state='wrap_up'"),
+        "{team}"
+    );
     let business = rendered(Level::Business, &d).unwrap();
     assert!(!business.contains("support"), "{business}");
 }
@@ -88,6 +96,13 @@ fn client_presence_is_read_with_show_status_idle_and_device() {
         .try_into()
         .unwrap();
     assert_eq!(client_source(&hinted, "mobile").device, DeviceKind::Web);
-    let plain: Presence = "<presence xmlns='jabber:client'/>".parse::<Element>().unwrap().try_into().unwrap();
-    assert_eq!(client_source(&plain, "gajim.AB12").device, DeviceKind::Desktop);
+    let plain: Presence = "<presence xmlns='jabber:client'/>"
+        .parse::<Element>()
+        .unwrap()
+        .try_into()
+        .unwrap();
+    assert_eq!(
+        client_source(&plain, "gajim.AB12").device,
+        DeviceKind::Desktop
+    );
 }

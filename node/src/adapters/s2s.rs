@@ -135,7 +135,11 @@ pub fn spawn_behind(
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> Option<tokio::sync::mpsc::Sender<minidom::Element>> {
-    let Prepared { config, listener, addr } = prepared;
+    let Prepared {
+        config,
+        listener,
+        addr,
+    } = prepared;
     match S2s::behind(config, sessions.router().clone(), cancel) {
         Ok((s2s, queue)) => {
             tracing::info!("s2s listening on {addr}");

@@ -46,11 +46,14 @@ pub async fn send(socket: &Path, request: &Request) -> Result<Response, ClientEr
     let (read, mut write) = stream.into_split();
     write.write_all(&protocol::to_line(request)).await?;
     let mut reader = BufReader::new(read);
-    let line = tokio::time::timeout(REPLY_TIMEOUT, read_line(&mut reader))
-        .await
-        .map_err(|_| ClientError::Timeout)?
-        .map_err(|e: LineError| ClientError::Answer(e.to_string()))?
-        .ok_or_else(|| ClientError::Answer("connection closed".into()))?;
+    let line = tokio::time::timeout(
+        REPLY_TIMEOUT,
+        read_line(&mut reader, protocol::MAX_ANSWER_BYTES),
+    )
+    .await
+    .map_err(|_| ClientError::Timeout)?
+    .map_err(|e: LineError| ClientError::Answer(e.to_string()))?
+    .ok_or_else(|| ClientError::Answer("connection closed".into()))?;
     serde_json::from_slice(&line).map_err(|e| ClientError::Answer(e.to_string()))
 }
 
@@ -103,14 +106,20 @@ mod tests {
         let mut raw = UnixStream::connect(&path).await.unwrap();
         raw.write_all(b"not json\n").await.unwrap();
         let mut reader = BufReader::new(&mut raw);
-        let line = read_line(&mut reader).await.unwrap().unwrap();
+        let line = read_line(&mut reader, protocol::MAX_LINE_BYTES)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(String::from_utf8_lossy(&line).contains("bad request"));
         let mut raw = UnixStream::connect(&path).await.unwrap();
         raw.write_all(&vec![b'x'; protocol::MAX_LINE_BYTES * 2])
             .await
             .unwrap();
         let mut reader = BufReader::new(&mut raw);
-        let line = read_line(&mut reader).await.unwrap().unwrap();
+        let line = read_line(&mut reader, protocol::MAX_LINE_BYTES)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(String::from_utf8_lossy(&line).contains("longer than"));
         assert!(send(&path, &Request::ListUsers).await.is_ok());
 

@@ -20,13 +20,12 @@ pub use service::{AdminError, OnRemoved, Service};
 /// File name of the admin socket in the data folder.
 pub const SOCKET_FILE: &str = "admin.sock";
 
-/// One line of at most [`protocol::MAX_LINE_BYTES`], without its newline.
-/// `Ok(None)` at a clean end of stream.
+/// Why a line could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum LineError {
     /// The line is longer than the limit.
-    #[error("line longer than {} bytes", protocol::MAX_LINE_BYTES)]
-    TooLong,
+    #[error("line longer than {0} bytes")]
+    TooLong(usize),
     /// The stream ended in the middle of a line.
     #[error("stream ended inside a line")]
     Truncated,
@@ -35,17 +34,21 @@ pub enum LineError {
     Io(#[from] std::io::Error),
 }
 
-/// Read one newline-terminated line, never buffering more than the limit.
+/// Read one newline-terminated line of at most `max` bytes, without its newline, never
+/// buffering more. `Ok(None)` at a clean end of stream.
 pub(crate) async fn read_line<R: AsyncBufRead + Unpin>(
     reader: &mut R,
+    max: usize,
 ) -> Result<Option<Vec<u8>>, LineError> {
     let mut line = Vec::new();
-    let limit = protocol::MAX_LINE_BYTES as u64 + 1;
-    reader.take(limit).read_until(b'\n', &mut line).await?;
+    reader
+        .take(max as u64 + 1)
+        .read_until(b'\n', &mut line)
+        .await?;
     match line.pop() {
         None => Ok(None),
         Some(b'\n') => Ok(Some(line)),
-        Some(_) if line.len() >= protocol::MAX_LINE_BYTES => Err(LineError::TooLong),
+        Some(_) if line.len() >= max => Err(LineError::TooLong(max)),
         Some(_) => Err(LineError::Truncated),
     }
 }
@@ -59,25 +62,48 @@ mod tests {
     async fn lines_are_bounded() {
         let mut ok = &b"{\"op\":\"list_users\"}\nrest"[..];
         assert_eq!(
-            read_line(&mut ok).await.unwrap().unwrap(),
+            read_line(&mut ok, protocol::MAX_LINE_BYTES)
+                .await
+                .unwrap()
+                .unwrap(),
             b"{\"op\":\"list_users\"}"
         );
         assert!(matches!(
-            read_line(&mut ok).await,
+            read_line(&mut ok, protocol::MAX_LINE_BYTES).await,
             Err(LineError::Truncated)
         ));
         let mut empty = &b""[..];
-        assert!(read_line(&mut empty).await.unwrap().is_none());
+        assert!(
+            read_line(&mut empty, protocol::MAX_LINE_BYTES)
+                .await
+                .unwrap()
+                .is_none()
+        );
         let long = vec![b'x'; protocol::MAX_LINE_BYTES + 10];
         assert!(matches!(
-            read_line(&mut &long[..]).await,
-            Err(LineError::TooLong)
+            read_line(&mut &long[..], protocol::MAX_LINE_BYTES).await,
+            Err(LineError::TooLong(_))
         ));
         let mut exact = vec![b'x'; protocol::MAX_LINE_BYTES];
         exact.push(b'\n');
         assert_eq!(
-            read_line(&mut &exact[..]).await.unwrap().unwrap().len(),
+            read_line(&mut &exact[..], protocol::MAX_LINE_BYTES)
+                .await
+                .unwrap()
+                .unwrap()
+                .len(),
             protocol::MAX_LINE_BYTES
+        );
+        // The node's answers may be far longer than a request: a listing of many accounts.
+        let mut listing = vec![b'x'; 100 * protocol::MAX_LINE_BYTES];
+        listing.push(b'\n');
+        assert_eq!(
+            read_line(&mut &listing[..], protocol::MAX_ANSWER_BYTES)
+                .await
+                .unwrap()
+                .unwrap()
+                .len(),
+            100 * protocol::MAX_LINE_BYTES
         );
     }
 }

@@ -26,8 +26,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Level;
 
-/// Longest line either side may send, in bytes (newline excluded).
+/// Longest request line the node accepts, in bytes (newline excluded).
 pub const MAX_LINE_BYTES: usize = 8 * 1024;
+/// Longest answer line the CLI accepts: a listing of 100,000 accounts fits.
+pub const MAX_ANSWER_BYTES: usize = 16 * 1024 * 1024;
 
 /// What the CLI asks of the node.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,7 +15,9 @@ impl Service {
     pub fn rules(&self, jid: &str) -> Result<RulesInfo, AdminError> {
         let user = self.local_user(jid)?;
         let rules = match self.engine() {
-            Some(engine) => engine.rules(&user).map_err(|e| AdminError::Rules(e.to_string()))?,
+            Some(engine) => engine
+                .rules(&user)
+                .map_err(|e| AdminError::Rules(e.to_string()))?,
             None => self.store().rules(&user)?,
         };
         let policy = self.policy();
@@ -77,7 +79,9 @@ impl Service {
         let viewer = BareJid::new(viewer)
             .map_err(|e| AdminError::Rules(format!("viewer {viewer:?}: {e}")))?;
         let rules = match self.engine() {
-            Some(engine) => engine.rules(&user).map_err(|e| AdminError::Rules(e.to_string()))?,
+            Some(engine) => engine
+                .rules(&user)
+                .map_err(|e| AdminError::Rules(e.to_string()))?,
             None => self.store().rules(&user)?,
         };
         let groups = self
@@ -96,7 +100,10 @@ impl Service {
             Basis::NodeDefault => "the node's default".to_owned(),
         };
         let reason = match d.capped_from {
-            Some(named) => format!("{basis} says {}, capped by the node's ceiling", named.name()),
+            Some(named) => format!(
+                "{basis} says {}, capped by the node's ceiling",
+                named.name()
+            ),
             None => basis,
         };
         Ok((d.level, reason))

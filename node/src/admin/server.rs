@@ -103,7 +103,12 @@ async fn connection(stream: UnixStream, service: Service, owner_uid: u32) {
     }
     let mut reader = BufReader::new(read);
     for _ in 0..MAX_REQUESTS {
-        let line = match tokio::time::timeout(READ_TIMEOUT, read_line(&mut reader)).await {
+        let line = match tokio::time::timeout(
+            READ_TIMEOUT,
+            read_line(&mut reader, protocol::MAX_LINE_BYTES),
+        )
+        .await
+        {
             Ok(Ok(Some(line))) => line,
             Ok(Ok(None)) | Err(_) => return,
             Ok(Err(e)) => {

@@ -5,8 +5,8 @@ use jid::BareJid;
 
 use super::protocol::{Request, Response, TokenInfo};
 use crate::access::{Level, NodePolicy};
-use crate::engine::Engine;
 use crate::adapters::xmpp::{PasswordError, new_account};
+use crate::engine::Engine;
 use crate::http::tokens;
 use crate::store::StoredToken;
 use crate::store::{Store, StoreError};
@@ -54,7 +54,9 @@ pub struct Service {
 
 impl std::fmt::Debug for Service {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Service").field("domain", &self.domain).finish_non_exhaustive()
+        f.debug_struct("Service")
+            .field("domain", &self.domain)
+            .finish_non_exhaustive()
     }
 }
 
@@ -137,11 +139,10 @@ impl Service {
                         existed,
                     })
             }
-            Request::AddToken { name, level } => {
-                self.add_token(&name, level)
-                    .await
-                    .map(|token| Response::TokenAdded { name, level, token })
-            }
+            Request::AddToken { name, level } => self
+                .add_token(&name, level)
+                .await
+                .map(|token| Response::TokenAdded { name, level, token }),
             Request::ListTokens => self.tokens().map(|tokens| Response::Tokens { tokens }),
             Request::RemoveToken { name } => self
                 .remove_token(&name)
@@ -210,7 +211,11 @@ impl Service {
     pub async fn add_token(&self, name: &str, level: Level) -> Result<String, AdminError> {
         tokens::check_name(name).map_err(AdminError::Token)?;
         let (token, sha256) = tokens::generate();
-        if !self.store.add_token(name, &StoredToken { sha256, level }).await? {
+        if !self
+            .store
+            .add_token(name, &StoredToken { sha256, level })
+            .await?
+        {
             return Err(AdminError::Token(format!(
                 "a token named {name:?} exists; remove it first"
             )));
@@ -322,7 +327,11 @@ mod tests {
             }
         );
         let stored = service.store.tokens().unwrap();
-        assert_eq!(stored[0].1.sha256, tokens::hash(&token), "only the hash is kept");
+        assert_eq!(
+            stored[0].1.sha256,
+            tokens::hash(&token),
+            "only the hash is kept"
+        );
         assert_eq!(
             service
                 .apply(Request::RemoveToken { name: "pbx".into() })

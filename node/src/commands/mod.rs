@@ -1,9 +1,9 @@
 //! The binary's commands: the edge where errors become messages for the operator.
 
 pub(crate) mod calendar;
+pub(crate) mod identity;
 pub(crate) mod profile;
 pub(crate) mod rule;
-pub(crate) mod identity;
 pub(crate) mod run;
 pub(crate) mod token;
 pub(crate) mod user;

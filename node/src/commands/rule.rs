@@ -25,7 +25,14 @@ the new view at once.";
 
 /// `rule list`.
 pub(crate) async fn list(config: &Config, jid: &str) -> anyhow::Result<()> {
-    match execute(config, Request::ListRules { jid: jid.to_owned() }).await? {
+    match execute(
+        config,
+        Request::ListRules {
+            jid: jid.to_owned(),
+        },
+    )
+    .await?
+    {
         Response::Rules(info) => {
             if info.entries.is_empty() {
                 println!("# {} has no rules of their own", info.jid);
@@ -35,7 +42,10 @@ pub(crate) async fn list(config: &Config, jid: &str) -> anyhow::Result<()> {
             }
             println!(
                 "# node defaults: own domain {}, other organizations {}; ceilings {} and {}",
-                info.default_local, info.default_federated, info.ceiling_local, info.ceiling_federated
+                info.default_local,
+                info.default_federated,
+                info.ceiling_local,
+                info.ceiling_federated
             );
         }
         other => unexpected(other)?,

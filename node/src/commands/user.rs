@@ -98,8 +98,7 @@ pub(crate) async fn execute(config: &Config, request: Request) -> anyhow::Result
         }
         match Store::open(&db).await {
             Ok(store) => {
-                let service =
-                    Service::new(config.domain.clone(), store).with_policy(config.access);
+                let service = Service::new(config.domain.clone(), store).with_policy(config.access);
                 return Ok(service.apply(request).await);
             }
             // A node is starting: its socket appears right after it opens the database.

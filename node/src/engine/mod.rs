@@ -29,7 +29,7 @@ pub use record::{
 };
 pub use snapshot::Snapshot;
 
-use crate::access::{Detail, NodePolicy, Rules, RuleError, View};
+use crate::access::{Detail, NodePolicy, RuleError, Rules, View};
 use crate::presence::{
     ClientPresence, EffectivePresence, Timestamp, aggregate, changed, next_transition,
 };

@@ -158,7 +158,11 @@ impl UserRecord {
         let s = &mut self.sources;
         s.external.retain(|_, e| now < e.expires);
         s.calendar.retain(|a| now < a.end);
-        if s.manual.as_ref().and_then(|m| m.until).is_some_and(|u| u <= now) {
+        if s.manual
+            .as_ref()
+            .and_then(|m| m.until)
+            .is_some_and(|u| u <= now)
+        {
             s.manual = None;
         }
     }
@@ -192,7 +196,7 @@ fn set_entry<K: Ord, V>(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::presence::{Call, DeviceKind, ClientShow};
+    use crate::presence::{Call, ClientShow, DeviceKind};
 
     fn line(n: usize) -> LineId {
         LineId::new(format!("{n}")).unwrap()
@@ -210,8 +214,11 @@ mod tests {
         assert!(matches!(err, Err(ChangeError::TooMany { .. })));
         assert_eq!(r, before);
         // Updating an existing line is still fine at the limit.
-        r.apply(SourceChange::Line(line(0), Some(LineState::OnCall(Call::default()))))
-            .unwrap();
+        r.apply(SourceChange::Line(
+            line(0),
+            Some(LineState::OnCall(Call::default())),
+        ))
+        .unwrap();
     }
 
     #[test]

@@ -5,8 +5,7 @@ use std::sync::Mutex;
 use super::*;
 use crate::access::Level;
 use crate::presence::{
-    Activity, Availability, ClientShow, DeviceKind, LineId, LineState, Manual,
-    ManualAvailability,
+    Activity, Availability, ClientShow, DeviceKind, LineId, LineState, Manual, ManualAvailability,
 };
 use crate::store::{Account, Scram};
 

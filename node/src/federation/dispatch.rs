@@ -122,7 +122,11 @@ async fn send(shared: &Shared, domain: &str, batch: Vec<Element>, bytes: Vec<u8>
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
-        match shared.handle.request(domain, XMPP_TYPE, bytes.clone()).await {
+        match shared
+            .handle
+            .request(domain, XMPP_TYPE, bytes.clone())
+            .await
+        {
             Ok(_) => return,
             Err(e) => last = Some(e),
         }

@@ -53,9 +53,9 @@ impl Store {
             let Some(current) = self.accounts.get(&key)? else {
                 return Err(StoreError::NoAccount(user.to_string()));
             };
-            let swapped = self
-                .accounts
-                .compare_and_swap(&key, Some(current), Some(value.as_slice()))?;
+            let swapped =
+                self.accounts
+                    .compare_and_swap(&key, Some(current), Some(value.as_slice()))?;
             if swapped.is_ok() {
                 return self.flush().await;
             }

@@ -52,8 +52,10 @@ impl Store {
             return Err(no_account());
         }
         let key = schema::contact_key(user, contact);
-        self.contacts
-            .insert(key.as_slice(), records::encode(USERCONTACT_CONTACT, record)?)?;
+        self.contacts.insert(
+            key.as_slice(),
+            records::encode(USERCONTACT_CONTACT, record)?,
+        )?;
         if !self.account_exists(user)? {
             self.contacts.remove(key)?;
             self.flush().await?;

@@ -238,7 +238,10 @@ async fn concurrent_load(path: &std::path::Path) -> usize {
         let owner = owner.clone();
         tasks.spawn(async move {
             let watcher = jid(&format!("w{i}@example.org"));
-            store.put_contact(&owner, &watcher, &friend()).await.unwrap();
+            store
+                .put_contact(&owner, &watcher, &friend())
+                .await
+                .unwrap();
             assert!(store.contact(&owner, &watcher).unwrap().is_some());
             store.contacts(&owner).unwrap();
             if i % 8 == 0 {
