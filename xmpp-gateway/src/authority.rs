@@ -7,6 +7,8 @@
 //! prober or to the user's own resources is the one the authority renders for that viewer.
 //! Directed presence stays what the sender chose to send.
 
+use std::sync::Arc;
+
 use jid::{BareJid, FullJid};
 use minidom::Element;
 use xmpp_parsers::presence::Presence;
@@ -33,6 +35,7 @@ pub trait PresenceAuthority: Send + Sync + 'static {
 pub trait PresenceSnapshot: Send {
     /// The `<presence/>` (in `jabber:client`, without `from`, `to` or priority) that `viewer`,
     /// in `groups` of the owner's roster, may see; `None` when the viewer may see nothing, which
-    /// must look exactly like an offline user.
-    fn for_viewer(&mut self, viewer: &BareJid, groups: &[String]) -> Option<Element>;
+    /// must look exactly like an offline user. Viewers at the same level get the same `Arc`, so
+    /// a fan-out serializes each distinct view once.
+    fn for_viewer(&mut self, viewer: &BareJid, groups: &[String]) -> Option<Arc<Element>>;
 }

@@ -92,7 +92,10 @@ pub struct BackendError(pub String);
 /// What the gateway needs from the node. All writes are durable when their future resolves.
 pub trait Backend: Send + Sync + 'static {
     /// Whether a local account exists (`user` is a bare JID of the served domain).
-    fn account_exists(&self, user: &BareJid) -> impl Future<Output = Result<bool, BackendError>> + Send;
+    fn account_exists(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<bool, BackendError>> + Send;
 
     /// SCRAM credentials of a local account for one hash; `None` for an unknown account.
     fn credentials(
@@ -102,7 +105,10 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<ScramCredentials>, BackendError>> + Send;
 
     /// Every stored contact of `user`, hidden ones included.
-    fn contacts(&self, user: &BareJid) -> impl Future<Output = Result<Vec<Contact>, BackendError>> + Send;
+    fn contacts(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Vec<Contact>, BackendError>> + Send;
 
     /// One stored contact of `user`.
     fn contact(
@@ -112,7 +118,11 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Option<Contact>, BackendError>> + Send;
 
     /// Insert or replace a contact of `user`; durable when the future resolves.
-    fn put_contact(&self, user: &BareJid, contact: Contact) -> impl Future<Output = Result<(), BackendError>> + Send;
+    fn put_contact(
+        &self,
+        user: &BareJid,
+        contact: Contact,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send;
 
     /// Remove a contact of `user` entirely; durable when the future resolves.
     fn remove_contact(

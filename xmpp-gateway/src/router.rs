@@ -27,15 +27,15 @@ use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
-use tokio::sync::mpsc;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use crate::backend::Backend;
 use crate::features::errors::{self, Head};
 use crate::features::sessions::Table;
-use crate::features::stanza;
+use crate::features::stanza::{self, Shared};
 
+pub use crate::features::outbox::{Outbox, TryRecvError};
 pub use published::NODE_RESOURCE;
 pub use remote::{RemoteError, RemoteSender};
 
@@ -52,9 +52,24 @@ pub enum Outgoing {
     /// queue slot stays pointer-sized: every idle session pre-allocates a block of
     /// slots, and an inline `Element` would make each slot over a hundred bytes.
     Stanza(Box<Element>),
+    /// Write these bytes: one stanza, serialized once for a fan-out and addressed to this
+    /// session's account ([`stanza::Prepared`]).
+    Serialized(Box<str>),
     /// Close the stream with this RFC 6120 §4.9.3 condition (e.g. `conflict` when a new
     /// session took the resource, `policy-violation` for a consumer too slow to keep up).
     Close(&'static str),
+}
+
+impl Outgoing {
+    /// The stanza this asks the writer to write, as an element (serialized bytes are parsed
+    /// back); `None` for a close. For tests and diagnostics: the writer itself never parses.
+    pub fn stanza(&self) -> Option<Element> {
+        match self {
+            Outgoing::Stanza(el) => Some((**el).clone()),
+            Outgoing::Serialized(xml) => xml.parse().ok(),
+            Outgoing::Close(_) => None,
+        }
+    }
 }
 
 /// Why binding a resource failed (RFC 6120 §7.6.2).
@@ -108,7 +123,6 @@ struct Inner<B> {
     commands: OnceLock<Arc<dyn crate::commands::AdHocCommands>>,
 }
 
-
 impl<B: Backend> Clone for Router<B> {
     fn clone(&self) -> Self {
         Self {
@@ -153,7 +167,7 @@ impl<B: Backend> Router<B> {
         &self,
         user: &BareJid,
         resource: Option<&str>,
-    ) -> Result<(FullJid, mpsc::Receiver<Outgoing>), BindError> {
+    ) -> Result<(FullJid, Outbox), BindError> {
         let (jid, rx, replaced) = self.table_mut().bind(user, resource)?;
         if let Some(ended) = replaced {
             self.ended(ended).await;
@@ -238,6 +252,33 @@ impl<B: Backend> Router<B> {
             stanza::set_to(&mut copy, user.as_str());
             s.send(copy);
             n += 1;
+        }
+        n
+    }
+
+    /// [`Router::send_to_available`] for a stanza shared by a fan-out: the sessions get its
+    /// prepared bytes addressed to `user`, serialized once for all of them.
+    fn send_shared_to_available(&self, table: &Table, user: &BareJid, stanza: &Shared) -> usize {
+        let Some(prepared) = &stanza.prepared else {
+            return self.send_to_available(table, user, &stanza.element);
+        };
+        let Some(sessions) = table.of(user) else {
+            return 0;
+        };
+        let mut available = sessions.values().filter(|s| s.available()).peekable();
+        if available.peek().is_none() {
+            return 0;
+        }
+        let xml = prepared.addressed(user.as_str());
+        let mut n = 0;
+        while let Some(s) = available.next() {
+            n += 1;
+            if available.peek().is_some() {
+                s.send_serialized(xml.clone());
+            } else {
+                s.send_serialized(xml);
+                break;
+            }
         }
         n
     }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use features_support::{Client, error_condition, pushed};
-use lampfield_xmpp::router::Outgoing;
+
 use minidom::Element;
 use s2s_support::{Ca, Gateway, Options, RawPeer, dialback_key, header, listener, pair};
 
@@ -23,8 +23,11 @@ async fn wait_for(c: &mut Client, what: &str, pick: impl Fn(&Element) -> bool) -
     loop {
         let next = tokio::time::timeout_at(deadline, c.rx.recv()).await;
         match next {
-            Ok(Some(Outgoing::Stanza(e))) if pick(&e) => return *e,
-            Ok(Some(_)) => {}
+            Ok(Some(out)) => {
+                if let Some(e) = out.stanza().filter(|e| pick(e)) {
+                    return e;
+                }
+            }
             Ok(None) => panic!("{}: session closed while waiting for {what}", c.jid),
             Err(_) => panic!("{}: no {what} within 5 s", c.jid),
         }

@@ -58,15 +58,15 @@ impl PresenceAuthority for EngineAuthority {
 struct XmlSnapshot {
     /// `None` for an unknown user: nobody sees anything.
     snapshot: Option<Snapshot>,
-    rendered: [Option<Option<Element>>; Level::ALL.len()],
+    rendered: [Option<Option<Arc<Element>>>; Level::ALL.len()],
 }
 
 impl PresenceSnapshot for XmlSnapshot {
-    fn for_viewer(&mut self, viewer: &BareJid, groups: &[String]) -> Option<Element> {
+    fn for_viewer(&mut self, viewer: &BareJid, groups: &[String]) -> Option<Arc<Element>> {
         let snapshot = self.snapshot.as_mut()?;
         let level = snapshot.level_of(viewer, groups);
         self.rendered[level as usize]
-            .get_or_insert_with(|| presence_xml::render(snapshot.at(level)))
+            .get_or_insert_with(|| presence_xml::render(snapshot.at(level)).map(Arc::new))
             .clone()
     }
 }

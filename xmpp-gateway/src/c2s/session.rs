@@ -5,7 +5,6 @@
 use jid::FullJid;
 use minidom::Element;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -13,7 +12,7 @@ use super::bind;
 use super::conn::{Conn, End};
 use super::negotiate::{NS_CLIENT, Phase, first_level_condition};
 use crate::backend::Backend;
-use crate::router::{Outgoing, Router};
+use crate::router::{Outbox, Outgoing, Router};
 use crate::stream::{Item, StreamCondition};
 
 /// Stanzas written per flush when the router has a burst queued.
@@ -34,7 +33,7 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     router: &Router<B>,
     jid: &FullJid,
-    rx: &mut mpsc::Receiver<Outgoing>,
+    rx: &mut Outbox,
     shutdown: &CancellationToken,
 ) -> SessionEnd {
     let idle = conn.cfg.idle_timeout;
@@ -101,12 +100,13 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
 async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     first: Option<Outgoing>,
-    rx: &mut mpsc::Receiver<Outgoing>,
+    rx: &mut Outbox,
 ) -> Result<(), End> {
     let mut next = first;
     for _ in 0..WRITE_BATCH {
         match next {
             Some(Outgoing::Stanza(el)) => conn.writer.element(&el),
+            Some(Outgoing::Serialized(xml)) => conn.writer.raw(&xml),
             Some(Outgoing::Close(condition)) => {
                 return Err(conn.fail(StreamCondition::from_name(condition), None).await);
             }

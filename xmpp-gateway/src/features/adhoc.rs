@@ -91,7 +91,12 @@ pub(crate) fn canceled(node: &str, session: &str) -> Element {
 }
 
 /// The disco#items result listing `commands`, each at the server's JID.
-pub(crate) fn items(id: &str, requester: &FullJid, server: Jid, commands: &[CommandInfo]) -> Element {
+pub(crate) fn items(
+    id: &str,
+    requester: &FullJid,
+    server: Jid,
+    commands: &[CommandInfo],
+) -> Element {
     let mut query = Element::builder("query", xmpp_parsers::ns::DISCO_ITEMS)
         .attr(xml_ncname!("node").to_owned(), NS);
     for c in commands {
@@ -156,7 +161,10 @@ mod tests {
             .parse()
             .unwrap();
         let r = parse(&el).unwrap();
-        assert_eq!((r.node.as_str(), r.session.as_deref(), r.cancel), ("n", Some("s1"), false));
+        assert_eq!(
+            (r.node.as_str(), r.session.as_deref(), r.cancel),
+            ("n", Some("s1"), false)
+        );
         assert_eq!(r.form.unwrap().fields[0].values, vec!["team".to_owned()]);
         let no_node: Element = "<command xmlns='http://jabber.org/protocol/commands'/>"
             .parse()
@@ -173,7 +181,10 @@ mod tests {
         assert!(el.get_child("x", NS_DATA).is_some());
         let done = response("n", "s", CommandReply::Refused("no".into())).unwrap();
         assert_eq!(done.attr("status"), Some("completed"));
-        assert_eq!(done.get_child("note", NS).unwrap().attr("type"), Some("error"));
+        assert_eq!(
+            done.get_child("note", NS).unwrap().attr("type"),
+            Some("error")
+        );
         assert!(response("n", "s", CommandReply::Unknown).is_none());
     }
 }

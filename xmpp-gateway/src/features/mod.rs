@@ -6,6 +6,7 @@ pub(crate) mod adhoc;
 pub(crate) mod disco;
 pub(crate) mod errors;
 pub(crate) mod message;
+pub(crate) mod outbox;
 pub(crate) mod ping;
 pub(crate) mod presence;
 pub(crate) mod roster;

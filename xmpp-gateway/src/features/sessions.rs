@@ -7,30 +7,28 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 use rand::RngExt;
 use rand::distr::Alphanumeric;
-use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::TrySendError;
 
+use super::outbox::{Outbox, OutboxSender, SendError, outbox};
 use crate::router::{BindError, Outgoing};
 
 /// Length of a server-generated resource (RFC 6120 §7.6.2.1).
 const GENERATED_RESOURCE_LEN: usize = 16;
-/// How long a close notice may wait for room in a full queue before it is given up.
-const CLOSE_GRACE: Duration = Duration::from_secs(30);
 
 /// One bound resource.
 pub(crate) struct Session {
-    tx: mpsc::Sender<Outgoing>,
+    tx: OutboxSender,
     /// Set once the session was told to close; nothing more is queued for it.
     closing: AtomicBool,
     /// The last available presence it broadcast, already stamped with its full JID
     /// (RFC 6121 §4.2, §4.4); `None` before initial presence and after unavailable.
-    pub(crate) presence: Option<Element>,
+    /// Boxed: every bound session has a slot in the table, most of them idle, and an inline
+    /// element would double the slot's size.
+    pub(crate) presence: Option<Box<Element>>,
     /// Priority of that presence (RFC 6121 §4.7.2.3); 0 when unavailable.
     pub(crate) priority: i8,
     /// It requested the roster, so it receives roster pushes (RFC 6121 §2.1.6).
@@ -42,7 +40,7 @@ pub(crate) struct Session {
 }
 
 impl Session {
-    fn new(tx: mpsc::Sender<Outgoing>) -> Self {
+    fn new(tx: OutboxSender) -> Self {
         Self {
             tx,
             closing: AtomicBool::new(false),
@@ -61,33 +59,31 @@ impl Session {
 
     /// Queue a stanza; a full queue closes the session (`policy-violation`).
     pub(crate) fn send(&self, stanza: Element) {
+        self.queue(Outgoing::Stanza(Box::new(stanza)));
+    }
+
+    /// Queue a stanza already serialized and addressed to this session's account.
+    pub(crate) fn send_serialized(&self, xml: Box<str>) {
+        self.queue(Outgoing::Serialized(xml));
+    }
+
+    fn queue(&self, out: Outgoing) {
         if self.closing.load(Ordering::Relaxed) {
             return;
         }
-        // One slot stays free so that the close notice always fits.
-        if self.tx.capacity() > 1 {
-            match self.tx.try_send(Outgoing::Stanza(Box::new(stanza))) {
-                Ok(()) | Err(TrySendError::Closed(_)) => return,
-                Err(TrySendError::Full(_)) => {}
-            }
+        match self.tx.try_send(out) {
+            Ok(()) | Err(SendError::Closed) => {}
+            Err(SendError::Full) => self.close("policy-violation"),
         }
-        self.close("policy-violation");
     }
 
-    /// Ask the writer to close the stream with `condition`, once.
+    /// Ask the writer to close the stream with `condition`, once. The notice always fits
+    /// in the queue, even a full one.
     pub(crate) fn close(&self, condition: &'static str) {
         if self.closing.swap(true, Ordering::Relaxed) {
             return;
         }
-        if let Err(TrySendError::Full(msg)) = self.tx.try_send(Outgoing::Close(condition)) {
-            // Concurrent deliveries took the spare slot: wait a bounded time for room.
-            let tx = self.tx.clone();
-            if let Ok(handle) = tokio::runtime::Handle::try_current() {
-                handle.spawn(async move {
-                    let _ = tokio::time::timeout(CLOSE_GRACE, tx.send(msg)).await;
-                });
-            }
-        }
+        let _ = self.tx.close_with(Outgoing::Close(condition));
     }
 }
 
@@ -132,7 +128,7 @@ impl Table {
         &mut self,
         user: &BareJid,
         resource: Option<&str>,
-    ) -> Result<(FullJid, mpsc::Receiver<Outgoing>, Option<Ended>), BindError> {
+    ) -> Result<(FullJid, Outbox, Option<Ended>), BindError> {
         let sessions = self.users.entry(user.clone()).or_default();
         let full = match resource.map(str::trim).filter(|r| !r.is_empty()) {
             Some(r) => user
@@ -155,7 +151,8 @@ impl Table {
         if !sessions.contains_key(&key) && sessions.len() >= self.max_per_user {
             return Err(BindError::TooManySessions);
         }
-        let (tx, rx) = mpsc::channel(self.queue_len);
+        // The queue's last slot is the close notice's.
+        let (tx, rx) = outbox(self.queue_len - 1);
         let mut session = Session::new(tx);
         let ended = sessions.remove(&key).map(|old| {
             old.close("conflict");

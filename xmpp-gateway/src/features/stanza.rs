@@ -4,6 +4,8 @@
 use minidom::Element;
 use rxml::{Namespace, xml_ncname};
 
+use crate::stream::escape_attr;
+
 /// Set the `to` attribute.
 pub(crate) fn set_to(stanza: &mut Element, to: &str) {
     stanza.set_attr(Namespace::NONE, xml_ncname!("to").to_owned(), to);
@@ -14,10 +16,89 @@ pub(crate) fn set_from(stanza: &mut Element, from: &str) {
     stanza.set_attr(Namespace::NONE, xml_ncname!("from").to_owned(), from);
 }
 
+/// A stanza serialized once and addressed per recipient: a presence broadcast to a thousand
+/// watchers is turned into XML once, and each copy is those bytes with its `to` spliced in
+/// after the element name (attribute order is free in XML).
+#[derive(Debug, Clone)]
+pub(crate) struct Prepared {
+    xml: String,
+    /// Byte offset just after `<name`.
+    split: usize,
+}
+
+impl Prepared {
+    /// `None` when the stanza is addressed already or cannot be serialized; the caller then
+    /// addresses the element itself.
+    pub(crate) fn new(stanza: &Element) -> Option<Prepared> {
+        if stanza.attr("to").is_some() {
+            return None;
+        }
+        let mut raw = Vec::new();
+        stanza.write_to(&mut raw).ok()?;
+        let xml = String::from_utf8(raw).ok()?;
+        let split = 1 + stanza.name().len();
+        let opens = xml.strip_prefix('<')?.strip_prefix(stanza.name())?;
+        if !opens.starts_with([' ', '/', '>']) {
+            return None;
+        }
+        Some(Prepared { xml, split })
+    }
+
+    /// The stanza's bytes addressed to `to`.
+    pub(crate) fn addressed(&self, to: &str) -> Box<str> {
+        let to = escape_attr(to);
+        let (head, tail) = self.xml.split_at(self.split);
+        let mut out = String::with_capacity(self.xml.len() + to.len() + 6);
+        out.push_str(head);
+        out.push_str(" to='");
+        out.push_str(&to);
+        out.push('\'');
+        out.push_str(tail);
+        out.into_boxed_str()
+    }
+}
+
+/// One stanza for many recipients: the element for those that need one (remote domains, whose
+/// s2s stream serializes it) and its prepared bytes for local sessions.
+pub(crate) struct Shared {
+    pub(crate) element: Element,
+    pub(crate) prepared: Option<Prepared>,
+}
+
+impl Shared {
+    pub(crate) fn new(element: Element) -> Shared {
+        let prepared = Prepared::new(&element);
+        Shared { element, prepared }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prepared_is_the_element_addressed() {
+        let e: Element = "<presence xmlns='jabber:client' from='a@b/r'><show>away</show>\
+                          <status>in a 'meeting' &amp; more</status></presence>"
+            .parse()
+            .unwrap();
+        let p = Prepared::new(&e).unwrap();
+        let back: Element = p.addressed("c'd@e").parse().unwrap();
+        let mut expected = e.clone();
+        set_to(&mut expected, "c'd@e");
+        assert_eq!(back, expected);
+        let empty: Element = "<presence xmlns='jabber:client'/>".parse().unwrap();
+        let back: Element = Prepared::new(&empty)
+            .unwrap()
+            .addressed("x@y")
+            .parse()
+            .unwrap();
+        assert_eq!(back.attr("to"), Some("x@y"));
+        let mut addressed = empty;
+        set_to(&mut addressed, "z@y");
+        assert!(Prepared::new(&addressed).is_none(), "never two `to`s");
+    }
 
     #[test]
     fn readdress() {

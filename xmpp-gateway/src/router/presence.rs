@@ -14,7 +14,7 @@ use crate::backend::{Backend, Contact};
 use crate::features::errors::Head;
 use crate::features::presence::{self, Kind, subscription_stanza, unavailable};
 use crate::features::sessions::Ended;
-use crate::features::stanza;
+use crate::features::stanza::{self, Shared};
 use crate::features::subscription::Event;
 
 /// Most directed-presence targets remembered per session; beyond it a target still
@@ -66,7 +66,7 @@ impl<B: Backend> Router<B> {
             let was = s.available();
             let old_priority = s.priority;
             if available {
-                s.presence = Some(el.clone());
+                s.presence = Some(Box::new(el.clone()));
                 s.priority = priority;
             } else {
                 s.presence = None;
@@ -143,8 +143,9 @@ impl<B: Backend> Router<B> {
     fn fan_out(&self, user: &BareJid, el: &Element, contacts: &[Contact], directed: &HashSet<Jid>) {
         let subscribers: HashSet<&BareJid> = presence::subscribers(contacts).collect();
         let table = self.table();
+        let shared = Shared::new(el.clone());
         for contact in &subscribers {
-            self.deliver_presence(&table, contact, el);
+            self.deliver_shared(&table, contact, &shared);
         }
         self.send_to_available(&table, user, el);
         for target in presence::directed_leftovers(directed, &subscribers) {
@@ -208,7 +209,10 @@ impl<B: Backend> Router<B> {
         let Some(sessions) = table.of(probed) else {
             return;
         };
-        for mut p in sessions.values().filter_map(|s| s.presence.clone()) {
+        for mut p in sessions
+            .values()
+            .filter_map(|s| s.presence.as_deref().cloned())
+        {
             stanza::set_to(&mut p, prober.as_str());
             table.send_to(prober, p);
         }

@@ -21,7 +21,7 @@ use crate::authority::PresenceAuthority;
 use crate::backend::{Backend, Contact};
 use crate::features::presence::unavailable;
 use crate::features::sessions::Table;
-use crate::features::stanza;
+use crate::features::stanza::{self, Shared};
 
 /// Resource of the presence the node publishes for a user without a connected client.
 pub const NODE_RESOURCE: &str = "lampfield";
@@ -83,7 +83,9 @@ impl<B: Backend> Router<B> {
             return;
         };
         let _turn = self.publish_turn(owner).await;
+        let started = std::time::Instant::now();
         let contacts = self.contacts_or_empty(owner).await;
+        let loaded = started.elapsed();
         let mut snapshot = authority.snapshot(owner);
         let own = snapshot.for_viewer(owner, &[]);
         let table = self.table();
@@ -92,28 +94,40 @@ impl<B: Backend> Router<B> {
         // never wait for each other; one owner's fan-outs are serialized by the turn above.
         let mut shown = self.published().shown.remove(owner).unwrap_or_default();
         let subscribers = contacts.iter().filter(|c| c.subscription.from);
-        let mut reached = HashSet::new();
+        let mut rendered = Rendered::default();
         for Contact { jid, groups, .. } in subscribers {
-            reached.insert(jid.clone());
             let view = snapshot.for_viewer(jid, groups);
             if view.is_none() && !shown.remove(jid) {
                 continue;
             }
-            if view.is_some() && !speakers.live.is_empty() {
+            if view.is_some() && !speakers.live.is_empty() && !shown.contains(jid) {
                 shown.insert(jid.clone());
             }
-            for p in stanzas(view.as_ref(), &speakers) {
-                self.deliver_presence(&table, jid, &p);
+            for p in rendered.stanzas(view, &speakers) {
+                self.deliver_shared(&table, jid, p);
             }
         }
-        for p in stanzas(own.as_ref(), &speakers) {
+        for p in stanzas(own.as_deref(), &speakers) {
             self.send_to_available(&table, owner, &p);
         }
-        for target in directed.iter().filter(|j| !reached.contains(&j.to_bare())) {
+        let reached = |target: &Jid| {
+            let bare = target.to_bare();
+            contacts
+                .iter()
+                .any(|c| c.subscription.from && c.jid == bare)
+        };
+        for target in directed.iter().filter(|j| !reached(j)) {
             for gone in &speakers.gone {
                 self.deliver_unavailable_to(&table, target, gone);
             }
         }
+        tracing::debug!(
+            %owner,
+            contacts = contacts.len(),
+            roster_us = loaded.as_micros() as u64,
+            total_us = started.elapsed().as_micros() as u64,
+            "presence published"
+        );
         if !speakers.live.is_empty() {
             // A probe answered meanwhile may have shown someone too: keep both.
             self.published()
@@ -286,6 +300,35 @@ fn stanzas(view: Option<&Element>, speakers: &Speakers) -> Vec<Element> {
     }
     out.extend(speakers.gone.iter().map(unavailable));
     out
+}
+
+/// The stanzas of one fan-out, built and serialized once per distinct view (a view is shared
+/// by every viewer at its level, see [`crate::PresenceSnapshot::for_viewer`]).
+#[derive(Default)]
+struct Rendered {
+    views: Vec<(Option<Arc<Element>>, Vec<Shared>)>,
+}
+
+impl Rendered {
+    fn stanzas(&mut self, view: Option<Arc<Element>>, speakers: &Speakers) -> &[Shared] {
+        let same = |seen: &Option<Arc<Element>>| match (seen, &view) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        };
+        let at = match self.views.iter().position(|(seen, _)| same(seen)) {
+            Some(at) => at,
+            None => {
+                let built = stanzas(view.as_deref(), speakers)
+                    .into_iter()
+                    .map(Shared::new)
+                    .collect();
+                self.views.push((view, built));
+                self.views.len() - 1
+            }
+        };
+        &self.views[at].1
+    }
 }
 
 /// `view` stamped with its resource and priority.

@@ -11,7 +11,7 @@ use crate::backend::{Backend, BackendError, Contact};
 use crate::features::errors::Head;
 use crate::features::presence::{inbound, subscription_stanza, unavailable};
 use crate::features::roster;
-use crate::features::stanza;
+use crate::features::stanza::{self, Shared};
 use crate::features::subscription::{Effect, Event, State, step};
 
 /// A subscription stanza still to be delivered: (inbound event, from, to). Kept in a
@@ -238,10 +238,28 @@ impl<B: Backend> Router<B> {
         if self.is_local(to) {
             self.send_to_available(table, to, p);
         } else {
-            let mut p = p.clone();
-            stanza::set_to(&mut p, to.as_str());
-            self.to_remote(p);
+            self.presence_to_remote(to, p);
         }
+    }
+
+    /// [`Router::deliver_presence`] for a stanza shared by a fan-out.
+    pub(super) fn deliver_shared(
+        &self,
+        table: &crate::features::sessions::Table,
+        to: &BareJid,
+        p: &Shared,
+    ) {
+        if self.is_local(to) {
+            self.send_shared_to_available(table, to, p);
+        } else {
+            self.presence_to_remote(to, &p.element);
+        }
+    }
+
+    fn presence_to_remote(&self, to: &BareJid, p: &minidom::Element) {
+        let mut p = p.clone();
+        stanza::set_to(&mut p, to.as_str());
+        self.to_remote(p);
     }
 }
 

@@ -7,9 +7,6 @@ use tokio::io::{AsyncWrite, AsyncWriteExt};
 use super::error::StreamCondition;
 use super::{NS_STREAM_ERRORS, NS_STREAMS};
 
-/// Capacity the output buffer is shrunk back to after a large write.
-const KEEP_CAPACITY: usize = 1024;
-
 /// Serialises our stream into a reusable buffer.
 #[derive(Debug, Default)]
 pub struct StreamWriter {
@@ -105,10 +102,10 @@ impl StreamWriter {
     pub async fn flush<W: AsyncWrite + Unpin>(&mut self, io: &mut W) -> std::io::Result<()> {
         if !self.out.is_empty() {
             io.write_all(&self.out).await?;
-            self.out.clear();
-            if self.out.capacity() > KEEP_CAPACITY {
-                self.out.shrink_to(KEEP_CAPACITY);
-            }
+            // Most sessions are idle most of the time: between writes they hold no buffer.
+            // A burst of stanzas is written in one flush, so this costs one allocation per
+            // burst.
+            self.out = Vec::new();
         }
         io.flush().await
     }

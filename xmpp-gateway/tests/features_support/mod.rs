@@ -6,10 +6,9 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jid::{BareJid, FullJid};
-use lampfield_xmpp::router::Outgoing;
+use lampfield_xmpp::router::{Outbox, Outgoing};
 use lampfield_xmpp::{Backend, BackendError, Contact, Router, ScramCredentials, ScramHash};
 use minidom::Element;
-use tokio::sync::mpsc;
 
 pub const DOMAIN: &str = "example.org";
 
@@ -120,7 +119,7 @@ pub fn client(s: &str) -> Element {
 /// A bound session seen from its client.
 pub struct Client {
     pub jid: FullJid,
-    pub rx: mpsc::Receiver<Outgoing>,
+    pub rx: Outbox,
     pub router: Router<FakeBackend>,
 }
 
@@ -144,8 +143,8 @@ impl Client {
         let mut out = Vec::new();
         while let Ok(m) = self.rx.try_recv() {
             match m {
-                Outgoing::Stanza(e) => out.push(*e),
                 Outgoing::Close(c) => panic!("unexpected close {c}"),
+                m => out.push(m.stanza().expect("a well-formed stanza")),
             }
         }
         out
