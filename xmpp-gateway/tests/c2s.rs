@@ -312,3 +312,33 @@ async fn message_between_two_sessions() {
     );
     assert!(got.contains("<body>hi</body>"), "{got}");
 }
+
+/// A burst far larger than one flush (the writer writes up to 64 stanzas per flush) reaches the
+/// recipient whole and in order.
+#[tokio::test]
+async fn a_burst_of_stanzas_arrives_whole_and_in_order() {
+    const BURST: usize = 500;
+    let server = start(false, |_| {}).await;
+    let mut to = Raw::connect(server.addr).await;
+    to.open().await;
+    to.scram(true, "alice", "wonderland").await;
+    let alice = to.bind(Some("desk")).await;
+    let mut from = Raw::connect(server.addr).await;
+    from.open().await;
+    from.scram(true, "user", "pencil").await;
+    from.bind(Some("phone")).await;
+    let burst: String = (0..BURST)
+        .map(|i| format!("<message to='{alice}' id='b{i}'><body>{i}</body></message>"))
+        .collect();
+    from.send(&burst).await;
+    let last = format!("id='b{}'", BURST - 1);
+    let got = to.expect(&last).await;
+    let ids: Vec<usize> = got
+        .match_indices("id='b")
+        .filter_map(|(at, _)| {
+            let rest = &got[at + 5..];
+            rest[..rest.find('\'')?].parse().ok()
+        })
+        .collect();
+    assert_eq!(ids, (0..BURST).collect::<Vec<_>>());
+}

@@ -193,7 +193,10 @@ mod tests {
     #[test]
     fn sequence_numbers() {
         assert_eq!(parse_seq(b"lfbench:ab:17", "lfbench:ab:"), Some(17));
-        assert_eq!(parse_seq("Away · lfbench:ab:3".as_bytes(), "lfbench:ab:"), Some(3));
+        assert_eq!(
+            parse_seq("Away · lfbench:ab:3".as_bytes(), "lfbench:ab:"),
+            Some(3)
+        );
         assert_eq!(parse_seq(b"lfbench:zz:17", "lfbench:ab:"), None);
         assert_eq!(parse_seq(b"lfbench:ab:x", "lfbench:ab:"), None);
     }

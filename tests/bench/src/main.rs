@@ -68,6 +68,10 @@ struct Args {
     /// Limit for each single wait on the server during a login.
     #[arg(long, default_value_t = 60)]
     step_timeout_secs: u64,
+    /// Limit for the fan-out's subscription setup (a server that stores each roster change
+    /// slowly needs minutes for a thousand new subscribers).
+    #[arg(long, default_value_t = 600)]
+    setup_timeout_secs: u64,
     /// Fan-out watchers S (accounts 1..=S; the publisher is account 0). 0 skips fan-out.
     #[arg(long, default_value_t = 1000)]
     subscribers: usize,
@@ -262,11 +266,12 @@ async fn run(args: &Args) -> anyhow::Result<Report> {
             subscribers: args.subscribers,
             changes: args.changes,
             interval: Duration::from_millis(args.interval_ms),
-            setup_timeout: Duration::from_secs(120),
+            setup_timeout: Duration::from_secs(args.setup_timeout_secs),
             drain_timeout: Duration::from_secs(30),
-            http: args.http.zip(args.http_token.clone()).map(|(addr, token)| {
-                fanout::HttpSource { addr, token }
-            }),
+            http: args
+                .http
+                .zip(args.http_token.clone())
+                .map(|(addr, token)| fanout::HttpSource { addr, token }),
         };
         report.fanout = Some(fanout::run(target.clone(), keys.clone(), &round, &cfg).await);
     }

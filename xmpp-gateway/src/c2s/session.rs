@@ -103,7 +103,7 @@ async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
     rx: &mut Outbox,
 ) -> Result<(), End> {
     let mut next = first;
-    for _ in 0..WRITE_BATCH {
+    for written in 1..=WRITE_BATCH {
         match next {
             Some(Outgoing::Stanza(el)) => conn.writer.element(&el),
             Some(Outgoing::Serialized(xml)) => conn.writer.raw(&xml),
@@ -112,6 +112,11 @@ async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
             }
             // The router dropped us without a reason: close cleanly.
             None => return Err(conn.close().await),
+        }
+        // Take another only if it is written in this flush: one taken and not written
+        // would be lost.
+        if written == WRITE_BATCH {
+            break;
         }
         match rx.try_recv() {
             Ok(out) => next = Some(out),

@@ -142,7 +142,8 @@ impl<B: Backend> Router<B> {
                 Effect::Push => self.push_contact(user, stored.as_ref(), sender),
                 Effect::Deliver => {
                     let stanza = subscription_stanza(event, sender, user);
-                    self.send_to_available(&self.table(), user, &stanza);
+                    let n = self.send_to_available(&self.table(), user, &stanza);
+                    tracing::debug!(%user, %sender, ?event, resources = n, "subscription stanza delivered");
                 }
                 Effect::AutoSubscribed => {
                     reply = Some((Event::InSubscribed, user.clone(), sender.clone()))
