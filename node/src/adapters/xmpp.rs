@@ -45,10 +45,10 @@ impl Backend for StoreBackend {
     }
 
     async fn contacts(&self, user: &BareJid) -> Result<Vec<Contact>, BackendError> {
-        let stored = self.store.contacts(user).map_err(failed)?;
+        let stored = self.store.roster(user).map_err(failed)?;
         Ok(stored
-            .into_iter()
-            .map(|(jid, c)| wire_contact(jid, c))
+            .iter()
+            .map(|(jid, c)| wire_contact(jid.clone(), c.clone()))
             .collect())
     }
 

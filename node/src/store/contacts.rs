@@ -1,23 +1,39 @@
 //! Contacts (roster items and remembered subscription states): `usercontact_contact`.
 
+use std::sync::Arc;
+
 use jid::BareJid;
 
 use super::records::{self, Contact};
+use super::roster_cache::Roster;
 use super::schema::{self, USERCONTACT_CONTACT};
 use super::{Store, StoreError};
 
 impl Store {
     /// Every stored contact of `user`, in byte order of the contact's JID.
     pub fn contacts(&self, user: &BareJid) -> Result<Vec<(BareJid, Contact)>, StoreError> {
+        Ok(self.roster(user)?.as_ref().clone())
+    }
+
+    /// [`Store::contacts`], shared: large rosters come from memory (`roster_cache.rs`).
+    pub fn roster(&self, user: &BareJid) -> Result<Roster, StoreError> {
+        if let Some(roster) = self.rosters.get(user) {
+            return Ok(roster);
+        }
+        let started = self.rosters.reading();
         let prefix = schema::contacts_prefix(user);
-        self.contacts
+        let read: Vec<(BareJid, Contact)> = self
+            .contacts
             .scan_prefix(&prefix)
             .map(|entry| {
                 let (key, value) = entry?;
                 let jid = schema::contact_of(prefix.len(), &key)?;
                 Ok((jid, records::decode(USERCONTACT_CONTACT, &value)?))
             })
-            .collect()
+            .collect::<Result<_, StoreError>>()?;
+        let roster = Arc::new(read);
+        self.rosters.fill(user, &roster, started);
+        Ok(roster)
     }
 
     /// One stored contact of `user`.
@@ -52,12 +68,18 @@ impl Store {
             return Err(no_account());
         }
         let key = schema::contact_key(user, contact);
-        self.contacts.insert(
+        // Before and after: no reader may take the cached roster while the write is under
+        // way, nor keep one it read before the write completed.
+        self.rosters.invalidate(user);
+        let written = self.contacts.insert(
             key.as_slice(),
             records::encode(USERCONTACT_CONTACT, record)?,
-        )?;
+        );
+        self.rosters.invalidate(user);
+        written?;
         if !self.account_exists(user)? {
             self.contacts.remove(key)?;
+            self.rosters.invalidate(user);
             self.flush().await?;
             return Err(no_account());
         }
@@ -71,7 +93,10 @@ impl Store {
         user: &BareJid,
         contact: &BareJid,
     ) -> Result<(), StoreError> {
-        self.contacts.remove(schema::contact_key(user, contact))?;
+        self.rosters.invalidate(user);
+        let removed = self.contacts.remove(schema::contact_key(user, contact));
+        self.rosters.invalidate(user);
+        removed?;
         self.flush().await
     }
 }

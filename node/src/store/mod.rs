@@ -25,6 +25,7 @@ mod flush;
 mod presence;
 mod profiles;
 mod records;
+mod roster_cache;
 mod schema;
 mod tokens;
 
@@ -43,6 +44,8 @@ pub struct Store {
     db: sled::Db,
     accounts: sled::Tree,
     contacts: sled::Tree,
+    /// Large rosters, decoded (see `roster_cache.rs`).
+    rosters: Arc<roster_cache::RosterCache>,
     presence: sled::Tree,
     rules: sled::Tree,
     tokens: sled::Tree,
@@ -131,6 +134,7 @@ impl Store {
             db,
             accounts,
             contacts,
+            rosters: Arc::default(),
             presence,
             rules,
             tokens,

@@ -255,3 +255,31 @@ async fn concurrent_load(path: &std::path::Path) -> usize {
     }
     store.contacts(&owner).unwrap().len()
 }
+
+/// A roster large enough to be kept in memory reads exactly like the stored one after every
+/// kind of write.
+#[tokio::test]
+async fn large_rosters_read_from_memory_follow_every_write() {
+    let store = Store::temporary().unwrap();
+    let alice = jid("alice@example.org");
+    store.create_account(&alice, &account(1)).await.unwrap();
+    let n = roster_cache::MIN_CACHED + 6;
+    for i in 0..n {
+        let c = jid(&format!("c{i:03}@example.org"));
+        store.put_contact(&alice, &c, &friend()).await.unwrap();
+    }
+    assert_eq!(store.roster(&alice).unwrap().len(), n);
+    assert!(store.rosters.get(&alice).is_some(), "kept in memory");
+
+    let first = jid("c000@example.org");
+    let mut changed = friend();
+    changed.name = Some("Renamed".into());
+    store.put_contact(&alice, &first, &changed).await.unwrap();
+    assert_eq!(store.roster(&alice).unwrap()[0].1, changed);
+    store.remove_contact(&alice, &first).await.unwrap();
+    assert_eq!(store.roster(&alice).unwrap().len(), n - 1);
+    assert_eq!(store.contacts(&alice).unwrap().len(), n - 1);
+
+    assert!(store.remove_account(&alice).await.unwrap());
+    assert!(store.roster(&alice).unwrap().is_empty());
+}
