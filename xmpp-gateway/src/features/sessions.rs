@@ -24,11 +24,9 @@ pub(crate) struct Session {
     tx: OutboxSender,
     /// Set once the session was told to close; nothing more is queued for it.
     closing: AtomicBool,
-    /// The last available presence it broadcast, already stamped with its full JID
-    /// (RFC 6121 §4.2, §4.4); `None` before initial presence and after unavailable.
-    /// Boxed: every bound session has a slot in the table, most of them idle, and an inline
-    /// element would double the slot's size.
-    pub(crate) presence: Option<Box<Element>>,
+    /// The last available presence it broadcast (RFC 6121 §4.2, §4.4); `None` before
+    /// initial presence and after unavailable.
+    pub(crate) presence: Option<Broadcast>,
     /// Priority of that presence (RFC 6121 §4.7.2.3); 0 when unavailable.
     pub(crate) priority: i8,
     /// It requested the roster, so it receives roster pushes (RFC 6121 §2.1.6).
@@ -37,6 +35,27 @@ pub(crate) struct Session {
     pub(crate) directed: HashSet<Jid>,
     /// Older sessions of this resource that were replaced and will still unbind.
     replaced: u32,
+}
+
+/// What the table keeps of an available resource's broadcast presence.
+pub(crate) enum Broadcast {
+    /// The stanza, stamped with the full JID, for probes and new subscribers (plain RFC 6121).
+    /// Boxed: every bound session has a slot in the table, most of them idle, and an inline
+    /// element would double the slot's size.
+    Stanza(Box<Element>),
+    /// The node's presence authority keeps it and renders every view: only availability
+    /// matters here, and an idle session saves the stanza's memory.
+    Reported,
+}
+
+impl Broadcast {
+    /// The stored stanza, if the table keeps it.
+    pub(crate) fn stanza(&self) -> Option<&Element> {
+        match self {
+            Broadcast::Stanza(el) => Some(el),
+            Broadcast::Reported => None,
+        }
+    }
 }
 
 impl Session {

@@ -13,7 +13,7 @@ use super::{Dest, Router};
 use crate::backend::{Backend, Contact};
 use crate::features::errors::Head;
 use crate::features::presence::{self, Kind, subscription_stanza, unavailable};
-use crate::features::sessions::Ended;
+use crate::features::sessions::{Broadcast, Ended};
 use crate::features::stanza::{self, Shared};
 use crate::features::subscription::Event;
 
@@ -66,7 +66,10 @@ impl<B: Backend> Router<B> {
             let was = s.available();
             let old_priority = s.priority;
             if available {
-                s.presence = Some(Box::new(el.clone()));
+                s.presence = Some(match self.authority() {
+                    Some(_) => Broadcast::Reported,
+                    None => Broadcast::Stanza(Box::new(el.clone())),
+                });
                 s.priority = priority;
             } else {
                 s.presence = None;
@@ -211,7 +214,7 @@ impl<B: Backend> Router<B> {
         };
         for mut p in sessions
             .values()
-            .filter_map(|s| s.presence.as_deref().cloned())
+            .filter_map(|s| s.presence.as_ref()?.stanza().cloned())
         {
             stanza::set_to(&mut p, prober.as_str());
             table.send_to(prober, p);

@@ -207,7 +207,10 @@ impl<B: Backend> Router<B> {
         let Some(sessions) = table.of(user) else {
             return;
         };
-        for p in sessions.values().filter_map(|s| s.presence.as_ref()) {
+        for p in sessions
+            .values()
+            .filter_map(|s| s.presence.as_ref()?.stanza())
+        {
             self.deliver_presence(&table, contact, p);
         }
     }
