@@ -28,6 +28,7 @@ pub use record::{
     UserRecord, UserSettings,
 };
 pub use snapshot::Snapshot;
+pub(crate) use timers::Timers;
 
 use crate::access::{Detail, NodePolicy, RuleError, Rules, View};
 use crate::presence::{
@@ -369,19 +370,10 @@ pub fn now() -> Timestamp {
 /// Sleeps until the earliest pending instant, re-aggregates the users due, repeats. Holds only a
 /// weak reference, so the engine's memory goes when the last handle does.
 async fn timer_task(inner: Weak<Inner>, cancel: CancellationToken) {
-    // Never sleep longer than this without looking again, so a clock jump is noticed.
-    const MAX_SLEEP: Duration = Duration::from_secs(60);
     loop {
         let (sleep, notified) = {
             let Some(inner) = inner.upgrade() else { return };
-            let wait = inner
-                .timers
-                .next()
-                .map(|t| t.since(now()))
-                .unwrap_or(MAX_SLEEP)
-                .min(MAX_SLEEP);
-            let notified = Arc::clone(&inner);
-            (wait, notified)
+            (inner.timers.wait(now()), Arc::clone(&inner))
         };
         tokio::select! {
             () = cancel.cancelled() => return,

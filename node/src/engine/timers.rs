@@ -1,23 +1,26 @@
-//! The engine's one timer: the earliest instant at which some user's presence changes by itself
-//! (a setting lapses, an appointment starts, the idle threshold passes).
-//!
-//! Each user has at most one pending instant (`presence::next_transition`); the wheel keeps them
-//! ordered and wakes the engine's timer task for the earliest.
+//! One pending instant per user, kept in order, and the wake-up for a task that sleeps until the
+//! earliest. The engine uses it for the instant a user's presence changes by itself (a setting
+//! lapses, an appointment starts, the idle threshold passes: `presence::next_transition`); the
+//! profile runtime for its triggers (`switching/timer.rs`).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use jid::BareJid;
 use tokio::sync::Notify;
 
 use crate::presence::Timestamp;
 
+/// Longest sleep without looking at the clock again, so that a clock jump is noticed.
+const MAX_SLEEP: Duration = Duration::from_secs(60);
+
 /// Pending instants, by time and by user.
 #[derive(Debug, Default)]
-pub(super) struct Timers {
+pub(crate) struct Timers {
     state: Mutex<Wheel>,
     /// Woken when an earlier instant than the one being slept on may have arrived.
-    pub(super) changed: Notify,
+    pub(crate) changed: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -28,7 +31,7 @@ struct Wheel {
 
 impl Timers {
     /// Set (or clear, with `None`) the one pending instant of `user`.
-    pub(super) fn set(&self, user: &BareJid, at: Option<Timestamp>) {
+    pub(crate) fn set(&self, user: &BareJid, at: Option<Timestamp>) {
         let mut w = self.lock();
         let old = w.by_user.remove(user);
         if let Some(old) = old {
@@ -46,12 +49,20 @@ impl Timers {
     }
 
     /// The earliest pending instant.
-    pub(super) fn next(&self) -> Option<Timestamp> {
+    pub(crate) fn next(&self) -> Option<Timestamp> {
         self.lock().by_time.first().map(|(t, _)| *t)
     }
 
+    /// How long to sleep from `now`: until the earliest instant, and never longer than a minute.
+    pub(crate) fn wait(&self, now: Timestamp) -> Duration {
+        self.next()
+            .map(|t| t.since(now))
+            .unwrap_or(MAX_SLEEP)
+            .min(MAX_SLEEP)
+    }
+
     /// Remove and return every user whose instant is at or before `now`.
-    pub(super) fn due(&self, now: Timestamp) -> Vec<BareJid> {
+    pub(crate) fn due(&self, now: Timestamp) -> Vec<BareJid> {
         let mut w = self.lock();
         let mut out = Vec::new();
         while let Some((t, _)) = w.by_time.first() {

@@ -66,7 +66,7 @@ struct Inner {
     system: Vec<Profile>,
     config: ProfilesConfig,
     connector: Connector,
-    timers: timer::Timers,
+    timers: crate::engine::Timers,
     writers: Vec<tokio::sync::Mutex<()>>,
 }
 
@@ -99,7 +99,7 @@ impl Switching {
                 engine: engine.clone(),
                 store,
                 connector,
-                timers: timer::Timers::default(),
+                timers: crate::engine::Timers::default(),
                 writers: (0..WRITER_STRIPES)
                     .map(|_| tokio::sync::Mutex::new(()))
                     .collect(),
