@@ -141,16 +141,7 @@ pub(super) async fn one(
     PathOf((jid, name)): PathOf<(String, String)>,
 ) -> Result<Json<ProfileEntry>, ApiError> {
     let (s, user) = state.switching(&caller, &jid)?;
-    let name = profile_name(&name)?;
-    s.list(&user)?
-        .into_iter()
-        .find(|p| p.name == name)
-        .map(Json)
-        .ok_or_else(|| {
-            ApiError::from(SwitchError::Profile(ProfileError::NotFound(
-                name.to_string(),
-            )))
-        })
+    entry(&s, &user, &profile_name(&name)?).map(Json)
 }
 
 /// `PUT /v1/users/{jid}/profiles/{name}`: create (201) or replace the settings (200) of a user
@@ -173,16 +164,15 @@ pub(super) async fn put_profile(
         s.create(&user, name.clone(), spec).await?;
         StatusCode::CREATED
     };
-    let entry = s
-        .list(&user)?
+    Ok((status, Json(entry(&s, &user, &name)?)))
+}
+
+/// `user`'s profile `name` as listed, or 404.
+fn entry(s: &Switching, user: &BareJid, name: &ProfileName) -> Result<ProfileEntry, ApiError> {
+    s.list(user)?
         .into_iter()
-        .find(|p| p.name == name)
-        .ok_or_else(|| {
-            ApiError::from(SwitchError::Profile(ProfileError::NotFound(
-                name.to_string(),
-            )))
-        })?;
-    Ok((status, Json(entry)))
+        .find(|p| p.name == *name)
+        .ok_or_else(|| SwitchError::Profile(ProfileError::NotFound(name.to_string())).into())
 }
 
 /// `DELETE /v1/users/{jid}/profiles/{name}`: 204; 409 while active, 403 for a system profile.
@@ -218,15 +208,7 @@ pub(super) async fn put_step(
         _ => return Err(ApiError::bad_request("chain must be on_enter or on_leave")),
     };
     s.set_step(&user, &name, chain, index, body.enabled).await?;
-    s.list(&user)?
-        .into_iter()
-        .find(|p| p.name == name)
-        .map(Json)
-        .ok_or_else(|| {
-            ApiError::from(SwitchError::Profile(ProfileError::NotFound(
-                name.to_string(),
-            )))
-        })
+    entry(&s, &user, &name).map(Json)
 }
 
 /// `GET /v1/users/{jid}/profile`: the active profile.
