@@ -265,20 +265,13 @@ impl<B: Backend> Router<B> {
         let Some(sessions) = table.of(user) else {
             return 0;
         };
-        let mut available = sessions.values().filter(|s| s.available()).peekable();
-        if available.peek().is_none() {
-            return 0;
-        }
-        let xml = prepared.addressed(user.as_str());
+        let mut xml = None;
         let mut n = 0;
-        while let Some(s) = available.next() {
+        for s in sessions.values().filter(|s| s.available()) {
+            // Addressed once, when the user has an available session at all.
+            let xml = xml.get_or_insert_with(|| prepared.addressed(user.as_str()));
+            s.send_serialized(xml.clone());
             n += 1;
-            if available.peek().is_some() {
-                s.send_serialized(xml.clone());
-            } else {
-                s.send_serialized(xml);
-                break;
-            }
         }
         n
     }
