@@ -104,12 +104,12 @@ impl Store {
     /// `sled::Batch`: see the module docs for why nothing here takes sled's global
     /// write lock.
     fn remove_contacts_of(&self, user: &BareJid) -> Result<(), StoreError> {
-        let removed = self
-            .contact_keys(user)?
-            .into_iter()
-            .try_for_each(|key| self.contacts.remove(key).map(drop));
-        self.rosters.invalidate(user);
-        Ok(removed?)
+        let keys = self.contact_keys(user)?;
+        self.rosters.writing(user, || {
+            keys.into_iter()
+                .try_for_each(|key| self.contacts.remove(key).map(drop))
+        })?;
+        Ok(())
     }
 
     /// Keys of every contact of `user`.

@@ -68,18 +68,12 @@ impl Store {
             return Err(no_account());
         }
         let key = schema::contact_key(user, contact);
-        // Before and after: no reader may take the cached roster while the write is under
-        // way, nor keep one it read before the write completed.
-        self.rosters.invalidate(user);
-        let written = self.contacts.insert(
-            key.as_slice(),
-            records::encode(USERCONTACT_CONTACT, record)?,
-        );
-        self.rosters.invalidate(user);
-        written?;
+        let value = records::encode(USERCONTACT_CONTACT, record)?;
+        self.rosters
+            .writing(user, || self.contacts.insert(key.as_slice(), value))?;
         if !self.account_exists(user)? {
-            self.contacts.remove(key)?;
-            self.rosters.invalidate(user);
+            self.rosters
+                .writing(user, || self.contacts.remove(key.as_slice()))?;
             self.flush().await?;
             return Err(no_account());
         }
@@ -93,10 +87,8 @@ impl Store {
         user: &BareJid,
         contact: &BareJid,
     ) -> Result<(), StoreError> {
-        self.rosters.invalidate(user);
-        let removed = self.contacts.remove(schema::contact_key(user, contact));
-        self.rosters.invalidate(user);
-        removed?;
+        let key = schema::contact_key(user, contact);
+        self.rosters.writing(user, || self.contacts.remove(key))?;
         self.flush().await
     }
 }

@@ -7,8 +7,8 @@
 //! for at most [`MAX_USERS`] users.
 //!
 //! Correctness rests on one rule: every write to a user's contacts goes through [`Store`]
-//! (`put_contact`, `remove_contact`, account removal), which calls [`RosterCache::invalidate`]
-//! after the write. A read that raced with a write could hold the roster as it was before; it
+//! (`put_contact`, `remove_contact`, account removal), which makes it inside
+//! [`RosterCache::writing`]. A read that raced with a write could hold the roster as it was before; it
 //! may only fill the cache if no write happened anywhere since the read began (the generation
 //! counter), so a stale copy is never kept.
 //!
@@ -69,8 +69,17 @@ impl RosterCache {
         rosters.insert(user.clone(), Arc::clone(roster));
     }
 
-    /// A contact of `user` was written: forget the roster, and refuse reads that began before.
-    pub(super) fn invalidate(&self, user: &BareJid) {
+    /// Run `write`, a write to `user`'s contacts, so that no reader takes the cached roster
+    /// while it is under way nor keeps a roster it read before the write completed.
+    pub(super) fn writing<T>(&self, user: &BareJid, write: impl FnOnce() -> T) -> T {
+        self.invalidate(user);
+        let done = write();
+        self.invalidate(user);
+        done
+    }
+
+    /// Forget `user`'s roster, and refuse reads that began before.
+    fn invalidate(&self, user: &BareJid) {
         let mut rosters = self.rosters();
         self.generation.fetch_add(1, Ordering::SeqCst);
         rosters.remove(user);
@@ -104,7 +113,7 @@ mod tests {
         assert!(cache.get(&alice).is_none(), "small rosters are not kept");
         cache.fill(&alice, &roster(MIN_CACHED), started);
         assert_eq!(cache.get(&alice).unwrap().len(), MIN_CACHED);
-        cache.invalidate(&alice);
+        cache.writing(&alice, || ());
         assert!(cache.get(&alice).is_none());
     }
 
@@ -115,7 +124,7 @@ mod tests {
         let bob = BareJid::new("bob@example.org").unwrap();
         let started = cache.reading();
         // Another user's write between the read and the fill is enough to refuse it.
-        cache.invalidate(&bob);
+        cache.writing(&bob, || ());
         cache.fill(&alice, &roster(MIN_CACHED), started);
         assert!(cache.get(&alice).is_none());
     }
