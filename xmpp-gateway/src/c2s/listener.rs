@@ -220,8 +220,8 @@ mod tests {
         println!(
             "outgoing {} tls stream {} server connection {} maybe-tls {}",
             std::mem::size_of::<crate::router::Outgoing>(),
-            std::mem::size_of::<tokio_rustls::server::TlsStream<tokio::net::TcpStream>>(),
-            std::mem::size_of::<rustls::ServerConnection>(),
+            std::mem::size_of::<crate::stream::ServerTls<tokio::net::TcpStream>>(),
+            std::mem::size_of::<rustls::server::UnbufferedServerConnection>(),
             std::mem::size_of::<crate::stream::MaybeTls<tokio::net::TcpStream>>(),
         );
         assert!(size < 4 * 1024, "connection future is {size} bytes");

@@ -6,14 +6,13 @@ use std::sync::Arc;
 use jid::BareJid;
 use minidom::Element;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio_rustls::TlsAcceptor;
 
 use super::auth::{self, NS_SASL};
 use super::bind::{self, BindRequest, NS_BIND, NS_SESSION};
 use super::conn::{Conn, End};
 use crate::backend::Backend;
 use crate::sasl::{Mechanism, SaslError};
-use crate::stream::{Item, StreamCondition, StreamHeader};
+use crate::stream::{Item, ServerTls, StreamCondition, StreamHeader};
 
 /// The STARTTLS namespace (RFC 6120 §5.4).
 pub(crate) const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
@@ -226,8 +225,7 @@ async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     let Some(plain) = conn.io.take_plain() else {
         return Err(End::Transport("no plain transport to upgrade".into()));
     };
-    let tls = TlsAcceptor::from(Arc::clone(config))
-        .accept(plain)
+    let tls = ServerTls::accept(plain, Arc::clone(config))
         .await
         .map_err(|e| End::Transport(format!("TLS handshake: {e}")))?;
     conn.io = crate::stream::MaybeTls::Tls(Box::new(tls));

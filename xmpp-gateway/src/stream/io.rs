@@ -4,15 +4,15 @@ use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
+use super::ServerTls;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio_rustls::server::TlsStream;
 
 /// A connection that may have been upgraded to TLS.
 pub enum MaybeTls<S> {
     /// Before STARTTLS.
     Plain(S),
     /// After STARTTLS; boxed so the plain variant stays small.
-    Tls(Box<TlsStream<S>>),
+    Tls(Box<ServerTls<S>>),
     /// Taken out for the TLS handshake, or after a failed one: every I/O fails.
     Detached,
 }
