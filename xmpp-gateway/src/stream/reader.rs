@@ -73,6 +73,10 @@ pub struct XmlReader {
     elements: usize,
     /// Bytes received since the connection opened (whitespace keepalives included).
     received: u64,
+    /// The parser has asked for more bytes than it was given. A session polls its
+    /// reader again after every stanza it writes; without new bytes there is nothing
+    /// for the parser to do, so it is not asked again.
+    starved: bool,
 }
 
 impl XmlReader {
@@ -89,6 +93,7 @@ impl XmlReader {
             spent: 0,
             elements: 0,
             received: 0,
+            starved: false,
         }
     }
 
@@ -101,6 +106,7 @@ impl XmlReader {
         self.stack = Vec::new();
         self.spent = 0;
         self.elements = 0;
+        self.starved = false;
     }
 
     /// Change the byte budget (larger once the peer is authenticated).
@@ -137,11 +143,15 @@ impl XmlReader {
                 return Err(ReadError::Eof);
             }
             self.received += n as u64;
+            self.starved = false;
         }
     }
 
     /// Parse buffered bytes until an item is complete or the buffer is empty.
     pub fn parse_buffered(&mut self) -> Result<Option<Item>, ReadError> {
+        if self.starved && self.pos == self.buf.len() {
+            return Ok(None);
+        }
         if !self.prolog_ok {
             self.check_prolog()?;
         }
@@ -158,6 +168,7 @@ impl XmlReader {
                 // `at_eof` is false; treat it like more-data for safety.
                 Ok(None) | Err(EndOrError::NeedMoreData) => {
                     self.check_budget()?;
+                    self.starved = self.pos == self.buf.len();
                     return Ok(None);
                 }
                 // Before the root element the only `<!` construct is a DTD; rxml
@@ -282,24 +293,25 @@ impl XmlReader {
     }
 }
 
-/// Read at most `chunk` bytes into `out`. The buffer exists only while a poll
-/// returns data: an idle connection holds none (it is allocated again on each wake-up,
-/// which costs far less than keeping it for thousands of silent sessions).
-/// Cancel-safe, since a pending `poll_read` consumed nothing.
+/// Largest read; a larger `ReadLimits::read_chunk` is capped to it.
+const MAX_READ_CHUNK: usize = 16 * 1024;
+
+/// Read at most `chunk` bytes into `out`. The bytes land on the stack first and go to
+/// the heap only when some arrived: an idle connection holds no buffer, and a poll
+/// that finds nothing to read allocates nothing. Cancel-safe, since a pending
+/// `poll_read` consumed nothing.
 async fn read_chunk<R: AsyncRead + Unpin>(
     io: &mut R,
     chunk: usize,
     out: &mut Vec<u8>,
 ) -> std::io::Result<usize> {
     std::future::poll_fn(|cx| {
-        let mut tmp = vec![0u8; chunk];
-        let mut rb = ReadBuf::new(&mut tmp);
+        let mut tmp = [std::mem::MaybeUninit::<u8>::uninit(); MAX_READ_CHUNK];
+        let mut rb = ReadBuf::uninit(&mut tmp[..chunk.clamp(1, MAX_READ_CHUNK)]);
         match Pin::new(&mut *io).poll_read(cx, &mut rb) {
             Poll::Ready(Ok(())) => {
-                let n = rb.filled().len();
-                tmp.truncate(n);
-                *out = tmp;
-                Poll::Ready(Ok(n))
+                *out = rb.filled().to_vec();
+                Poll::Ready(Ok(out.len()))
             }
             Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
             Poll::Pending => Poll::Pending,

@@ -58,6 +58,9 @@ pub struct ServerTls<S> {
     peer_closed: bool,
     /// We sent close_notify: no more writes.
     sent_close: bool,
+    /// Bytes arrived since rustls last processed `incoming`. A session polls its reader
+    /// after every stanza it writes; without new bytes rustls has nothing to do.
+    unprocessed: bool,
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> ServerTls<S> {
@@ -74,6 +77,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerTls<S> {
             out_pos: 0,
             peer_closed: false,
             sent_close: false,
+            unprocessed: true,
         };
         std::future::poll_fn(|cx| tls.poll_handshake(cx)).await?;
         Ok(tls)
@@ -188,6 +192,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerTls<S> {
             };
             drain_front(&mut self.incoming, discard);
             if let Some(rest) = rest {
+                self.unprocessed = false;
                 return Ok((rest, written));
             }
         }
@@ -201,13 +206,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerTls<S> {
                 "TLS peer sent too much without completing a message",
             )));
         }
-        self.incoming.reserve(READ_CHUNK);
-        let polled = tokio_util::io::poll_read_buf(Pin::new(&mut self.io), cx, &mut self.incoming);
-        if self.incoming.is_empty() {
-            // Nothing arrived (or the read failed): hold no buffer while waiting.
-            self.incoming = Vec::new();
-        }
-        polled
+        // Read on the stack: a poll that finds nothing allocates nothing.
+        let mut chunk = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];
+        let mut buf = ReadBuf::uninit(&mut chunk);
+        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
+        let got = buf.filled();
+        self.incoming.extend_from_slice(got);
+        self.unprocessed |= !got.is_empty();
+        Poll::Ready(Ok(got.len()))
     }
 
     /// Write `outgoing` to the transport; the buffer is freed once all of it is out.
@@ -255,17 +261,18 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for ServerTls<S> {
             if this.peer_closed {
                 return Poll::Ready(Ok(()));
             }
-            let rest = this.process_or_alert(cx, None, false)?.0;
-            // A key update answer or session ticket rustls produced while reading goes
-            // out now; if the socket is full it goes with the next write or read.
+            if this.unprocessed {
+                if this.process_or_alert(cx, None, false)?.0 == Rest::Closed {
+                    return Poll::Ready(Ok(()));
+                }
+                if this.plain_pos < this.plaintext.len() || this.peer_closed {
+                    continue;
+                }
+            }
+            // What rustls produced while reading (a key update answer, session tickets)
+            // goes out now; if the socket is full it goes with the next write or read.
             if let Poll::Ready(Err(e)) = this.poll_flush_out(cx) {
                 return Poll::Ready(Err(e));
-            }
-            if rest == Rest::Closed {
-                return Poll::Ready(Ok(()));
-            }
-            if this.plain_pos < this.plaintext.len() || this.peer_closed {
-                continue;
             }
             // A transport closed without close_notify ends the stream like one with it:
             // XMPP streams carry their own end, so truncation cannot go unnoticed.
