@@ -10,12 +10,12 @@
 use minidom::Element;
 use rxml::error::EndOrError;
 use rxml::{Event, Parse, Parser};
-use std::pin::Pin;
-use std::task::Poll;
+use std::future::poll_fn;
 
-use tokio::io::{AsyncRead, ReadBuf};
+use tokio::io::AsyncRead;
 
 use super::error::{ReadError, StreamCondition};
+use super::io::poll_read_appending;
 use super::{NS_STREAMS, StreamHeader};
 
 /// Hard limits of one reader.
@@ -138,7 +138,8 @@ impl XmlReader {
             }
             self.buf = Vec::new();
             self.pos = 0;
-            let n = read_chunk(io, self.limits.read_chunk, &mut self.buf).await?;
+            let chunk = self.limits.read_chunk;
+            let n = poll_fn(|cx| poll_read_appending(io, cx, chunk, &mut self.buf)).await?;
             if n == 0 {
                 return Err(ReadError::Eof);
             }
@@ -291,33 +292,6 @@ impl XmlReader {
             }
         }
     }
-}
-
-/// Largest read; a larger `ReadLimits::read_chunk` is capped to it.
-const MAX_READ_CHUNK: usize = 16 * 1024;
-
-/// Read at most `chunk` bytes into `out`. The bytes land on the stack first and go to
-/// the heap only when some arrived: an idle connection holds no buffer, and a poll
-/// that finds nothing to read allocates nothing. Cancel-safe, since a pending
-/// `poll_read` consumed nothing.
-async fn read_chunk<R: AsyncRead + Unpin>(
-    io: &mut R,
-    chunk: usize,
-    out: &mut Vec<u8>,
-) -> std::io::Result<usize> {
-    std::future::poll_fn(|cx| {
-        let mut tmp = [std::mem::MaybeUninit::<u8>::uninit(); MAX_READ_CHUNK];
-        let mut rb = ReadBuf::uninit(&mut tmp[..chunk.clamp(1, MAX_READ_CHUNK)]);
-        match Pin::new(&mut *io).poll_read(cx, &mut rb) {
-            Poll::Ready(Ok(())) => {
-                *out = rb.filled().to_vec();
-                Poll::Ready(Ok(out.len()))
-            }
-            Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-            Poll::Pending => Poll::Pending,
-        }
-    })
-    .await
 }
 
 /// A parser that emits text as soon as it arrives: with rxml's text buffering,

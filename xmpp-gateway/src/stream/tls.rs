@@ -20,6 +20,8 @@ use rustls::unbuffered::{
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
+use super::io::poll_read_appending;
+
 /// Bytes asked from the transport per read.
 const READ_CHUNK: usize = 4096;
 
@@ -206,14 +208,14 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerTls<S> {
                 "TLS peer sent too much without completing a message",
             )));
         }
-        // Read on the stack: a poll that finds nothing allocates nothing.
-        let mut chunk = [std::mem::MaybeUninit::<u8>::uninit(); READ_CHUNK];
-        let mut buf = ReadBuf::uninit(&mut chunk);
-        ready!(Pin::new(&mut self.io).poll_read(cx, &mut buf))?;
-        let got = buf.filled();
-        self.incoming.extend_from_slice(got);
-        self.unprocessed |= !got.is_empty();
-        Poll::Ready(Ok(got.len()))
+        let n = ready!(poll_read_appending(
+            &mut self.io,
+            cx,
+            READ_CHUNK,
+            &mut self.incoming
+        ))?;
+        self.unprocessed |= n > 0;
+        Poll::Ready(Ok(n))
     }
 
     /// Write `outgoing` to the transport; the buffer is freed once all of it is out.
