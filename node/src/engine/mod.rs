@@ -367,21 +367,15 @@ pub fn now() -> Timestamp {
     Timestamp::from_system_time(SystemTime::now())
 }
 
-/// Sleeps until the earliest pending instant, re-aggregates the users due, repeats. Holds only a
-/// weak reference, so the engine's memory goes when the last handle does.
+/// Sleeps until the earliest pending instant, re-aggregates the users due, repeats. Between turns
+/// it holds only a weak reference (a strong one while it sleeps, at most a minute), so the
+/// engine's memory goes soon after the last handle does.
 async fn timer_task(inner: Weak<Inner>, cancel: CancellationToken) {
     loop {
-        let (sleep, notified) = {
-            let Some(inner) = inner.upgrade() else { return };
-            (inner.timers.wait(now()), Arc::clone(&inner))
-        };
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            () = notified.timers.changed.notified() => {}
-            () = tokio::time::sleep(sleep) => {}
-        }
-        drop(notified);
         let Some(inner) = inner.upgrade() else { return };
+        if !inner.timers.sleep(&cancel).await {
+            return;
+        }
         Engine { inner }.tick(now());
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use jid::BareJid;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 use crate::presence::Timestamp;
 
@@ -20,7 +21,7 @@ const MAX_SLEEP: Duration = Duration::from_secs(60);
 pub(crate) struct Timers {
     state: Mutex<Wheel>,
     /// Woken when an earlier instant than the one being slept on may have arrived.
-    pub(crate) changed: Notify,
+    changed: Notify,
 }
 
 #[derive(Debug, Default)]
@@ -53,12 +54,19 @@ impl Timers {
         self.lock().by_time.first().map(|(t, _)| *t)
     }
 
-    /// How long to sleep from `now`: until the earliest instant, and never longer than a minute.
-    pub(crate) fn wait(&self, now: Timestamp) -> Duration {
-        self.next()
-            .map(|t| t.since(now))
+    /// Sleep until the earliest instant (never longer than a minute) or until an earlier one
+    /// is set; `false` when `cancel` fired instead.
+    pub(crate) async fn sleep(&self, cancel: &CancellationToken) -> bool {
+        let wait = self
+            .next()
+            .map(|t| t.since(super::now()))
             .unwrap_or(MAX_SLEEP)
-            .min(MAX_SLEEP)
+            .min(MAX_SLEEP);
+        tokio::select! {
+            () = cancel.cancelled() => false,
+            () = self.changed.notified() => true,
+            () = tokio::time::sleep(wait) => true,
+        }
     }
 
     /// Remove and return every user whose instant is at or before `now`.

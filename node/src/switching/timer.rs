@@ -7,7 +7,7 @@
 //!
 //! [`next_trigger_time`]: crate::profiles::next_trigger_time
 
-use std::sync::{Arc, Weak};
+use std::sync::Weak;
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -34,14 +34,11 @@ pub(super) fn wake_at(
 /// Sleep until the earliest instant, send the users due a [`Event::Tick`], repeat.
 pub(super) async fn run(inner: Weak<Inner>, cancel: CancellationToken) {
     loop {
-        let (wait, strong) = {
-            let Some(inner) = inner.upgrade() else { return };
-            (inner.timers.wait(now()), Arc::clone(&inner))
+        let Some(strong) = inner.upgrade() else {
+            return;
         };
-        tokio::select! {
-            () = cancel.cancelled() => return,
-            () = strong.timers.changed.notified() => {}
-            () = tokio::time::sleep(wait) => {}
+        if !strong.timers.sleep(&cancel).await {
+            return;
         }
         let due = strong.timers.due(now());
         let switching = Switching { inner: strong };
