@@ -7,19 +7,14 @@ use jid::BareJid;
 
 use super::protocol::{RuleEntry, RulesInfo};
 use super::service::{AdminError, Service};
-use crate::access::{self, Basis, Level, Selector};
+use crate::access::{self, Basis, Level, Rules, Selector};
 use crate::users::parse_user;
 
 impl Service {
     /// `user`'s rules with the node's defaults and ceilings.
     pub fn rules(&self, jid: &str) -> Result<RulesInfo, AdminError> {
         let user = self.local_user(jid)?;
-        let rules = match self.engine() {
-            Some(engine) => engine
-                .rules(&user)
-                .map_err(|e| AdminError::Rules(e.to_string()))?,
-            None => self.store().rules(&user)?,
-        };
+        let rules = self.current_rules(&user)?;
         let policy = self.policy();
         Ok(RulesInfo {
             jid: user.to_string(),
@@ -78,12 +73,7 @@ impl Service {
         let user = self.local_user(jid)?;
         let viewer = BareJid::new(viewer)
             .map_err(|e| AdminError::Rules(format!("viewer {viewer:?}: {e}")))?;
-        let rules = match self.engine() {
-            Some(engine) => engine
-                .rules(&user)
-                .map_err(|e| AdminError::Rules(e.to_string()))?,
-            None => self.store().rules(&user)?,
-        };
+        let rules = self.current_rules(&user)?;
         let groups = self
             .store()
             .contact(&user, &viewer)?
@@ -107,6 +97,16 @@ impl Service {
             None => basis,
         };
         Ok((d.level, reason))
+    }
+
+    /// `user`'s rules as the running node's engine has them, else as stored.
+    fn current_rules(&self, user: &BareJid) -> Result<Rules, AdminError> {
+        match self.engine() {
+            Some(engine) => engine
+                .rules(user)
+                .map_err(|e| AdminError::Rules(e.to_string())),
+            None => Ok(self.store().rules(user)?),
+        }
     }
 
     fn local_user(&self, jid: &str) -> Result<BareJid, AdminError> {
