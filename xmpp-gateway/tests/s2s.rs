@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use features_support::{Client, error_condition, pushed};
-
 use minidom::Element;
 use s2s_support::{Ca, Gateway, Options, RawPeer, dialback_key, header, listener, pair};
 
