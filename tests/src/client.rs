@@ -1,10 +1,12 @@
-//! A real tokio-xmpp `Client` logged in to a test node, with bounded waits.
+//! A real tokio-xmpp client stream (the `StanzaStream` under tokio-xmpp's `Client`: login,
+//! STARTTLS, SASL, bind, reconnection) logged in to a test node, with bounded waits.
 //!
-//! The client lives in a pump task that forwards its events to the test, so the test
+//! The stream lives in a pump task that forwards its events to the test, so the test
 //! can wait for one stanza while others keep arriving. Every wait is bounded by
 //! [`WAIT`] and fails with what was expected and what arrived instead.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -13,11 +15,13 @@ use tokio::task::JoinHandle;
 use tokio::time::{Instant, timeout_at};
 use tokio_xmpp::jid::{BareJid, FullJid, Jid};
 use tokio_xmpp::minidom::Element;
-use tokio_xmpp::parsers::message::{Message, MessageType};
+use tokio_xmpp::parsers::iq::Iq;
+use tokio_xmpp::parsers::message::{Id, Message, MessageType};
 use tokio_xmpp::parsers::presence::{Presence, Show, Type as PresenceType};
 use tokio_xmpp::parsers::roster::{Item, Roster};
+use tokio_xmpp::stanzastream::{self, StanzaStage, StanzaState, StanzaStream, StreamEvent};
 use tokio_xmpp::xmlstream::Timeouts;
-use tokio_xmpp::{Client, Event, IqRequest, IqResponse, Stanza};
+use tokio_xmpp::{IqRequest, IqResponse, Stanza};
 
 use crate::connector::{KillSwitch, TestConnector};
 
@@ -28,36 +32,145 @@ pub const QUIET: Duration = Duration::from_millis(1500);
 
 enum Command {
     Send(Box<Stanza>, oneshot::Sender<std::io::Result<()>>),
-    Iq(IqRequest, oneshot::Sender<tokio_xmpp::IqResponseToken>),
+    Iq(IqRequest, oneshot::Sender<IqResponse>),
     Close(oneshot::Sender<()>),
 }
 
-/// Forward every event the client already has, without waiting for more.
+/// What the pump hands to the test.
+enum Event {
+    /// The stream is (again) bound to this JID.
+    Online(Jid),
+    Stanza(Box<Stanza>),
+}
+
+/// Runs one tokio-xmpp `StanzaStream` for the test: sends what the test asks, answers
+/// IQ requests' waiters, and forwards everything else.
 ///
-/// tokio-xmpp moves received stanzas through two bounded queues (16 each) to `next()`, and
-/// `send_stanza` waits until its stanza is written. While the pump awaits a send it does not call
-/// `next()`: if enough stanzas arrive meanwhile, the receive side fills up, tokio-xmpp's stream
-/// task stops writing too, and the send (and every IQ answer behind it) waits forever. Emptying the
-/// queues first leaves room for the stanzas that arrive during the send. Returns `false` when the
-/// client or the test is gone.
-async fn drain_ready(client: &mut Client, events: &mpsc::Sender<Event>) -> bool {
-    use futures::FutureExt;
-    // A few rounds: each one lets tokio-xmpp's worker refill what the previous one emptied.
-    for _ in 0..4 {
-        for _ in 0..1024 {
-            match client.next().now_or_never() {
-                Some(Some(event)) => {
-                    if events.send(event).await.is_err() {
-                        return false;
+/// Why not tokio-xmpp's `Client`: it splits the stream into halves that share a mutex, and
+/// its receiving half returns `Pending` without arranging a wake-up when the sending half
+/// holds that mutex. A stanza that arrives while the test sends one then stays in
+/// tokio-xmpp's queue for good, and so does everything after it. Driving the unsplit
+/// stream from one task has no such race.
+struct Pump {
+    stream: StanzaStream,
+    events: mpsc::Sender<Event>,
+    /// IQ requests sent and not answered yet, by id.
+    waiting: HashMap<String, oneshot::Sender<IqResponse>>,
+}
+
+impl Pump {
+    async fn run(mut self, mut commands: mpsc::Receiver<Command>) {
+        loop {
+            tokio::select! {
+                cmd = commands.recv() => match cmd {
+                    None => return,
+                    Some(Command::Send(mut stanza, reply)) => {
+                        give_id(&mut stanza);
+                        match self.send(*stanza).await {
+                            Some(sent) => { let _ = reply.send(sent); }
+                            None => return,
+                        }
                     }
-                }
-                Some(None) => return false,
-                None => break,
+                    Some(Command::Iq(req, reply)) => {
+                        let id = next_id();
+                        let iq = match req {
+                            IqRequest::Get(payload) => Iq::Get { from: None, to: None, id: id.clone(), payload },
+                            IqRequest::Set(payload) => Iq::Set { from: None, to: None, id: id.clone(), payload },
+                        };
+                        self.waiting.insert(id, reply);
+                        if self.send(Stanza::Iq(iq)).await.is_none() {
+                            return;
+                        }
+                    }
+                    Some(Command::Close(reply)) => {
+                        let _ = tokio::time::timeout(WAIT, self.stream.close()).await;
+                        let _ = reply.send(());
+                        return;
+                    }
+                },
+                event = self.stream.next() => match event {
+                    Some(event) => if !self.forward(event).await { return },
+                    None => return,
+                },
             }
         }
-        tokio::task::yield_now().await;
     }
-    true
+
+    /// Queue `stanza` and wait until it is written, forwarding what arrives meanwhile (a
+    /// full receive queue would otherwise hold up the stream). `None` when the test or the
+    /// stream is gone.
+    async fn send(&mut self, stanza: Stanza) -> Option<std::io::Result<()>> {
+        let mut token = self.stream.send(Box::new(stanza)).await;
+        loop {
+            tokio::select! {
+                state = token.wait_for(StanzaStage::Sent) => return Some(match state {
+                    Some(StanzaState::Sent { .. } | StanzaState::Acked { .. }) => Ok(()),
+                    Some(StanzaState::Failed { error }) => Err(error.into_io_error()),
+                    _ => Err(std::io::Error::new(
+                        std::io::ErrorKind::NotConnected,
+                        "stream ended before the stanza was written",
+                    )),
+                }),
+                event = self.stream.next() => match event {
+                    Some(event) => if !self.forward(event).await { return None },
+                    None => return None,
+                },
+            }
+        }
+    }
+
+    /// Hand one stream event to the test (IQ answers to their waiters); `false` when the test
+    /// is gone.
+    async fn forward(&mut self, event: stanzastream::Event) -> bool {
+        let event = match event {
+            stanzastream::Event::Stanza(Stanza::Iq(iq)) => match self.answer(iq) {
+                Some(iq) => Event::Stanza(Box::new(Stanza::Iq(iq))),
+                None => return true,
+            },
+            stanzastream::Event::Stanza(s) => Event::Stanza(Box::new(s)),
+            stanzastream::Event::Stream(StreamEvent::Reset { bound_jid, .. }) => {
+                Event::Online(bound_jid)
+            }
+            stanzastream::Event::Stream(_) => return true,
+        };
+        self.events.send(event).await.is_ok()
+    }
+
+    /// Give an IQ response to its waiter; anything else comes back.
+    fn answer(&mut self, iq: Iq) -> Option<Iq> {
+        let (id, response) = match iq {
+            Iq::Result { id, payload, .. } => (id, IqResponse::Result(payload)),
+            Iq::Error { id, error, .. } => (id, IqResponse::Error(error)),
+            request => return Some(request),
+        };
+        if let Some(waiter) = self.waiting.remove(&id) {
+            let _ = waiter.send(response);
+        }
+        None
+    }
+}
+
+/// A stanza id unique in this test process.
+fn next_id() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    format!("t{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+/// Give `stanza` an id if it has none, as clients do.
+fn give_id(stanza: &mut Stanza) {
+    match stanza {
+        Stanza::Iq(iq) => {
+            if iq.id().is_empty() {
+                *iq.id_mut() = next_id();
+            }
+        }
+        Stanza::Message(m) => {
+            m.id.get_or_insert_with(|| Id(next_id()));
+        }
+        Stanza::Presence(p) => {
+            p.id.get_or_insert_with(next_id);
+        }
+    }
 }
 
 /// One logged-in resource.
@@ -71,42 +184,6 @@ pub struct TestClient {
     pump: JoinHandle<()>,
 }
 
-async fn pump(
-    mut client: Client,
-    mut commands: mpsc::Receiver<Command>,
-    events: mpsc::Sender<Event>,
-) {
-    loop {
-        tokio::select! {
-            cmd = commands.recv() => match cmd {
-                None => return,
-                Some(Command::Send(stanza, reply)) => {
-                    if !drain_ready(&mut client, &events).await {
-                        return;
-                    }
-                    let sent = client.send_stanza(*stanza).await.map(|_| ());
-                    let _ = reply.send(sent);
-                }
-                Some(Command::Iq(req, reply)) => {
-                    if !drain_ready(&mut client, &events).await {
-                        return;
-                    }
-                    let _ = reply.send(client.send_iq(None, req).await);
-                }
-                Some(Command::Close(reply)) => {
-                    let _ = client.send_end().await;
-                    let _ = reply.send(());
-                    return;
-                }
-            },
-            event = client.next() => match event {
-                None => return,
-                Some(event) => if events.send(event).await.is_err() { return },
-            },
-        }
-    }
-}
-
 impl TestClient {
     /// Log in `jid` (bare or full) with `password` through `connector`; waits for the
     /// bound resource. Sends no presence.
@@ -117,11 +194,21 @@ impl TestClient {
     ) -> anyhow::Result<Self> {
         let jid: Jid = jid.parse()?;
         let kill = connector.kill.clone();
-        let client =
-            Client::new_with_connector(jid.clone(), password, connector, Timeouts::default());
+        let stream = StanzaStream::new_c2s(
+            connector,
+            jid.clone(),
+            password.to_owned(),
+            Timeouts::default(),
+            16,
+        );
         let (cmd_tx, cmd_rx) = mpsc::channel(16);
         let (ev_tx, mut ev_rx) = mpsc::channel(1024);
-        let pump = tokio::spawn(pump(client, cmd_rx, ev_tx));
+        let pump = Pump {
+            stream,
+            events: ev_tx,
+            waiting: HashMap::new(),
+        };
+        let pump = tokio::spawn(pump.run(cmd_rx));
         let deadline = Instant::now() + WAIT;
         let bound = loop {
             match timeout_at(deadline, ev_rx.recv()).await {
@@ -131,12 +218,7 @@ impl TestClient {
                     anyhow::bail!("{jid}: not online within {WAIT:?}");
                 }
                 Ok(None) => anyhow::bail!("{jid}: client stopped before it was online"),
-                Ok(Some(Event::Online { bound_jid, .. })) => break bound_jid,
-                Ok(Some(Event::Disconnected(e))) => {
-                    kill.kill();
-                    pump.abort();
-                    anyhow::bail!("{jid}: disconnected before online: {e}");
-                }
+                Ok(Some(Event::Online(bound_jid))) => break bound_jid,
                 Ok(Some(Event::Stanza(_))) => {}
             }
         };
@@ -195,10 +277,9 @@ impl TestClient {
             .send(Command::Iq(req, tx))
             .await
             .expect("client pump gone");
-        let token = rx.await.expect("client pump gone");
-        match tokio::time::timeout(WAIT, token).await {
+        match tokio::time::timeout(WAIT, rx).await {
             Err(_) => panic!("{}: no IQ response within {WAIT:?}", self.jid),
-            Ok(Err(e)) => panic!("{}: IQ failed: {e:?}", self.jid),
+            Ok(Err(_)) => panic!("{}: client stopped before the IQ response", self.jid),
             Ok(Ok(resp)) => resp,
         }
     }
@@ -255,12 +336,9 @@ impl TestClient {
                 Ok(None) => panic!("{}: client stopped while waiting for {what}", self.jid),
                 Ok(Some(Event::Stanza(stanza))) => match f(&stanza) {
                     Some(t) => return t,
-                    None => self.backlog.push_back(stanza),
+                    None => self.backlog.push_back(*stanza),
                 },
-                Ok(Some(Event::Disconnected(e))) => {
-                    panic!("{}: disconnected while waiting for {what}: {e}", self.jid)
-                }
-                Ok(Some(Event::Online { .. })) => {}
+                Ok(Some(Event::Online(_))) => {}
             }
         }
     }
@@ -306,7 +384,7 @@ impl TestClient {
                 }
             }
             match timeout_at(deadline, self.events.recv()).await {
-                Ok(Some(Event::Stanza(s))) => self.backlog.push_back(s),
+                Ok(Some(Event::Stanza(s))) => self.backlog.push_back(*s),
                 Ok(Some(_)) => {}
                 Ok(None) | Err(_) => return None,
             }
@@ -319,8 +397,8 @@ impl TestClient {
         let deadline = Instant::now() + within;
         loop {
             match timeout_at(deadline, self.events.recv()).await {
-                Ok(Some(Event::Online { .. })) | Ok(Some(Event::Disconnected(_))) => return true,
-                Ok(Some(Event::Stanza(s))) => self.backlog.push_back(s),
+                Ok(Some(Event::Online(_))) => return true,
+                Ok(Some(Event::Stanza(s))) => self.backlog.push_back(*s),
                 Ok(None) | Err(_) => return false,
             }
         }
@@ -330,7 +408,7 @@ impl TestClient {
     pub fn expect_message_now(&mut self, pred: impl Fn(&Message) -> bool) -> bool {
         while let Ok(event) = self.events.try_recv() {
             if let Event::Stanza(s) = event {
-                self.backlog.push_back(s);
+                self.backlog.push_back(*s);
             }
         }
         let found = self
@@ -350,7 +428,7 @@ impl TestClient {
         let deadline = Instant::now() + quiet;
         while let Ok(Some(event)) = timeout_at(deadline, self.events.recv()).await {
             if let Event::Stanza(s) = event {
-                self.backlog.push_back(s);
+                self.backlog.push_back(*s);
             }
         }
         let bad: Vec<String> = self

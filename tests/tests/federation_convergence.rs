@@ -1,8 +1,6 @@
 //! Twenty organizations: one user watched from nineteen others; a change reaches every
 //! watcher, and so does the next one.
 
-use std::time::{Duration, Instant};
-
 use lampfield_tests::client::from_bare;
 use lampfield_tests::federation::Orgs;
 use tokio_xmpp::parsers::presence::{Show, Type as PresenceType};
@@ -36,8 +34,8 @@ async fn federation_twenty_organizations_converge_after_a_change() {
         .await;
     }
 
+    // How fast it converges is measured by `federation-presence-bench`; here it must arrive.
     for show in [Show::Dnd, Show::Away] {
-        let started = Instant::now();
         alice.presence(Some(show.clone()), None, 0).await;
         for w in &mut watchers {
             w.expect_presence("alice's change", |p| {
@@ -45,11 +43,6 @@ async fn federation_twenty_organizations_converge_after_a_change() {
             })
             .await;
         }
-        let took = started.elapsed();
-        assert!(
-            took < Duration::from_secs(5),
-            "{N} organizations took {took:?}"
-        );
     }
 
     alice.close().await;
