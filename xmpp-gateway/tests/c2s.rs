@@ -258,6 +258,29 @@ async fn silent_session_is_pinged_then_closed() {
 }
 
 #[tokio::test]
+async fn keepalives_postpone_the_ping() {
+    let server = start(false, |c| {
+        c.idle_timeout = Duration::from_millis(1000);
+        c.ping_timeout = Duration::from_millis(1000);
+    })
+    .await;
+    let mut c = Raw::connect(server.addr).await;
+    c.open().await;
+    c.scram(true, "user", "pencil").await;
+    c.bind(Some("r")).await;
+    // Whitespace keepalives (RFC 6120 §4.6.1) for two and a half idle periods.
+    for _ in 0..25 {
+        c.send(" ").await;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let early = tokio::time::timeout(Duration::from_millis(50), c.expect("<iq")).await;
+    assert!(early.is_err(), "pinged a client that kept its stream alive");
+    // Silence from now on: the first ping follows.
+    let ping = c.expect("</iq>").await;
+    assert!(ping.contains("id='c2s-ping-1'"), "{ping}");
+}
+
+#[tokio::test]
 async fn shutdown_says_goodbye_to_every_session() {
     let server = start(false, |_| {}).await;
     let mut bound = Raw::connect(server.addr).await;
