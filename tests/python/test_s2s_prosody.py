@@ -73,95 +73,81 @@ async def message_both_ways(a: Client, b: Client) -> None:
     await a.wait_message("reply across servers", body="hello back from " + b.bare, from_bare=b.bare)
 
 
-def test_lampfield_user_subscribes_to_prosody_user(federation):
-    f = federation
+def scenario(f: Federation, body) -> None:
+    """Log alice in at the node and bob at Prosody, run `body(alice, bob)`, log both out; a
+    failed assertion carries both servers' logs."""
 
-    async def scenario():
+    async def go():
         alice = Client(f.lf, ALICE, ALICE_PW, resource="desk")
         bob = Client(f.pr, BOB, BOB_PW, resource="phone")
         await login_all(alice, bob)
         try:
-            alice.x.send_presence_subscription(pto=BOB, ptype="subscribe")
-            await bob.wait_presence("subscribe request from lampfield", type="subscribe", from_bare=ALICE,
-                                    timeout=2 * WAIT_S)
-            bob.x.send_presence_subscription(pto=ALICE, ptype="subscribed")
-            await alice.wait_presence("approval from prosody", type="subscribed", from_bare=BOB)
-            await alice.wait_presence("bob's presence after approval", type="available", **{"from": bob.jid})
-            roster = await alice.roster()
-            assert roster.get(BOB, {}).get("subscription") == "to", f"alice's roster: {roster}"
-
-            await presence_changes_seen(alice, bob, full_detail=True)
-            await message_both_ways(alice, bob)
-
-            await bob.close()
-            await alice.wait_presence("bob unavailable after logout", type="unavailable", **{"from": bob.jid})
+            await body(alice, bob)
         except AssertionError as e:
             raise AssertionError(f"{e}{diagnose(f)}") from None
         finally:
             await close_all(alice, bob)
 
-    run(scenario())
+    run(go())
+
+
+async def subscribe(asker: Client, owner: Client, *, timeout: float = WAIT_S) -> None:
+    """`asker` asks for `owner`'s presence (RFC 6121 §3.1) and `owner` approves."""
+    asker.x.send_presence_subscription(pto=owner.bare, ptype="subscribe")
+    await owner.wait_presence(f"subscribe request from {asker.bare}", type="subscribe",
+                              from_bare=asker.bare, timeout=timeout)
+    owner.x.send_presence_subscription(pto=asker.bare, ptype="subscribed")
+    await asker.wait_presence(f"approval from {owner.bare}", type="subscribed", from_bare=owner.bare)
+
+
+def test_lampfield_user_subscribes_to_prosody_user(federation):
+    async def body(alice: Client, bob: Client) -> None:
+        await subscribe(alice, bob, timeout=2 * WAIT_S)
+        await alice.wait_presence("bob's presence after approval", type="available", **{"from": bob.jid})
+        roster = await alice.roster()
+        assert roster.get(BOB, {}).get("subscription") == "to", f"alice's roster: {roster}"
+
+        await presence_changes_seen(alice, bob, full_detail=True)
+        await message_both_ways(alice, bob)
+
+        await bob.close()
+        await alice.wait_presence("bob unavailable after logout", type="unavailable", **{"from": bob.jid})
+
+    scenario(federation, body)
 
 
 def test_prosody_user_subscribes_to_lampfield_user(federation):
-    f = federation
+    async def body(alice: Client, bob: Client) -> None:
+        await subscribe(bob, alice, timeout=2 * WAIT_S)
+        await bob.wait_presence("alice's presence after approval", type="available", **{"from": alice.jid})
+        roster = await alice.roster()
+        assert roster.get(BOB, {}).get("subscription") == "from", f"alice's roster: {roster}"
 
-    async def scenario():
-        alice = Client(f.lf, ALICE, ALICE_PW, resource="desk")
-        bob = Client(f.pr, BOB, BOB_PW, resource="phone")
-        await login_all(alice, bob)
-        try:
-            bob.x.send_presence_subscription(pto=ALICE, ptype="subscribe")
-            await alice.wait_presence("subscribe request from prosody", type="subscribe", from_bare=BOB,
-                                      timeout=2 * WAIT_S)
-            alice.x.send_presence_subscription(pto=BOB, ptype="subscribed")
-            await bob.wait_presence("approval from lampfield", type="subscribed", from_bare=ALICE)
-            await bob.wait_presence("alice's presence after approval", type="available", **{"from": alice.jid})
-            roster = await alice.roster()
-            assert roster.get(BOB, {}).get("subscription") == "from", f"alice's roster: {roster}"
+        await presence_changes_seen(bob, alice, full_detail=False)
+        # docs/ACCESS.md: another organization sees the availability alone by default,
+        # never the user's own words.
+        leaked = [r["xml"] for r in bob.presences
+                  if "in a meeting" in r["xml"] or "presenting" in r["xml"] or ">back<" in r["xml"]]
+        assert not leaked, "alice's status text reached prosody.test:\n" + "\n".join(leaked)
+        await message_both_ways(bob, alice)
 
-            await presence_changes_seen(bob, alice, full_detail=False)
-            # docs/ACCESS.md: another organization sees the availability alone by default,
-            # never the user's own words.
-            leaked = [r["xml"] for r in bob.presences
-                      if "in a meeting" in r["xml"] or "presenting" in r["xml"] or ">back<" in r["xml"]]
-            assert not leaked, "alice's status text reached prosody.test:\n" + "\n".join(leaked)
-            await message_both_ways(bob, alice)
+        # Now both ways, the way clients usually end up.
+        await subscribe(alice, bob)
+        roster = await alice.roster()
+        assert roster.get(BOB, {}).get("subscription") == "both", f"alice's roster: {roster}"
 
-            # Now both ways, the way clients usually end up.
-            alice.x.send_presence_subscription(pto=BOB, ptype="subscribe")
-            await bob.wait_presence("subscribe back", type="subscribe", from_bare=ALICE)
-            bob.x.send_presence_subscription(pto=ALICE, ptype="subscribed")
-            await alice.wait_presence("approval", type="subscribed", from_bare=BOB)
-            roster = await alice.roster()
-            assert roster.get(BOB, {}).get("subscription") == "both", f"alice's roster: {roster}"
+        await alice.close()
+        await bob.wait_presence("alice unavailable after logout", type="unavailable", **{"from": alice.jid})
 
-            await alice.close()
-            await bob.wait_presence("alice unavailable after logout", type="unavailable",
-                                    **{"from": alice.jid})
-        except AssertionError as e:
-            raise AssertionError(f"{e}{diagnose(f)}") from None
-        finally:
-            await close_all(alice, bob)
-
-    run(scenario())
+    scenario(federation, body)
 
 
 def test_mutual_subscription_helper_works_across_servers(federation):
     """The same handshake the single-server tests use, across servers."""
-    f = federation
 
-    async def scenario():
-        alice = Client(f.lf, ALICE, ALICE_PW, resource="desk")
-        bob = Client(f.pr, BOB, BOB_PW, resource="phone")
-        await login_all(alice, bob)
-        try:
-            await befriend(alice, bob)
-            await alice.wait_presence("bob available", type="available", **{"from": bob.jid})
-            await bob.wait_presence("alice available", type="available", **{"from": alice.jid})
-        except AssertionError as e:
-            raise AssertionError(f"{e}{diagnose(f)}") from None
-        finally:
-            await close_all(alice, bob)
+    async def body(alice: Client, bob: Client) -> None:
+        await befriend(alice, bob)
+        await alice.wait_presence("bob available", type="available", **{"from": bob.jid})
+        await bob.wait_presence("alice available", type="available", **{"from": alice.jid})
 
-    run(scenario())
+    scenario(federation, body)
