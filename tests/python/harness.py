@@ -13,6 +13,7 @@ a test can wait for one with a bounded wait that fails with a clear message.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -339,6 +340,16 @@ async def login_all(*clients: Client) -> None:
 
 async def close_all(*clients: Client) -> None:
     await asyncio.gather(*(c.close() for c in clients), return_exceptions=True)
+
+
+@contextlib.asynccontextmanager
+async def logged_in(*clients: Client):
+    """Log the clients in for the block, and out again however the block ends."""
+    try:
+        await login_all(*clients)
+        yield clients
+    finally:
+        await close_all(*clients)
 
 
 async def befriend(a: Client, b: Client) -> None:

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from conftest import USERS
-from harness import WAIT_S, Client, befriend, close_all, login_all, run
+from harness import WAIT_S, Client, befriend, close_all, login_all, run, logged_in
 
 ALICE, BOB = "alice@localhost", "bob@localhost"
 HERE = Path(__file__).resolve().parent
@@ -17,14 +17,11 @@ def test_aborted_transport_is_seen_as_unavailable(node):
     async def scenario():
         alice = Client(node, ALICE, USERS[ALICE], resource="phone")
         bob = Client(node, BOB, USERS[BOB])
-        await login_all(alice, bob)
-        try:
+        async with logged_in(alice, bob):
             await befriend(alice, bob)
             await bob.wait_presence("alice available", type="available", **{"from": alice.jid})
             alice.abort()  # transport closed, no closing stream tag
             await bob.wait_presence("alice unavailable after abort", type="unavailable", **{"from": alice.jid})
-        finally:
-            await close_all(alice, bob)
 
     run(scenario())
 

@@ -5,7 +5,7 @@ who is blocked mid-way sees her go offline and then nothing at all."""
 import asyncio
 
 from conftest import USERS
-from harness import Client, befriend, close_all, login_all, run
+from harness import Client, befriend, run, logged_in
 from test_http_api import Api, make_token
 
 ALICE, BOB, CAROL = "alice@localhost", "bob@localhost", "carol@localhost"
@@ -20,8 +20,7 @@ def test_team_and_public_watchers_see_different_detail_of_the_same_changes(node)
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         bob = Client(node, BOB, USERS[BOB], resource="desk")
         carol = Client(node, CAROL, USERS[CAROL], resource="desk")
-        await login_all(alice, bob, carol)
-        try:
+        async with logged_in(alice, bob, carol):
             await befriend(alice, bob)
             await befriend(alice, carol)
             api = Api(node, make_token(node, "pbx", "personal"))
@@ -59,7 +58,5 @@ def test_team_and_public_watchers_see_different_detail_of_the_same_changes(node)
             await asyncio.sleep(1)
             leaked = [r["xml"] for r in carol.presences[seen:] if from_alice(r)]
             assert not leaked, f"carol saw alice while blocked: {leaked}"
-        finally:
-            await close_all(alice, bob, carol)
 
     run(scenario())

@@ -5,7 +5,7 @@ import asyncio
 from xml.etree import ElementTree as ET
 
 from conftest import USERS
-from harness import DOMAIN, Client, befriend, close_all, login_all, run
+from harness import DOMAIN, Client, befriend, close_all, run, logged_in
 
 ALICE, BOB = "alice@localhost", "bob@localhost"
 CMD = "http://jabber.org/protocol/commands"
@@ -57,8 +57,7 @@ def test_blocking_a_watcher_by_command_hides_everything_at_once(node):
     async def scenario():
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         bob = Client(node, BOB, USERS[BOB], resource="desk")
-        await login_all(alice, bob)
-        try:
+        async with logged_in(alice, bob):
             await befriend(alice, bob)
             await bob.wait_presence("alice available", type="available", **{"from": alice.jid})
 
@@ -87,8 +86,6 @@ def test_blocking_a_watcher_by_command_hides_everything_at_once(node):
 
             refused = await command(alice, "lampfield:rule", {"who": "nobody", "level": "team"})
             assert note(refused)[0] == "error", ET.tostring(refused)
-        finally:
-            await close_all(alice, bob)
 
     run(scenario())
 
@@ -97,8 +94,7 @@ def test_switching_the_presence_profile_by_command(node):
     async def scenario():
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         bob = Client(node, BOB, USERS[BOB], resource="desk")
-        await login_all(alice, bob)
-        try:
+        async with logged_in(alice, bob):
             await befriend(alice, bob)
             form = await command(alice, "lampfield:profile")
             options = [o.text for o in form.iter(f"{{{DATA}}}value")]
@@ -111,7 +107,5 @@ def test_switching_the_presence_profile_by_command(node):
             await bob.wait_presence("alice available again", type="available", show="", **{"from": alice.jid})
             refused = await command(alice, "lampfield:profile", {"profile": "No such profile"})
             assert note(refused)[0] == "error", ET.tostring(refused)
-        finally:
-            await close_all(alice, bob)
 
     run(scenario())

@@ -5,7 +5,7 @@ import asyncio
 import time
 
 from conftest import USERS
-from harness import WAIT_S, Client, befriend, close_all, login_all, run
+from harness import WAIT_S, Client, befriend, run, logged_in
 
 ALICE, BOB, CAROL = "alice@localhost", "bob@localhost", "carol@localhost"
 
@@ -45,8 +45,7 @@ def test_forged_from_in_raw_message_is_rewritten_or_refused(node):
         alice = Client(node, ALICE, USERS[ALICE], resource="honest")
         bob = Client(node, BOB, USERS[BOB], resource="victim")
         carol = Client(node, CAROL, USERS[CAROL], resource="real")
-        await login_all(alice, bob, carol)
-        try:
+        async with logged_in(alice, bob, carol):
             # Raw XML straight onto alice's authenticated stream.
             alice.x.send_raw(f"<message xmlns='jabber:client' type='chat' to='{bob.jid}' "
                              f"from='{carol.jid}' id='forge1'><body>forged-raw</body></message>")
@@ -55,8 +54,6 @@ def test_forged_from_in_raw_message_is_rewritten_or_refused(node):
             await marker_or_stream_error(alice, bob, "after-forgery")
             got = [r for r in bob.messages if r["body"] == "forged-raw"]
             sent_by_alice_or_refused(got, alice, carol.jid, "raw <message from=carol>")
-        finally:
-            await close_all(alice, bob, carol)
 
     run(scenario())
 
@@ -65,8 +62,7 @@ def test_forged_from_through_slixmpp_is_rewritten_or_refused(node):
     async def scenario():
         alice = Client(node, ALICE, USERS[ALICE], resource="honest")
         bob = Client(node, BOB, USERS[BOB], resource="victim")
-        await login_all(alice, bob)
-        try:
+        async with logged_in(alice, bob):
             # A message claiming to come from bob's own other resource, and one from a
             # foreign domain.
             alice.x.make_message(mto=bob.jid, mbody="forged-self", mtype="chat",
@@ -79,8 +75,6 @@ def test_forged_from_through_slixmpp_is_rewritten_or_refused(node):
                                      alice, f"{BOB}/other", "message from=bob/other")
             sent_by_alice_or_refused([r for r in bob.messages if r["body"] == "forged-remote"],
                                      alice, "admin@example.com/x", "message from=admin@example.com")
-        finally:
-            await close_all(alice, bob)
 
     run(scenario())
 
@@ -90,8 +84,7 @@ def test_forged_from_in_presence_is_rewritten_or_refused(node):
         alice = Client(node, ALICE, USERS[ALICE], resource="honest")
         bob = Client(node, BOB, USERS[BOB], resource="victim")
         carol = Client(node, CAROL, USERS[CAROL], resource="real")
-        await login_all(alice, bob, carol)
-        try:
+        async with logged_in(alice, bob, carol):
             await befriend(bob, carol)
             # Alice pretends to be carol in a directed presence and in a broadcast.
             alice.x.send_raw(f"<presence xmlns='jabber:client' to='{bob.jid}' from='{carol.jid}'>"
@@ -102,7 +95,5 @@ def test_forged_from_in_presence_is_rewritten_or_refused(node):
                                 "a forged presence attributed to carol")
             directed = [r for r in bob.presences if r["status"] == "forged-presence"]
             sent_by_alice_or_refused(directed, alice, carol.jid, "directed presence from=carol")
-        finally:
-            await close_all(alice, bob, carol)
 
     run(scenario())

@@ -4,7 +4,7 @@ To a bare JID: the available resource with the highest non-negative priority."""
 import asyncio
 
 from conftest import USERS
-from harness import Client, close_all, login_all, run
+from harness import Client, close_all, run, logged_in
 
 ALICE, BOB = "alice@localhost", "bob@localhost"
 
@@ -13,16 +13,13 @@ def test_message_to_full_jid_reaches_that_resource(node):
     async def scenario():
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         bob = Client(node, BOB, USERS[BOB], resource="laptop")
-        await login_all(alice, bob)
-        try:
+        async with logged_in(alice, bob):
             alice.x.send_message(mto=bob.jid, mbody="hello bob", mtype="chat")
             m = await bob.wait_message("alice's message", body="hello bob")
             assert m["from"] == alice.jid and m["type"] == "chat", m
             bob.x.send_message(mto=alice.jid, mbody="hello alice", mtype="chat")
             m = await alice.wait_message("bob's reply", body="hello alice")
             assert m["from"] == bob.jid, m
-        finally:
-            await close_all(alice, bob)
 
     run(scenario())
 
@@ -32,8 +29,7 @@ def test_message_to_bare_jid_reaches_highest_priority_resource(node):
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         low = Client(node, BOB, USERS[BOB], resource="phone", priority=1)
         high = Client(node, BOB, USERS[BOB], resource="workstation", priority=10)
-        await login_all(alice, low, high)
-        try:
+        async with logged_in(alice, low, high):
             await asyncio.sleep(0.3)  # both initial presences processed
             alice.x.send_message(mto=BOB, mbody="to-bare-1", mtype="chat")
             m = await high.wait_message("message to bob's bare JID at the priority-10 resource", body="to-bare-1")
@@ -48,8 +44,6 @@ def test_message_to_bare_jid_reaches_highest_priority_resource(node):
             await low.wait_message("message to the bare JID after the priority change", body="to-bare-2")
             await high.assert_no("messages", lambda r: r["body"] == "to-bare-2",
                                  "the bare-JID message meant for the priority-20 resource", quiet=0.5)
-        finally:
-            await close_all(alice, low, high)
 
     run(scenario())
 

@@ -4,7 +4,7 @@ node on the same data folder, after SIGTERM and after SIGKILL (kill -9)."""
 import pytest
 
 from conftest import USERS
-from harness import Client, befriend, close_all, login_all, run
+from harness import Client, befriend, close_all, run, logged_in
 
 ALICE, BOB, CAROL = "alice@localhost", "bob@localhost", "carol@localhost"
 DAVE = "dave@example.net"
@@ -15,8 +15,7 @@ async def build_state(node):
     alice = Client(node, ALICE, USERS[ALICE])
     bob = Client(node, BOB, USERS[BOB])
     carol = Client(node, CAROL, USERS[CAROL])
-    await login_all(alice, bob, carol)
-    try:
+    async with logged_in(alice, bob, carol):
         await befriend(alice, bob)
         await alice.x.update_roster(DAVE, name="Dave", groups=["Friends"], timeout=10)
         carol.x.send_presence_subscription(pto=ALICE, ptype="subscribe")
@@ -24,15 +23,12 @@ async def build_state(node):
         ra = await alice.roster()
         assert ra[BOB]["subscription"] == "both", ra
         assert ra[DAVE]["name"] == "Dave" and ra[DAVE]["groups"] == ["Friends"], ra
-    finally:
-        await close_all(alice, bob, carol)
 
 
 async def check_state(node):
     alice = Client(node, ALICE, USERS[ALICE], resource="after")
     bob = Client(node, BOB, USERS[BOB], resource="after")
-    await login_all(alice, bob)
-    try:
+    async with logged_in(alice, bob):
         ra, rb = await alice.roster(), await bob.roster()
         assert ra.get(BOB, {}).get("subscription") == "both", f"alice's roster after restart: {ra}"
         assert rb.get(ALICE, {}).get("subscription") == "both", f"bob's roster after restart: {rb}"
@@ -46,8 +42,6 @@ async def check_state(node):
         await bob.wait_presence("alice available after restart", type="available", **{"from": alice.jid})
         bob.presence(show="away", status="restarted")
         await alice.wait_presence("bob away after restart", show="away", status="Away · restarted", from_bare=BOB)
-    finally:
-        await close_all(alice, bob)
 
 
 @pytest.mark.parametrize("how", ["sigterm", "sigkill"])

@@ -4,7 +4,7 @@ others, and the node publishes the aggregated presence (docs/PRESENCE.md, docs/P
 import datetime
 
 from conftest import USERS
-from harness import Client, befriend, close_all, login_all, run
+from harness import Client, befriend, run, logged_in
 
 ALICE, BOB = "alice@localhost", "bob@localhost"
 DETAIL_NS = "urn:lampfield:presence:0"
@@ -20,8 +20,7 @@ def test_desktop_closing_with_mobile_online_shows_mobile_only(node):
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         bob_desk = Client(node, BOB, USERS[BOB], resource="desk")
         bob_phone = Client(node, BOB, USERS[BOB], resource="phone", initial_presence=False)
-        await login_all(alice, bob_desk, bob_phone)
-        try:
+        async with logged_in(alice, bob_desk, bob_phone):
             await befriend(alice, bob_desk)
             # The phone says what it is with Lampfield's device hint.
             bob_phone.presence_with(f"<device xmlns='{DETAIL_NS}' kind='mobile'/>")
@@ -30,8 +29,6 @@ def test_desktop_closing_with_mobile_online_shows_mobile_only(node):
             await alice.wait_presence("bob's desk gone", type="unavailable", **{"from": bob_desk.jid})
             rec = await alice.wait_presence("mobile only", status="Mobile only", **{"from": bob_phone.jid})
             assert f'xmlns="{DETAIL_NS}"' in rec["xml"], rec["xml"]
-        finally:
-            await close_all(alice, bob_desk, bob_phone)
 
     run(scenario())
 
@@ -43,8 +40,7 @@ def test_idle_past_the_threshold_reads_as_away_to_colleagues(node):
     async def scenario():
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         bob = Client(node, BOB, USERS[BOB], resource="desk")
-        await login_all(alice, bob)
-        try:
+        async with logged_in(alice, bob):
             await befriend(alice, bob)
             bob.presence_with(idle_since(10))
             rec = await alice.wait_presence("bob inactive", show="away", status="Away", **{"from": bob.jid})
@@ -53,8 +49,6 @@ def test_idle_past_the_threshold_reads_as_away_to_colleagues(node):
             # Active again: available once more.
             bob.presence()
             await alice.wait_presence("bob active again", type="available", show="", **{"from": bob.jid})
-        finally:
-            await close_all(alice, bob)
 
     run(scenario())
 
@@ -67,13 +61,10 @@ def test_idle_crossing_the_threshold_later_is_published_by_the_node(make_node):
         node = make_node(extra_c2s="\n[presence]\nidle_threshold_s = 1\n")
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         bob = Client(node, BOB, USERS[BOB], resource="desk")
-        await login_all(alice, bob)
-        try:
+        async with logged_in(alice, bob):
             await befriend(alice, bob)
             bob.presence_with(idle_since(0))
             await alice.wait_presence("bob away after the threshold", show="away", **{"from": bob.jid})
-        finally:
-            await close_all(alice, bob)
 
     run(scenario())
 
@@ -85,15 +76,12 @@ def test_the_owners_other_resources_see_everything(node):
     async def scenario():
         desk = Client(node, BOB, USERS[BOB], resource="desk")
         laptop = Client(node, BOB, USERS[BOB], resource="laptop", initial_presence=False)
-        await login_all(desk, laptop)
-        try:
+        async with logged_in(desk, laptop):
             laptop.presence_with(idle_since(12))
             desk.presence_with(idle_since(10))
             rec = await laptop.wait_presence("own desk inactive", show="away", status="Inactive",
                                              **{"from": desk.jid})
             assert "urn:xmpp:idle:1" in rec["xml"], rec["xml"]
-        finally:
-            await close_all(desk, laptop)
 
     run(scenario())
 
@@ -107,8 +95,7 @@ def test_client_state_indication_makes_a_backgrounded_client_idle(make_node):
         node = make_node(extra_c2s="\n[presence]\nidle_threshold_s = 1\n")
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         bob = Client(node, BOB, USERS[BOB], resource="phone")
-        await login_all(alice, bob)
-        try:
+        async with logged_in(alice, bob):
             await befriend(alice, bob)
             await alice.wait_presence("bob available", type="available", **{"from": bob.jid})
             bob.x.send_raw("<inactive xmlns='urn:xmpp:csi:0'/>")
@@ -116,7 +103,5 @@ def test_client_state_indication_makes_a_backgrounded_client_idle(make_node):
                                       **{"from": bob.jid})
             bob.x.send_raw("<active xmlns='urn:xmpp:csi:0'/>")
             await alice.wait_presence("bob back", type="available", show="", **{"from": bob.jid})
-        finally:
-            await close_all(alice, bob)
 
     run(scenario())

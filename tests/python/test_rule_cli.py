@@ -2,7 +2,7 @@
 to watchers at once, a stopped node's database keeps it for the next start."""
 
 from conftest import USERS
-from harness import Client, befriend, close_all, login_all, run
+from harness import Client, befriend, run, logged_in
 
 ALICE, BOB = "alice@localhost", "bob@localhost"
 
@@ -11,8 +11,7 @@ def test_rule_set_on_a_running_node_reaches_the_watcher_at_once(node):
     async def scenario():
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         bob = Client(node, BOB, USERS[BOB], resource="desk")
-        await login_all(alice, bob)
-        try:
+        async with logged_in(alice, bob):
             await befriend(alice, bob)
             await bob.wait_presence("alice available", type="available", **{"from": alice.jid})
             out = node.cli("rule", "set", ALICE, f"contact:{BOB}", "blocked").stdout
@@ -24,8 +23,6 @@ def test_rule_set_on_a_running_node_reaches_the_watcher_at_once(node):
             assert f"contact:{BOB}\tblocked" in listed, listed
             bad = node.cli("rule", "set", ALICE, "nobody", "team", check=False)
             assert bad.returncode != 0 and "expected contact:" in bad.stderr, bad.stderr
-        finally:
-            await close_all(alice, bob)
 
     run(scenario())
 

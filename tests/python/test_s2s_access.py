@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from harness import Client, WAIT_S, close_all, login_all, run
+from harness import Client, WAIT_S, run, logged_in
 from prosody import LF, PR, lampfield_and_prosody
 from test_http_api import Api, make_token
 
@@ -25,8 +25,7 @@ def test_an_appointment_subject_reaches_prosody_only_when_the_rule_allows_it(tmp
         async def scenario():
             alice = Client(f.lf, ALICE, ALICE_PW, resource="desk")
             bob = Client(f.pr, BOB, BOB_PW, resource="phone")
-            await login_all(alice, bob)
-            try:
+            async with logged_in(alice, bob):
                 bob.x.send_presence_subscription(pto=ALICE, ptype="subscribe")
                 await alice.wait_presence("request from prosody", type="subscribe", from_bare=BOB,
                                           timeout=2 * WAIT_S)
@@ -48,7 +47,5 @@ def test_an_appointment_subject_reaches_prosody_only_when_the_rule_allows_it(tmp
                 api.put(f"/v1/users/{ALICE}/rules", {"domains": {PR: "team"}})
                 await bob.wait("presences", lambda r: r["from"] == alice.jid and SUBJECT in r["status"],
                                "the subject once prosody.test may see team")
-            finally:
-                await close_all(alice, bob)
 
         run(scenario())

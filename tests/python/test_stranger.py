@@ -2,7 +2,7 @@
 (even one with a pending request, or one that sends probes) sees nothing of the others."""
 
 from conftest import USERS
-from harness import Client, befriend, close_all, login_all, reveals, run
+from harness import Client, befriend, reveals, run, logged_in
 
 ALICE, BOB, CAROL = "alice@localhost", "bob@localhost", "carol@localhost"
 
@@ -12,8 +12,7 @@ def test_unsubscribed_third_user_sees_nothing(node):
         alice = Client(node, ALICE, USERS[ALICE])
         bob = Client(node, BOB, USERS[BOB])
         carol = Client(node, CAROL, USERS[CAROL])
-        await login_all(alice, bob, carol)
-        try:
+        async with logged_in(alice, bob, carol):
             await befriend(alice, bob)
             # Carol asks, nobody answers; she also probes directly.
             carol.x.send_presence_subscription(pto=ALICE, ptype="subscribe")
@@ -32,7 +31,5 @@ def test_unsubscribed_third_user_sees_nothing(node):
             assert not any("secret" in r["xml"] for r in carol.presences), carol.presences
             rc = await carol.roster()
             assert rc.get(ALICE, {}).get("subscription", "none") == "none", f"carol's roster: {rc}"
-        finally:
-            await close_all(alice, bob, carol)
 
     run(scenario())

@@ -2,7 +2,7 @@
 then see each other's show and status changes."""
 
 from conftest import USERS
-from harness import Client, befriend, close_all, login_all, reveals, run
+from harness import Client, befriend, reveals, run, logged_in
 
 ALICE, BOB = "alice@localhost", "bob@localhost"
 
@@ -11,8 +11,7 @@ def test_mutual_subscription_then_show_and_status_changes(node):
     async def scenario():
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         bob = Client(node, BOB, USERS[BOB], resource="laptop")
-        await login_all(alice, bob)
-        try:
+        async with logged_in(alice, bob):
             await befriend(alice, bob)
 
             # After the handshake each side receives the other's current presence.
@@ -44,8 +43,6 @@ def test_mutual_subscription_then_show_and_status_changes(node):
             # An orderly logout is broadcast as unavailable.
             await bob.close()
             await alice.wait_presence("bob unavailable after logout", type="unavailable", **{"from": bob.jid})
-        finally:
-            await close_all(alice, bob)
 
     run(scenario())
 
@@ -57,8 +54,7 @@ def test_subscription_request_waits_for_an_explicit_answer(node):
     async def scenario():
         alice = Client(node, ALICE, USERS[ALICE])
         bob = Client(node, BOB, USERS[BOB])
-        await login_all(alice, bob)
-        try:
+        async with logged_in(alice, bob):
             alice.x.send_presence_subscription(pto=BOB, ptype="subscribe")
             await bob.wait_presence("subscribe request", type="subscribe", from_bare=ALICE)
             ra = await alice.roster()
@@ -73,7 +69,5 @@ def test_subscription_request_waits_for_an_explicit_answer(node):
             ra = await alice.roster()
             assert ra.get(BOB, {}).get("subscription", "none") == "none" and not ra.get(BOB, {}).get("ask"), \
                 f"alice's roster after denial: {ra}"
-        finally:
-            await close_all(alice, bob)
 
     run(scenario())
