@@ -29,6 +29,13 @@ pub(crate) enum SessionEnd {
 }
 
 /// Run a bound session until its stream ends. The caller unbinds afterwards.
+///
+/// A session wakes for every stanza the router queues for it, so a wake-up must stay cheap:
+/// the shutdown signal and the idle timer are registered once for the session's life, not on
+/// every turn (with thousands of sessions, registering with the shared shutdown signal and the
+/// runtime's timer on each wake-up measurably slowed a fan-out). The idle timer is moved only
+/// when it fires: traffic just records when it was heard, and the timer, on firing, sleeps on
+/// if the peer spoke since.
 pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     router: &Router<B>,
@@ -36,15 +43,19 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     rx: &mut Outbox,
     shutdown: &CancellationToken,
 ) -> SessionEnd {
+    let cancelled = shutdown.cancelled();
+    tokio::pin!(cancelled);
     let idle = conn.cfg.idle_timeout;
-    let mut deadline = Instant::now() + idle;
-    let mut seen = conn.reader.received();
-    let mut ping: Option<String> = None;
+    let mut heard = Heard::new(conn.reader.received());
+    let timer = tokio::time::sleep_until(heard.at + idle);
+    tokio::pin!(timer);
+    // The ping in flight and when it was sent.
+    let mut ping: Option<(String, Instant)> = None;
     let mut pings = 0u64;
     loop {
         tokio::select! {
             biased;
-            () = shutdown.cancelled() => return SessionEnd::Shutdown,
+            () = &mut cancelled => return SessionEnd::Shutdown,
             out = rx.recv() => {
                 if let Err(end) = write_out(conn, out, rx).await {
                     return SessionEnd::Done(end);
@@ -59,21 +70,21 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                     }
                     Err(e) => return SessionEnd::Done(conn.on_read_error(e).await),
                 };
-                if is_reply_to(&el, ping.as_deref()) {
+                if is_reply_to(&el, ping.as_ref().map(|(id, _)| id.as_str())) {
                     ping = None;
-                    continue;
-                }
-                if let Err(end) = handle(conn, router, jid, el).await {
+                } else if let Err(end) = handle(conn, router, jid, el).await {
                     return SessionEnd::Done(end);
                 }
             }
-            () = tokio::time::sleep_until(deadline) => {
-                let now = conn.reader.received();
-                if now != seen {
-                    // Traffic arrived (a whitespace keepalive, a partial stanza).
-                    seen = now;
+            () = &mut timer => {
+                heard.update(conn.reader.received());
+                let now = Instant::now();
+                let answered = ping.as_ref().is_some_and(|(_, sent)| heard.at > *sent);
+                if answered || heard.at + idle > now {
+                    // The peer spoke since the timer was set (a stanza, a whitespace keepalive,
+                    // the ping's answer): sleep until it has been quiet for `idle`.
                     ping = None;
-                    deadline = Instant::now() + idle;
+                    timer.as_mut().reset(heard.at + idle);
                     continue;
                 }
                 if ping.is_some() {
@@ -85,13 +96,33 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 if let Err(end) = conn.send(&ping_iq(&id, &domain, jid)).await {
                     return SessionEnd::Done(end);
                 }
-                ping = Some(id);
-                deadline = Instant::now() + conn.cfg.ping_timeout;
+                ping = Some((id, now));
+                timer.as_mut().reset(now + conn.cfg.ping_timeout);
             }
         }
-        if conn.reader.received() != seen && ping.is_none() {
-            seen = conn.reader.received();
-            deadline = Instant::now() + idle;
+        heard.update(conn.reader.received());
+    }
+}
+
+/// When the peer was last heard from, judged by the reader's count of received bytes.
+struct Heard {
+    bytes: u64,
+    at: Instant,
+}
+
+impl Heard {
+    fn new(bytes: u64) -> Self {
+        Self {
+            bytes,
+            at: Instant::now(),
+        }
+    }
+
+    /// Note the time if bytes arrived since the last look (a clock read, no timer work).
+    fn update(&mut self, bytes: u64) {
+        if bytes != self.bytes {
+            self.bytes = bytes;
+            self.at = Instant::now();
         }
     }
 }
