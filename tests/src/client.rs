@@ -88,10 +88,7 @@ impl Pump {
                         return;
                     }
                 },
-                event = self.stream.next() => match event {
-                    Some(event) => if !self.forward(event).await { return },
-                    None => return,
-                },
+                event = self.stream.next() => if !self.forward(event).await { return },
             }
         }
     }
@@ -111,17 +108,17 @@ impl Pump {
                         "stream ended before the stanza was written",
                     )),
                 }),
-                event = self.stream.next() => match event {
-                    Some(event) => if !self.forward(event).await { return None },
-                    None => return None,
-                },
+                event = self.stream.next() => if !self.forward(event).await { return None },
             }
         }
     }
 
-    /// Hand one stream event to the test (IQ answers to their waiters); `false` when the test
-    /// is gone.
-    async fn forward(&mut self, event: stanzastream::Event) -> bool {
+    /// Hand one stream event to the test (IQ answers to their waiters); `false` when the stream
+    /// ended (`None`) or the test is gone.
+    async fn forward(&mut self, event: Option<stanzastream::Event>) -> bool {
+        let Some(event) = event else {
+            return false;
+        };
         let event = match event {
             stanzastream::Event::Stanza(Stanza::Iq(iq)) => match self.answer(iq) {
                 Some(iq) => Event::Stanza(Box::new(Stanza::Iq(iq))),
@@ -392,7 +389,7 @@ impl TestClient {
     }
 
     /// Listen for up to `within`: whether the server ended the stream and tokio-xmpp
-    /// logged in again (tokio-xmpp 6 reports a lost stream only as a new `Online`).
+    /// logged in again (the pump reports only the new `Online`, not the loss before it).
     pub async fn stream_restarted_within(&mut self, within: Duration) -> bool {
         let deadline = Instant::now() + within;
         loop {
