@@ -32,6 +32,7 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 
 use crate::backend::Backend;
 use crate::features::errors::{self, Head};
+use crate::features::fanout::Fanout;
 use crate::features::sessions::Table;
 use crate::features::stanza::{self, Shared};
 
@@ -55,6 +56,8 @@ pub enum Outgoing {
     /// Write these bytes: one stanza, serialized once for a fan-out and addressed to this
     /// session's account ([`stanza::Prepared`]).
     Serialized(Box<str>),
+    /// Flush what a direct write left in the transport ([`crate::stream::DirectWrite`]).
+    Flush,
     /// Close the stream with this RFC 6120 §4.9.3 condition (e.g. `conflict` when a new
     /// session took the resource, `policy-violation` for a consumer too slow to keep up).
     Close(&'static str),
@@ -67,7 +70,7 @@ impl Outgoing {
         match self {
             Outgoing::Stanza(el) => Some((**el).clone()),
             Outgoing::Serialized(xml) => xml.parse().ok(),
-            Outgoing::Close(_) => None,
+            Outgoing::Close(_) | Outgoing::Flush => None,
         }
     }
 }
@@ -257,23 +260,28 @@ impl<B: Backend> Router<B> {
     }
 
     /// [`Router::send_to_available`] for a stanza shared by a fan-out: the sessions get its
-    /// prepared bytes addressed to `user`, serialized once for all of them.
-    fn send_shared_to_available(&self, table: &Table, user: &BareJid, stanza: &Shared) -> usize {
+    /// prepared bytes addressed to `user`, serialized once for all of them and written by
+    /// [`Fanout::send`].
+    fn send_shared_to_available(
+        &self,
+        table: &Table,
+        user: &BareJid,
+        stanza: &Shared,
+        fanout: &mut Fanout,
+    ) {
         let Some(prepared) = &stanza.prepared else {
-            return self.send_to_available(table, user, &stanza.element);
+            self.send_to_available(table, user, &stanza.element);
+            return;
         };
         let Some(sessions) = table.of(user) else {
-            return 0;
+            return;
         };
         let mut xml = None;
-        let mut n = 0;
         for s in sessions.values().filter(|s| s.available()) {
             // Addressed once, when the user has an available session at all.
             let xml = xml.get_or_insert_with(|| prepared.addressed(user.as_str()));
-            s.send_serialized(xml.clone());
-            n += 1;
+            fanout.push(s.outbox(), Arc::clone(xml));
         }
-        n
     }
 
     /// Whether a local account exists; sessions answer without asking the backend.

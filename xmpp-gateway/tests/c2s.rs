@@ -365,3 +365,83 @@ async fn a_burst_of_stanzas_arrives_whole_and_in_order() {
         .collect();
     assert_eq!(ids, (0..BURST).collect::<Vec<_>>());
 }
+
+/// A presence change reaches every available session of every subscriber, whole and in order,
+/// also among other stanzas. Over TLS the fan-out writes straight into the transports of idle
+/// sessions, from two runtime workers, and queues for a session that still has stanzas to
+/// write (here: a message to each session before each change, which must stay before it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fan_out_reaches_every_session_whole_and_in_order() {
+    const FANS: [&str; 3] = ["bob", "carol", "dave"];
+    const RESOURCES: usize = 24;
+    const CHANGES: usize = 12;
+    let accounts = [
+        ("alice", "wonderland"),
+        ("bob", "pw"),
+        ("carol", "pw"),
+        ("dave", "pw"),
+    ];
+    let server = start_with(true, Accounts::with(&accounts), |_| {}).await;
+    let cert = server.cert.clone().unwrap();
+    let mut alice = Raw::tls_login(server.addr, &cert, "alice", "wonderland", "desk").await;
+    alice.send("<presence/>").await;
+    let mut sessions = Vec::new();
+    for fan in FANS {
+        for r in 0..RESOURCES {
+            let mut s = Raw::tls_login(server.addr, &cert, fan, "pw", &format!("r{r}")).await;
+            s.send("<presence/>").await;
+            if r == 0 {
+                s.send("<presence to='alice@example.com' type='subscribe'/>")
+                    .await;
+                alice.expect(&format!("{fan}@example.com")).await;
+                alice
+                    .send(&format!(
+                        "<presence to='{fan}@example.com' type='subscribed'/>"
+                    ))
+                    .await;
+            }
+            // Its presence is handled once the ping after it is answered.
+            s.send("<iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>")
+                .await;
+            s.expect("id='sync'").await;
+            sessions.push((format!("{fan}@example.com/r{r}"), s));
+        }
+    }
+    let mut burst = String::new();
+    for i in 0..CHANGES {
+        for (jid, _) in &sessions {
+            burst += &format!("<message to='{jid}'><body>m-{i}</body></message>");
+        }
+        burst += &format!("<presence><status>c-{i}</status></presence>");
+    }
+    alice.send(&burst).await;
+    let expected: Vec<String> = (0..CHANGES)
+        .flat_map(|i| [format!("m-{i}"), format!("c-{i}")])
+        .collect();
+    let last = format!(
+        "c-{}</status><priority>0</priority></presence>",
+        CHANGES - 1
+    );
+    for (jid, s) in &mut sessions {
+        let got = s.expect(&last).await;
+        let seen: Vec<String> = got
+            .match_indices(['m', 'c'])
+            .filter_map(|(at, _)| {
+                let token = &got[at..];
+                let end = token.find('<')?;
+                let (kind, n) = token[..end].split_once('-')?;
+                n.parse::<usize>().ok()?;
+                matches!(kind, "m" | "c").then(|| token[..end].to_owned())
+            })
+            .collect();
+        assert_eq!(seen, expected, "{jid}: {got}");
+        let bare = jid.split('/').next().unwrap();
+        for i in 0..CHANGES {
+            let stanza = format!(
+                "<presence to='{bare}' xmlns='jabber:client' from='alice@example.com/desk'>\
+                 <status>c-{i}</status><priority>0</priority></presence>"
+            );
+            assert!(got.contains(&stanza), "{jid}: {got}");
+        }
+    }
+}

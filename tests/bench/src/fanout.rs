@@ -161,13 +161,18 @@ pub async fn run(
     }
     let outs = rounds::close_all(&ctl, held, Duration::from_secs(30)).await;
     let _ = publisher.conn.send(b"</stream:stream>").await;
-    let mut lat = Vec::with_capacity(res.expected);
-    for (seq, at) in outs.iter().flat_map(|o| o.arrivals.iter()) {
-        if let Some(sent) = sent_at.get(*seq as usize) {
-            lat.push(at.saturating_duration_since(*sent));
-        }
+    let arrivals: Vec<(u32, Duration)> = outs
+        .iter()
+        .flat_map(|o| o.arrivals.iter())
+        .filter_map(|(seq, at)| {
+            let sent = sent_at.get(*seq as usize)?;
+            Some((*seq, at.saturating_duration_since(*sent)))
+        })
+        .collect();
+    res.received = arrivals.len();
+    if let Some(path) = std::env::var_os("XMPP_BENCH_ARRIVALS") {
+        write_arrivals(&path, &arrivals);
     }
-    res.received = lat.len();
     let last = outs
         .iter()
         .flat_map(|o| o.arrivals.iter())
@@ -179,8 +184,21 @@ pub async fn run(
             res.changes_per_s = Some(sent_at.len() as f64 / span);
         }
     }
-    res.latency = stats::summarize(lat);
+    res.latency = stats::summarize(arrivals.into_iter().map(|(_, lat)| lat).collect());
     res
+}
+
+/// One line per arrival, `<change> <latency in µs>`, for looking at single changes (when the
+/// first copy arrived, how the rest spread).
+fn write_arrivals(path: &std::ffi::OsStr, arrivals: &[(u32, Duration)]) {
+    use std::fmt::Write;
+    let mut out = String::with_capacity(arrivals.len() * 12);
+    for (seq, lat) in arrivals {
+        let _ = writeln!(out, "{seq} {}", lat.as_micros());
+    }
+    if let Err(e) = std::fs::write(path, out) {
+        eprintln!("xmpp-bench: could not write arrivals: {e}");
+    }
 }
 
 /// Reads and discards the publisher's incoming stanzas for `d`, answering pings.
@@ -252,9 +270,7 @@ async fn subscribe_all(
     // them all: it gets what is left of the budget, and at least a minute.
     tokio::time::sleep(Duration::from_millis(500)).await;
     let until = deadline.max(Instant::now() + Duration::from_secs(60));
-    let total = subscribed_watchers(t, publisher, until)
-        .await?
-        .len();
+    let total = subscribed_watchers(t, publisher, until).await?.len();
     Ok((asked - missing.len(), total.min(watchers.len())))
 }
 

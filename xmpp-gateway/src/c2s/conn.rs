@@ -96,6 +96,8 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Conn<S> {
     }
 
     async fn finish(&mut self) {
+        // Nothing may follow our closing tag, not even a stanza written past the session.
+        self.io.end_direct();
         if self.flush().await.is_ok() {
             let _ = tokio::time::timeout(SHUTDOWN_TIMEOUT, self.io.shutdown()).await;
         }

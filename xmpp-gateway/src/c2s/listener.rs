@@ -106,7 +106,7 @@ pub(crate) struct Ctx<B: Backend> {
 
 /// The life of one connection: negotiation under a deadline, binding, the session,
 /// and exactly one unbind.
-pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     io: S,
     peer: SocketAddr,
     ctx: Ctx<B>,
@@ -134,6 +134,10 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 tracing::info!(%jid, "session bound");
                 let ended = match conn.send(&bind::bind_result(&req.id, &jid)).await {
                     Ok(()) => {
+                        // Only now: nothing may reach the client before its bind result.
+                        if let Some(direct) = conn.io.share() {
+                            rx.attach(direct);
+                        }
                         session::run(&mut conn, &ctx.router, &jid, &mut rx, &ctx.shutdown).await
                     }
                     Err(end) => SessionEnd::Done(end),

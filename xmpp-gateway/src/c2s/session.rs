@@ -138,6 +138,7 @@ async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
         match next {
             Some(Outgoing::Stanza(el)) => conn.writer.element(&el),
             Some(Outgoing::Serialized(xml)) => conn.writer.raw(&xml),
+            Some(Outgoing::Flush) => {}
             Some(Outgoing::Close(condition)) => {
                 return Err(conn.fail(StreamCondition::from_name(condition), None).await);
             }
@@ -154,7 +155,9 @@ async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
             Err(_) => break,
         }
     }
-    conn.flush().await
+    conn.flush().await?;
+    rx.written();
+    Ok(())
 }
 
 /// One element from the client: checked at stream level, then routed.

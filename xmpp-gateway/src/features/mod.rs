@@ -5,6 +5,7 @@
 pub(crate) mod adhoc;
 pub(crate) mod disco;
 pub(crate) mod errors;
+pub(crate) mod fanout;
 pub(crate) mod message;
 pub(crate) mod outbox;
 pub(crate) mod ping;

@@ -5,6 +5,11 @@
 //! and keeps it, about 1.3 KiB for every session whether it ever receives anything or not.
 //! Here an idle session's queue holds no buffer at all: it is allocated when stanzas arrive
 //! and released as soon as the writer has taken the last one.
+//!
+//! A stanza may also skip the queue: when the session's transport is shared for direct
+//! writes ([`Outbox::attach`]), nothing is queued and the session's task is not between
+//! taking items and flushing them, [`OutboxSender::offer`] writes it at once. Both checks
+//! happen under this queue's lock, so a stanza never overtakes one queued before it.
 
 use std::collections::VecDeque;
 use std::future::poll_fn;
@@ -12,6 +17,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
 use crate::router::Outgoing;
+use crate::stream::{Direct, DirectWrite};
 
 /// A queue for at most `capacity` stanzas, plus one close notice ([`OutboxSender::close_with`]).
 pub(crate) fn outbox(capacity: usize) -> (OutboxSender, Outbox) {
@@ -21,11 +27,14 @@ pub(crate) fn outbox(capacity: usize) -> (OutboxSender, Outbox) {
         waker: None,
         sender_gone: false,
         receiver_gone: false,
+        closing: false,
+        busy: false,
+        direct: None,
     }));
     (
-        OutboxSender {
+        OutboxSender(OutboxHandle {
             shared: Arc::clone(&shared),
-        },
+        }),
         Outbox { shared },
     )
 }
@@ -37,6 +46,12 @@ struct State {
     waker: Option<Waker>,
     sender_gone: bool,
     receiver_gone: bool,
+    /// The close notice is queued: nothing more is.
+    closing: bool,
+    /// The writer took items and has not flushed them yet ([`Outbox::written`]).
+    busy: bool,
+    /// The session's transport, for writes that skip the queue.
+    direct: Option<Arc<dyn DirectWrite>>,
 }
 
 fn lock(shared: &Mutex<State>) -> MutexGuard<'_, State> {
@@ -46,52 +61,120 @@ fn lock(shared: &Mutex<State>) -> MutexGuard<'_, State> {
 /// Why an item was not queued (it is dropped).
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum SendError {
-    /// The queue holds `capacity` items already.
+    /// The queue held `capacity` items already: the session is being closed with
+    /// `policy-violation`, a consumer too slow for its stanzas (RFC 6120 §4.9.3.14).
     Full,
     /// The session's writer is gone.
     Closed,
 }
 
-/// The router's end (one per session, in the session table).
-pub(crate) struct OutboxSender {
+/// The router's end, one per session, in the session table: when it is dropped the
+/// session has left the table, and its writer learns so once the queue is empty.
+pub(crate) struct OutboxSender(OutboxHandle);
+
+impl std::ops::Deref for OutboxSender {
+    type Target = OutboxHandle;
+
+    fn deref(&self) -> &OutboxHandle {
+        &self.0
+    }
+}
+
+/// What a fan-out keeps of a session to write to it after the table's lock is released.
+#[derive(Clone)]
+pub(crate) struct OutboxHandle {
     shared: Arc<Mutex<State>>,
 }
 
-impl OutboxSender {
-    /// Queue `item` if there is room.
+impl OutboxHandle {
+    /// Whether both lead to the same session.
+    pub(crate) fn same_session(&self, other: &OutboxHandle) -> bool {
+        Arc::ptr_eq(&self.shared, &other.shared)
+    }
+
+    /// Queue `item` if there is room; a full queue closes the session instead. Once the
+    /// session is closing, items are dropped.
     pub(crate) fn try_send(&self, item: Outgoing) -> Result<(), SendError> {
-        self.push(item, false)
+        self.with_state(|state| {
+            if state.items.len() >= state.capacity {
+                return Err(close(state, "policy-violation"));
+            }
+            state.items.push_back(item);
+            Ok(())
+        })
     }
 
-    /// Queue the close notice, which always fits: the queue may exceed its capacity by this
-    /// one item, so a session too slow for its stanzas still learns why it is closed.
-    pub(crate) fn close_with(&self, item: Outgoing) -> Result<(), SendError> {
-        self.push(item, true)
+    /// Queue the close notice, once. It always fits: the queue may exceed its capacity by
+    /// this one item, so a session too slow for its stanzas still learns why it is closed.
+    pub(crate) fn close_with(&self, condition: &'static str) -> Result<(), SendError> {
+        self.with_state(|state| {
+            close(state, condition);
+            Ok(())
+        })
     }
 
-    fn push(&self, item: Outgoing, always: bool) -> Result<(), SendError> {
-        let waker = {
+    /// Write `xml` (one complete stanza) directly when the session's writer is idle,
+    /// otherwise queue it like [`Self::try_send`].
+    pub(crate) fn offer(&self, xml: &str) -> Result<(), SendError> {
+        self.with_state(|state| {
+            let outcome = match &state.direct {
+                Some(direct) if state.items.is_empty() && !state.busy => {
+                    direct.write_now(xml.as_bytes())
+                }
+                _ => Direct::Refused,
+            };
+            match outcome {
+                Direct::Written => {}
+                // The writer flushes the rest when it takes this.
+                Direct::Started => state.items.push_back(Outgoing::Flush),
+                Direct::Refused if state.items.len() >= state.capacity => {
+                    return Err(close(state, "policy-violation"));
+                }
+                Direct::Refused => state.items.push_back(Outgoing::Serialized(xml.into())),
+            }
+            Ok(())
+        })
+    }
+
+    /// Run `f` on the open queue and wake the writer if `f` queued something.
+    fn with_state(
+        &self,
+        f: impl FnOnce(&mut State) -> Result<(), SendError>,
+    ) -> Result<(), SendError> {
+        let (result, waker) = {
             let mut state = lock(&self.shared);
             if state.receiver_gone {
                 return Err(SendError::Closed);
             }
-            if !always && state.items.len() >= state.capacity {
-                return Err(SendError::Full);
+            if state.closing {
+                return Ok(());
             }
-            state.items.push_back(item);
-            state.waker.take()
+            let before = state.items.len();
+            let result = f(&mut state);
+            let waker = (state.items.len() > before)
+                .then(|| state.waker.take())
+                .flatten();
+            (result, waker)
         };
         if let Some(waker) = waker {
             waker.wake();
         }
-        Ok(())
+        result
     }
+}
+
+/// Queue the close notice and take nothing more; returns [`SendError::Full`] for callers
+/// whose item did not fit.
+fn close(state: &mut State, condition: &'static str) -> SendError {
+    state.closing = true;
+    state.items.push_back(Outgoing::Close(condition));
+    SendError::Full
 }
 
 impl Drop for OutboxSender {
     fn drop(&mut self) {
         let waker = {
-            let mut state = lock(&self.shared);
+            let mut state = lock(&self.0.shared);
             state.sender_gone = true;
             state.waker.take()
         };
@@ -122,6 +205,16 @@ impl Outbox {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
+    /// Let [`OutboxSender::offer`] write to the session's transport directly.
+    pub(crate) fn attach(&self, direct: Arc<dyn DirectWrite>) {
+        lock(&self.shared).direct = Some(direct);
+    }
+
+    /// What the writer took is flushed: direct writes may go ahead again.
+    pub(crate) fn written(&self) {
+        lock(&self.shared).busy = false;
+    }
+
     /// The next item if one is queued.
     pub fn try_recv(&mut self) -> Result<Outgoing, TryRecvError> {
         let mut state = lock(&self.shared);
@@ -148,9 +241,11 @@ impl Outbox {
     }
 }
 
-/// The oldest item, releasing the buffer when it was the last.
+/// The oldest item, releasing the buffer when it was the last. The writer is busy until it
+/// reports the item [`Outbox::written`].
 fn take(state: &mut State) -> Option<Outgoing> {
     let item = state.items.pop_front()?;
+    state.busy = true;
     if state.items.is_empty() {
         state.items = VecDeque::new();
     }
@@ -162,6 +257,7 @@ impl Drop for Outbox {
         let mut state = lock(&self.shared);
         state.receiver_gone = true;
         state.items = VecDeque::new();
+        state.direct = None;
     }
 }
 
@@ -185,12 +281,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn bounded_in_order_and_the_close_notice_always_fits() {
+    async fn bounded_in_order_and_a_full_queue_closes_the_session() {
         let (tx, mut rx) = outbox(2);
         tx.try_send(stanza(1)).unwrap();
         tx.try_send(stanza(2)).unwrap();
         assert_eq!(tx.try_send(stanza(3)), Err(SendError::Full));
-        tx.close_with(Outgoing::Close("policy-violation")).unwrap();
+        // Closing is said once; what comes after is dropped.
+        tx.close_with("conflict").unwrap();
+        tx.try_send(stanza(4)).unwrap();
         assert_eq!(id(&rx.recv().await.unwrap()), "1");
         assert_eq!(id(&rx.try_recv().unwrap()), "2");
         assert!(matches!(
@@ -198,10 +296,90 @@ mod tests {
             Some(Outgoing::Close("policy-violation"))
         ));
         assert_eq!(rx.try_recv().unwrap_err(), TryRecvError::Empty);
-        // Drained: room again, and no buffer kept meanwhile.
+        // Drained: no buffer kept.
         assert_eq!(lock(&rx.shared).items.capacity(), 0);
-        tx.try_send(stanza(4)).unwrap();
-        assert_eq!(id(&rx.recv().await.unwrap()), "4");
+    }
+
+    #[tokio::test]
+    async fn the_close_notice_fits_a_full_queue() {
+        let (tx, mut rx) = outbox(1);
+        tx.try_send(stanza(1)).unwrap();
+        tx.close_with("conflict").unwrap();
+        assert_eq!(id(&rx.recv().await.unwrap()), "1");
+        assert!(matches!(rx.recv().await, Some(Outgoing::Close("conflict"))));
+    }
+
+    /// A transport that records direct writes and answers as told.
+    struct Fake {
+        answer: Mutex<Direct>,
+        written: Mutex<Vec<String>>,
+    }
+
+    impl Fake {
+        fn new(answer: Direct) -> Arc<Self> {
+            Arc::new(Fake {
+                answer: Mutex::new(answer),
+                written: Mutex::new(Vec::new()),
+            })
+        }
+
+        fn written(&self) -> Vec<String> {
+            self.written.lock().unwrap().clone()
+        }
+    }
+
+    impl DirectWrite for Fake {
+        fn write_now(&self, bytes: &[u8]) -> Direct {
+            let answer = *self.answer.lock().unwrap();
+            if answer != Direct::Refused {
+                let xml = String::from_utf8(bytes.to_vec()).unwrap();
+                self.written.lock().unwrap().push(xml);
+            }
+            answer
+        }
+    }
+
+    #[tokio::test]
+    async fn offers_skip_the_queue_only_while_the_writer_is_idle() {
+        let (tx, mut rx) = outbox(8);
+        // Not attached yet: queued.
+        tx.offer("<a/>").unwrap();
+        let fake = Fake::new(Direct::Written);
+        rx.attach(fake.clone());
+        // Something is queued: the offer waits behind it.
+        tx.offer("<b/>").unwrap();
+        assert!(fake.written().is_empty());
+        assert!(matches!(rx.recv().await, Some(Outgoing::Serialized(x)) if &*x == "<a/>"));
+        assert!(matches!(rx.try_recv(), Ok(Outgoing::Serialized(x)) if &*x == "<b/>"));
+        // The queue is empty, but what was taken is not written yet: still behind.
+        tx.offer("<c/>").unwrap();
+        assert!(fake.written().is_empty());
+        assert!(matches!(rx.try_recv(), Ok(Outgoing::Serialized(x)) if &*x == "<c/>"));
+        rx.written();
+        // Idle now: straight to the transport, nothing queued.
+        tx.offer("<d/>").unwrap();
+        assert_eq!(fake.written(), ["<d/>"]);
+        assert_eq!(rx.try_recv().unwrap_err(), TryRecvError::Empty);
+    }
+
+    #[tokio::test]
+    async fn a_direct_write_the_socket_did_not_finish_is_flushed_by_the_writer() {
+        let (tx, mut rx) = outbox(8);
+        let fake = Fake::new(Direct::Started);
+        rx.attach(fake.clone());
+        tx.offer("<a/>").unwrap();
+        assert_eq!(fake.written(), ["<a/>"]);
+        assert!(matches!(rx.recv().await, Some(Outgoing::Flush)));
+        // Until the writer reports the flush, later offers queue.
+        tx.offer("<b/>").unwrap();
+        assert_eq!(fake.written(), ["<a/>"]);
+        *fake.answer.lock().unwrap() = Direct::Refused;
+        rx.written();
+        assert!(matches!(rx.try_recv(), Ok(Outgoing::Serialized(x)) if &*x == "<b/>"));
+        rx.written();
+        // A refusing transport: queued.
+        tx.offer("<c/>").unwrap();
+        assert!(matches!(rx.try_recv(), Ok(Outgoing::Serialized(x)) if &*x == "<c/>"));
     }
 
     #[tokio::test]
@@ -226,9 +404,6 @@ mod tests {
         let (tx, rx) = outbox(4);
         drop(rx);
         assert_eq!(tx.try_send(stanza(1)), Err(SendError::Closed));
-        assert_eq!(
-            tx.close_with(Outgoing::Close("conflict")),
-            Err(SendError::Closed)
-        );
+        assert_eq!(tx.close_with("conflict"), Err(SendError::Closed));
     }
 }

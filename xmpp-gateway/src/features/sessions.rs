@@ -6,14 +6,13 @@
 //! without limit (RFC 6120 §4.9.3.14).
 
 use std::collections::{HashMap, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 use rand::RngExt;
 use rand::distr::Alphanumeric;
 
-use super::outbox::{Outbox, OutboxSender, SendError, outbox};
+use super::outbox::{Outbox, OutboxHandle, OutboxSender, outbox};
 use crate::router::{BindError, Outgoing};
 
 /// Length of a server-generated resource (RFC 6120 §7.6.2.1).
@@ -22,8 +21,6 @@ const GENERATED_RESOURCE_LEN: usize = 16;
 /// One bound resource.
 pub(crate) struct Session {
     tx: OutboxSender,
-    /// Set once the session was told to close; nothing more is queued for it.
-    closing: AtomicBool,
     /// The last available presence it broadcast (RFC 6121 §4.2, §4.4); `None` before
     /// initial presence and after unavailable.
     pub(crate) presence: Option<Broadcast>,
@@ -62,7 +59,6 @@ impl Session {
     fn new(tx: OutboxSender) -> Self {
         Self {
             tx,
-            closing: AtomicBool::new(false),
             presence: None,
             priority: 0,
             interested: false,
@@ -78,31 +74,18 @@ impl Session {
 
     /// Queue a stanza; a full queue closes the session (`policy-violation`).
     pub(crate) fn send(&self, stanza: Element) {
-        self.queue(Outgoing::Stanza(Box::new(stanza)));
+        let _ = self.tx.try_send(Outgoing::Stanza(Box::new(stanza)));
     }
 
-    /// Queue a stanza already serialized and addressed to this session's account.
-    pub(crate) fn send_serialized(&self, xml: Box<str>) {
-        self.queue(Outgoing::Serialized(xml));
-    }
-
-    fn queue(&self, out: Outgoing) {
-        if self.closing.load(Ordering::Relaxed) {
-            return;
-        }
-        match self.tx.try_send(out) {
-            Ok(()) | Err(SendError::Closed) => {}
-            Err(SendError::Full) => self.close("policy-violation"),
-        }
+    /// Where a fan-out writes to this session once the table's lock is released.
+    pub(crate) fn outbox(&self) -> OutboxHandle {
+        OutboxHandle::clone(&self.tx)
     }
 
     /// Ask the writer to close the stream with `condition`, once. The notice always fits
     /// in the queue, even a full one.
     pub(crate) fn close(&self, condition: &'static str) {
-        if self.closing.swap(true, Ordering::Relaxed) {
-            return;
-        }
-        let _ = self.tx.close_with(Outgoing::Close(condition));
+        let _ = self.tx.close_with(condition);
     }
 }
 

@@ -1,6 +1,8 @@
 //! RFC 6120 §8.1.1: stanza addressing, done on the element itself so that a
 //! stanza built once can be readdressed cheaply for each recipient of a fan-out.
 
+use std::sync::Arc;
+
 use minidom::Element;
 use rxml::{Namespace, xml_ncname};
 
@@ -45,7 +47,7 @@ impl Prepared {
     }
 
     /// The stanza's bytes addressed to `to`.
-    pub(crate) fn addressed(&self, to: &str) -> Box<str> {
+    pub(crate) fn addressed(&self, to: &str) -> Arc<str> {
         let to = escape_attr(to);
         let (head, tail) = self.xml.split_at(self.split);
         let mut out = String::with_capacity(self.xml.len() + to.len() + 6);
@@ -54,7 +56,7 @@ impl Prepared {
         out.push_str(&to);
         out.push('\'');
         out.push_str(tail);
-        out.into_boxed_str()
+        Arc::from(out)
     }
 }
 

@@ -12,6 +12,7 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use super::{Dest, Router};
 use crate::backend::{Backend, Contact};
 use crate::features::errors::Head;
+use crate::features::fanout::Fanout;
 use crate::features::presence::{self, Kind, subscription_stanza, unavailable};
 use crate::features::sessions::{Broadcast, Ended};
 use crate::features::stanza::{self, Shared};
@@ -103,7 +104,7 @@ impl<B: Backend> Router<B> {
         }
         let contacts = self.contacts_or_empty(&user).await;
         if self.authority().is_none() {
-            self.fan_out(&user, &el, &contacts, &directed);
+            self.fan_out(&user, &el, &contacts, &directed).await;
         }
         if available && !was {
             self.probe_contacts(from, &contacts).await;
@@ -131,7 +132,8 @@ impl<B: Backend> Router<B> {
                 .await;
         }
         let contacts = self.contacts_or_empty(&user).await;
-        self.fan_out(&user, &unavailable(&ended.jid), &contacts, &ended.directed);
+        self.fan_out(&user, &unavailable(&ended.jid), &contacts, &ended.directed)
+            .await;
     }
 
     pub(super) async fn contacts_or_empty(&self, user: &BareJid) -> Vec<Contact> {
@@ -143,25 +145,36 @@ impl<B: Backend> Router<B> {
 
     /// Send one presence to every subscriber, to the user's own available resources
     /// and to directed-presence targets the broadcast did not reach (§4.6.3).
-    fn fan_out(&self, user: &BareJid, el: &Element, contacts: &[Contact], directed: &HashSet<Jid>) {
+    async fn fan_out(
+        &self,
+        user: &BareJid,
+        el: &Element,
+        contacts: &[Contact],
+        directed: &HashSet<Jid>,
+    ) {
         let subscribers: HashSet<&BareJid> = presence::subscribers(contacts).collect();
-        let table = self.table();
-        let shared = Shared::new(el.clone());
-        for contact in &subscribers {
-            self.deliver_shared(&table, contact, &shared);
-        }
-        self.send_to_available(&table, user, el);
-        for target in presence::directed_leftovers(directed, &subscribers) {
-            match target.try_as_full() {
-                Ok(full) if self.is_local(&full.to_bare()) => {
-                    let mut e = el.clone();
-                    stanza::set_to(&mut e, full.as_str());
-                    table.send_to(full, e);
-                }
-                Ok(full) => self.deliver_presence(&table, &full.to_bare(), el),
-                Err(bare) => self.deliver_presence(&table, bare, el),
+        let fanout = {
+            let table = self.table();
+            let shared = Shared::new(el.clone());
+            let mut fanout = Fanout::default();
+            for contact in &subscribers {
+                self.deliver_shared(&table, contact, &shared, &mut fanout);
             }
-        }
+            self.send_to_available(&table, user, el);
+            for target in presence::directed_leftovers(directed, &subscribers) {
+                match target.try_as_full() {
+                    Ok(full) if self.is_local(&full.to_bare()) => {
+                        let mut e = el.clone();
+                        stanza::set_to(&mut e, full.as_str());
+                        table.send_to(full, e);
+                    }
+                    Ok(full) => self.deliver_presence(&table, &full.to_bare(), el),
+                    Err(bare) => self.deliver_presence(&table, bare, el),
+                }
+            }
+            fanout
+        };
+        fanout.send().await;
     }
 
     /// §4.2.2, §4.3.2: on initial presence, local contacts the user is subscribed to

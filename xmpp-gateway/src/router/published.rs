@@ -19,6 +19,7 @@ use minidom::Element;
 use super::Router;
 use crate::authority::PresenceAuthority;
 use crate::backend::{Backend, Contact};
+use crate::features::fanout::Fanout;
 use crate::features::presence::unavailable;
 use crate::features::sessions::Table;
 use crate::features::stanza::{self, Shared};
@@ -86,49 +87,9 @@ impl<B: Backend> Router<B> {
         let started = std::time::Instant::now();
         let contacts = self.contacts_or_empty(owner).await;
         let loaded = started.elapsed();
-        let mut snapshot = authority.snapshot(owner);
-        let own = snapshot.for_viewer(owner, &[]);
-        let table = self.table();
-        let speakers = self.speakers(&table, owner, gone, own.is_some());
-        // The owner's shown-set is taken out for the fan-out, so fan-outs of different users
-        // never wait for each other; one owner's fan-outs are serialized by the turn above.
-        let mut shown = self.published().shown.remove(owner).unwrap_or_default();
-        let subscribers = contacts.iter().filter(|c| c.subscription.from);
-        let mut rendered = Rendered::default();
-        for Contact { jid, groups, .. } in subscribers {
-            let view = snapshot.for_viewer(jid, groups);
-            if view.is_none() && !shown.remove(jid) {
-                continue;
-            }
-            if view.is_some() && !speakers.live.is_empty() && !shown.contains(jid) {
-                shown.insert(jid.clone());
-            }
-            for p in rendered.stanzas(view, &speakers) {
-                self.deliver_shared(&table, jid, p);
-            }
-        }
-        for p in stanzas(own.as_deref(), &speakers) {
-            self.send_to_available(&table, owner, &p);
-        }
-        let reached = |target: &Jid| {
-            let bare = target.to_bare();
-            contacts
-                .iter()
-                .any(|c| c.subscription.from && c.jid == bare)
-        };
-        for target in directed.iter().filter(|j| !reached(j)) {
-            for gone in &speakers.gone {
-                self.deliver_unavailable_to(&table, target, gone);
-            }
-        }
-        tracing::debug!(
-            %owner,
-            contacts = contacts.len(),
-            roster_us = loaded.as_micros() as u64,
-            total_us = started.elapsed().as_micros() as u64,
-            "presence published"
-        );
-        if !speakers.live.is_empty() {
+        let (fanout, shown, live) =
+            self.render(authority.as_ref(), owner, gone, directed, &contacts);
+        if live {
             // A probe answered meanwhile may have shown someone too: keep both.
             self.published()
                 .shown
@@ -136,6 +97,14 @@ impl<B: Backend> Router<B> {
                 .or_default()
                 .extend(shown);
         }
+        fanout.send().await;
+        tracing::debug!(
+            %owner,
+            contacts = contacts.len(),
+            roster_us = loaded.as_micros() as u64,
+            total_us = started.elapsed().as_micros() as u64,
+            "presence published"
+        );
     }
 
     /// §4.3.2 with an authority: answer a probe with the prober's view, or with silence.
@@ -264,6 +233,56 @@ impl<B: Backend> Router<B> {
             Ok(full) => self.deliver_presence(table, &full.to_bare(), &el),
             Err(bare) => self.deliver_presence(table, bare, &el),
         }
+    }
+
+    /// Everything [`Self::publish_from`] sends but the subscribers' copies, which it returns
+    /// to be written once the session table is released; with the viewers shown an available
+    /// presence, and whether any resource is live.
+    fn render(
+        &self,
+        authority: &dyn PresenceAuthority,
+        owner: &BareJid,
+        gone: Option<&FullJid>,
+        directed: &HashSet<Jid>,
+        contacts: &[Contact],
+    ) -> (Fanout, HashSet<BareJid>, bool) {
+        let mut snapshot = authority.snapshot(owner);
+        let own = snapshot.for_viewer(owner, &[]);
+        let table = self.table();
+        let speakers = self.speakers(&table, owner, gone, own.is_some());
+        // The owner's shown-set is taken out for the fan-out, so fan-outs of different users
+        // never wait for each other; one owner's fan-outs are serialized by its publishing turn.
+        let mut shown = self.published().shown.remove(owner).unwrap_or_default();
+        let subscribers = contacts.iter().filter(|c| c.subscription.from);
+        let mut rendered = Rendered::default();
+        let mut fanout = Fanout::default();
+        for Contact { jid, groups, .. } in subscribers {
+            let view = snapshot.for_viewer(jid, groups);
+            if view.is_none() && !shown.remove(jid) {
+                continue;
+            }
+            if view.is_some() && !speakers.live.is_empty() && !shown.contains(jid) {
+                shown.insert(jid.clone());
+            }
+            for p in rendered.stanzas(view, &speakers) {
+                self.deliver_shared(&table, jid, p, &mut fanout);
+            }
+        }
+        for p in stanzas(own.as_deref(), &speakers) {
+            self.send_to_available(&table, owner, &p);
+        }
+        let reached = |target: &Jid| {
+            let bare = target.to_bare();
+            contacts
+                .iter()
+                .any(|c| c.subscription.from && c.jid == bare)
+        };
+        for target in directed.iter().filter(|j| !reached(j)) {
+            for gone in &speakers.gone {
+                self.deliver_unavailable_to(&table, target, gone);
+            }
+        }
+        (fanout, shown, !speakers.live.is_empty())
     }
 
     fn published(&self) -> MutexGuard<'_, Published> {

@@ -9,6 +9,7 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use super::Router;
 use crate::backend::{Backend, BackendError, Contact};
 use crate::features::errors::Head;
+use crate::features::fanout::Fanout;
 use crate::features::presence::{inbound, subscription_stanza, unavailable};
 use crate::features::roster;
 use crate::features::stanza::{self, Shared};
@@ -252,9 +253,10 @@ impl<B: Backend> Router<B> {
         table: &crate::features::sessions::Table,
         to: &BareJid,
         p: &Shared,
+        fanout: &mut Fanout,
     ) {
         if self.is_local(to) {
-            self.send_shared_to_available(table, to, p);
+            self.send_shared_to_available(table, to, p, fanout);
         } else {
             self.presence_to_remote(to, &p.element);
         }

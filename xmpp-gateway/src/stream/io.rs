@@ -2,9 +2,11 @@
 
 use std::io;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use super::ServerTls;
+use super::shared::{self, DirectWrite, Shared};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// A connection that may have been upgraded to TLS.
@@ -13,6 +15,8 @@ pub enum MaybeTls<S> {
     Plain(S),
     /// After STARTTLS; boxed so the plain variant stays small.
     Tls(Box<ServerTls<S>>),
+    /// A bound session's transport, shared with direct writers ([`Self::share`]).
+    Shared(Arc<Shared<S>>),
     /// Taken out for the TLS handshake, or after a failed one: every I/O fails.
     Detached,
 }
@@ -62,7 +66,34 @@ fn detached() -> io::Error {
 impl<S> MaybeTls<S> {
     /// Whether the connection is encrypted.
     pub fn is_tls(&self) -> bool {
-        matches!(self, Self::Tls(_))
+        match self {
+            Self::Tls(_) => true,
+            Self::Shared(s) => s.is_tls(),
+            Self::Plain(_) | Self::Detached => false,
+        }
+    }
+
+    /// No more direct writes: the session is about to close its stream.
+    pub fn end_direct(&self) {
+        if let Self::Shared(s) = self {
+            s.end_direct();
+        }
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> MaybeTls<S> {
+    /// Let writers other than the session's task write to this transport when it is free
+    /// (see [`shared`]); a TLS transport only. Returns the handle they write through.
+    pub fn share(&mut self) -> Option<Arc<dyn DirectWrite>> {
+        if !matches!(self, Self::Tls(_)) {
+            return None;
+        }
+        let Self::Tls(tls) = std::mem::replace(self, Self::Detached) else {
+            return None;
+        };
+        let shared = Arc::new(Shared::new(Self::Tls(tls)));
+        *self = Self::Shared(Arc::clone(&shared));
+        Some(shared)
     }
 }
 
@@ -75,6 +106,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for MaybeTls<S> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+            Self::Shared(s) => shared::poll_read(s, cx, buf),
             Self::Detached => Poll::Ready(Err(detached())),
         }
     }
@@ -89,6 +121,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+            Self::Shared(s) => shared::poll_write(s, cx, buf),
             Self::Detached => Poll::Ready(Err(detached())),
         }
     }
@@ -97,6 +130,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_flush(cx),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+            Self::Shared(s) => shared::poll_flush(s, cx),
             Self::Detached => Poll::Ready(Err(detached())),
         }
     }
@@ -105,6 +139,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
         match self.get_mut() {
             Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+            Self::Shared(s) => shared::poll_shutdown(s, cx),
             Self::Detached => Poll::Ready(Ok(())),
         }
     }

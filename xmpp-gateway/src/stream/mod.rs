@@ -4,12 +4,14 @@
 mod error;
 mod io;
 mod reader;
+mod shared;
 mod tls;
 mod writer;
 
 pub use error::{ReadError, StreamCondition};
 pub use io::MaybeTls;
 pub use reader::{Item, ReadLimits, XmlReader};
+pub use shared::{Direct, DirectWrite};
 pub use tls::ServerTls;
 pub(crate) use writer::new_stream_id;
 pub use writer::{StreamWriter, escape_attr};

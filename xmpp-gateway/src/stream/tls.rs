@@ -8,6 +8,7 @@
 //! encrypted bytes the socket has not taken yet. Each is freed as soon as it is empty;
 //! an idle session keeps at most the tail of a partial record.
 
+use std::future::Future;
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -21,6 +22,7 @@ use rustls::unbuffered::{
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::io::poll_read_appending;
+use super::shared::Direct;
 
 /// Bytes asked from the transport per read.
 const READ_CHUNK: usize = 4096;
@@ -197,6 +199,34 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerTls<S> {
                 self.unprocessed = false;
                 return Ok((rest, written));
             }
+        }
+    }
+
+    /// Encrypt `app` and hand it to the transport without waiting, for a writer other than
+    /// the session's task ([`super::shared`]). Only when nothing of ours is waiting to go
+    /// out and no received bytes wait to be processed, so the record lands between whole
+    /// elements and rustls has nothing to read meanwhile. What the socket does not take
+    /// stays in `outgoing` for the session's next flush.
+    pub(super) fn write_now(&mut self, app: &[u8]) -> Direct {
+        if self.sent_close || self.unprocessed || !self.outgoing.is_empty() || app.is_empty() {
+            return Direct::Refused;
+        }
+        match self.process(Some(app), false) {
+            Ok((Rest::Open, written)) if written == app.len() => {}
+            // rustls took nothing (or queued an alert): the session's own write will
+            // find out what is wrong.
+            _ => return Direct::Refused,
+        }
+        // Polled once, with a waker that does nothing: the session, not this writer, waits
+        // for the socket. Outside tokio's cooperative budget, which counts per task: the
+        // fan-out writes to many sessions from one task, and a spent budget would make every
+        // write after the first hundred look like a full socket.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let flush = tokio::task::unconstrained(std::future::poll_fn(|cx| self.poll_flush_out(cx)));
+        match std::pin::pin!(flush).poll(&mut cx) {
+            Poll::Ready(Ok(())) => Direct::Written,
+            // The rest is ours now; a failed socket fails the session's next flush too.
+            Poll::Ready(Err(_)) | Poll::Pending => Direct::Started,
         }
     }
 

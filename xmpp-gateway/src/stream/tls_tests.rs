@@ -170,3 +170,44 @@ async fn an_oversized_record_is_refused() {
     let err = server.read(&mut buf).await.expect_err("read succeeded");
     assert_eq!(err.kind(), io::ErrorKind::InvalidData);
 }
+
+#[tokio::test]
+async fn direct_writes_land_between_the_sessions_own_writes() {
+    use crate::stream::{Direct, MaybeTls};
+    let (server, mut client) = pair(&[&rustls::version::TLS13], 64 * 1024).await;
+    let mut io = MaybeTls::Tls(Box::new(server));
+    let direct = io.share().unwrap();
+    assert_eq!(direct.write_now(b"<a/>"), Direct::Written);
+    // The session's own write, handed over and not flushed yet: a direct write now could
+    // land inside its element.
+    std::future::poll_fn(|cx| Pin::new(&mut io).poll_write(cx, b"<b/>"))
+        .await
+        .unwrap();
+    assert_eq!(direct.write_now(b"<x/>"), Direct::Refused);
+    io.flush().await.unwrap();
+    assert_eq!(direct.write_now(b"<c/>"), Direct::Written);
+    // The session closes its stream: nothing may follow.
+    io.end_direct();
+    assert_eq!(direct.write_now(b"<y/>"), Direct::Refused);
+    let mut got = vec![0u8; 12];
+    client.read_exact(&mut got).await.unwrap();
+    assert_eq!(got, b"<a/><b/><c/>");
+}
+
+#[tokio::test]
+async fn what_the_socket_does_not_take_from_a_direct_write_the_session_flushes() {
+    use crate::stream::{Direct, MaybeTls};
+    let (server, mut client) = pair(&[&rustls::version::TLS13], 512).await;
+    let mut io = MaybeTls::Tls(Box::new(server));
+    let direct = io.share().unwrap();
+    let big = payload(5_000);
+    assert_eq!(direct.write_now(&big), Direct::Started);
+    // The rest waits in the transport: later writes queue behind it.
+    assert_eq!(direct.write_now(b"<x/>"), Direct::Refused);
+    let mut got = vec![0u8; big.len()];
+    let (flushed, read) = tokio::join!(io.flush(), client.read_exact(&mut got));
+    flushed.unwrap();
+    read.unwrap();
+    assert_eq!(got, big);
+    assert_eq!(direct.write_now(b"<z/>"), Direct::Written);
+}

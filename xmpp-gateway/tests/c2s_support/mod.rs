@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jid::BareJid;
@@ -19,10 +19,11 @@ use tokio_util::sync::CancellationToken;
 pub const DOMAIN: &str = "example.com";
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 
-/// Accounts with SCRAM credentials; no rosters.
+/// Accounts with SCRAM credentials, and rosters in memory.
 #[derive(Default)]
 pub struct Accounts {
     creds: HashMap<(BareJid, &'static str), ScramCredentials>,
+    rosters: Mutex<HashMap<BareJid, Vec<Contact>>>,
 }
 
 impl Accounts {
@@ -43,6 +44,18 @@ impl Accounts {
     }
 }
 
+impl Accounts {
+    /// Run `f` on `user`'s roster.
+    fn with_roster<T>(&self, user: &BareJid, f: impl FnOnce(&mut Vec<Contact>) -> T) -> T {
+        f(self
+            .rosters
+            .lock()
+            .unwrap()
+            .entry(user.clone())
+            .or_default())
+    }
+}
+
 impl Backend for Accounts {
     async fn account_exists(&self, user: &BareJid) -> Result<bool, BackendError> {
         Ok(self.creds.contains_key(&(user.clone(), "sha256")))
@@ -58,16 +71,25 @@ impl Backend for Accounts {
         };
         Ok(self.creds.get(&(user.clone(), tag)).cloned())
     }
-    async fn contacts(&self, _: &BareJid) -> Result<Vec<Contact>, BackendError> {
-        Ok(Vec::new())
+    async fn contacts(&self, user: &BareJid) -> Result<Vec<Contact>, BackendError> {
+        Ok(self.with_roster(user, |r| r.clone()))
     }
-    async fn contact(&self, _: &BareJid, _: &BareJid) -> Result<Option<Contact>, BackendError> {
-        Ok(None)
+    async fn contact(
+        &self,
+        user: &BareJid,
+        jid: &BareJid,
+    ) -> Result<Option<Contact>, BackendError> {
+        Ok(self.with_roster(user, |r| r.iter().find(|c| c.jid == *jid).cloned()))
     }
-    async fn put_contact(&self, _: &BareJid, _: Contact) -> Result<(), BackendError> {
+    async fn put_contact(&self, user: &BareJid, contact: Contact) -> Result<(), BackendError> {
+        self.with_roster(user, |r| {
+            r.retain(|c| c.jid != contact.jid);
+            r.push(contact);
+        });
         Ok(())
     }
-    async fn remove_contact(&self, _: &BareJid, _: &BareJid) -> Result<(), BackendError> {
+    async fn remove_contact(&self, user: &BareJid, jid: &BareJid) -> Result<(), BackendError> {
+        self.with_roster(user, |r| r.retain(|c| c.jid != *jid));
         Ok(())
     }
 }
@@ -282,6 +304,31 @@ impl Raw {
                 .expect("server signature verifies");
         }
         out
+    }
+
+    /// Connect over STARTTLS, log in with PLAIN and bind `resource`.
+    pub async fn tls_login(
+        addr: SocketAddr,
+        cert: &rustls_pki_types::CertificateDer<'static>,
+        user: &str,
+        password: &str,
+        resource: &str,
+    ) -> Self {
+        use base64::Engine;
+        let mut c = Self::connect(addr).await;
+        c.open().await;
+        let mut c = c.starttls(cert).await;
+        c.open().await;
+        let plain =
+            base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
+        c.send(&format!(
+            "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{plain}</auth>"
+        ))
+        .await;
+        c.expect("<success").await;
+        c.expect(">").await;
+        c.bind(Some(resource)).await;
+        c
     }
 
     /// Restart after SASL success, bind, and return the bound JID.
