@@ -85,15 +85,17 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> MaybeTls<S> {
     /// Let writers other than the session's task write to this transport when it is free
     /// (see [`shared`]); a TLS transport only. Returns the handle they write through.
     pub fn share(&mut self) -> Option<Arc<dyn DirectWrite>> {
-        if !matches!(self, Self::Tls(_)) {
-            return None;
+        match std::mem::replace(self, Self::Detached) {
+            Self::Tls(tls) => {
+                let shared = Arc::new(Shared::new(Self::Tls(tls)));
+                *self = Self::Shared(Arc::clone(&shared));
+                Some(shared)
+            }
+            other => {
+                *self = other;
+                None
+            }
         }
-        let Self::Tls(tls) = std::mem::replace(self, Self::Detached) else {
-            return None;
-        };
-        let shared = Arc::new(Shared::new(Self::Tls(tls)));
-        *self = Self::Shared(Arc::clone(&shared));
-        Some(shared)
     }
 }
 
