@@ -167,10 +167,7 @@ async fn sasl_before_tls_is_refused_when_tls_is_required() {
 #[tokio::test]
 async fn hostile_inputs_get_stream_errors_and_others_keep_working() {
     let server = start(false, |c| c.max_preauth_stanza_bytes = 4096).await;
-    let mut bystander = Raw::connect(server.addr).await;
-    bystander.open().await;
-    bystander.scram(true, "alice", "wonderland").await;
-    bystander.bind(Some("calm")).await;
+    let mut bystander = Raw::login(server.addr, None, "alice", "wonderland", "calm").await;
     let hdr = header();
     let cases: Vec<(String, &str)> = vec![
         (
@@ -242,10 +239,7 @@ async fn silent_session_is_pinged_then_closed() {
         c.ping_timeout = Duration::from_millis(300);
     })
     .await;
-    let mut c = Raw::connect(server.addr).await;
-    c.open().await;
-    c.scram(true, "user", "pencil").await;
-    c.bind(Some("r")).await;
+    let mut c = Raw::login(server.addr, None, "user", "pencil", "r").await;
     let ping = c.expect("</iq>").await;
     assert!(
         ping.contains("urn:xmpp:ping") && ping.contains("id='c2s-ping-1'"),
@@ -264,10 +258,7 @@ async fn keepalives_postpone_the_ping() {
         c.ping_timeout = Duration::from_millis(1000);
     })
     .await;
-    let mut c = Raw::connect(server.addr).await;
-    c.open().await;
-    c.scram(true, "user", "pencil").await;
-    c.bind(Some("r")).await;
+    let mut c = Raw::login(server.addr, None, "user", "pencil", "r").await;
     // Whitespace keepalives (RFC 6120 §4.6.1) for two and a half idle periods.
     for _ in 0..25 {
         c.send(" ").await;
@@ -283,10 +274,7 @@ async fn keepalives_postpone_the_ping() {
 #[tokio::test]
 async fn shutdown_says_goodbye_to_every_session() {
     let server = start(false, |_| {}).await;
-    let mut bound = Raw::connect(server.addr).await;
-    bound.open().await;
-    bound.scram(true, "user", "pencil").await;
-    bound.bind(Some("r")).await;
+    let mut bound = Raw::login(server.addr, None, "user", "pencil", "r").await;
     let mut pending = Raw::connect(server.addr).await;
     pending.open().await;
     server.shutdown.cancel();
@@ -305,10 +293,7 @@ async fn shutdown_says_goodbye_to_every_session() {
 #[tokio::test]
 async fn forged_from_is_a_stream_error() {
     let server = start(false, |_| {}).await;
-    let mut c = Raw::connect(server.addr).await;
-    c.open().await;
-    c.scram(true, "user", "pencil").await;
-    c.bind(Some("r")).await;
+    let mut c = Raw::login(server.addr, None, "user", "pencil", "r").await;
     c.send("<message from='alice@example.com/x' to='user@example.com'/>")
         .await;
     assert_eq!(stream_error(&c.until_closed().await), "invalid-from");
@@ -317,10 +302,7 @@ async fn forged_from_is_a_stream_error() {
 #[tokio::test]
 async fn message_between_two_sessions() {
     let server = start(false, |_| {}).await;
-    let mut alice = Raw::connect(server.addr).await;
-    alice.open().await;
-    alice.scram(true, "alice", "wonderland").await;
-    alice.bind(Some("home")).await;
+    let mut alice = Raw::login(server.addr, None, "alice", "wonderland", "home").await;
     let mut user = Raw::connect(server.addr).await;
     user.open().await;
     user.scram(false, "user", "pencil").await;
@@ -346,10 +328,7 @@ async fn a_burst_of_stanzas_arrives_whole_and_in_order() {
     to.open().await;
     to.scram(true, "alice", "wonderland").await;
     let alice = to.bind(Some("desk")).await;
-    let mut from = Raw::connect(server.addr).await;
-    from.open().await;
-    from.scram(true, "user", "pencil").await;
-    from.bind(Some("phone")).await;
+    let mut from = Raw::login(server.addr, None, "user", "pencil", "phone").await;
     let burst: String = (0..BURST)
         .map(|i| format!("<message to='{alice}' id='b{i}'><body>{i}</body></message>"))
         .collect();
@@ -383,12 +362,12 @@ async fn a_fan_out_reaches_every_session_whole_and_in_order() {
     ];
     let server = start_with(true, Accounts::with(&accounts), |_| {}).await;
     let cert = server.cert.clone().unwrap();
-    let mut alice = Raw::tls_login(server.addr, &cert, "alice", "wonderland", "desk").await;
+    let mut alice = Raw::login(server.addr, Some(&cert), "alice", "wonderland", "desk").await;
     alice.send("<presence/>").await;
     let mut sessions = Vec::new();
     for fan in FANS {
         for r in 0..RESOURCES {
-            let mut s = Raw::tls_login(server.addr, &cert, fan, "pw", &format!("r{r}")).await;
+            let mut s = Raw::login(server.addr, Some(&cert), fan, "pw", &format!("r{r}")).await;
             s.send("<presence/>").await;
             if r == 0 {
                 s.send("<presence to='alice@example.com' type='subscribe'/>")

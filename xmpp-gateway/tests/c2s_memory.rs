@@ -26,14 +26,7 @@ async fn measure(tls: bool, n: usize) -> isize {
     let mut sessions = 0;
     let mut before = 0;
     for (i, name) in names.iter().enumerate() {
-        let mut c = Raw::connect(server.addr).await;
-        c.open().await;
-        if let Some(cert) = &cert {
-            c = c.starttls(cert).await;
-            c.open().await;
-        }
-        c.scram(true, name, "pencil").await;
-        c.bind(Some(&format!("r{i}"))).await;
+        let mut c = Raw::login(server.addr, cert.as_ref(), name, "pencil", &format!("r{i}")).await;
         c.seen = String::new();
         clients.push(c);
         if i == 0 {

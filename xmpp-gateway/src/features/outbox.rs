@@ -8,7 +8,7 @@
 //!
 //! A stanza may also skip the queue: when the session's transport is shared for direct
 //! writes ([`Outbox::attach`]), nothing is queued and the session's task is not between
-//! taking items and flushing them, [`OutboxSender::offer`] writes it at once. Both checks
+//! taking items and flushing them, [`OutboxHandle::offer`] writes it at once. Both checks
 //! happen under this queue's lock, so a stanza never overtakes one queued before it.
 
 use std::collections::VecDeque;
@@ -205,7 +205,7 @@ impl Outbox {
         poll_fn(|cx| self.poll_recv(cx)).await
     }
 
-    /// Let [`OutboxSender::offer`] write to the session's transport directly.
+    /// Let [`OutboxHandle::offer`] write to the session's transport directly.
     pub(crate) fn attach(&self, direct: Arc<dyn DirectWrite>) {
         lock(&self.shared).direct = Some(direct);
     }

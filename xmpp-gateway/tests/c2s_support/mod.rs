@@ -306,27 +306,23 @@ impl Raw {
         out
     }
 
-    /// Connect over STARTTLS, log in with PLAIN and bind `resource`.
-    pub async fn tls_login(
+    /// Connect (over STARTTLS when given the server's certificate), log in with
+    /// SCRAM-SHA-256 and bind `resource`: a session ready for stanzas.
+    pub async fn login(
         addr: SocketAddr,
-        cert: &rustls_pki_types::CertificateDer<'static>,
+        tls: Option<&rustls_pki_types::CertificateDer<'static>>,
         user: &str,
         password: &str,
         resource: &str,
     ) -> Self {
-        use base64::Engine;
         let mut c = Self::connect(addr).await;
         c.open().await;
-        let mut c = c.starttls(cert).await;
-        c.open().await;
-        let plain =
-            base64::engine::general_purpose::STANDARD.encode(format!("\0{user}\0{password}"));
-        c.send(&format!(
-            "<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='PLAIN'>{plain}</auth>"
-        ))
-        .await;
-        c.expect("<success").await;
-        c.expect(">").await;
+        if let Some(cert) = tls {
+            c = c.starttls(cert).await;
+            c.open().await;
+        }
+        let outcome = c.scram(true, user, password).await;
+        assert!(outcome.contains("<success"), "{outcome}");
         c.bind(Some(resource)).await;
         c
     }
