@@ -44,7 +44,9 @@ pub(crate) fn judge_gossip(
         Err(e) => return Verdict::Reject(e),
     };
     if env.claimed_origin().eq_ignore_ascii_case(own_domain) {
-        return Verdict::Reject(EnvelopeError::UnknownOrigin(env.claimed_origin().to_owned()));
+        return Verdict::Reject(EnvelopeError::UnknownOrigin(
+            env.claimed_origin().to_owned(),
+        ));
     }
     let v = match env.open(trust, topic_type) {
         Ok(v) => v,
@@ -131,7 +133,10 @@ pub(crate) fn verify_request(
     let v = env.open(trust, &payload_type)?;
     clock.check_time(&v, now_ms)?;
     if !v.origin.eq_ignore_ascii_case(proven) {
-        return Err(PeerProofError::WrongOrigin { claimed: v.origin, proven: proven.to_owned() });
+        return Err(PeerProofError::WrongOrigin {
+            claimed: v.origin,
+            proven: proven.to_owned(),
+        });
     }
     Ok((payload_type, v))
 }
@@ -148,7 +153,10 @@ pub(crate) fn verify_answer(
     let v = SignedEnvelope::from_bytes(bytes)?.open(trust, payload_type)?;
     clock.check_time(&v, now_ms)?;
     if !v.origin.eq_ignore_ascii_case(asked) {
-        return Err(PeerProofError::WrongOrigin { claimed: v.origin, proven: asked.to_owned() });
+        return Err(PeerProofError::WrongOrigin {
+            claimed: v.origin,
+            proven: asked.to_owned(),
+        });
     }
     Ok(v)
 }
@@ -178,7 +186,9 @@ mod tests {
     }
 
     fn env(k: u8, origin: &str, ty: &str, seq: u64, ts: u64) -> Vec<u8> {
-        SignedEnvelope::seal(&key(k), origin, ty, seq, ts, b"p".to_vec()).unwrap().to_bytes()
+        SignedEnvelope::seal(&key(k), origin, ty, seq, ts, b"p".to_vec())
+            .unwrap()
+            .to_bytes()
     }
 
     fn gossip(data: &[u8], f: &mut Freshness) -> Verdict {
@@ -209,7 +219,10 @@ mod tests {
     #[test]
     fn our_own_domain_is_never_accepted_from_others() {
         let e = env(2, "b.example", "presence", 1, NOW);
-        assert!(matches!(gossip(&e, &mut fresh()), Verdict::Reject(EnvelopeError::UnknownOrigin(_))));
+        assert!(matches!(
+            gossip(&e, &mut fresh()),
+            Verdict::Reject(EnvelopeError::UnknownOrigin(_))
+        ));
     }
 
     #[test]
@@ -221,23 +234,39 @@ mod tests {
         assert!(matches!(gossip(&old, &mut f), Verdict::Accept(_)));
         assert!(matches!(gossip(&newest, &mut f), Verdict::Accept(_)));
         assert!(matches!(gossip(&recent, &mut f), Verdict::Ignore(_)));
-        assert!(matches!(gossip(&old, &mut f), Verdict::Reject(EnvelopeError::Replayed { .. })));
+        assert!(matches!(
+            gossip(&old, &mut f),
+            Verdict::Reject(EnvelopeError::Replayed { .. })
+        ));
     }
 
     #[test]
     fn stale_gossip_is_rejected() {
         let e = env(1, "a.example", "presence", 1, NOW - 120_000);
-        assert!(matches!(gossip(&e, &mut fresh()), Verdict::Reject(EnvelopeError::Stale { .. })));
+        assert!(matches!(
+            gossip(&e, &mut fresh()),
+            Verdict::Reject(EnvelopeError::Stale { .. })
+        ));
     }
 
     #[test]
     fn a_hello_binds_the_signing_organization_to_exactly_one_peer() {
         let me = PeerId::random();
         let other = PeerId::random();
-        let hello = seal_hello(&key(1), "a.example", &me, 1, NOW).unwrap().to_bytes();
-        assert_eq!(verify_hello(&hello, &me, &trust(), &fresh(), NOW).unwrap(), "a.example");
-        assert_eq!(verify_hello(&hello, &other, &trust(), &fresh(), NOW), Err(PeerProofError::WrongPeer));
-        let claimed = seal_hello(&key(3), "a.example", &me, 1, NOW).unwrap().to_bytes();
+        let hello = seal_hello(&key(1), "a.example", &me, 1, NOW)
+            .unwrap()
+            .to_bytes();
+        assert_eq!(
+            verify_hello(&hello, &me, &trust(), &fresh(), NOW).unwrap(),
+            "a.example"
+        );
+        assert_eq!(
+            verify_hello(&hello, &other, &trust(), &fresh(), NOW),
+            Err(PeerProofError::WrongPeer)
+        );
+        let claimed = seal_hello(&key(3), "a.example", &me, 1, NOW)
+            .unwrap()
+            .to_bytes();
         assert!(matches!(
             verify_hello(&claimed, &me, &trust(), &fresh(), NOW),
             Err(PeerProofError::Envelope(EnvelopeError::BadSignature(_)))

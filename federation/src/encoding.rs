@@ -47,7 +47,11 @@ impl<'a> Reader<'a> {
     }
 
     /// A length-prefixed field of at most `max` bytes.
-    pub(crate) fn field(&mut self, max: usize, what: &'static str) -> Result<&'a [u8], EnvelopeError> {
+    pub(crate) fn field(
+        &mut self,
+        max: usize,
+        what: &'static str,
+    ) -> Result<&'a [u8], EnvelopeError> {
         let len = self.u32(what)? as usize;
         if len > max {
             return Err(EnvelopeError::TooLarge(what));

@@ -47,7 +47,13 @@ pub struct Verified {
     pub payload: Vec<u8>,
 }
 
-fn signed_bytes(origin: &str, payload_type: &str, seq: u64, timestamp_ms: u64, payload: &[u8]) -> Vec<u8> {
+fn signed_bytes(
+    origin: &str,
+    payload_type: &str,
+    seq: u64,
+    timestamp_ms: u64,
+    payload: &[u8],
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(64 + origin.len() + payload_type.len() + payload.len());
     put_field(&mut out, SIGNING_CONTEXT);
     put_field(&mut out, origin.as_bytes());
@@ -77,7 +83,13 @@ impl SignedEnvelope {
         if payload.len() > MAX_PAYLOAD_BYTES {
             return Err(EnvelopeError::TooLarge("payload"));
         }
-        let signature = key.sign(&signed_bytes(origin, payload_type, seq, timestamp_ms, &payload));
+        let signature = key.sign(&signed_bytes(
+            origin,
+            payload_type,
+            seq,
+            timestamp_ms,
+            &payload,
+        ));
         Ok(Self {
             origin: origin.to_owned(),
             payload_type: payload_type.to_owned(),
@@ -105,14 +117,28 @@ impl SignedEnvelope {
 
     /// Check origin, signature and payload type; only then hand out the payload.
     pub fn open(self, trust: &TrustList, expected_type: &str) -> Result<Verified, EnvelopeError> {
-        let key = trust.key_of(&self.origin).ok_or_else(|| EnvelopeError::UnknownOrigin(self.origin.clone()))?;
-        let bytes = signed_bytes(&self.origin, &self.payload_type, self.seq, self.timestamp_ms, &self.payload);
+        let key = trust
+            .key_of(&self.origin)
+            .ok_or_else(|| EnvelopeError::UnknownOrigin(self.origin.clone()))?;
+        let bytes = signed_bytes(
+            &self.origin,
+            &self.payload_type,
+            self.seq,
+            self.timestamp_ms,
+            &self.payload,
+        );
         let signature = Signature::from_bytes(&self.signature);
-        key.verify_strict(&bytes, &signature).map_err(|_| EnvelopeError::BadSignature(self.origin.clone()))?;
+        key.verify_strict(&bytes, &signature)
+            .map_err(|_| EnvelopeError::BadSignature(self.origin.clone()))?;
         if self.payload_type != expected_type {
             return Err(EnvelopeError::WrongType(self.payload_type));
         }
-        Ok(Verified { origin: self.origin, seq: self.seq, timestamp_ms: self.timestamp_ms, payload: self.payload })
+        Ok(Verified {
+            origin: self.origin,
+            seq: self.seq,
+            timestamp_ms: self.timestamp_ms,
+            payload: self.payload,
+        })
     }
 
     /// The wire form.
@@ -144,7 +170,14 @@ impl SignedEnvelope {
         if !r.is_empty() {
             return Err(EnvelopeError::Malformed("trailing bytes"));
         }
-        Ok(Self { origin, payload_type, seq, timestamp_ms, payload, signature })
+        Ok(Self {
+            origin,
+            payload_type,
+            seq,
+            timestamp_ms,
+            payload,
+            signature,
+        })
     }
 }
 
@@ -168,13 +201,24 @@ mod tests {
     }
 
     fn sealed() -> SignedEnvelope {
-        SignedEnvelope::seal(&key(1), "a.example", "presence", 7, 1_000, b"hello".to_vec()).unwrap()
+        SignedEnvelope::seal(
+            &key(1),
+            "a.example",
+            "presence",
+            7,
+            1_000,
+            b"hello".to_vec(),
+        )
+        .unwrap()
     }
 
     #[test]
     fn sealed_envelope_opens_with_the_right_key_and_type() {
         let v = sealed().open(&trust_a(), "presence").unwrap();
-        assert_eq!((v.origin.as_str(), v.seq, v.timestamp_ms), ("a.example", 7, 1_000));
+        assert_eq!(
+            (v.origin.as_str(), v.seq, v.timestamp_ms),
+            ("a.example", 7, 1_000)
+        );
         assert_eq!(v.payload, b"hello");
     }
 
@@ -189,13 +233,20 @@ mod tests {
     #[test]
     fn unknown_origin_is_refused() {
         let env = SignedEnvelope::seal(&key(1), "z.example", "presence", 1, 1, vec![]).unwrap();
-        assert_eq!(env.open(&trust_a(), "presence"), Err(EnvelopeError::UnknownOrigin("z.example".into())));
+        assert_eq!(
+            env.open(&trust_a(), "presence"),
+            Err(EnvelopeError::UnknownOrigin("z.example".into()))
+        );
     }
 
     #[test]
     fn domain_claimed_with_another_organizations_key_is_refused() {
-        let forged = SignedEnvelope::seal(&key(2), "a.example", "presence", 8, 1, b"x".to_vec()).unwrap();
-        assert_eq!(forged.open(&trust_a(), "presence"), Err(EnvelopeError::BadSignature("a.example".into())));
+        let forged =
+            SignedEnvelope::seal(&key(2), "a.example", "presence", 8, 1, b"x".to_vec()).unwrap();
+        assert_eq!(
+            forged.open(&trust_a(), "presence"),
+            Err(EnvelopeError::BadSignature("a.example".into()))
+        );
     }
 
     #[test]
@@ -207,29 +258,44 @@ mod tests {
         tampered[2].payload.push(b'!');
         tampered[3].payload_type = "presencf".into();
         for env in tampered {
-            assert!(matches!(env.open(&trust_a(), "presence"), Err(EnvelopeError::BadSignature(_))));
+            assert!(matches!(
+                env.open(&trust_a(), "presence"),
+                Err(EnvelopeError::BadSignature(_))
+            ));
         }
     }
 
     #[test]
     fn wrong_payload_type_is_refused_after_the_signature_check() {
-        assert_eq!(sealed().open(&trust_a(), "roster"), Err(EnvelopeError::WrongType("presence".into())));
+        assert_eq!(
+            sealed().open(&trust_a(), "roster"),
+            Err(EnvelopeError::WrongType("presence".into()))
+        );
     }
 
     #[test]
     fn truncated_or_padded_bytes_are_malformed() {
         let bytes = sealed().to_bytes();
         for cut in 0..bytes.len() {
-            assert!(SignedEnvelope::from_bytes(&bytes[..cut]).is_err(), "prefix of {cut} bytes");
+            assert!(
+                SignedEnvelope::from_bytes(&bytes[..cut]).is_err(),
+                "prefix of {cut} bytes"
+            );
         }
         let mut padded = bytes;
         padded.push(0);
-        assert_eq!(SignedEnvelope::from_bytes(&padded), Err(EnvelopeError::Malformed("trailing bytes")));
+        assert_eq!(
+            SignedEnvelope::from_bytes(&padded),
+            Err(EnvelopeError::Malformed("trailing bytes"))
+        );
     }
 
     #[test]
     fn oversized_payload_cannot_be_sealed() {
         let big = vec![0u8; MAX_PAYLOAD_BYTES + 1];
-        assert_eq!(SignedEnvelope::seal(&key(1), "a.example", "p", 1, 1, big), Err(EnvelopeError::TooLarge("payload")));
+        assert_eq!(
+            SignedEnvelope::seal(&key(1), "a.example", "p", 1, 1, big),
+            Err(EnvelopeError::TooLarge("payload"))
+        );
     }
 }

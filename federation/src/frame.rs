@@ -91,7 +91,9 @@ impl Frame {
             TAG_ASK => Ok(Self::Ask(body.to_vec())),
             TAG_ANSWER => Ok(Self::Answer(body.to_vec())),
             TAG_REFUSED => match body {
-                [code] => Refusal::from_code(*code).map(Self::Refused).ok_or_else(|| invalid("unknown refusal")),
+                [code] => Refusal::from_code(*code)
+                    .map(Self::Refused)
+                    .ok_or_else(|| invalid("unknown refusal")),
                 _ => Err(invalid("refusal length")),
             },
             _ => Err(invalid("unknown frame tag")),
@@ -122,7 +124,11 @@ impl FrameCodec {
         Frame::decode(&buf)
     }
 
-    async fn write<T: AsyncWrite + Unpin + Send>(&self, io: &mut T, frame: Frame) -> io::Result<()> {
+    async fn write<T: AsyncWrite + Unpin + Send>(
+        &self,
+        io: &mut T,
+        frame: Frame,
+    ) -> io::Result<()> {
         let bytes = frame.encode();
         if bytes.len() > self.max_frame {
             return Err(invalid("frame too large"));
@@ -139,7 +145,11 @@ impl libp2p::request_response::Codec for FrameCodec {
     type Request = Frame;
     type Response = Frame;
 
-    async fn read_request<T: AsyncRead + Unpin + Send>(&mut self, _: &StreamProtocol, io: &mut T) -> io::Result<Frame> {
+    async fn read_request<T: AsyncRead + Unpin + Send>(
+        &mut self,
+        _: &StreamProtocol,
+        io: &mut T,
+    ) -> io::Result<Frame> {
         self.read(io).await
     }
 
@@ -204,9 +214,15 @@ mod tests {
     fn codec_round_trip_over_a_stream() {
         futures::executor::block_on(async {
             let mut buf = Vec::new();
-            codec().write(&mut buf, Frame::Ask(b"x".to_vec())).await.unwrap();
+            codec()
+                .write(&mut buf, Frame::Ask(b"x".to_vec()))
+                .await
+                .unwrap();
             let mut rd = futures::io::Cursor::new(buf);
-            assert_eq!(codec().read(&mut rd).await.unwrap(), Frame::Ask(b"x".to_vec()));
+            assert_eq!(
+                codec().read(&mut rd).await.unwrap(),
+                Frame::Ask(b"x".to_vec())
+            );
         });
     }
 
@@ -217,7 +233,12 @@ mod tests {
             let err = codec().read(&mut rd).await.unwrap_err();
             assert_eq!(err.kind(), io::ErrorKind::InvalidData);
             let mut out = Vec::new();
-            assert!(codec().write(&mut out, Frame::Ask(vec![0; 100])).await.is_err());
+            assert!(
+                codec()
+                    .write(&mut out, Frame::Ask(vec![0; 100]))
+                    .await
+                    .is_err()
+            );
         });
     }
 

@@ -23,7 +23,11 @@ pub struct Freshness {
 impl Freshness {
     /// Accept timestamps up to `max_age_ms` old and `max_future_ms` ahead of `now`.
     pub fn new(max_age_ms: u64, max_future_ms: u64) -> Self {
-        Self { last: HashMap::new(), max_age_ms, max_future_ms }
+        Self {
+            last: HashMap::new(),
+            max_age_ms,
+            max_future_ms,
+        }
     }
 
     /// Accept `v` if it is newer than anything seen from its origin and timely at `now_ms`.
@@ -31,7 +35,11 @@ impl Freshness {
         self.check_time(v, now_ms)?;
         let last = self.last_seq(&v.origin);
         if v.seq <= last {
-            return Err(EnvelopeError::Replayed { origin: v.origin.clone(), seq: v.seq, last });
+            return Err(EnvelopeError::Replayed {
+                origin: v.origin.clone(),
+                seq: v.seq,
+                last,
+            });
         }
         self.last.insert(v.origin.clone(), (v.seq, v.timestamp_ms));
         Ok(())
@@ -43,7 +51,11 @@ impl Freshness {
         let too_old = v.timestamp_ms.saturating_add(self.max_age_ms) < now_ms;
         let too_new = v.timestamp_ms > now_ms.saturating_add(self.max_future_ms);
         if too_old || too_new {
-            return Err(EnvelopeError::Stale { origin: v.origin.clone(), timestamp_ms: v.timestamp_ms, now_ms });
+            return Err(EnvelopeError::Stale {
+                origin: v.origin.clone(),
+                timestamp_ms: v.timestamp_ms,
+                now_ms,
+            });
         }
         Ok(())
     }
@@ -65,7 +77,12 @@ mod tests {
     use super::*;
 
     fn v(seq: u64, ts: u64) -> Verified {
-        Verified { origin: "a.example".into(), seq, timestamp_ms: ts, payload: vec![] }
+        Verified {
+            origin: "a.example".into(),
+            seq,
+            timestamp_ms: ts,
+            payload: vec![],
+        }
     }
 
     #[test]
@@ -82,15 +99,31 @@ mod tests {
     fn a_replayed_or_older_sequence_number_is_refused() {
         let mut f = Freshness::new(60_000, 5_000);
         f.admit(&v(5, 1_000), 1_000).unwrap();
-        assert!(matches!(f.admit(&v(5, 1_000), 1_000), Err(EnvelopeError::Replayed { seq: 5, last: 5, .. })));
-        assert!(matches!(f.admit(&v(4, 1_000), 1_000), Err(EnvelopeError::Replayed { .. })));
+        assert!(matches!(
+            f.admit(&v(5, 1_000), 1_000),
+            Err(EnvelopeError::Replayed {
+                seq: 5,
+                last: 5,
+                ..
+            })
+        ));
+        assert!(matches!(
+            f.admit(&v(4, 1_000), 1_000),
+            Err(EnvelopeError::Replayed { .. })
+        ));
     }
 
     #[test]
     fn timestamps_outside_the_window_are_stale() {
         let mut f = Freshness::new(60_000, 5_000);
-        assert!(matches!(f.admit(&v(1, 0), 60_001), Err(EnvelopeError::Stale { .. })));
-        assert!(matches!(f.admit(&v(2, 70_000), 60_000), Err(EnvelopeError::Stale { .. })));
+        assert!(matches!(
+            f.admit(&v(1, 0), 60_001),
+            Err(EnvelopeError::Stale { .. })
+        ));
+        assert!(matches!(
+            f.admit(&v(2, 70_000), 60_000),
+            Err(EnvelopeError::Stale { .. })
+        ));
         assert!(f.admit(&v(3, 64_000), 60_000).is_ok());
     }
 }

@@ -133,24 +133,48 @@ pub struct FederationHandle {
 }
 
 impl FederationHandle {
-    async fn call<T>(&self, make: impl FnOnce(oneshot::Sender<T>) -> Command) -> Result<T, FederationError> {
+    async fn call<T>(
+        &self,
+        make: impl FnOnce(oneshot::Sender<T>) -> Command,
+    ) -> Result<T, FederationError> {
         let (tx, rx) = oneshot::channel();
-        self.commands.send(make(tx)).await.map_err(|_| FederationError::Stopped)?;
+        self.commands
+            .send(make(tx))
+            .await
+            .map_err(|_| FederationError::Stopped)?;
         rx.await.map_err(|_| FederationError::Stopped)
     }
 
     /// Seal `payload` as a statement of this organization and gossip it on the topic
     /// of `payload_type`. Returns the envelope's sequence number.
-    pub async fn publish(&self, payload_type: &str, payload: Vec<u8>) -> Result<u64, FederationError> {
+    pub async fn publish(
+        &self,
+        payload_type: &str,
+        payload: Vec<u8>,
+    ) -> Result<u64, FederationError> {
         let payload_type = payload_type.to_owned();
-        self.call(|done| Command::Publish { payload_type, payload, done }).await?
+        self.call(|done| Command::Publish {
+            payload_type,
+            payload,
+            done,
+        })
+        .await?
     }
 
     /// Gossip bytes exactly as given, unsealed: for simulating misbehaving nodes.
     #[cfg(feature = "sim")]
-    pub async fn publish_raw(&self, payload_type: &str, bytes: Vec<u8>) -> Result<u64, FederationError> {
+    pub async fn publish_raw(
+        &self,
+        payload_type: &str,
+        bytes: Vec<u8>,
+    ) -> Result<u64, FederationError> {
         let payload_type = payload_type.to_owned();
-        self.call(|done| Command::PublishRaw { payload_type, bytes, done }).await?
+        self.call(|done| Command::PublishRaw {
+            payload_type,
+            bytes,
+            done,
+        })
+        .await?
     }
 
     /// Ask organization `domain` (through a connected peer that proved it) and wait
@@ -162,7 +186,13 @@ impl FederationHandle {
         payload: Vec<u8>,
     ) -> Result<Verified, FederationError> {
         let (domain, payload_type) = (domain.to_ascii_lowercase(), payload_type.to_owned());
-        self.call(|done| Command::Request { domain, payload_type, payload, done }).await?
+        self.call(|done| Command::Request {
+            domain,
+            payload_type,
+            payload,
+            done,
+        })
+        .await?
     }
 
     /// Connected peers and the organizations they proved.
@@ -172,7 +202,12 @@ impl FederationHandle {
 
     /// Domains of the connected, proven organizations.
     pub async fn connected_domains(&self) -> Result<Vec<String>, FederationError> {
-        let mut d: Vec<String> = self.peers().await?.into_iter().filter_map(|p| p.domain).collect();
+        let mut d: Vec<String> = self
+            .peers()
+            .await?
+            .into_iter()
+            .filter_map(|p| p.domain)
+            .collect();
         d.sort();
         d.dedup();
         Ok(d)

@@ -24,13 +24,20 @@ struct Bucket {
 impl<K: Hash + Eq + Clone> RateLimiter<K> {
     /// `rate_per_sec` sustained, up to `burst` at once.
     pub(crate) fn new(rate_per_sec: u32, burst: u32) -> Self {
-        Self { rate_per_sec: f64::from(rate_per_sec), burst: f64::from(burst.max(1)), buckets: HashMap::new() }
+        Self {
+            rate_per_sec: f64::from(rate_per_sec),
+            burst: f64::from(burst.max(1)),
+            buckets: HashMap::new(),
+        }
     }
 
     /// Take one token for `key`; false when its bucket is empty.
     pub(crate) fn allow(&mut self, key: &K, now: Instant) -> bool {
         let burst = self.burst;
-        let bucket = self.buckets.entry(key.clone()).or_insert(Bucket { tokens: burst, at: now });
+        let bucket = self.buckets.entry(key.clone()).or_insert(Bucket {
+            tokens: burst,
+            at: now,
+        });
         let elapsed = now.saturating_duration_since(bucket.at).as_secs_f64();
         bucket.tokens = (bucket.tokens + elapsed * self.rate_per_sec).min(burst);
         bucket.at = now;

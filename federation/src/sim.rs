@@ -44,8 +44,13 @@ impl Org {
         seed[8] = 0x0f;
         let org_key = SigningKey::from_bytes(&seed);
         seed[8] = 0x70;
-        let peer_key = Keypair::ed25519_from_bytes(seed).unwrap_or_else(|_| Keypair::generate_ed25519());
-        Self { domain: format!("org{i}.example"), org_key, peer_key }
+        let peer_key =
+            Keypair::ed25519_from_bytes(seed).unwrap_or_else(|_| Keypair::generate_ed25519());
+        Self {
+            domain: format!("org{i}.example"),
+            org_key,
+            peer_key,
+        }
     }
 
     /// The transport identity.
@@ -115,7 +120,9 @@ pub fn trust_of(orgs: &[Org]) -> TrustList {
 }
 
 fn loopback() -> Multiaddr {
-    "/ip4/127.0.0.1/tcp/0".parse().unwrap_or_else(|_| Multiaddr::empty())
+    "/ip4/127.0.0.1/tcp/0"
+        .parse()
+        .unwrap_or_else(|_| Multiaddr::empty())
 }
 
 impl Net {
@@ -159,7 +166,14 @@ impl Net {
             listen: vec![listen],
             bootstrap: self.bootstrap[i]
                 .iter()
-                .filter_map(|&j| Some(self.addrs.get(j)?.clone().with(Protocol::P2p(self.orgs[j].peer_id()))))
+                .filter_map(|&j| {
+                    Some(
+                        self.addrs
+                            .get(j)?
+                            .clone()
+                            .with(Protocol::P2p(self.orgs[j].peer_id())),
+                    )
+                })
                 .collect(),
             trust: self.trust.clone(),
             allowed_peers: None,
@@ -170,7 +184,11 @@ impl Net {
         }
     }
 
-    async fn launch(&self, i: usize, listen: Multiaddr) -> Result<(Node, Multiaddr), FederationError> {
+    async fn launch(
+        &self,
+        i: usize,
+        listen: Multiaddr,
+    ) -> Result<(Node, Multiaddr), FederationError> {
         let (handle, events) = crate::start(self.config(i, listen)).await?;
         let addr = handle
             .listen_addrs()
@@ -178,23 +196,41 @@ impl Net {
             .into_iter()
             .next()
             .ok_or_else(|| FederationError::Setup("no listen address".into()))?;
-        Ok((Node { handle, events: Some(events) }, addr))
+        Ok((
+            Node {
+                handle,
+                events: Some(events),
+            },
+            addr,
+        ))
     }
 
     /// Start an extra node with any configuration (a bad actor, say); it is not part of
     /// the trust lists of the others unless its organization already is.
     pub async fn add(&mut self, config: FederationConfig) -> Result<usize, FederationError> {
         let (handle, events) = crate::start(config).await?;
-        let addr = handle.listen_addrs().await?.into_iter().next().unwrap_or_else(Multiaddr::empty);
+        let addr = handle
+            .listen_addrs()
+            .await?
+            .into_iter()
+            .next()
+            .unwrap_or_else(Multiaddr::empty);
         self.addrs.push(addr);
-        self.nodes.push(Some(Node { handle, events: Some(events) }));
+        self.nodes.push(Some(Node {
+            handle,
+            events: Some(events),
+        }));
         self.bootstrap.push(Vec::new());
         Ok(self.nodes.len() - 1)
     }
 
     /// The handle of running node `i`.
     pub fn handle(&self, i: usize) -> Result<&FederationHandle, FederationError> {
-        self.nodes.get(i).and_then(Option::as_ref).map(|n| &n.handle).ok_or(FederationError::Stopped)
+        self.nodes
+            .get(i)
+            .and_then(Option::as_ref)
+            .map(|n| &n.handle)
+            .ok_or(FederationError::Stopped)
     }
 
     /// The domain of node `i`.
@@ -301,7 +337,9 @@ impl Net {
                 }
                 loop {
                     match timeout_at(deadline, events.recv()).await.ok()?? {
-                        Inbound::Gossip { envelope, .. } if envelope.origin == origin && envelope.seq >= seq => {
+                        Inbound::Gossip { envelope, .. }
+                            if envelope.origin == origin && envelope.seq >= seq =>
+                        {
                             return Some(envelope.payload);
                         }
                         Inbound::Request { reply, .. } => drop(reply),
@@ -314,7 +352,12 @@ impl Net {
     }
 
     /// Publish from node `i`, retrying while gossipsub has no subscribed peer yet.
-    pub async fn publish(&self, i: usize, payload: Vec<u8>, within: Duration) -> Result<u64, FederationError> {
+    pub async fn publish(
+        &self,
+        i: usize,
+        payload: Vec<u8>,
+        within: Duration,
+    ) -> Result<u64, FederationError> {
         let deadline = Instant::now() + within;
         loop {
             match self.handle(i)?.publish(GOSSIP, payload.clone()).await {

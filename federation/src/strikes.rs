@@ -20,7 +20,11 @@ pub(crate) struct Strikes<K> {
 
 impl<K: Hash + Eq + Clone> Strikes<K> {
     pub(crate) fn new(to_ban: u32, window: Duration) -> Self {
-        Self { to_ban: to_ban.max(1), window, counts: HashMap::new() }
+        Self {
+            to_ban: to_ban.max(1),
+            window,
+            counts: HashMap::new(),
+        }
     }
 
     /// Record `weight` strikes against `key`; true when it has now earned a ban (the
@@ -47,7 +51,8 @@ impl<K: Hash + Eq + Clone> Strikes<K> {
     /// (kept across reconnects: disconnecting does not wipe a record).
     pub(crate) fn purge(&mut self, now: Instant) {
         let window = self.window;
-        self.counts.retain(|_, (since, _)| now.saturating_duration_since(*since) <= window);
+        self.counts
+            .retain(|_, (since, _)| now.saturating_duration_since(*since) <= window);
     }
 }
 

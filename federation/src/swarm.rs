@@ -15,7 +15,8 @@ use libp2p::core::upgrade::Version;
 use libp2p::swarm::NetworkBehaviour;
 use libp2p::swarm::behaviour::toggle::Toggle;
 use libp2p::{
-    Swarm, SwarmBuilder, allow_block_list, connection_limits, gossipsub, noise, ping, request_response, tcp, yamux,
+    Swarm, SwarmBuilder, allow_block_list, connection_limits, gossipsub, noise, ping,
+    request_response, tcp, yamux,
 };
 use sha2::{Digest, Sha256};
 
@@ -52,7 +53,11 @@ struct Counted<S> {
 }
 
 impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
-    fn poll_read(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if let Poll::Ready(Ok(n)) = &polled {
             self.counters.read.fetch_add(*n as u64, Ordering::Relaxed);
@@ -62,10 +67,16 @@ impl<S: AsyncRead + Unpin> AsyncRead for Counted<S> {
 }
 
 impl<S: AsyncWrite + Unpin> AsyncWrite for Counted<S> {
-    fn poll_write(mut self: Pin<&mut Self>, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
         let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
         if let Poll::Ready(Ok(n)) = &polled {
-            self.counters.written.fetch_add(*n as u64, Ordering::Relaxed);
+            self.counters
+                .written
+                .fetch_add(*n as u64, Ordering::Relaxed);
         }
         polled
     }
@@ -107,7 +118,9 @@ fn gossip_config(cfg: &FederationConfig) -> Result<gossipsub::Config, Federation
 /// off because presence topics are quiet for long stretches and silence is not a fault;
 /// IP colocation is off because organizations may share a hosting provider (and the
 /// simulation runs every node on loopback).
-fn score_params(topics: &[gossipsub::TopicHash]) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
+fn score_params(
+    topics: &[gossipsub::TopicHash],
+) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
     let topic = gossipsub::TopicScoreParams {
         topic_weight: 1.0,
         time_in_mesh_weight: 0.01,
@@ -140,13 +153,20 @@ pub(crate) fn build(
     // Anonymous at the gossipsub layer: every message is an envelope signed by its
     // organization, which is what receivers check; a second, per-message signature by
     // the publishing peer would prove nothing we use and costs a signature check per copy.
-    let mut gossip = gossipsub::Behaviour::new(gossipsub::MessageAuthenticity::Anonymous, gossip_config(cfg)?)
-        .map_err(|e| setup(&e))?;
+    let mut gossip = gossipsub::Behaviour::new(
+        gossipsub::MessageAuthenticity::Anonymous,
+        gossip_config(cfg)?,
+    )
+    .map_err(|e| setup(&e))?;
     let (params, thresholds) = score_params(topics);
-    gossip.with_peer_score(params, thresholds).map_err(|e| setup(&e))?;
+    gossip
+        .with_peer_score(params, thresholds)
+        .map_err(|e| setup(&e))?;
 
     let rpc = request_response::Behaviour::with_codec(
-        FrameCodec { max_frame: cfg.limits.max_envelope_bytes + 1 },
+        FrameCodec {
+            max_frame: cfg.limits.max_envelope_bytes + 1,
+        },
         [(PROTOCOL, request_response::ProtocolSupport::Full)],
         request_response::Config::default()
             .with_request_timeout(cfg.limits.request_timeout)
@@ -174,16 +194,23 @@ pub(crate) fn build(
 
     let swarm = SwarmBuilder::with_existing_identity(cfg.peer_key.clone())
         .with_tokio()
-        .with_other_transport(|key| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
-            let counters = counters.clone();
-            Ok(tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
-                .map(move |stream, _| Counted { inner: stream, counters })
-                .upgrade(Version::V1)
-                .authenticate(noise::Config::new(key)?)
-                .multiplex(yamux::Config::default())
-                .timeout(Duration::from_secs(10))
-                .boxed())
-        })
+        .with_other_transport(
+            |key| -> Result<_, Box<dyn std::error::Error + Send + Sync>> {
+                let counters = counters.clone();
+                Ok(
+                    tcp::tokio::Transport::new(tcp::Config::default().nodelay(true))
+                        .map(move |stream, _| Counted {
+                            inner: stream,
+                            counters,
+                        })
+                        .upgrade(Version::V1)
+                        .authenticate(noise::Config::new(key)?)
+                        .multiplex(yamux::Config::default())
+                        .timeout(Duration::from_secs(10))
+                        .boxed(),
+                )
+            },
+        )
         .map_err(|e| setup(&e))?
         .with_behaviour(|_| behaviour)
         .map_err(|e| setup(&e))?

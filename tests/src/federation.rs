@@ -95,11 +95,7 @@ impl Orgs {
                 _dir: dir,
             });
         }
-        let mut all = Orgs {
-            orgs,
-            extra,
-            links,
-        };
+        let mut all = Orgs { orgs, extra, links };
         for i in 0..n {
             all.launch(i).await;
             let node = all.node(i);

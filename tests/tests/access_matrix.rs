@@ -8,8 +8,8 @@ use std::time::Duration;
 use lampfield_node::access::{Forwarding, Level, Rules};
 use lampfield_node::engine::{SourceChange, now};
 use lampfield_node::presence::{
-    Activity, AgentState, Appointment, Call, ExternalSource, LineId, LineState, Note,
-    ProfileName, ProfileSource, QueueId, Settable, ShowAs, SourceName,
+    Activity, AgentState, Appointment, Call, ExternalSource, LineId, LineState, Note, ProfileName,
+    ProfileSource, QueueId, Settable, ShowAs, SourceName,
 };
 use lampfield_tests::client::from_bare;
 use lampfield_tests::{befriend, start_node};
@@ -59,7 +59,10 @@ async fn each_level_receives_exactly_its_fields_over_xmpp() {
     let earlier = lampfield_node::presence::Timestamp::from_unix_ms(t.unix_ms() - 10 * 60_000);
     let changes = vec![
         SourceChange::Line(LineId::new("201").unwrap(), Some(LineState::Ringing)),
-        SourceChange::Line(LineId::new("202").unwrap(), Some(LineState::OnCall(Call::default()))),
+        SourceChange::Line(
+            LineId::new("202").unwrap(),
+            Some(LineState::OnCall(Call::default())),
+        ),
         SourceChange::Queue(QueueId::new("support").unwrap(), Some(AgentState::WrapUp)),
         SourceChange::External(
             SourceName::new("meetings").unwrap(),
@@ -114,11 +117,18 @@ async fn each_level_receives_exactly_its_fields_over_xmpp() {
     set(Level::Personal).await.unwrap();
     let mut seen = bob
         .expect_presence("alice at personal", |p| {
-            from_bare(&p.from, &ab) && String::from(&minidom::Element::from(p.clone())).contains("urn:xmpp:idle:1")
+            from_bare(&p.from, &ab)
+                && String::from(&minidom::Element::from(p.clone())).contains("urn:xmpp:idle:1")
         })
         .await;
     bob.forget_backlog();
-    for level in [Level::Personal, Level::Team, Level::Business, Level::Public, Level::Blocked] {
+    for level in [
+        Level::Personal,
+        Level::Team,
+        Level::Business,
+        Level::Public,
+        Level::Blocked,
+    ] {
         if level != Level::Personal {
             set(level).await.unwrap();
             seen = bob

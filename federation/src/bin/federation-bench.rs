@@ -31,14 +31,21 @@ struct Args {
 }
 
 fn parse_args() -> anyhow::Result<Args> {
-    let mut args = Args { nodes: vec![10, 20, 50], changes: 200, payload: 200 };
+    let mut args = Args {
+        nodes: vec![10, 20, 50],
+        changes: 200,
+        payload: 200,
+    };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
         let value = it.next().with_context(|| format!("{flag} needs a value"))?;
         match flag.as_str() {
             "--nodes" => {
-                args.nodes =
-                    value.split(',').map(str::parse).collect::<Result<_, _>>().context("--nodes: comma list")?;
+                args.nodes = value
+                    .split(',')
+                    .map(str::parse)
+                    .collect::<Result<_, _>>()
+                    .context("--nodes: comma list")?;
             }
             "--changes" => args.changes = value.parse().context("--changes")?,
             "--payload" => args.payload = value.parse().context("--payload")?,
@@ -60,17 +67,29 @@ fn timing() -> Timing {
 type Delivery = (usize, String, u64, Instant);
 
 async fn start_net(n: usize) -> anyhow::Result<(Net, mpsc::Receiver<Delivery>)> {
-    let topology = if n <= 4 { Topology::Full } else { Topology::Sparse { degree: 3 } };
-    let mut net = Net::start_with(n, topology, timing(), Limits::default()).await.context("start")?;
-    net.wait_linked(Duration::from_secs(60)).await.context("link")?;
+    let topology = if n <= 4 {
+        Topology::Full
+    } else {
+        Topology::Sparse { degree: 3 }
+    };
+    let mut net = Net::start_with(n, topology, timing(), Limits::default())
+        .await
+        .context("start")?;
+    net.wait_linked(Duration::from_secs(60))
+        .await
+        .context("link")?;
     let (tx, rx) = mpsc::channel(65_536);
     for (i, node) in net.nodes.iter_mut().enumerate() {
-        let Some(mut events) = node.as_mut().and_then(|n| n.events.take()) else { continue };
+        let Some(mut events) = node.as_mut().and_then(|n| n.events.take()) else {
+            continue;
+        };
         let tx = tx.clone();
         tokio::spawn(async move {
             while let Some(event) = events.recv().await {
                 if let Inbound::Gossip { envelope, .. } = event {
-                    let _ = tx.send((i, envelope.origin, envelope.seq, Instant::now())).await;
+                    let _ = tx
+                        .send((i, envelope.origin, envelope.seq, Instant::now()))
+                        .await;
                 }
             }
         });
@@ -107,7 +126,9 @@ async fn run(n: usize, changes: usize, payload: usize) -> anyhow::Result<Run> {
         let from = k % n;
         let origin = net.domain(from).to_owned();
         let t0 = Instant::now();
-        let seq = net.publish(from, body.clone(), Duration::from_secs(5)).await?;
+        let seq = net
+            .publish(from, body.clone(), Duration::from_secs(5))
+            .await?;
         let mut seen: HashMap<usize, Duration> = HashMap::new();
         let deadline = t0 + Duration::from_secs(5);
         while seen.len() < n - 1 {
@@ -133,7 +154,12 @@ async fn run(n: usize, changes: usize, payload: usize) -> anyhow::Result<Run> {
     let idle_bytes = bytes_written(&net).await? - quiet_from;
     net.stop().await;
     let bytes_per_change = (busy_bytes.saturating_sub(idle_bytes)) as f64 / changes as f64;
-    Ok(Run { per_delivery, to_all, bytes_per_change, lost })
+    Ok(Run {
+        per_delivery,
+        to_all,
+        bytes_per_change,
+        lost,
+    })
 }
 
 fn pct(sorted: &[Duration], p: f64) -> f64 {
@@ -148,15 +174,22 @@ fn pct(sorted: &[Duration], p: f64) -> f64 {
 async fn main() -> anyhow::Result<()> {
     let args = parse_args()?;
     // One copy between two nodes, to turn bytes into copies.
-    let calibration = run(2, args.changes, args.payload).await.context("calibration")?;
+    let calibration = run(2, args.changes, args.payload)
+        .await
+        .context("calibration")?;
     let per_copy = calibration.bytes_per_change;
-    println!("one copy of a {}-byte payload costs {per_copy:.0} bytes on the wire (2 nodes)", args.payload);
+    println!(
+        "one copy of a {}-byte payload costs {per_copy:.0} bytes on the wire (2 nodes)",
+        args.payload
+    );
     println!(
         "| nodes | changes | delivery p50 | delivery p99 | all nodes p50 | all nodes p99 | lost | bytes/change | copies/change |"
     );
     println!("|---|---|---|---|---|---|---|---|---|");
     for &n in &args.nodes {
-        let mut r = run(n, args.changes, args.payload).await.with_context(|| format!("{n} nodes"))?;
+        let mut r = run(n, args.changes, args.payload)
+            .await
+            .with_context(|| format!("{n} nodes"))?;
         r.per_delivery.sort();
         r.to_all.sort();
         println!(

@@ -17,17 +17,22 @@ use crate::handle::Inbound;
 impl Service {
     pub(super) fn on_gossip(&mut self, event: gossipsub::Event) {
         match event {
-            gossipsub::Event::Message { propagation_source, message_id, message } => {
+            gossipsub::Event::Message {
+                propagation_source,
+                message_id,
+                message,
+            } => {
                 let _span = tracing::debug_span!("peer", peer = %propagation_source).entered();
                 let acceptance = self.validate(propagation_source, message);
-                self.swarm.behaviour_mut().gossipsub.report_message_validation_result(
-                    &message_id,
-                    &propagation_source,
-                    acceptance,
-                );
+                self.swarm
+                    .behaviour_mut()
+                    .gossipsub
+                    .report_message_validation_result(&message_id, &propagation_source, acceptance);
                 log_acceptance(&message_id, acceptance);
             }
-            gossipsub::Event::Subscribed { peer_id, topic } => tracing::debug!(%peer_id, %topic, "subscribed"),
+            gossipsub::Event::Subscribed { peer_id, topic } => {
+                tracing::debug!(%peer_id, %topic, "subscribed")
+            }
             gossipsub::Event::SlowPeer { peer_id, .. } => tracing::debug!(%peer_id, "slow peer"),
             _ => {}
         }
@@ -53,12 +58,26 @@ impl Service {
             return MessageAcceptance::Ignore;
         }
         let slack = u64::try_from(self.limits.reorder_slack.as_millis()).unwrap_or(u64::MAX);
-        let verdict =
-            judge_gossip(&message.data, &payload_type, &self.domain, &self.trust, &mut self.freshness, now_ms(), slack);
+        let verdict = judge_gossip(
+            &message.data,
+            &payload_type,
+            &self.domain,
+            &self.trust,
+            &mut self.freshness,
+            now_ms(),
+            slack,
+        );
         match verdict {
             Verdict::Accept(envelope) => {
                 self.stats.gossip_accepted += 1;
-                if self.inbound.try_send(Inbound::Gossip { payload_type, envelope }).is_err() {
+                if self
+                    .inbound
+                    .try_send(Inbound::Gossip {
+                        payload_type,
+                        envelope,
+                    })
+                    .is_err()
+                {
                     self.stats.inbound_dropped += 1;
                 }
                 MessageAcceptance::Accept

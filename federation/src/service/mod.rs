@@ -48,7 +48,9 @@ pub(crate) fn topic_of(payload_type: &str) -> gossipsub::IdentTopic {
 }
 
 pub(crate) fn now_ms() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 /// Sequence numbers that keep increasing across restarts: the next number is the
@@ -66,7 +68,9 @@ impl SeqCounter {
 }
 
 fn now_us() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_micros()).unwrap_or(u64::MAX))
 }
 
 /// An answer the node owes to an inbound request.
@@ -113,9 +117,14 @@ pub(crate) struct Service {
 
 /// Start a federation service: build the swarm, listen, subscribe, dial the bootstrap
 /// addresses, and spawn the task. Returns the handle and the node's event stream.
-pub async fn start(config: FederationConfig) -> Result<(FederationHandle, mpsc::Receiver<Inbound>), FederationError> {
-    let topics: HashMap<gossipsub::TopicHash, String> =
-        config.gossip_types.iter().map(|t| (topic_of(t).hash(), t.clone())).collect();
+pub async fn start(
+    config: FederationConfig,
+) -> Result<(FederationHandle, mpsc::Receiver<Inbound>), FederationError> {
+    let topics: HashMap<gossipsub::TopicHash, String> = config
+        .gossip_types
+        .iter()
+        .map(|t| (topic_of(t).hash(), t.clone()))
+        .collect();
     let counters = Arc::new(ByteCounters::default());
     let hashes: Vec<_> = topics.keys().cloned().collect();
     let mut swarm = crate::swarm::build(&config, &hashes, counters.clone())?;
@@ -130,14 +139,20 @@ pub async fn start(config: FederationConfig) -> Result<(FederationHandle, mpsc::
             .map_err(|e| FederationError::Setup(format!("subscribe {t}: {e}")))?;
     }
     for addr in &config.listen {
-        swarm.listen_on(addr.clone()).map_err(|e| FederationError::Setup(format!("listen on {addr}: {e}")))?;
+        swarm
+            .listen_on(addr.clone())
+            .map_err(|e| FederationError::Setup(format!("listen on {addr}: {e}")))?;
     }
     wait_for_listeners(&mut swarm, config.listen.len()).await?;
 
     let (inbound_tx, inbound_rx) = mpsc::channel(config.limits.inbound_capacity.max(1));
     let (cmd_tx, cmd_rx) = mpsc::channel(COMMAND_CAPACITY);
     let peer_id = *swarm.local_peer_id();
-    let handle = FederationHandle { commands: cmd_tx, peer_id, domain: config.domain.to_ascii_lowercase() };
+    let handle = FederationHandle {
+        commands: cmd_tx,
+        peer_id,
+        domain: config.domain.to_ascii_lowercase(),
+    };
     let limits = config.limits.clone();
     let ms = |d: Duration| u64::try_from(d.as_millis()).unwrap_or(u64::MAX);
     let mut service = Service {
@@ -161,7 +176,11 @@ pub async fn start(config: FederationConfig) -> Result<(FederationHandle, mpsc::
         answers: FuturesUnordered::new(),
         answer_slots: HashMap::new(),
         next_answer: 0,
-        bootstrap: config.bootstrap.into_iter().map(peers::Bootstrap::new).collect(),
+        bootstrap: config
+            .bootstrap
+            .into_iter()
+            .map(peers::Bootstrap::new)
+            .collect(),
         next_redial: Instant::now(),
         events: VecDeque::new(),
         inbound: inbound_tx,
@@ -184,7 +203,10 @@ pub async fn start(config: FederationConfig) -> Result<(FederationHandle, mpsc::
     Ok((handle, inbound_rx))
 }
 
-async fn wait_for_listeners(swarm: &mut Swarm<FedBehaviour>, wanted: usize) -> Result<(), FederationError> {
+async fn wait_for_listeners(
+    swarm: &mut Swarm<FedBehaviour>,
+    wanted: usize,
+) -> Result<(), FederationError> {
     let deadline = tokio::time::Instant::now() + LISTEN_WAIT;
     let mut seen = 0;
     while seen < wanted {
@@ -193,7 +215,10 @@ async fn wait_for_listeners(swarm: &mut Swarm<FedBehaviour>, wanted: usize) -> R
             .map_err(|_| FederationError::Setup("listeners did not come up".into()))?;
         match event {
             SwarmEvent::NewListenAddr { .. } => seen += 1,
-            SwarmEvent::ListenerError { error, .. } | SwarmEvent::ListenerClosed { reason: Err(error), .. } => {
+            SwarmEvent::ListenerError { error, .. }
+            | SwarmEvent::ListenerClosed {
+                reason: Err(error), ..
+            } => {
                 return Err(FederationError::Setup(format!("listener: {error}")));
             }
             _ => {}
@@ -205,7 +230,11 @@ async fn wait_for_listeners(swarm: &mut Swarm<FedBehaviour>, wanted: usize) -> R
 impl Service {
     /// The main loop; returns the shutdown acknowledgement to send once the swarm is gone.
     async fn run(&mut self, mut commands: mpsc::Receiver<Command>) -> Option<oneshot::Sender<()>> {
-        let tick_every = self.timing.redial_interval.min(self.timing.hello_timeout / 2).min(Duration::from_secs(1));
+        let tick_every = self
+            .timing
+            .redial_interval
+            .min(self.timing.hello_timeout / 2)
+            .min(Duration::from_secs(1));
         let mut tick = tokio::time::interval(tick_every.max(Duration::from_millis(20)));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let inbound = self.inbound.clone();
@@ -245,19 +274,36 @@ impl Service {
         match event {
             SwarmEvent::Behaviour(FedBehaviourEvent::Gossipsub(e)) => self.on_gossip(e),
             SwarmEvent::Behaviour(FedBehaviourEvent::Rpc(e)) => self.on_rpc(e),
-            SwarmEvent::Behaviour(FedBehaviourEvent::Ping(ping::Event { peer, connection, result: Err(error) })) => {
+            SwarmEvent::Behaviour(FedBehaviourEvent::Ping(ping::Event {
+                peer,
+                connection,
+                result: Err(error),
+            })) => {
                 // A connection that stops answering pings is dead even if TCP has not
                 // noticed; closing it lets the peer-down/redial/resync path run.
                 tracing::info!(%peer, %error, "ping failed; closing the connection");
                 self.swarm.close_connection(connection);
             }
-            SwarmEvent::ConnectionEstablished { peer_id, connection_id, num_established, .. } => {
+            SwarmEvent::ConnectionEstablished {
+                peer_id,
+                connection_id,
+                num_established,
+                ..
+            } => {
                 self.on_connected(peer_id, connection_id, num_established.get());
             }
-            SwarmEvent::ConnectionClosed { peer_id, num_established, .. } => {
+            SwarmEvent::ConnectionClosed {
+                peer_id,
+                num_established,
+                ..
+            } => {
                 self.on_disconnected(peer_id, num_established);
             }
-            SwarmEvent::OutgoingConnectionError { connection_id, peer_id, error } => {
+            SwarmEvent::OutgoingConnectionError {
+                connection_id,
+                peer_id,
+                error,
+            } => {
                 tracing::debug!(?peer_id, %error, "dial failed");
                 self.on_dial_failed(connection_id);
             }
@@ -268,21 +314,37 @@ impl Service {
 
     fn on_command(&mut self, command: Command) {
         match command {
-            Command::Publish { payload_type, payload, done } => {
+            Command::Publish {
+                payload_type,
+                payload,
+                done,
+            } => {
                 let _ = done.send(self.publish(&payload_type, payload));
             }
             #[cfg(feature = "sim")]
-            Command::PublishRaw { payload_type, bytes, done } => {
+            Command::PublishRaw {
+                payload_type,
+                bytes,
+                done,
+            } => {
                 let _ = done.send(self.gossip_bytes(&payload_type, bytes).map(|()| 0));
             }
-            Command::Request { domain, payload_type, payload, done } => {
+            Command::Request {
+                domain,
+                payload_type,
+                payload,
+                done,
+            } => {
                 self.request(domain, payload_type, payload, done);
             }
             Command::Peers(done) => {
                 let peers = self
                     .swarm
                     .connected_peers()
-                    .map(|p| PeerInfo { peer: *p, domain: self.bound.get(p).cloned() })
+                    .map(|p| PeerInfo {
+                        peer: *p,
+                        domain: self.bound.get(p).cloned(),
+                    })
                     .collect();
                 let _ = done.send(peers);
             }
@@ -296,7 +358,11 @@ impl Service {
                 let _ = done.send(stats);
             }
             Command::Dial(addr, done) => {
-                let _ = done.send(self.swarm.dial(addr).map_err(|e| FederationError::Transport(e.to_string())));
+                let _ = done.send(
+                    self.swarm
+                        .dial(addr)
+                        .map_err(|e| FederationError::Transport(e.to_string())),
+                );
             }
             Command::Block(peer, block, done) => {
                 if block {
@@ -312,12 +378,23 @@ impl Service {
     }
 
     /// Seal a statement of this organization.
-    fn seal(&mut self, payload_type: &str, payload: Vec<u8>) -> Result<SignedEnvelope, FederationError> {
+    fn seal(
+        &mut self,
+        payload_type: &str,
+        payload: Vec<u8>,
+    ) -> Result<SignedEnvelope, FederationError> {
         if payload_type == HELLO_TYPE {
             return Err(FederationError::Reserved(payload_type.to_owned()));
         }
         let seq = self.seq.next(now_us());
-        let env = SignedEnvelope::seal(&self.org_key, &self.domain, payload_type, seq, now_ms(), payload)?;
+        let env = SignedEnvelope::seal(
+            &self.org_key,
+            &self.domain,
+            payload_type,
+            seq,
+            now_ms(),
+            payload,
+        )?;
         Ok(env)
     }
 
@@ -333,7 +410,12 @@ impl Service {
         if bytes.len() > self.limits.max_envelope_bytes {
             return Err(FederationError::TooLarge(bytes.len()));
         }
-        match self.swarm.behaviour_mut().gossipsub.publish(topic_of(payload_type), bytes) {
+        match self
+            .swarm
+            .behaviour_mut()
+            .gossipsub
+            .publish(topic_of(payload_type), bytes)
+        {
             Ok(_) => Ok(()),
             Err(gossipsub::PublishError::NoPeersSubscribedToTopic) => {
                 Err(FederationError::NoPeers(payload_type.to_owned()))

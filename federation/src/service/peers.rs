@@ -26,12 +26,21 @@ pub(super) struct Bootstrap {
 
 impl Bootstrap {
     pub(super) fn new(addr: Multiaddr) -> Self {
-        Self { addr, dialing: None, peer: None }
+        Self {
+            addr,
+            dialing: None,
+            peer: None,
+        }
     }
 }
 
 impl Service {
-    pub(super) fn on_connected(&mut self, peer: PeerId, connection: ConnectionId, established: u32) {
+    pub(super) fn on_connected(
+        &mut self,
+        peer: PeerId,
+        connection: ConnectionId,
+        established: u32,
+    ) {
         for b in &mut self.bootstrap {
             if b.dialing == Some(connection) {
                 b.dialing = None;
@@ -45,9 +54,19 @@ impl Service {
         tracing::debug!("connected; sending hello");
         self.connected_at.insert(peer, Instant::now());
         let seq = self.seq.next(super::now_us());
-        match seal_hello(&self.org_key, &self.domain, &peer_id_of(self), seq, now_ms()) {
+        match seal_hello(
+            &self.org_key,
+            &self.domain,
+            &peer_id_of(self),
+            seq,
+            now_ms(),
+        ) {
             Ok(hello) => {
-                let id = self.swarm.behaviour_mut().rpc.send_request(&peer, Frame::Hello(hello.to_bytes()));
+                let id = self
+                    .swarm
+                    .behaviour_mut()
+                    .rpc
+                    .send_request(&peer, Frame::Hello(hello.to_bytes()));
                 self.hellos_out.insert(id);
             }
             Err(e) => tracing::error!(%e, "cannot seal hello"),
@@ -106,7 +125,12 @@ impl Service {
 
     /// Periodic upkeep.
     pub(super) fn maintain(&mut self, now: Instant) {
-        let expired: Vec<PeerId> = self.bans.iter().filter(|(_, until)| **until <= now).map(|(p, _)| *p).collect();
+        let expired: Vec<PeerId> = self
+            .bans
+            .iter()
+            .filter(|(_, until)| **until <= now)
+            .map(|(p, _)| *p)
+            .collect();
         for peer in expired {
             self.bans.remove(&peer);
             self.swarm.behaviour_mut().blocked.unblock_peer(peer);
@@ -117,7 +141,9 @@ impl Service {
         let silent: Vec<PeerId> = self
             .connected_at
             .iter()
-            .filter(|(p, at)| !self.bound.contains_key(*p) && now.saturating_duration_since(**at) > hello_timeout)
+            .filter(|(p, at)| {
+                !self.bound.contains_key(*p) && now.saturating_duration_since(**at) > hello_timeout
+            })
             .map(|(p, _)| *p)
             .collect();
         for peer in silent {
@@ -142,7 +168,9 @@ impl Service {
                 continue;
             }
             let opts = match peer_in(&b.addr) {
-                Some(peer) => DialOpts::peer_id(peer).addresses(vec![b.addr.clone()]).build(),
+                Some(peer) => DialOpts::peer_id(peer)
+                    .addresses(vec![b.addr.clone()])
+                    .build(),
                 None => DialOpts::unknown_peer_id().address(b.addr.clone()).build(),
             };
             let id = opts.connection_id();

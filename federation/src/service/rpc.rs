@@ -22,12 +22,27 @@ use crate::handle::{Inbound, Reply};
 impl Service {
     pub(super) fn on_rpc(&mut self, event: Event<Frame, Frame>) {
         match event {
-            Event::Message { peer, message: Message::Request { request, channel, .. }, .. } => {
+            Event::Message {
+                peer,
+                message:
+                    Message::Request {
+                        request, channel, ..
+                    },
+                ..
+            } => {
                 let _span =
                     tracing::debug_span!("peer", %peer, org = self.bound.get(&peer).map(String::as_str)).entered();
                 self.on_request(peer, request, channel);
             }
-            Event::Message { peer, message: Message::Response { request_id, response }, .. } => {
+            Event::Message {
+                peer,
+                message:
+                    Message::Response {
+                        request_id,
+                        response,
+                    },
+                ..
+            } => {
                 let _span = tracing::debug_span!("peer", %peer).entered();
                 if self.hellos_out.remove(&request_id) {
                     self.on_hello_answer(peer, response);
@@ -36,7 +51,12 @@ impl Service {
                     let _ = pending.done.send(result);
                 }
             }
-            Event::OutboundFailure { peer, request_id, error, .. } => {
+            Event::OutboundFailure {
+                peer,
+                request_id,
+                error,
+                ..
+            } => {
                 tracing::debug!(%peer, %error, "request failed");
                 self.hellos_out.remove(&request_id);
                 if let Some(pending) = self.outbound.remove(&request_id) {
@@ -47,7 +67,9 @@ impl Service {
                     let _ = pending.done.send(Err(error));
                 }
             }
-            Event::InboundFailure { peer, error, .. } => tracing::debug!(%peer, %error, "inbound request failed"),
+            Event::InboundFailure { peer, error, .. } => {
+                tracing::debug!(%peer, %error, "inbound request failed")
+            }
             Event::ResponseSent { .. } => {}
         }
     }
@@ -66,19 +88,21 @@ impl Service {
             return self.respond(channel, Frame::Refused(Refusal::Busy));
         }
         match request {
-            Frame::Hello(bytes) => match verify_hello(&bytes, &peer, &self.trust, &self.freshness, now_ms()) {
-                Ok(domain) => {
-                    self.bind(peer, domain);
-                    match self.our_hello() {
-                        Some(hello) => self.respond(channel, Frame::Hello(hello)),
-                        None => self.respond(channel, Frame::Refused(Refusal::NoAnswer)),
+            Frame::Hello(bytes) => {
+                match verify_hello(&bytes, &peer, &self.trust, &self.freshness, now_ms()) {
+                    Ok(domain) => {
+                        self.bind(peer, domain);
+                        match self.our_hello() {
+                            Some(hello) => self.respond(channel, Frame::Hello(hello)),
+                            None => self.respond(channel, Frame::Refused(Refusal::NoAnswer)),
+                        }
+                    }
+                    Err(error) => {
+                        self.hello_failed(peer, &error, now);
+                        self.respond(channel, Frame::Refused(Refusal::NotAllowed));
                     }
                 }
-                Err(error) => {
-                    self.hello_failed(peer, &error, now);
-                    self.respond(channel, Frame::Refused(Refusal::NotAllowed));
-                }
-            },
+            }
             Frame::Ask(bytes) => self.on_ask(peer, &bytes, channel, now),
             Frame::Answer(_) | Frame::Refused(_) => {
                 tracing::info!("answer frame sent as a request");
@@ -90,7 +114,9 @@ impl Service {
     fn our_hello(&mut self) -> Option<Vec<u8>> {
         let seq = self.seq.next(super::now_us());
         let me = *self.swarm.local_peer_id();
-        seal_hello(&self.org_key, &self.domain, &me, seq, now_ms()).ok().map(|h| h.to_bytes())
+        seal_hello(&self.org_key, &self.domain, &me, seq, now_ms())
+            .ok()
+            .map(|h| h.to_bytes())
     }
 
     /// A peer that cannot prove an organization, or claims one it does not own, is
@@ -103,36 +129,50 @@ impl Service {
 
     fn on_hello_answer(&mut self, peer: PeerId, response: Frame) {
         match response {
-            Frame::Hello(bytes) => match verify_hello(&bytes, &peer, &self.trust, &self.freshness, now_ms()) {
-                Ok(domain) => self.bind(peer, domain),
-                Err(error) => self.hello_failed(peer, &error, Instant::now()),
-            },
+            Frame::Hello(bytes) => {
+                match verify_hello(&bytes, &peer, &self.trust, &self.freshness, now_ms()) {
+                    Ok(domain) => self.bind(peer, domain),
+                    Err(error) => self.hello_failed(peer, &error, Instant::now()),
+                }
+            }
             // The other side does not trust us (or is busy); its hello deadline or ours
             // ends the connection.
             other => tracing::info!(?other, "hello not answered"),
         }
     }
 
-    fn on_ask(&mut self, peer: PeerId, bytes: &[u8], channel: ResponseChannel<Frame>, now: Instant) {
+    fn on_ask(
+        &mut self,
+        peer: PeerId,
+        bytes: &[u8],
+        channel: ResponseChannel<Frame>,
+        now: Instant,
+    ) {
         let Some(proven) = self.bound.get(&peer).cloned() else {
             self.stats.requests_refused += 1;
             return self.respond(channel, Frame::Refused(Refusal::NotAllowed));
         };
-        let (payload_type, verified) =
-            match verify_request(bytes, &proven, &self.request_types, &self.trust, &self.freshness, now_ms()) {
-                Ok(ok) => ok,
-                Err(PeerProofError::Unsupported(t)) => {
-                    tracing::debug!(payload_type = %t, "unsupported request");
-                    self.stats.requests_refused += 1;
-                    return self.respond(channel, Frame::Refused(Refusal::Unsupported));
-                }
-                Err(error) => {
-                    tracing::info!(%error, "request refused");
-                    self.stats.requests_refused += 1;
-                    self.strike(peer, 1, now);
-                    return self.respond(channel, Frame::Refused(Refusal::NotAllowed));
-                }
-            };
+        let (payload_type, verified) = match verify_request(
+            bytes,
+            &proven,
+            &self.request_types,
+            &self.trust,
+            &self.freshness,
+            now_ms(),
+        ) {
+            Ok(ok) => ok,
+            Err(PeerProofError::Unsupported(t)) => {
+                tracing::debug!(payload_type = %t, "unsupported request");
+                self.stats.requests_refused += 1;
+                return self.respond(channel, Frame::Refused(Refusal::Unsupported));
+            }
+            Err(error) => {
+                tracing::info!(%error, "request refused");
+                self.stats.requests_refused += 1;
+                self.strike(peer, 1, now);
+                return self.respond(channel, Frame::Refused(Refusal::NotAllowed));
+            }
+        };
         if self.answer_slots.len() >= self.limits.max_inflight || self.node_gone {
             self.stats.requests_refused += 1;
             return self.respond(channel, Frame::Refused(Refusal::Busy));
@@ -153,13 +193,22 @@ impl Service {
         self.next_answer = self.next_answer.wrapping_add(1);
         self.answer_slots.insert(slot, (channel, payload_type));
         let wait = self.limits.answer_timeout;
-        self.answers
-            .push(Box::pin(async move { (slot, tokio::time::timeout(wait, rx).await.ok().and_then(Result::ok)) }));
+        self.answers.push(Box::pin(async move {
+            (
+                slot,
+                tokio::time::timeout(wait, rx)
+                    .await
+                    .ok()
+                    .and_then(Result::ok),
+            )
+        }));
     }
 
     /// The node answered (or gave up on) the request in `slot`.
     pub(super) fn answer(&mut self, slot: u64, answer: Option<Vec<u8>>) {
-        let Some((channel, payload_type)) = self.answer_slots.remove(&slot) else { return };
+        let Some((channel, payload_type)) = self.answer_slots.remove(&slot) else {
+            return;
+        };
         let Some(payload) = answer else {
             return self.respond(channel, Frame::Refused(Refusal::NoAnswer));
         };
@@ -181,7 +230,12 @@ impl Service {
         payload: Vec<u8>,
         done: oneshot::Sender<Result<Verified, FederationError>>,
     ) {
-        let Some(peer) = self.bound.iter().find(|(_, d)| **d == domain).map(|(p, _)| *p) else {
+        let Some(peer) = self
+            .bound
+            .iter()
+            .find(|(_, d)| **d == domain)
+            .map(|(p, _)| *p)
+        else {
             let _ = done.send(Err(FederationError::NotConnected(domain)));
             return;
         };
@@ -200,11 +254,26 @@ impl Service {
             let _ = done.send(Err(FederationError::TooLarge(bytes.len())));
             return;
         }
-        let id = self.swarm.behaviour_mut().rpc.send_request(&peer, Frame::Ask(bytes));
-        self.outbound.insert(id, Outbound { domain, payload_type, done });
+        let id = self
+            .swarm
+            .behaviour_mut()
+            .rpc
+            .send_request(&peer, Frame::Ask(bytes));
+        self.outbound.insert(
+            id,
+            Outbound {
+                domain,
+                payload_type,
+                done,
+            },
+        );
     }
 
-    fn check_answer(&mut self, pending: &Outbound, response: Frame) -> Result<Verified, FederationError> {
+    fn check_answer(
+        &mut self,
+        pending: &Outbound,
+        response: Frame,
+    ) -> Result<Verified, FederationError> {
         match response {
             Frame::Answer(bytes) => Ok(verify_answer(
                 &bytes,
@@ -215,7 +284,9 @@ impl Service {
                 now_ms(),
             )?),
             Frame::Refused(r) => Err(FederationError::Refused(r)),
-            Frame::Hello(_) | Frame::Ask(_) => Err(FederationError::Transport("unexpected frame in answer".into())),
+            Frame::Hello(_) | Frame::Ask(_) => Err(FederationError::Transport(
+                "unexpected frame in answer".into(),
+            )),
         }
     }
 }

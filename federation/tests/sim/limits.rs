@@ -9,13 +9,25 @@ use crate::support::{WAIT, assert_flows};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn oversized_payloads_are_refused_locally_and_remotely() {
-    let mut net = Net::start_with(3, Topology::Full, Timing::fast(), Limits::default()).await.unwrap();
+    let mut net = Net::start_with(3, Topology::Full, Timing::fast(), Limits::default())
+        .await
+        .unwrap();
     net.wait_linked(WAIT).await.unwrap();
     let big = vec![b'x'; Limits::default().max_envelope_bytes + 1];
     let local = net.handle(0).unwrap().publish(GOSSIP, big.clone()).await;
-    assert!(matches!(local, Err(FederationError::TooLarge(_))), "{local:?}");
-    let asked = net.handle(0).unwrap().request("org1.example", "probe", big.clone()).await;
-    assert!(matches!(asked, Err(FederationError::TooLarge(_))), "{asked:?}");
+    assert!(
+        matches!(local, Err(FederationError::TooLarge(_))),
+        "{local:?}"
+    );
+    let asked = net
+        .handle(0)
+        .unwrap()
+        .request("org1.example", "probe", big.clone())
+        .await;
+    assert!(
+        matches!(asked, Err(FederationError::TooLarge(_))),
+        "{asked:?}"
+    );
 
     // A node configured with a larger limit sends big messages: the honest nodes'
     // codecs refuse them before buffering, and nothing reaches their nodes.
@@ -28,16 +40,24 @@ async fn oversized_payloads_are_refused_locally_and_remotely() {
     }
     let deadline = tokio::time::Instant::now() + WAIT;
     while bad.connected_domains().await.unwrap().len() < 2 {
-        assert!(tokio::time::Instant::now() < deadline, "big node never linked");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "big node never linked"
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let huge = vec![b'y'; 100 * 1024];
     let request = bad.request("org0.example", "probe", huge.clone()).await;
-    assert!(request.is_err(), "an oversized request was answered: {request:?}");
+    assert!(
+        request.is_err(),
+        "an oversized request was answered: {request:?}"
+    );
     let _ = bad.publish(GOSSIP, huge).await;
     for i in 0..2 {
         let got = net.next_event(i, Duration::from_millis(500), |e| match e {
-            Inbound::Gossip { envelope, .. } if envelope.origin == "org2.example" => Some(envelope.payload.len()),
+            Inbound::Gossip { envelope, .. } if envelope.origin == "org2.example" => {
+                Some(envelope.payload.len())
+            }
             _ => None,
         });
         assert_eq!(got.await, None, "node {i} took an oversized message");

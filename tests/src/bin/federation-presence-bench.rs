@@ -51,14 +51,21 @@ async fn run(n: usize, changes: u32, interval: Duration) {
         federated: Some(Level::Business),
         ..Rules::default()
     };
-    orgs.node(0).engine().set_rules(&a, rules).await.expect("rules");
+    orgs.node(0)
+        .engine()
+        .set_rules(&a, rules)
+        .await
+        .expect("rules");
     let mut watchers = Vec::new();
     for i in 1..n {
         let mut w = orgs.online(i, "bob", "desk").await;
         befriend(&mut w, &mut alice).await;
         watchers.push(w);
     }
-    eprintln!("[{n} nodes] set up in {:.1} s", setup.elapsed().as_secs_f64());
+    eprintln!(
+        "[{n} nodes] set up in {:.1} s",
+        setup.elapsed().as_secs_f64()
+    );
     tokio::time::sleep(Duration::from_secs(1)).await;
     alice.forget_backlog();
 
@@ -71,8 +78,7 @@ async fn run(n: usize, changes: u32, interval: Duration) {
             for seq in 0..changes {
                 let marker = format!("bench {seq}");
                 w.expect_presence("the change", |p| {
-                    from_bare(&p.from, &a)
-                        && p.statuses.values().any(|s| s.ends_with(&marker))
+                    from_bare(&p.from, &a) && p.statuses.values().any(|s| s.ends_with(&marker))
                 })
                 .await;
                 arrivals.lock().unwrap().push((seq, Instant::now()));
@@ -85,7 +91,9 @@ async fn run(n: usize, changes: u32, interval: Duration) {
     for seq in 0..changes {
         let show = if seq % 2 == 0 { Show::Away } else { Show::Dnd };
         sent.push(Instant::now());
-        alice.presence(Some(show), Some(&format!("bench {seq}")), 0).await;
+        alice
+            .presence(Some(show), Some(&format!("bench {seq}")), 0)
+            .await;
         tokio::time::sleep(interval).await;
     }
     for t in tasks {
@@ -132,13 +140,19 @@ async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     for pair in args.chunks(2) {
         match (pair[0].as_str(), pair.get(1)) {
-            ("--nodes", Some(v)) => nodes = v.split(',').map(|n| n.parse().expect("number")).collect(),
+            ("--nodes", Some(v)) => {
+                nodes = v.split(',').map(|n| n.parse().expect("number")).collect()
+            }
             ("--changes", Some(v)) => changes = v.parse().expect("number"),
-            ("--interval-ms", Some(v)) => interval = Duration::from_millis(v.parse().expect("number")),
+            ("--interval-ms", Some(v)) => {
+                interval = Duration::from_millis(v.parse().expect("number"))
+            }
             _ => panic!("usage: --nodes 10,20,50 --changes 20 --interval-ms 250"),
         }
     }
-    println!("| nodes | changes | delivered | p50 per watcher | p99 per watcher | p99 all watchers | federation messages per change |");
+    println!(
+        "| nodes | changes | delivered | p50 per watcher | p99 per watcher | p99 all watchers | federation messages per change |"
+    );
     println!("|---|---|---|---|---|---|---|");
     for n in nodes {
         run(n, changes, interval).await;
