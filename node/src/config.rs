@@ -66,7 +66,7 @@ pub struct Config {
     /// How presence is aggregated.
     pub presence: PresenceConfig,
     /// The node-wide defaults and ceilings of access levels (docs/ACCESS.md).
-    pub access: crate::access::NodePolicy,
+    pub access: lampfield_domain::access::NodePolicy,
     /// The integration API (docs/API.md).
     pub http: HttpConfig,
     /// Presence profiles: system-wide profiles and per-user defaults (docs/PROFILES.md).
@@ -104,11 +104,11 @@ pub struct HttpToken {
     pub token_sha256: String,
     /// The most this token may read of anyone's presence. Default: `team`.
     #[serde(default = "team")]
-    pub level: crate::access::Level,
+    pub level: lampfield_domain::access::Level,
 }
 
-fn team() -> crate::access::Level {
-    crate::access::Level::Team
+fn team() -> lampfield_domain::access::Level {
+    lampfield_domain::access::Level::Team
 }
 
 impl Default for HttpConfig {
@@ -184,7 +184,7 @@ impl Default for Config {
             tls: Tls::default(),
             s2s: S2s::default(),
             presence: PresenceConfig::default(),
-            access: crate::access::NodePolicy::default(),
+            access: lampfield_domain::access::NodePolicy::default(),
             http: HttpConfig::default(),
             profiles: ProfilesConfig::default(),
             connector: crate::connector::ConnectorConfig::default(),
@@ -392,7 +392,10 @@ mod tests {
             + &"ab".repeat(32)
             + "\"\n";
         let c = Config::from_toml(&good).unwrap();
-        assert_eq!(c.http.tokens[0].level, crate::access::Level::Team);
+        assert_eq!(
+            c.http.tokens[0].level,
+            lampfield_domain::access::Level::Team
+        );
         let short = good.replace(&"ab".repeat(32), "abc");
         let err = Config::from_toml(&short).unwrap_err().to_string();
         assert!(err.contains("http.tokens") && err.contains("pbx"), "{err}");

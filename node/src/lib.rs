@@ -18,10 +18,8 @@
 //! - [`adapters`]: the gateway's `Backend` port over the store, and the c2s wiring.
 //! - [`start`] / [`RunningNode`]: a whole node, for `lampfield run` and for tests.
 
-pub mod access;
 pub mod adapters;
 pub mod admin;
-pub mod calendar;
 pub mod config;
 pub mod connector;
 pub mod engine;
@@ -29,12 +27,9 @@ pub mod federation;
 pub mod files;
 pub mod http;
 mod node;
-pub mod presence;
-pub mod profiles;
 pub mod store;
 pub mod switching;
 pub mod tls;
-pub mod users;
 
 pub use config::Config;
 pub use node::{DB_DIR, RunningNode, StartError, create_data_dir, start};

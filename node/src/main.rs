@@ -144,7 +144,7 @@ enum RuleAction {
         /// contact:<jid>, group:<name>, domain:<domain>, federated or default.
         selector: String,
         /// blocked, public, business, team or personal.
-        level: lampfield_node::access::Level,
+        level: lampfield_domain::access::Level,
     },
     /// Remove one rule.
     Remove {
@@ -170,7 +170,7 @@ enum TokenAction {
         name: String,
         /// The most the token may read: blocked, public, business, team or personal.
         #[arg(long, default_value = "team")]
-        level: lampfield_node::access::Level,
+        level: lampfield_domain::access::Level,
     },
     /// List stored tokens: name and level, one per line.
     List,

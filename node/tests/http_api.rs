@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use api_support::{Api, token};
 use futures::StreamExt;
-use lampfield_node::access::Level;
+use lampfield_domain::access::Level;
 use lampfield_node::admin::client;
 use lampfield_node::admin::protocol::{Request, Response};
 use lampfield_node::{Config, RunningNode, start};

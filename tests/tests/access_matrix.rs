@@ -5,12 +5,12 @@
 
 use std::time::Duration;
 
-use lampfield_node::access::{Forwarding, Level, Rules};
-use lampfield_node::engine::{SourceChange, now};
-use lampfield_node::presence::{
+use lampfield_domain::access::{Forwarding, Level, Rules};
+use lampfield_domain::presence::{
     Activity, AgentState, Appointment, Call, ExternalSource, LineId, LineState, Note, ProfileName,
     ProfileSource, QueueId, Settable, ShowAs, SourceName,
 };
+use lampfield_node::engine::{SourceChange, now};
 use lampfield_tests::client::from_bare;
 use lampfield_tests::{befriend, start_node};
 use tokio_xmpp::parsers::presence::Type;
@@ -56,7 +56,7 @@ async fn each_level_receives_exactly_its_fields_over_xmpp() {
 
     let t = now();
     let later = |m: u32| t.saturating_add(MIN * m);
-    let earlier = lampfield_node::presence::Timestamp::from_unix_ms(t.unix_ms() - 10 * 60_000);
+    let earlier = lampfield_domain::presence::Timestamp::from_unix_ms(t.unix_ms() - 10 * 60_000);
     let changes = vec![
         SourceChange::Line(LineId::new("201").unwrap(), Some(LineState::Ringing)),
         SourceChange::Line(

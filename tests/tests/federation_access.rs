@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use lampfield_node::access::{Level, Rules};
+use lampfield_domain::access::{Level, Rules};
+use lampfield_domain::presence::{Appointment, ExternalSource, Note, Settable, ShowAs, SourceName};
 use lampfield_node::engine::{SourceChange, now};
-use lampfield_node::presence::{Appointment, ExternalSource, Note, Settable, ShowAs, SourceName};
 use lampfield_tests::befriend;
 use lampfield_tests::client::{QUIET, from_bare};
 use lampfield_tests::federation::Orgs;

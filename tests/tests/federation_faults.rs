@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use lampfield_node::access::{Level, Rules};
+use lampfield_domain::access::{Level, Rules};
 use lampfield_tests::befriend;
 use lampfield_tests::client::{from_bare, status};
 use lampfield_tests::federation::Orgs;

@@ -11,10 +11,10 @@ use jid::BareJid;
 use lampfield_xmpp::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
 use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType, Option_};
 
-use crate::access::{Level, Selector};
 use crate::engine::{Engine, SourceChange, now};
-use crate::presence::{Manual, ManualAvailability, Note, ProfileName};
 use crate::switching::Switching;
+use lampfield_domain::access::{Level, Selector};
+use lampfield_domain::presence::{Manual, ManualAvailability, Note, ProfileName};
 
 /// Node of "Switch presence profile".
 pub const PROFILE: &str = "lampfield:profile";

@@ -13,8 +13,8 @@ use xmpp_parsers::presence::Presence;
 
 use super::presence_xml;
 use super::xmpp::StoreBackend;
-use crate::access::Level;
 use crate::engine::{Engine, Publisher, Snapshot};
+use lampfield_domain::access::Level;
 
 /// The engine as the gateway's presence authority.
 pub struct EngineAuthority {

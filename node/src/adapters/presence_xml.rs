@@ -13,8 +13,8 @@ use rxml::xml_ncname;
 use serde::Serialize;
 use xmpp_parsers::presence::{Presence, Show};
 
-use crate::access::View;
-use crate::presence::{
+use lampfield_domain::access::View;
+use lampfield_domain::presence::{
     ClientPresence, ClientShow, DeviceKind, LineState, MAX_NOTE_BYTES, Note, Timestamp,
 };
 
@@ -32,7 +32,7 @@ const NS_CLIENT: &str = "jabber:client";
 /// must see exactly as an offline contact.
 pub fn render(view: &View) -> Option<Element> {
     let p = view.presence();
-    if p.availability == crate::presence::Availability::Offline {
+    if p.availability == lampfield_domain::presence::Availability::Offline {
         return None;
     }
     let mut el = Element::builder("presence", NS_CLIENT);
@@ -40,7 +40,7 @@ pub fn render(view: &View) -> Option<Element> {
         el = el.append(Element::builder("show", NS_CLIENT).append(show).build());
     }
     // Plain "Available" says nothing a missing <show/> does not.
-    if p.status_line != crate::presence::Availability::Available.label() {
+    if p.status_line != lampfield_domain::presence::Availability::Available.label() {
         el = el.append(
             Element::builder("status", NS_CLIENT)
                 .append(p.status_line.as_str())
@@ -84,7 +84,7 @@ fn detail(view: &View) -> Element {
     if let Some(profile) = &p.profile {
         d = d.attr(xml_ncname!("profile").to_owned(), profile.as_str());
     }
-    if p.lamp != crate::presence::Lamp::NoLine {
+    if p.lamp != lampfield_domain::presence::Lamp::NoLine {
         d = d.attr(xml_ncname!("lamp").to_owned(), name(&p.lamp));
     }
     if let Some(note) = &p.note {

@@ -1,8 +1,8 @@
 //! What a viewer's XMPP client receives, per level, and how a client's own presence is read.
 
 use super::*;
-use crate::access::{Detail, Level, view_for};
-use crate::presence::{
+use lampfield_domain::access::{Detail, Level, view_for};
+use lampfield_domain::presence::{
     Appointment, Call, LineId, QueueId, Settings, ShowAs, Sources, UtcOffset, aggregate,
 };
 
@@ -25,7 +25,7 @@ fn on_a_call_in_a_meeting() -> Detail {
     );
     s.queues.insert(
         QueueId::new("support").unwrap(),
-        crate::presence::AgentState::WrapUp,
+        lampfield_domain::presence::AgentState::WrapUp,
     );
     s.calendar.push(Appointment {
         start: t(0),

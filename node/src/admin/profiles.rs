@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 
 use super::service::{AdminError, Service};
-use crate::calendar::ImportLimits;
-use crate::presence::ProfileName;
-use crate::profiles::{ProfileSpec, Scope};
 use crate::switching::{ImportSummary, SwitchError};
-use crate::users::parse_user;
+use lampfield_domain::calendar::ImportLimits;
+use lampfield_domain::presence::ProfileName;
+use lampfield_domain::profiles::{ProfileSpec, Scope};
+use lampfield_domain::users::parse_user;
 
 /// One profile operation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -133,12 +133,10 @@ impl Service {
                 let n = name(&n)?;
                 info.profiles = lines(Some(&n))?;
                 if info.profiles.is_empty() {
-                    return Err(
-                        SwitchError::Profile(crate::profiles::ProfileError::NotFound(
-                            n.to_string(),
-                        ))
-                        .into(),
-                    );
+                    return Err(SwitchError::Profile(
+                        lampfield_domain::profiles::ProfileError::NotFound(n.to_string()),
+                    )
+                    .into());
                 }
             }
             ProfileOp::Create { name: n, spec } => {

@@ -24,7 +24,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::access::Level;
+use lampfield_domain::access::Level;
 
 /// Longest request line the node accepts, in bytes (newline excluded).
 pub const MAX_LINE_BYTES: usize = 8 * 1024;

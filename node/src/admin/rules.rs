@@ -7,8 +7,8 @@ use jid::BareJid;
 
 use super::protocol::{RuleEntry, RulesInfo};
 use super::service::{AdminError, Service};
-use crate::access::{self, Basis, Level, Rules, Selector};
-use crate::users::parse_user;
+use lampfield_domain::access::{self, Basis, Level, Rules, Selector};
+use lampfield_domain::users::parse_user;
 
 impl Service {
     /// `user`'s rules with the node's defaults and ceilings.

@@ -4,13 +4,13 @@
 use jid::BareJid;
 
 use super::protocol::{Request, Response, TokenInfo};
-use crate::access::{Level, NodePolicy};
 use crate::adapters::xmpp::{PasswordError, new_account};
 use crate::engine::Engine;
 use crate::http::tokens;
 use crate::store::StoredToken;
 use crate::store::{Store, StoreError};
-use crate::users::{UserJidError, parse_user};
+use lampfield_domain::access::{Level, NodePolicy};
+use lampfield_domain::users::{UserJidError, parse_user};
 
 /// Why an administration request failed; nothing was changed.
 #[derive(Debug, thiserror::Error)]

@@ -2,10 +2,11 @@
 //! through the running node's admin socket (docs/PROFILES.md).
 
 use anyhow::{Context, bail};
+use lampfield_domain::presence::Settable;
+use lampfield_domain::profiles::ProfileSpec;
+use lampfield_node::Config;
 use lampfield_node::admin::profiles::{ProfileOp, ProfilesInfo};
 use lampfield_node::admin::protocol::{Request, Response};
-use lampfield_node::profiles::ProfileSpec;
-use lampfield_node::{Config, presence::Settable};
 
 /// `lampfield profile --help`.
 pub(crate) const HELP: &str = "\
@@ -46,8 +47,8 @@ pub(crate) async fn list(config: &Config, jid: &str) -> anyhow::Result<()> {
     for p in &info.profiles {
         let mark = if p.active { "*" } else { " " };
         let scope = match p.scope {
-            lampfield_node::profiles::Scope::System => "system",
-            lampfield_node::profiles::Scope::User => "user",
+            lampfield_domain::profiles::Scope::System => "system",
+            lampfield_domain::profiles::Scope::User => "user",
         };
         let state = if p.enabled { "" } else { " (disabled)" };
         println!("{mark} {} [{scope}]{state}", p.name);
@@ -94,7 +95,7 @@ pub(crate) async fn create(
                 .context("--availability: available, busy, do_not_disturb or away")?;
     }
     if let Some(n) = args.note {
-        spec.note = Some(lampfield_node::presence::Note::new(n).context("--note")?);
+        spec.note = Some(lampfield_domain::presence::Note::new(n).context("--note")?);
     }
     if args.sticky {
         spec.sticky = true;

@@ -3,8 +3,8 @@
 //! database otherwise (like `lampfield user`).
 
 use anyhow::bail;
+use lampfield_domain::access::Level;
 use lampfield_node::Config;
-use lampfield_node::access::Level;
 use lampfield_node::admin::protocol::{Request, Response};
 
 use super::user::execute;

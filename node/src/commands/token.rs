@@ -2,8 +2,8 @@
 //! socket when a node runs, directly on the database otherwise (like `lampfield user`).
 
 use anyhow::bail;
+use lampfield_domain::access::Level;
 use lampfield_node::Config;
-use lampfield_node::access::Level;
 use lampfield_node::admin::protocol::{Request, Response};
 
 use super::user::execute;

@@ -4,8 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::ConfigError;
-use crate::presence::ProfileName;
-use crate::profiles::{
+use lampfield_domain::presence::ProfileName;
+use lampfield_domain::profiles::{
     CalendarTrigger, EventMode, Profile, ProfileSettings, ProfileSpec, Scope,
     default_system_profiles,
 };
@@ -124,8 +124,8 @@ impl ProfilesConfig {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use crate::config::Config;
-    use crate::presence::Settable;
-    use crate::profiles::{EventMode, Forwarding};
+    use lampfield_domain::presence::Settable;
+    use lampfield_domain::profiles::{EventMode, Forwarding};
 
     #[test]
     fn system_profiles_and_user_defaults_come_from_the_configuration() {

@@ -19,8 +19,8 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::presence::{ProfileName, Timestamp};
-use crate::profiles::Action;
+use lampfield_domain::presence::{ProfileName, Timestamp};
+use lampfield_domain::profiles::Action;
 
 /// Which connector carries actions out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -11,7 +11,6 @@
 //! Outgoing paths never read sources: they take a [`Snapshot`] and ask it for the view of each
 //! viewer, which goes through `access::view_for` and nothing else.
 
-mod record;
 mod snapshot;
 mod timers;
 
@@ -23,18 +22,18 @@ use jid::BareJid;
 use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-pub use record::{
+pub use lampfield_domain::record::{
     ChangeError, IDLE_THRESHOLD_RANGE, MAX_APPOINTMENTS, MAX_ENTRIES_PER_KIND, SourceChange,
     UserRecord, UserSettings,
 };
 pub use snapshot::Snapshot;
 pub(crate) use timers::Timers;
 
-use crate::access::{Detail, NodePolicy, RuleError, Rules, View};
-use crate::presence::{
+use crate::store::{Store, StoreError};
+use lampfield_domain::access::{Detail, NodePolicy, RuleError, Rules, View};
+use lampfield_domain::presence::{
     ClientPresence, EffectivePresence, Timestamp, aggregate, changed, next_transition,
 };
-use crate::store::{Store, StoreError};
 
 /// How many change notices the change feed buffers for a slow reader before it lags.
 const CHANGE_FEED_LEN: usize = 4096;

@@ -5,8 +5,8 @@
 
 use jid::BareJid;
 
-use crate::access::{self, Detail, Level, NodePolicy, Rules, View};
-use crate::presence::{Timestamp, UtcOffset};
+use lampfield_domain::access::{self, Detail, Level, NodePolicy, Rules, View};
+use lampfield_domain::presence::{Timestamp, UtcOffset};
 
 /// The owner's presence and rules, frozen for one fan-out.
 #[derive(Debug)]

@@ -3,11 +3,11 @@
 use std::sync::Mutex;
 
 use super::*;
-use crate::access::Level;
-use crate::presence::{
+use crate::store::{Account, Scram};
+use lampfield_domain::access::Level;
+use lampfield_domain::presence::{
     Activity, Availability, ClientShow, DeviceKind, LineId, LineState, Manual, ManualAvailability,
 };
-use crate::store::{Account, Scram};
 
 #[derive(Default)]
 struct Recorder(Mutex<Vec<BareJid>>);

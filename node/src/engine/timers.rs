@@ -11,7 +11,7 @@ use jid::BareJid;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use crate::presence::Timestamp;
+use lampfield_domain::presence::Timestamp;
 
 /// Longest sleep without looking at the clock again, so that a clock jump is noticed.
 const MAX_SLEEP: Duration = Duration::from_secs(60);

@@ -16,9 +16,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::Shared;
 use super::wire::{MAX_NOTICES, NOTICE_TYPE, Notice, encode_notices};
-use crate::access::Level;
 use crate::engine::Engine;
-use crate::presence::Availability;
+use lampfield_domain::access::Level;
+use lampfield_domain::presence::Availability;
 
 /// How long changes are gathered into one envelope.
 const BATCH_WINDOW: Duration = Duration::from_millis(50);

@@ -8,11 +8,11 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::engine::UserSettings;
-use crate::presence::{
+use lampfield_domain::presence::{
     Activity, AgentState, Call, ExternalSource, LineState, Manual, ManualAvailability, Note,
     Settable, Timestamp, UtcOffset,
 };
+use lampfield_domain::record::UserSettings;
 
 /// Longest an external claim may hold: a claim that outlives its source's next report by days is
 /// almost certainly a forgotten one.

@@ -14,11 +14,11 @@ use serde::{Deserialize, Serialize};
 use super::ApiState;
 use super::error::ApiError;
 use super::extract::{Caller, JsonBody, PathOf};
-use crate::calendar::{
+use crate::switching::ImportSummary;
+use lampfield_domain::calendar::{
     Appointment, ImportLimits, Origin, SharedAppointment, Sharing, ShowAs, category_profile, share,
 };
-use crate::presence::{Note, Timestamp};
-use crate::switching::ImportSummary;
+use lampfield_domain::presence::{Note, Timestamp};
 
 /// Largest `.ics` upload (the importer's own cap).
 const MAX_ICS_BYTES: usize = 1 << 20;

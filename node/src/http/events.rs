@@ -21,7 +21,7 @@ use tokio::sync::broadcast::{self, error::RecvError};
 use super::ApiState;
 use super::error::ApiError;
 use super::extract::Caller;
-use crate::access::Level;
+use lampfield_domain::access::Level;
 
 /// Interval of the keep-alive comment.
 pub(super) const KEEP_ALIVE: Duration = Duration::from_secs(15);

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use super::ApiState;
 use super::error::ApiError;
 use super::tokens::{self, KnownToken, MAX_TOKEN_BYTES};
-use crate::access::Level;
+use lampfield_domain::access::Level;
 
 /// The integration that made a request: the name and level of its token.
 #[derive(Debug, Clone)]

@@ -45,11 +45,11 @@ use tracing::Instrument;
 
 pub use error::ApiError;
 
-use crate::access::{Level, View};
 use crate::config::{HttpConfig, HttpToken};
 use crate::engine::{Engine, Snapshot};
 use crate::store::Store;
-use crate::users::{UserJidError, parse_user};
+use lampfield_domain::access::{Level, View};
+use lampfield_domain::users::{UserJidError, parse_user};
 
 /// Largest request body, in bytes; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

@@ -14,10 +14,10 @@ use serde::{Deserialize, Serialize};
 use super::ApiState;
 use super::error::ApiError;
 use super::extract::{Caller, JsonBody, PathOf};
-use crate::access::Level;
-use crate::presence::ProfileName;
-use crate::profiles::{Active, Chain, ProfileError, ProfileSettings, ProfileSpec};
 use crate::switching::{ProfileEntry, Signal, SwitchError, Switching};
+use lampfield_domain::access::Level;
+use lampfield_domain::presence::ProfileName;
+use lampfield_domain::profiles::{Active, Chain, ProfileError, ProfileSettings, ProfileSpec};
 
 impl ApiState {
     /// Serve the profile and calendar routes with this runtime.

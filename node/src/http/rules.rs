@@ -10,7 +10,7 @@ use super::ApiState;
 use super::error::ApiError;
 use super::extract::{Caller, JsonBody, PathOf, QueryOf};
 use super::read::viewer;
-use crate::access::{Decision, Level, Rules, decide};
+use lampfield_domain::access::{Decision, Level, Rules, decide};
 
 fn personal(caller: &Caller) -> Result<(), ApiError> {
     if caller.level < Level::Personal {

@@ -16,7 +16,7 @@ use super::error::ApiError;
 use super::extract::{Caller, JsonBody, PathOf};
 use super::{ApiState, PresenceOut};
 use crate::engine::{SourceChange, now};
-use crate::presence::{LineId, QueueId, SourceName, TextError};
+use lampfield_domain::presence::{LineId, QueueId, SourceName, TextError};
 
 type Answer = Result<Json<PresenceOut>, ApiError>;
 

@@ -8,8 +8,8 @@
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::access::Level;
 use crate::config::HttpToken;
+use lampfield_domain::access::Level;
 
 /// Longest token accepted in a request; ours are 67 bytes.
 pub const MAX_TOKEN_BYTES: usize = 256;

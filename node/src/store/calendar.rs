@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::records;
 use super::schema::{self, USERID_CALENDAR};
 use super::{Store, StoreError};
-use crate::calendar::{Appointment, Sharing};
+use lampfield_domain::calendar::{Appointment, Sharing};
 
 /// What the node keeps about one user's calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]

@@ -10,8 +10,8 @@ use jid::BareJid;
 use super::records;
 use super::schema::{self, USERID_PRESENCE, USERID_RULES};
 use super::{Store, StoreError};
-use crate::access::Rules;
-use crate::engine::UserRecord;
+use lampfield_domain::access::Rules;
+use lampfield_domain::record::UserRecord;
 
 impl Store {
     /// The stored presence record of `user`; `None` if nothing was ever stored.

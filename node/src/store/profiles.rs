@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::records;
 use super::schema::{self, USERID_PROFILES};
 use super::{Store, StoreError};
-use crate::profiles::{Profile, ProfileSettings, ProfileState};
+use lampfield_domain::profiles::{Profile, ProfileSettings, ProfileState};
 
 /// What the node keeps about one user's profiles.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -68,9 +68,9 @@ impl Store {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::calendar::{Appointment, Sharing, ShowAs};
-    use crate::presence::{Note, Timestamp};
     use crate::store::{CalendarRecord, records::Account};
+    use lampfield_domain::calendar::{Appointment, Sharing, ShowAs};
+    use lampfield_domain::presence::{Note, Timestamp};
 
     fn account() -> Account {
         let scram = records::Scram {

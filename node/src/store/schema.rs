@@ -14,7 +14,7 @@ pub(super) const USERID_ACCOUNT: &str = "userid_account";
 /// Contacts of each local user: `user 0xFF contact` -> `records::Contact`.
 pub(super) const USERCONTACT_CONTACT: &str = "usercontact_contact";
 
-/// Durable presence state of each local user: bare JID -> `engine::UserRecord`.
+/// Durable presence state of each local user: bare JID -> `lampfield_domain::record::UserRecord`.
 pub(super) const USERID_PRESENCE: &str = "userid_presence";
 /// Access rules of each local user: bare JID -> `access::Rules`.
 pub(super) const USERID_RULES: &str = "userid_rules";

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::records;
 use super::schema::NAME_TOKEN;
 use super::{Store, StoreError};
-use crate::access::Level;
+use lampfield_domain::access::Level;
 
 /// One stored token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

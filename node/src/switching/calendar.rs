@@ -6,9 +6,9 @@ use jid::BareJid;
 use serde::{Deserialize, Serialize};
 
 use super::{MAX_STORED_APPOINTMENTS, SwitchError, Switching};
-use crate::calendar::{self, Appointment, ImportLimits, ImportOptions, Sharing};
 use crate::engine::now;
-use crate::profiles::Event;
+use lampfield_domain::calendar::{self, Appointment, ImportLimits, ImportOptions, Sharing};
+use lampfield_domain::profiles::Event;
 
 /// The outcome of an `.ics` import.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -4,11 +4,11 @@
 use jid::BareJid;
 
 use super::{Inner, SwitchError};
-use crate::access::Forwarding as ShownForwarding;
-use crate::calendar::{Appointment, Sharing};
 use crate::engine::{MAX_APPOINTMENTS, SourceChange};
-use crate::presence::{self, AgentState, Note, ProfileName, QueueId, Timestamp};
-use crate::profiles::{
+use lampfield_domain::access::Forwarding as ShownForwarding;
+use lampfield_domain::calendar::{Appointment, Sharing};
+use lampfield_domain::presence::{self, AgentState, Note, ProfileName, QueueId, Timestamp};
+use lampfield_domain::profiles::{
     Action, Ctx, Effect, ForwardTarget, QueueAction, QueueOp, QueueScope, presence_calendar,
 };
 
@@ -151,9 +151,9 @@ pub(super) async fn hand_over_calendar(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::calendar::ShowAs;
-    use crate::presence::Note;
-    use crate::profiles::{ProfileBook, ProfileSettings};
+    use lampfield_domain::calendar::ShowAs;
+    use lampfield_domain::presence::Note;
+    use lampfield_domain::profiles::{ProfileBook, ProfileSettings};
 
     fn t(min: u64) -> Timestamp {
         Timestamp::from_unix_ms(1_800_000_000_000 + min * 60_000)

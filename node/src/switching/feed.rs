@@ -7,9 +7,9 @@ use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::Switching;
-use crate::engine::UserRecord;
-use crate::presence::Timestamp;
-use crate::profiles::{Event, ProfileState};
+use lampfield_domain::presence::Timestamp;
+use lampfield_domain::profiles::{Event, ProfileState};
+use lampfield_domain::record::UserRecord;
 
 /// Follow the feed until `cancel`; a lagging reader looks at every user again.
 pub(super) async fn follow(
@@ -79,7 +79,7 @@ pub(super) fn events(state: &ProfileState, record: &UserRecord, now: Timestamp) 
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::presence::{ClientPresence, ClientShow, DeviceKind};
+    use lampfield_domain::presence::{ClientPresence, ClientShow, DeviceKind};
 
     fn client(idle: Option<Timestamp>) -> ClientPresence {
         ClientPresence {

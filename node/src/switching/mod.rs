@@ -33,12 +33,12 @@ use tokio_util::task::TaskTracker;
 use crate::config::ProfilesConfig;
 use crate::connector::Connector;
 use crate::engine::{Engine, now};
-use crate::presence::{ProfileName, Timestamp};
-use crate::profiles::{
+use crate::store::{CalendarRecord, ProfileRecord, Store};
+use lampfield_domain::presence::{ProfileName, Timestamp};
+use lampfield_domain::profiles::{
     Active, Chain, Ctx, Editor, Event, Profile, ProfileBook, ProfileSettings, ProfileSpec,
     ProfileState, Scope, next_trigger_time, on_event,
 };
-use crate::store::{CalendarRecord, ProfileRecord, Store};
 
 pub use calendar::ImportSummary;
 pub use values::{ProfileEntry, Signal, SwitchError};

@@ -5,7 +5,7 @@
 //!
 //! [`Timers`]: crate::engine::Timers
 //!
-//! [`next_trigger_time`]: crate::profiles::next_trigger_time
+//! [`next_trigger_time`]: lampfield_domain::profiles::next_trigger_time
 
 use std::sync::Weak;
 use std::time::Duration;
@@ -13,10 +13,10 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 use super::{Inner, Switching};
-use crate::calendar::Appointment;
 use crate::engine::now;
-use crate::presence::Timestamp;
-use crate::profiles::Event;
+use lampfield_domain::calendar::Appointment;
+use lampfield_domain::presence::Timestamp;
+use lampfield_domain::profiles::Event;
 
 /// How often a user with appointments is looked at even without a trigger.
 const CALENDAR_REFRESH: Duration = Duration::from_secs(3600);

@@ -3,11 +3,11 @@
 use jid::BareJid;
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::IcsError;
 use crate::engine::EngineError;
-use crate::presence::ProfileName;
-use crate::profiles::{ProfileError, ProfileSpec, Scope};
 use crate::store::StoreError;
+use lampfield_domain::calendar::IcsError;
+use lampfield_domain::presence::ProfileName;
+use lampfield_domain::profiles::{ProfileError, ProfileSpec, Scope};
 
 /// Why a profile or calendar operation was refused or failed.
 #[derive(Debug, thiserror::Error)]

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use lampfield_node::access::Level;
+use lampfield_domain::access::Level;
 use lampfield_node::admin::client;
 use lampfield_node::admin::protocol::{Request, Response};
 use reqwest::{Client, Method, StatusCode};

@@ -14,7 +14,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lampfield_node::access::{Level, Rules};
+use lampfield_domain::access::{Level, Rules};
 use lampfield_tests::befriend;
 use lampfield_tests::client::from_bare;
 use lampfield_tests::federation::Orgs;

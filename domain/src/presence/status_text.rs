@@ -4,9 +4,9 @@
 //! less permission can be re-rendered and never leaks what was removed. Pieces are joined with
 //! " · " in a fixed order: headline, call, ringing, device hint, note.
 
-use super::aggregate::EffectivePresence;
 use super::availability::Availability;
 use super::claims::SourceKind;
+use super::effective::EffectivePresence;
 use super::line::call_summary;
 use super::time::{Timestamp, UtcOffset};
 

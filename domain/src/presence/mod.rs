@@ -16,6 +16,7 @@ mod aggregate;
 mod availability;
 mod claims;
 mod device;
+mod effective;
 mod line;
 mod queue;
 mod sources;
@@ -37,10 +38,11 @@ mod scenario_tests;
 mod test_support;
 
 pub use activity::{Activity, UserActivity};
-pub use aggregate::{EffectivePresence, aggregate, changed, next_transition};
+pub use aggregate::{aggregate, changed, next_transition};
 pub use availability::{Availability, ClientShow, ManualAvailability, Settable};
 pub use claims::SourceKind;
 pub use device::{DeviceKind, Devices};
+pub use effective::EffectivePresence;
 pub use line::{Call, Lamp, LineState};
 pub use queue::AgentState;
 pub use sources::{
