@@ -19,7 +19,6 @@ mod published;
 mod remote;
 mod resync;
 mod roster;
-mod stripes;
 mod subscribe;
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -114,7 +113,7 @@ struct Inner<B> {
     /// Serializes the read-modify-write of one user's contacts (a subscription step
     /// or a roster set), so that two sessions acting at once never lose an update.
     /// Striped by user; held across the backend write, never across anything else.
-    writers: stripes::Stripes,
+    writers: lampfield_stripes::Stripes,
     /// Where stanzas for other domains go once s2s runs ([`Router::set_remote`]).
     remote: OnceLock<RemoteSender>,
     /// The node's say over presence ([`Router::set_authority`]); without it, clients'
@@ -149,7 +148,7 @@ impl<B: Backend> Router<B> {
             backend,
             table: RwLock::new(table),
             pushes: AtomicU64::new(0),
-            writers: stripes::Stripes::default(),
+            writers: lampfield_stripes::Stripes::default(),
             remote: OnceLock::new(),
             authority: OnceLock::new(),
             published: Default::default(),

@@ -89,7 +89,7 @@ struct Inner {
     users: Mutex<HashMap<BareJid, Live>>,
     /// Serializes read-modify-store of one user's durable record, striped by user; held across
     /// the flush, never across anything else.
-    writers: Vec<tokio::sync::Mutex<()>>,
+    writers: lampfield_stripes::Stripes,
     timers: timers::Timers,
     changes: broadcast::Sender<BareJid>,
     publisher: OnceLock<Arc<dyn Publisher>>,
@@ -102,8 +102,6 @@ struct Live {
     effective: EffectivePresence,
 }
 
-const WRITER_STRIPES: usize = 64;
-
 impl Engine {
     /// An engine over `store`, with its timer task stopped by `cancel`.
     pub fn start(store: Store, config: EngineConfig, cancel: CancellationToken) -> Engine {
@@ -112,9 +110,7 @@ impl Engine {
             store,
             config,
             users: Mutex::new(HashMap::new()),
-            writers: (0..WRITER_STRIPES)
-                .map(|_| tokio::sync::Mutex::new(()))
-                .collect(),
+            writers: lampfield_stripes::Stripes::default(),
             timers: timers::Timers::default(),
             changes,
             publisher: OnceLock::new(),
@@ -354,10 +350,7 @@ impl Engine {
     }
 
     async fn write_lock(&self, user: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(user);
-        let stripe = (hash % self.inner.writers.len() as u64) as usize;
-        self.inner.writers[stripe].lock().await
+        self.inner.writers.lock(user).await
     }
 }
 

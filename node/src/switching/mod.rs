@@ -67,10 +67,8 @@ struct Inner {
     config: ProfilesConfig,
     connector: Connector,
     timers: crate::engine::Timers,
-    writers: Vec<tokio::sync::Mutex<()>>,
+    writers: lampfield_stripes::Stripes,
 }
-
-const WRITER_STRIPES: usize = 64;
 
 /// One user's profile data while an event is applied.
 struct Data {
@@ -100,9 +98,7 @@ impl Switching {
                 store,
                 connector,
                 timers: crate::engine::Timers::default(),
-                writers: (0..WRITER_STRIPES)
-                    .map(|_| tokio::sync::Mutex::new(()))
-                    .collect(),
+                writers: lampfield_stripes::Stripes::default(),
             }),
         };
         let feed = engine.changes();
@@ -377,10 +373,7 @@ impl Switching {
     }
 
     async fn write_lock(&self, user: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
-        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
-        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(user);
-        let stripe = (hash % self.inner.writers.len() as u64) as usize;
-        self.inner.writers[stripe].lock().await
+        self.inner.writers.lock(user).await
     }
 }
 

@@ -371,5 +371,5 @@ pub(super) struct PublishedState {
     /// One publication per user at a time, striped by user: a fan-out takes its snapshot and
     /// delivers it before the next one for the same user begins, so an older snapshot can never
     /// arrive after a newer one.
-    turns: super::stripes::Stripes,
+    turns: lampfield_stripes::Stripes,
 }
