@@ -5,7 +5,7 @@
 use libp2p::PeerId;
 
 use crate::envelope::{SignedEnvelope, Verified};
-use crate::error::EnvelopeError;
+use crate::error::{EnvelopeError, PeerProofError};
 use crate::freshness::Freshness;
 use crate::trust::TrustList;
 
@@ -63,28 +63,6 @@ pub(crate) fn judge_gossip(
         }
         Err(e) => Verdict::Reject(e),
     }
-}
-
-/// Why a hello, request or answer was refused.
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
-pub enum PeerProofError {
-    /// The envelope itself failed (parse, trust, signature, type, clock).
-    #[error(transparent)]
-    Envelope(#[from] EnvelopeError),
-    /// A hello signed for another peer id: someone else's hello, replayed.
-    #[error("hello bound to another peer")]
-    WrongPeer,
-    /// The envelope's origin is not the organization this connection proved.
-    #[error("statement from {claimed} on a connection of {proven}")]
-    WrongOrigin {
-        /// Origin in the envelope.
-        claimed: String,
-        /// Organization proven by the connection's hello (or the one asked).
-        proven: String,
-    },
-    /// A request of a payload type this node does not serve.
-    #[error("unsupported payload type {0}")]
-    Unsupported(String),
 }
 
 /// Seal our hello: our organization vouching for our transport peer id.

@@ -6,7 +6,7 @@ use std::time::Duration;
 use ed25519_dalek::SigningKey;
 use libp2p::{Multiaddr, PeerId, identity::Keypair};
 
-use crate::TrustList;
+use crate::trust::TrustList;
 
 /// Everything [`crate::start`] needs.
 #[derive(Clone)]

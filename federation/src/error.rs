@@ -73,7 +73,7 @@ pub enum FederationError {
     Refused(crate::frame::Refusal),
     /// The answer failed verification.
     #[error("answer refused: {0}")]
-    BadAnswer(#[from] crate::accept::PeerProofError),
+    BadAnswer(#[from] PeerProofError),
     /// No answer within the request timeout.
     #[error("request timed out")]
     Timeout,
@@ -83,4 +83,26 @@ pub enum FederationError {
     /// Gossipsub refused to publish.
     #[error("publish: {0}")]
     Publish(String),
+}
+
+/// Why a hello, request or answer was refused.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PeerProofError {
+    /// The envelope itself failed (parse, trust, signature, type, clock).
+    #[error(transparent)]
+    Envelope(#[from] EnvelopeError),
+    /// A hello signed for another peer id: someone else's hello, replayed.
+    #[error("hello bound to another peer")]
+    WrongPeer,
+    /// The envelope's origin is not the organization this connection proved.
+    #[error("statement from {claimed} on a connection of {proven}")]
+    WrongOrigin {
+        /// Origin in the envelope.
+        claimed: String,
+        /// Organization proven by the connection's hello (or the one asked).
+        proven: String,
+    },
+    /// A request of a payload type this node does not serve.
+    #[error("unsupported payload type {0}")]
+    Unsupported(String),
 }

@@ -70,10 +70,10 @@ mod strikes;
 mod swarm;
 pub mod trust;
 
-pub use accept::{HELLO_TYPE, PeerProofError};
+pub use accept::HELLO_TYPE;
 pub use config::{FederationConfig, Limits, Timing};
 pub use envelope::{SignedEnvelope, Verified};
-pub use error::{EnvelopeError, FederationError};
+pub use error::{EnvelopeError, FederationError, PeerProofError};
 pub use frame::Refusal;
 pub use freshness::Freshness;
 pub use handle::{FederationHandle, Inbound, PeerInfo, Reply, Stats};

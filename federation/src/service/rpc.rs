@@ -13,9 +13,10 @@ use libp2p::request_response::{Event, Message, OutboundFailure, ResponseChannel}
 use tokio::sync::oneshot;
 
 use super::{Outbound, Service, now_ms};
-use crate::accept::{PeerProofError, seal_hello, verify_answer, verify_hello, verify_request};
+use crate::accept::{seal_hello, verify_answer, verify_hello, verify_request};
 use crate::envelope::Verified;
 use crate::error::FederationError;
+use crate::error::PeerProofError;
 use crate::frame::{Frame, Refusal};
 use crate::handle::{Inbound, Reply};
 
