@@ -9,6 +9,7 @@
 //! Layout:
 //! - [`backend`]: the port the node implements.
 //! - [`authority`]: the node's say over what each viewer sees of a user's presence.
+//! - [`ns`]: every XML namespace the streams speak, with the spec of each.
 //! - `router`: the session table and the dispatch of stanzas by kind and address.
 //! - `features/`: one module per protocol feature (roster, subscription, presence, ...).
 //! - `stream/`, `sasl/`, `c2s/`: bytes to elements, negotiation, one task per connection.
@@ -29,6 +30,7 @@ pub mod backend;
 pub mod c2s;
 pub mod commands;
 mod features;
+pub mod ns;
 pub mod router;
 pub mod s2s;
 pub mod sasl;

@@ -7,17 +7,15 @@ use jid::BareJid;
 use minidom::Element;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::auth::{self, NS_SASL};
-use super::bind::{self, BindRequest, NS_BIND, NS_SESSION};
+use super::auth;
+use super::bind::{self, BindRequest};
 use super::conn::{Conn, End};
 use crate::backend::Backend;
+use crate::ns::{
+    BIND, COMPONENT_ACCEPT, CSI, JABBER_CLIENT, JABBER_SERVER, SASL, SESSION, STREAM_LIMITS, TLS,
+};
 use crate::sasl::{Mechanism, SaslError};
 use crate::stream::{Item, ServerTls, StreamCondition, StreamHeader};
-
-/// The STARTTLS namespace (RFC 6120 §5.4).
-pub(crate) const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
-/// The default namespace of a client stream.
-pub(crate) const NS_CLIENT: &str = "jabber:client";
 
 /// Where a connection stands in negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,16 +47,16 @@ pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism], limits: &StreamLi
     let mut out = String::from("<stream:features>");
     // XEP-0478: tell the client the budget it must stay within.
     out.push_str(&format!(
-        "<limits xmlns='urn:xmpp:stream-limits:0'><max-bytes>{}</max-bytes>\
+        "<limits xmlns='{STREAM_LIMITS}'><max-bytes>{}</max-bytes>\
          <idle-seconds>{}</idle-seconds></limits>",
         limits.max_bytes, limits.idle_seconds
     ));
     if phase.starttls_offered() {
         let required = if phase.require_tls { "<required/>" } else { "" };
-        out.push_str(&format!("<starttls xmlns='{NS_TLS}'>{required}</starttls>"));
+        out.push_str(&format!("<starttls xmlns='{TLS}'>{required}</starttls>"));
     }
     if phase.sasl_allowed() {
-        out.push_str(&format!("<mechanisms xmlns='{NS_SASL}'>"));
+        out.push_str(&format!("<mechanisms xmlns='{SASL}'>"));
         for m in mechanisms.iter().filter(|m| m.offered(phase.tls)) {
             out.push_str(&format!("<mechanism>{}</mechanism>", m.name()));
         }
@@ -66,9 +64,8 @@ pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism], limits: &StreamLi
     }
     if phase.authenticated {
         out.push_str(&format!(
-            "<bind xmlns='{NS_BIND}'/><session xmlns='{NS_SESSION}'><optional/></session>\
-             <csi xmlns='{}'/>",
-            super::session::NS_CSI
+            "<bind xmlns='{BIND}'/><session xmlns='{SESSION}'><optional/></session>\
+             <csi xmlns='{CSI}'/>"
         ));
     }
     out.push_str("</stream:features>");
@@ -125,17 +122,17 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 Err(e) => return Err(conn.on_read_error(e).await),
             };
-            if el.is("starttls", NS_TLS) {
+            if el.is("starttls", TLS) {
                 let Some(config) = tls.filter(|_| phase.starttls_offered()) else {
                     // RFC 6120 §5.4.2.2: failure, then close.
-                    conn.writer.raw(&format!("<failure xmlns='{NS_TLS}'/>"));
+                    conn.writer.raw(&format!("<failure xmlns='{TLS}'/>"));
                     return Err(conn.close().await);
                 };
                 starttls(conn, config).await?;
                 phase.tls = true;
                 break;
             }
-            if el.is("auth", NS_SASL) {
+            if el.is("auth", SASL) {
                 if phase.authenticated {
                     // RFC 6120 §6.4.8: no second authentication on a stream.
                     return Err(conn.fail(StreamCondition::PolicyViolation, None).await);
@@ -162,7 +159,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 continue;
             }
-            if el.is("abort", NS_SASL) {
+            if el.is("abort", SASL) {
                 // An abort outside an exchange: nothing to abort.
                 auth::send_failure(conn, SaslError::Aborted).await?;
                 continue;
@@ -192,7 +189,7 @@ async fn open_stream<S: AsyncRead + AsyncWrite + Unpin>(
     let domain = conn.cfg.domain.clone();
     let id = crate::stream::new_stream_id();
     conn.writer
-        .header(&domain, header.from.as_deref(), &id, NS_CLIENT);
+        .header(&domain, header.from.as_deref(), &id, JABBER_CLIENT);
     let cfg = &conn.cfg;
     let limits = StreamLimits {
         max_bytes: if phase.authenticated {
@@ -220,8 +217,7 @@ async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     if conn.reader.buffered() > 0 {
         return Err(conn.fail(StreamCondition::PolicyViolation, None).await);
     }
-    conn.send_raw(&format!("<proceed xmlns='{NS_TLS}'/>"))
-        .await?;
+    conn.send_raw(&format!("<proceed xmlns='{TLS}'/>")).await?;
     let Some(plain) = conn.io.take_plain() else {
         return Err(End::Transport("no plain transport to upgrade".into()));
     };
@@ -248,10 +244,10 @@ async fn reject<S: AsyncRead + AsyncWrite + Unpin>(
 /// The stream error for a first-level element we cannot take in this phase.
 pub(crate) fn first_level_condition(el: &Element, phase: Phase) -> StreamCondition {
     let ns = el.ns();
-    if ns.is_empty() || ns == "jabber:server" || ns == "jabber:component:accept" {
+    if ns.is_empty() || ns == JABBER_SERVER || ns == COMPONENT_ACCEPT {
         return StreamCondition::InvalidNamespace;
     }
-    let stanza = ns == NS_CLIENT && matches!(el.name(), "iq" | "message" | "presence");
+    let stanza = ns == JABBER_CLIENT && matches!(el.name(), "iq" | "message" | "presence");
     if stanza && !phase.authenticated {
         // RFC 6120 §4.9.3.12: stanzas before authentication.
         return StreamCondition::NotAuthorized;

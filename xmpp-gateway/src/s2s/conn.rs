@@ -11,11 +11,9 @@ use rustls_pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 
-use super::dialback::NS_DIALBACK;
-use super::stanza::SERVER_NS;
+use crate::ns::{DIALBACK, JABBER_SERVER, STREAM, XMPP_STREAMS};
 use crate::stream::{
-    Item, NS_STREAM_ERRORS, NS_STREAMS, ReadError, ReadLimits, StreamCondition, StreamWriter,
-    XmlReader, escape_attr,
+    Item, ReadError, ReadLimits, StreamCondition, StreamWriter, XmlReader, escape_attr,
 };
 
 /// How long closing the transport may take once our last bytes are written.
@@ -163,8 +161,8 @@ impl S2sConn {
             .map(|i| format!(" id='{}'", escape_attr(i)))
             .unwrap_or_default();
         self.writer.raw(&format!(
-            "<?xml version='1.0'?><stream:stream xmlns='{SERVER_NS}' \
-             xmlns:stream='{NS_STREAMS}' xmlns:db='{NS_DIALBACK}' from='{}'{to}{id} \
+            "<?xml version='1.0'?><stream:stream xmlns='{JABBER_SERVER}' \
+             xmlns:stream='{STREAM}' xmlns:db='{DIALBACK}' from='{}'{to}{id} \
              version='1.0' xml:lang='en'>",
             escape_attr(&self.domain)
         ));
@@ -210,7 +208,7 @@ impl S2sConn {
             self.header(None, Some(&crate::stream::new_stream_id()));
         }
         self.writer.raw(&format!(
-            "<stream:error><{condition} xmlns='{NS_STREAM_ERRORS}'/></stream:error>"
+            "<stream:error><{condition} xmlns='{XMPP_STREAMS}'/></stream:error>"
         ));
         self.writer.close();
         self.finish().await;
@@ -240,10 +238,10 @@ impl S2sConn {
     pub(crate) async fn element(&mut self) -> Result<Element, End> {
         match self.read().await {
             Ok(Item::Element(el)) => {
-                if el.is("error", NS_STREAMS) {
+                if el.is("error", STREAM) {
                     let condition = el
                         .children()
-                        .find(|c| c.has_ns(NS_STREAM_ERRORS) && c.name() != "text")
+                        .find(|c| c.has_ns(XMPP_STREAMS) && c.name() != "text")
                         .map(|c| c.name().to_owned())
                         .unwrap_or_else(|| "undefined-condition".to_owned());
                     self.writer.close();

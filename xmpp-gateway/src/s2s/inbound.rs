@@ -19,15 +19,13 @@ use tracing::Instrument;
 
 use super::Shared;
 use super::conn::{End, S2sConn, Transport};
-use super::dialback::{self, NS_DIALBACK, Request, Verdict};
-use super::negotiate::{
-    InPhase, NS_SASL, NS_TLS, check_header, external_identity, inbound_features,
-};
+use super::dialback::{self, Request, Verdict};
+use super::negotiate::{InPhase, check_header, external_identity, inbound_features};
 use super::outbound;
-use super::stanza::SERVER_NS;
 use crate::backend::Backend;
+use crate::ns::{DIALBACK, JABBER_CLIENT, JABBER_SERVER, SASL, STREAM, TLS};
 use crate::router::RemoteError;
-use crate::stream::{Item, NS_STREAMS, StreamCondition};
+use crate::stream::{Item, StreamCondition};
 
 /// Longest pause after failing accepts.
 const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
@@ -170,7 +168,7 @@ async fn stream<B: Backend>(
     conn.send_raw(&inbound_features(peer.phase)).await?;
     loop {
         let el = match next_item(conn, peer, idle).await? {
-            Item::Element(el) if el.is("error", NS_STREAMS) => {
+            Item::Element(el) if el.is("error", STREAM) => {
                 tracing::debug!(error = ?el.children().next().map(Element::name), "stream error from peer");
                 return Err(conn.close().await);
             }
@@ -178,11 +176,11 @@ async fn stream<B: Backend>(
             Item::Close => return Err(conn.close().await),
             Item::Header(_) => return Err(conn.fail(StreamCondition::BadFormat).await),
         };
-        if el.is("starttls", NS_TLS) {
+        if el.is("starttls", TLS) {
             starttls(conn, peer, shared).await?;
             return Ok(());
         }
-        if el.is("auth", NS_SASL) {
+        if el.is("auth", SASL) {
             if external(conn, peer, &el).await? {
                 conn.reader
                     .set_max_stanza_bytes(shared.cfg.max_stanza_bytes);
@@ -191,7 +189,7 @@ async fn stream<B: Backend>(
             }
             continue;
         }
-        if el.has_ns(NS_DIALBACK) {
+        if el.has_ns(DIALBACK) {
             if !peer.phase.dialback_allowed() {
                 return Err(conn.fail(StreamCondition::PolicyViolation).await);
             }
@@ -202,11 +200,11 @@ async fn stream<B: Backend>(
             }
             continue;
         }
-        if el.has_ns(SERVER_NS) && matches!(el.name(), "message" | "presence" | "iq") {
+        if el.has_ns(JABBER_SERVER) && matches!(el.name(), "message" | "presence" | "iq") {
             stanza(conn, peer, shared, el).await?;
             continue;
         }
-        let condition = if el.ns().is_empty() || el.has_ns("jabber:client") {
+        let condition = if el.ns().is_empty() || el.has_ns(JABBER_CLIENT) {
             StreamCondition::InvalidNamespace
         } else {
             StreamCondition::UnsupportedStanzaType
@@ -222,15 +220,14 @@ async fn starttls<B: Backend>(
     shared: &Shared<B>,
 ) -> Result<(), End> {
     if peer.phase.tls {
-        conn.writer.raw(&format!("<failure xmlns='{NS_TLS}'/>"));
+        conn.writer.raw(&format!("<failure xmlns='{TLS}'/>"));
         return Err(conn.close().await);
     }
     // Bytes sent after <starttls/> would be read as if encrypted (cf. CVE-2011-0411).
     if conn.reader.buffered() > 0 {
         return Err(conn.fail(StreamCondition::PolicyViolation).await);
     }
-    conn.send_raw(&format!("<proceed xmlns='{NS_TLS}'/>"))
-        .await?;
+    conn.send_raw(&format!("<proceed xmlns='{TLS}'/>")).await?;
     let Some(tcp) = conn.io.take_plain() else {
         return Err(End::Transport("no plain transport".into()));
     };
@@ -256,8 +253,7 @@ async fn external(conn: &mut S2sConn, peer: &mut Peer, auth: &Element) -> Result
         .and_then(|from| external_identity(&auth.text(), from));
     match (offered, identity, peer.from.clone()) {
         (true, Some(id), Some(from)) if id.eq_ignore_ascii_case(&from) => {
-            conn.send_raw(&format!("<success xmlns='{NS_SASL}'/>"))
-                .await?;
+            conn.send_raw(&format!("<success xmlns='{SASL}'/>")).await?;
             tracing::info!(domain = %from, "peer authenticated with SASL EXTERNAL");
             peer.phase.sasl_done = true;
             peer.authed.insert(from);
@@ -269,10 +265,8 @@ async fn external(conn: &mut S2sConn, peer: &mut Peer, auth: &Element) -> Result
             } else {
                 "invalid-mechanism"
             };
-            conn.send_raw(&format!(
-                "<failure xmlns='{NS_SASL}'><{condition}/></failure>"
-            ))
-            .await?;
+            conn.send_raw(&format!("<failure xmlns='{SASL}'><{condition}/></failure>"))
+                .await?;
             peer.auth_failures += 1;
             if peer.auth_failures >= MAX_AUTH_FAILURES {
                 return Err(conn.fail(StreamCondition::NotAuthorized).await);

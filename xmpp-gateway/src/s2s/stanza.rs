@@ -8,12 +8,10 @@ use minidom::{Element, Node};
 use rxml::xml_ncname;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-/// The content namespace of client streams.
-pub(crate) const CLIENT_NS: &str = "jabber:client";
-/// The content namespace of server streams.
-pub(crate) const SERVER_NS: &str = "jabber:server";
-/// The stanza error namespace (RFC 6120 §8.3.3).
-const STANZAS_NS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
+use crate::ns::XMPP_STANZAS;
+
+// The router reads the content namespaces under these names.
+pub(crate) use crate::ns::{JABBER_CLIENT as CLIENT_NS, JABBER_SERVER as SERVER_NS};
 
 /// `el` with every element in namespace `from` moved to `to`; other namespaces (the
 /// payloads) are left alone. Depth is bounded by the stream reader's nesting limit.
@@ -90,7 +88,7 @@ pub(crate) fn error_reply(stanza: &Element, condition: DefinedCondition) -> Opti
     }
     let error = Element::builder("error", ns.as_str())
         .attr(xml_ncname!("type").to_owned(), error_type(&condition))
-        .append(Element::bare(condition_name(&condition), STANZAS_NS))
+        .append(Element::bare(condition_name(&condition), XMPP_STANZAS))
         .build();
     reply.append_child(error);
     Some(reply)
@@ -130,7 +128,7 @@ mod tests {
         assert_eq!(e.attr("type"), Some("error"));
         let err = e.get_child("error", CLIENT_NS).unwrap();
         assert_eq!(err.attr("type"), Some("cancel"));
-        assert!(err.has_child("remote-server-not-found", STANZAS_NS));
+        assert!(err.has_child("remote-server-not-found", XMPP_STANZAS));
         let parsed = xmpp_parsers::message::Message::try_from(e.clone()).unwrap();
         assert_eq!(parsed.type_, xmpp_parsers::message::MessageType::Error);
         assert!(error_reply(&e, DefinedCondition::ServiceUnavailable).is_none());

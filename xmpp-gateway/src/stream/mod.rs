@@ -16,11 +16,6 @@ pub use tls::ServerTls;
 pub(crate) use writer::new_stream_id;
 pub use writer::{StreamWriter, escape_attr};
 
-/// The streams namespace of the root element (RFC 6120 §4.8.1).
-pub const NS_STREAMS: &str = "http://etherx.jabber.org/streams";
-/// The namespace of stream error conditions (RFC 6120 §4.9.2).
-pub const NS_STREAM_ERRORS: &str = "urn:ietf:params:xml:ns:xmpp-streams";
-
 /// The attributes of a peer's stream header (RFC 6120 §4.7).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct StreamHeader {

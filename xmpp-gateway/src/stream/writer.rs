@@ -5,7 +5,7 @@ use minidom::Element;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::error::StreamCondition;
-use super::{NS_STREAM_ERRORS, NS_STREAMS};
+use crate::ns::{JABBER_CLIENT, STREAM, XMPP_STREAMS};
 
 /// Serialises our stream into a reusable buffer.
 #[derive(Debug, Default)]
@@ -28,7 +28,7 @@ impl StreamWriter {
             .map(|t| format!(" to='{}'", escape_attr(t)))
             .unwrap_or_default();
         let header = format!(
-            "<?xml version='1.0'?><stream:stream xmlns='{}' xmlns:stream='{NS_STREAMS}' \
+            "<?xml version='1.0'?><stream:stream xmlns='{}' xmlns:stream='{STREAM}' \
              from='{}'{to} id='{}' version='1.0' xml:lang='en'>",
             escape_attr(content_ns),
             escape_attr(from),
@@ -67,13 +67,13 @@ impl StreamWriter {
     /// when the peer's was unacceptable (RFC 6120 §4.9.1.2); `from` names us then.
     pub fn stream_error(&mut self, condition: StreamCondition, text: Option<&str>, from: &str) {
         if !self.header_sent {
-            self.header(from, None, &new_stream_id(), "jabber:client");
+            self.header(from, None, &new_stream_id(), JABBER_CLIENT);
         }
         let text = text
-            .map(|t| format!("<text xmlns='{NS_STREAM_ERRORS}'>{}</text>", escape_attr(t)))
+            .map(|t| format!("<text xmlns='{XMPP_STREAMS}'>{}</text>", escape_attr(t)))
             .unwrap_or_default();
         let xml = format!(
-            "<stream:error><{} xmlns='{NS_STREAM_ERRORS}'/>{text}</stream:error>",
+            "<stream:error><{} xmlns='{XMPP_STREAMS}'/>{text}</stream:error>",
             condition.name()
         );
         self.out.extend_from_slice(xml.as_bytes());
