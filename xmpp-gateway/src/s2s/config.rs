@@ -74,7 +74,7 @@ impl S2sConfig {
 
     /// Whether the certificate, key and authorities make a usable TLS configuration.
     pub fn check(&self) -> Result<(), crate::tls::TlsError> {
-        super::tls::TlsContext::new(self).map(|_| ())
+        super::tls::TlsContext::new(&self.cert_chain, &self.key, &self.ca).map(|_| ())
     }
 
     /// Reader limits before authentication.

@@ -19,10 +19,9 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use super::Shared;
 use super::conn::S2sConn;
 use super::outbound;
-use super::stanza::{error_reply, rewrite_ns};
 use crate::backend::Backend;
 use crate::ns::{JABBER_CLIENT, JABBER_SERVER, STREAM};
-use crate::stream::Item;
+use crate::stream::{Item, error_reply, rewrite_ns};
 
 /// Most remote domains with a stream (or a queue) at once.
 const MAX_DOMAINS: usize = 10_000;

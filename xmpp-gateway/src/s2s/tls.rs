@@ -17,9 +17,8 @@ use rustls::{
     ClientConfig, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig,
     SignatureScheme,
 };
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
-use super::S2sConfig;
 use crate::tls::TlsError;
 
 /// Both TLS configurations of s2s and the verifier of peer certificates.
@@ -30,27 +29,32 @@ pub(crate) struct TlsContext {
 }
 
 impl TlsContext {
-    /// Build from our identity and the configured authorities.
-    pub(crate) fn new(cfg: &S2sConfig) -> Result<Self, TlsError> {
-        if cfg.cert_chain.is_empty() {
+    /// Build from our identity (`cert_chain`, leaf first, and its `key`) and the
+    /// authorities `ca` a peer's certificate is checked against.
+    pub(crate) fn new(
+        cert_chain: &[CertificateDer<'static>],
+        key: &PrivateKeyDer<'static>,
+        ca: &[CertificateDer<'static>],
+    ) -> Result<Self, TlsError> {
+        if cert_chain.is_empty() {
             return Err(TlsError::NoCertificate);
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let server = ServerConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()?
             .with_client_cert_verifier(Arc::new(AnyCert(Arc::clone(&provider))))
-            .with_single_cert(cfg.cert_chain.clone(), cfg.key.clone_key())?;
+            .with_single_cert(cert_chain.to_vec(), key.clone_key())?;
         let client = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AnyCert(Arc::clone(&provider))))
-            .with_client_auth_cert(cfg.cert_chain.clone(), cfg.key.clone_key())?;
-        let verifier = if cfg.ca.is_empty() {
+            .with_client_auth_cert(cert_chain.to_vec(), key.clone_key())?;
+        let verifier = if ca.is_empty() {
             None
         } else {
             let mut roots = RootCertStore::empty();
-            for ca in &cfg.ca {
-                roots.add(ca.clone())?;
+            for authority in ca {
+                roots.add(authority.clone())?;
             }
             let built = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
                 .build()

@@ -5,9 +5,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::ServerTls;
-use super::shared::{self, DirectWrite, Shared};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::shared::{self, DirectWrite, Shared};
+use super::tls::ServerTls;
 
 /// A connection that may have been upgraded to TLS.
 pub enum MaybeTls<S> {
@@ -15,8 +16,8 @@ pub enum MaybeTls<S> {
     Plain(S),
     /// After STARTTLS; boxed so the plain variant stays small.
     Tls(Box<ServerTls<S>>),
-    /// A bound session's transport, shared with direct writers ([`Self::share`]).
-    Shared(Arc<Shared<S>>),
+    /// A bound session's TLS transport, shared with direct writers ([`Self::share`]).
+    Shared(Arc<Shared<ServerTls<S>>>),
     /// Taken out for the TLS handshake, or after a failed one: every I/O fails.
     Detached,
 }
@@ -34,31 +35,6 @@ impl<S> MaybeTls<S> {
     }
 }
 
-/// Largest read [`poll_read_appending`] makes; a larger request is capped to it.
-const MAX_READ: usize = 16 * 1024;
-
-/// Read at most `max` bytes from `io` and append them to `out`; 0 means end of file. The
-/// bytes land on the stack first and reach the heap only when some arrived: a poll that
-/// finds nothing to read allocates nothing, and thousands of idle sessions hold no read
-/// buffer. Cancel-safe, since a pending `poll_read` consumed nothing.
-pub(crate) fn poll_read_appending<R: AsyncRead + Unpin>(
-    io: &mut R,
-    cx: &mut Context<'_>,
-    max: usize,
-    out: &mut Vec<u8>,
-) -> Poll<io::Result<usize>> {
-    let mut stack = [std::mem::MaybeUninit::<u8>::uninit(); MAX_READ];
-    let mut buf = ReadBuf::uninit(&mut stack[..max.clamp(1, MAX_READ)]);
-    match Pin::new(io).poll_read(cx, &mut buf) {
-        Poll::Ready(Ok(())) => {
-            out.extend_from_slice(buf.filled());
-            Poll::Ready(Ok(buf.filled().len()))
-        }
-        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-        Poll::Pending => Poll::Pending,
-    }
-}
-
 fn detached() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "transport detached")
 }
@@ -67,8 +43,9 @@ impl<S> MaybeTls<S> {
     /// Whether the connection is encrypted.
     pub fn is_tls(&self) -> bool {
         match self {
-            Self::Tls(_) => true,
-            Self::Shared(s) => s.is_tls(),
+            // Only a TLS transport is ever shared: without TLS there is no buffer of ours
+            // to hold what the socket does not take from a direct write.
+            Self::Tls(_) | Self::Shared(_) => true,
             Self::Plain(_) | Self::Detached => false,
         }
     }
@@ -87,7 +64,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> MaybeTls<S> {
     pub fn share(&mut self) -> Option<Arc<dyn DirectWrite>> {
         match std::mem::replace(self, Self::Detached) {
             Self::Tls(tls) => {
-                let shared = Arc::new(Shared::new(Self::Tls(tls)));
+                let shared = Arc::new(Shared::new(*tls));
                 *self = Self::Shared(Arc::clone(&shared));
                 Some(shared)
             }

@@ -1,10 +1,12 @@
 //! XML streams (RFC 6120 §4): bytes to the stream header and first-level elements
 //! with hard limits, and our side of the stream back to bytes.
 
+mod bytes;
 mod error;
 mod io;
 mod reader;
 mod shared;
+mod stanza;
 mod tls;
 mod writer;
 
@@ -12,6 +14,7 @@ pub use error::{ReadError, StreamCondition};
 pub use io::MaybeTls;
 pub use reader::{Item, ReadLimits, XmlReader};
 pub use shared::{Direct, DirectWrite};
+pub(crate) use stanza::{error_reply, rewrite_ns};
 pub use tls::ServerTls;
 pub(crate) use writer::new_stream_id;
 pub use writer::{StreamWriter, escape_attr};

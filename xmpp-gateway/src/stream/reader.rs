@@ -15,8 +15,8 @@ use std::future::poll_fn;
 use tokio::io::AsyncRead;
 
 use super::StreamHeader;
+use super::bytes::poll_read_appending;
 use super::error::{ReadError, StreamCondition};
-use super::io::poll_read_appending;
 use crate::ns::STREAM;
 
 /// Hard limits of one reader.
