@@ -223,7 +223,7 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
         return Ok(Err(SaslError::Aborted));
     }
     if !el.is("response", SASL) {
-        return Err(conn.fail(StreamCondition::NotAuthorized, None).await);
+        return Err(conn.fail(StreamCondition::NotAuthorized).await);
     }
     Ok(decode(&el).map(Option::unwrap_or_default))
 }

@@ -15,7 +15,7 @@ use crate::ns::{
     BIND, COMPONENT_ACCEPT, CSI, JABBER_CLIENT, JABBER_SERVER, SASL, SESSION, STREAM_LIMITS, TLS,
 };
 use crate::sasl::{Mechanism, SaslError};
-use crate::stream::{Item, ServerTls, StreamCondition, StreamHeader};
+use crate::stream::{Item, ServerTls, StreamCondition, check_header};
 
 /// Where a connection stands in negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,20 +81,6 @@ pub(crate) struct StreamLimits {
     pub(crate) idle_seconds: u64,
 }
 
-/// Check a client's stream header (RFC 6120 §4.7, §4.9.3).
-pub(crate) fn check_header(header: &StreamHeader, domain: &str) -> Result<(), StreamCondition> {
-    match header.to.as_deref() {
-        Some(to) if to.eq_ignore_ascii_case(domain) => {}
-        _ => return Err(StreamCondition::HostUnknown),
-    }
-    // No version means a pre-RFC 3920 client (RFC 6120 §4.7.5); we speak 1.x only.
-    let major = header.version.as_deref().and_then(|v| v.split('.').next());
-    match major {
-        Some("1") => Ok(()),
-        _ => Err(StreamCondition::UnsupportedVersion),
-    }
-}
-
 /// Negotiate until the client asks to bind a resource: returns the authenticated user
 /// and the bind request. Runs under the caller's deadline.
 pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
@@ -118,7 +104,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 Ok(Item::Element(el)) => el,
                 Ok(Item::Close) => return Err(conn.close().await),
                 Ok(Item::Header(_)) => {
-                    return Err(conn.fail(StreamCondition::BadFormat, None).await);
+                    return Err(conn.fail(StreamCondition::BadFormat).await);
                 }
                 Err(e) => return Err(conn.on_read_error(e).await),
             };
@@ -135,7 +121,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
             if el.is("auth", SASL) {
                 if phase.authenticated {
                     // RFC 6120 §6.4.8: no second authentication on a stream.
-                    return Err(conn.fail(StreamCondition::PolicyViolation, None).await);
+                    return Err(conn.fail(StreamCondition::PolicyViolation).await);
                 }
                 if !phase.sasl_allowed() {
                     auth::send_failure(conn, SaslError::EncryptionRequired).await?;
@@ -145,8 +131,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                             tracing::debug!(user = %u, "authenticated");
                             user = Some(u);
                             phase.authenticated = true;
-                            conn.reader.reset();
-                            conn.writer.reset();
+                            conn.restart();
                             conn.reader.set_max_stanza_bytes(conn.cfg.max_stanza_bytes);
                             break;
                         }
@@ -155,7 +140,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 failures += 1;
                 if failures >= conn.cfg.max_auth_failures {
-                    return Err(conn.fail(StreamCondition::NotAuthorized, None).await);
+                    return Err(conn.fail(StreamCondition::NotAuthorized).await);
                 }
                 continue;
             }
@@ -180,16 +165,14 @@ async fn open_stream<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<(), End> {
     let header = match conn.read().await {
         Ok(Item::Header(h)) => h,
-        Ok(_) => return Err(conn.fail(StreamCondition::BadFormat, None).await),
+        Ok(_) => return Err(conn.fail(StreamCondition::BadFormat).await),
         Err(e) => return Err(conn.on_read_error(e).await),
     };
     if let Err(condition) = check_header(&header, &conn.cfg.domain) {
-        return Err(conn.fail(condition, None).await);
+        return Err(conn.fail(condition).await);
     }
-    let domain = conn.cfg.domain.clone();
     let id = crate::stream::new_stream_id();
-    conn.writer
-        .header(&domain, header.from.as_deref(), &id, JABBER_CLIENT);
+    conn.header(header.from.as_deref(), Some(&id));
     let cfg = &conn.cfg;
     let limits = StreamLimits {
         max_bytes: if phase.authenticated {
@@ -215,7 +198,7 @@ async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     // Bytes the client sent after <starttls/> would be read as if encrypted: an
     // injection attempt (cf. CVE-2011-0411), never legitimate.
     if conn.reader.buffered() > 0 {
-        return Err(conn.fail(StreamCondition::PolicyViolation, None).await);
+        return Err(conn.fail(StreamCondition::PolicyViolation).await);
     }
     conn.send_raw(&format!("<proceed xmlns='{TLS}'/>")).await?;
     let Some(plain) = conn.io.take_plain() else {
@@ -225,8 +208,7 @@ async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
         .await
         .map_err(|e| End::Transport(format!("TLS handshake: {e}")))?;
     conn.io = crate::stream::MaybeTls::Tls(Box::new(tls));
-    conn.reader.reset();
-    conn.writer.reset();
+    conn.restart();
     Ok(())
 }
 
@@ -238,7 +220,7 @@ async fn reject<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> End {
     let condition = first_level_condition(el, phase);
     tracing::debug!(name = el.name(), ns = %el.ns(), %condition, "unexpected element during negotiation");
-    conn.fail(condition, None).await
+    conn.fail(condition).await
 }
 
 /// The stream error for a first-level element we cannot take in this phase.

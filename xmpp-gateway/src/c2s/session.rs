@@ -67,7 +67,7 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                     Ok(Item::Element(el)) => el,
                     Ok(Item::Close) => return SessionEnd::Done(conn.close().await),
                     Ok(Item::Header(_)) => {
-                        return SessionEnd::Done(conn.fail(StreamCondition::BadFormat, None).await);
+                        return SessionEnd::Done(conn.fail(StreamCondition::BadFormat).await);
                     }
                     Err(e) => return SessionEnd::Done(conn.on_read_error(e).await),
                 };
@@ -89,7 +89,7 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                     continue;
                 }
                 if ping.is_some() {
-                    return SessionEnd::Done(conn.fail(StreamCondition::ConnectionTimeout, None).await);
+                    return SessionEnd::Done(conn.fail(StreamCondition::ConnectionTimeout).await);
                 }
                 pings += 1;
                 let id = format!("c2s-ping-{pings}");
@@ -141,7 +141,7 @@ async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
             Some(Outgoing::Serialized(xml)) => conn.writer.raw(&xml),
             Some(Outgoing::Flush) => {}
             Some(Outgoing::Close(condition)) => {
-                return Err(conn.fail(StreamCondition::from_name(condition), None).await);
+                return Err(conn.fail(StreamCondition::from_name(condition)).await);
             }
             // The router dropped us without a reason: close cleanly.
             None => return Err(conn.close().await),
@@ -175,7 +175,7 @@ async fn handle<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     }
     if let Err(condition) = check_stanza(&el, jid) {
         tracing::debug!(name = el.name(), %condition, "stanza refused at stream level");
-        return Err(conn.fail(condition, None).await);
+        return Err(conn.fail(condition).await);
     }
     if let Some(reply) = bind::session_reply(&el) {
         return conn.send(&reply).await;

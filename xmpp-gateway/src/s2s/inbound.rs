@@ -11,24 +11,20 @@ use jid::Jid;
 use minidom::Element;
 use rustls_pki_types::CertificateDer;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
-use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 
 use super::Shared;
-use super::conn::{End, S2sConn, Transport};
+use super::conn::{self, End, S2sConn};
 use super::dialback::{self, Request, Verdict};
-use super::negotiate::{InPhase, check_header, external_identity, inbound_features};
+use super::negotiate::{InPhase, external_identity, inbound_features};
 use super::outbound;
 use crate::backend::Backend;
 use crate::ns::{DIALBACK, JABBER_CLIENT, JABBER_SERVER, SASL, STREAM, TLS};
 use crate::router::RemoteError;
-use crate::stream::{Item, StreamCondition};
+use crate::stream::accept::{self, Listener};
+use crate::stream::{Item, MaybeTls, StreamCondition, check_header};
 
-/// Longest pause after failing accepts.
-const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 /// Failed SASL attempts per connection before `not-authorized`.
 const MAX_AUTH_FAILURES: u32 = 3;
 /// Most domains one connection may authenticate (XEP-0220 §2.5 multiplexing).
@@ -36,46 +32,20 @@ const MAX_DOMAINS_PER_STREAM: usize = 64;
 
 /// Accept server connections until shutdown; returns when every connection ended.
 pub(crate) async fn serve<B: Backend>(listener: TcpListener, shared: Arc<Shared<B>>) {
-    let slots = Arc::new(Semaphore::new(shared.cfg.max_connections.max(1)));
-    let tracker = TaskTracker::new();
-    let mut backoff = Duration::from_millis(5);
-    loop {
-        let permit = tokio::select! {
-            () = shared.shutdown.cancelled() => break,
-            p = Arc::clone(&slots).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
-        let (tcp, peer) = tokio::select! {
-            () = shared.shutdown.cancelled() => break,
-            r = listener.accept() => match r {
-                Ok(accepted) => {
-                    backoff = Duration::from_millis(5);
-                    accepted
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "s2s accept failed");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_ACCEPT_BACKOFF);
-                    continue;
-                }
-            },
-        };
-        let _ = tcp.set_nodelay(true);
+    let this = Listener {
+        name: "s2s",
+        max_connections: shared.cfg.max_connections.max(1),
+        span: |peer| tracing::info_span!("s2s_in", %peer),
+    };
+    let shutdown = shared.shutdown.clone();
+    accept::serve(listener, this, &shutdown, |tcp, _| {
         let shared = Arc::clone(&shared);
-        tracker.spawn(
-            async move {
-                let end = connection(tcp, &shared).await;
-                tracing::debug!(?end, "inbound stream ended");
-                drop(permit);
-            }
-            .instrument(tracing::info_span!("s2s_in", %peer)),
-        );
-    }
-    drop(listener);
-    tracker.close();
-    tracker.wait().await;
+        async move {
+            let end = connection(tcp, &shared).await;
+            tracing::debug!(?end, "inbound stream ended");
+        }
+    })
+    .await;
 }
 
 /// What one inbound connection knows about its peer.
@@ -98,7 +68,7 @@ struct Peer {
 /// authenticated and then under the idle timeout.
 async fn connection<B: Backend>(tcp: TcpStream, shared: &Shared<B>) -> End {
     let cfg = &shared.cfg;
-    let mut conn = S2sConn::new(tcp, &cfg.domain, cfg.preauth_limits(), cfg.write_timeout);
+    let mut conn = conn::new(tcp, &cfg.domain, cfg.preauth_limits(), cfg.write_timeout);
     let mut peer = Peer {
         phase: InPhase {
             tls: false,
@@ -236,7 +206,7 @@ async fn starttls<B: Backend>(
         .await
         .map_err(|_| End::Transport("TLS handshake timed out".into()))?
         .map_err(|e| End::Transport(format!("TLS handshake: {e}")))?;
-    conn.io = Transport::Tls(Box::new(tls.into()));
+    conn.io = MaybeTls::Buffered(Box::new(tls.into()));
     peer.phase.tls = true;
     // The header that follows names the domain the certificate must be valid for.
     conn.restart();
@@ -363,6 +333,8 @@ async fn stanza<B: Backend>(
         Ok(()) => Ok(()),
         Err(RemoteError::InvalidFrom) => Err(conn.fail(StreamCondition::InvalidFrom).await),
         Err(RemoteError::HostUnknown) => Err(conn.fail(StreamCondition::HostUnknown).await),
-        Err(RemoteError::ImproperAddressing) => Err(conn.fail_named("improper-addressing").await),
+        Err(RemoteError::ImproperAddressing) => {
+            Err(conn.fail(StreamCondition::ImproperAddressing).await)
+        }
     }
 }

@@ -5,7 +5,6 @@
 use minidom::Element;
 
 use crate::ns::{DIALBACK_FEATURE, SASL, TLS};
-use crate::stream::{StreamCondition, StreamHeader};
 
 /// Where an inbound stream stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,19 +112,6 @@ pub(crate) fn next_step(
     Step::Dialback
 }
 
-/// Check an inbound header (RFC 6120 §4.7, §4.9.3): `to` is our domain, version 1.x.
-pub(crate) fn check_header(header: &StreamHeader, domain: &str) -> Result<(), StreamCondition> {
-    match header.to.as_deref() {
-        Some(to) if to.eq_ignore_ascii_case(domain) => {}
-        _ => return Err(StreamCondition::HostUnknown),
-    }
-    let major = header.version.as_deref().and_then(|v| v.split('.').next());
-    match major {
-        Some("1") => Ok(()),
-        _ => Err(StreamCondition::UnsupportedVersion),
-    }
-}
-
 /// The authorization identity of SASL EXTERNAL (RFC 6120 §6.4.2, §13.7.2.2): empty or
 /// `=` means "the identity of my certificate", i.e. the domain of the header.
 pub(crate) fn external_identity(payload: &str, header_from: &str) -> Option<String> {
@@ -144,6 +130,7 @@ pub(crate) fn external_identity(payload: &str, header_from: &str) -> Option<Stri
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::stream::{StreamCondition, StreamHeader, check_header};
 
     fn phase(tls: bool, cert_valid: bool, sasl_done: bool) -> InPhase {
         InPhase {

@@ -15,12 +15,12 @@ use tokio_rustls::TlsConnector;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::Shared;
-use super::conn::{End, S2sConn, Transport};
+use super::conn::{self, End, S2sConn};
 use super::dialback::{self, Verdict};
 use super::negotiate::{Offered, Step, next_step};
 use crate::backend::Backend;
 use crate::ns::{DIALBACK, SASL, STREAM, TLS};
-use crate::stream::{Item, ReadLimits};
+use crate::stream::{Item, MaybeTls, ReadLimits};
 
 /// Time one TCP connect may take before the next address is tried.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -77,7 +77,7 @@ pub(crate) async fn open<B: Backend>(shared: &Shared<B>, domain: &str) -> Result
         max_stanza_bytes: cfg.max_stanza_bytes,
         ..ReadLimits::default()
     };
-    let mut conn = S2sConn::new(tcp, &cfg.domain, limits, cfg.write_timeout);
+    let mut conn = conn::new(tcp, &cfg.domain, limits, cfg.write_timeout);
     let mut tls = false;
     loop {
         let (stream_id, offered) = start(&mut conn, domain).await?;
@@ -224,7 +224,7 @@ async fn upgrade<B: Backend>(
         .connect(name, tcp)
         .await
         .map_err(|e| Failure::Refused(format!("TLS handshake: {e}")))?;
-    conn.io = Transport::Tls(Box::new(tls.into()));
+    conn.io = MaybeTls::Buffered(Box::new(tls.into()));
     let valid = shared.tls.valid_for(&conn.io.peer_certificates(), domain);
     tracing::debug!(%domain, certificate_valid = valid, "TLS established");
     conn.restart();

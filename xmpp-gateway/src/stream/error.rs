@@ -13,6 +13,9 @@ pub enum StreamCondition {
     ConnectionTimeout,
     /// §4.9.3.6: the `to` of the stream header is not a domain we serve.
     HostUnknown,
+    /// §4.9.3.7: a stanza between servers lacks the `to` or `from` it needs, or names
+    /// a domain the stream does not serve.
+    ImproperAddressing,
     /// §4.9.3.8: a server-side failure.
     InternalServerError,
     /// §4.9.3.9: the `from` of a stanza does not match the session.
@@ -49,6 +52,7 @@ impl StreamCondition {
             Self::Conflict => "conflict",
             Self::ConnectionTimeout => "connection-timeout",
             Self::HostUnknown => "host-unknown",
+            Self::ImproperAddressing => "improper-addressing",
             Self::InternalServerError => "internal-server-error",
             Self::InvalidFrom => "invalid-from",
             Self::InvalidNamespace => "invalid-namespace",
@@ -68,11 +72,12 @@ impl StreamCondition {
     /// The condition named `name`; unknown names become `undefined-condition`, so the
     /// router's `Outgoing::Close` can never produce an invalid stream error.
     pub fn from_name(name: &str) -> Self {
-        const ALL: [StreamCondition; 17] = [
+        const ALL: [StreamCondition; 18] = [
             StreamCondition::BadFormat,
             StreamCondition::Conflict,
             StreamCondition::ConnectionTimeout,
             StreamCondition::HostUnknown,
+            StreamCondition::ImproperAddressing,
             StreamCondition::InternalServerError,
             StreamCondition::InvalidFrom,
             StreamCondition::InvalidNamespace,

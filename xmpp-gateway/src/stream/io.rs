@@ -1,10 +1,12 @@
-//! One transport type for a connection before and after STARTTLS.
+//! One transport type for a connection before and after STARTTLS (RFC 6120 §5), client
+//! and server streams alike.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use rustls_pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::shared::{self, DirectWrite, Shared};
@@ -14,10 +16,15 @@ use super::tls::ServerTls;
 pub enum MaybeTls<S> {
     /// Before STARTTLS.
     Plain(S),
-    /// After STARTTLS; boxed so the plain variant stays small.
+    /// After STARTTLS as the server of a client stream, with no buffers while idle (see
+    /// [`ServerTls`]); boxed so the plain variant stays small.
     Tls(Box<ServerTls<S>>),
     /// A bound session's TLS transport, shared with direct writers ([`Self::share`]).
     Shared(Arc<Shared<ServerTls<S>>>),
+    /// After STARTTLS on a server stream, as either side: tokio-rustls, which can be the
+    /// TLS client and tells us the certificates the peer presented. Server streams are
+    /// few, so its buffers cost little.
+    Buffered(Box<tokio_rustls::TlsStream<S>>),
     /// Taken out for the TLS handshake, or after a failed one: every I/O fails.
     Detached,
 }
@@ -45,7 +52,7 @@ impl<S> MaybeTls<S> {
         match self {
             // Only a TLS transport is ever shared: without TLS there is no buffer of ours
             // to hold what the socket does not take from a direct write.
-            Self::Tls(_) | Self::Shared(_) => true,
+            Self::Tls(_) | Self::Shared(_) | Self::Buffered(_) => true,
             Self::Plain(_) | Self::Detached => false,
         }
     }
@@ -55,6 +62,21 @@ impl<S> MaybeTls<S> {
         if let Self::Shared(s) = self {
             s.end_direct();
         }
+    }
+
+    /// The certificate chain the peer presented in the TLS handshake, leaf first; empty
+    /// unless the transport is [`Self::Buffered`].
+    pub fn peer_certificates(&self) -> Vec<CertificateDer<'static>> {
+        let certs = match self {
+            Self::Buffered(tls) => match tls.as_ref() {
+                tokio_rustls::TlsStream::Client(c) => c.get_ref().1.peer_certificates(),
+                tokio_rustls::TlsStream::Server(s) => s.get_ref().1.peer_certificates(),
+            },
+            _ => None,
+        };
+        certs
+            .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+            .unwrap_or_default()
     }
 }
 
@@ -86,6 +108,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for MaybeTls<S> {
             Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             Self::Shared(s) => shared::poll_read(s, cx, buf),
+            Self::Buffered(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             Self::Detached => Poll::Ready(Err(detached())),
         }
     }
@@ -101,6 +124,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
             Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             Self::Shared(s) => shared::poll_write(s, cx, buf),
+            Self::Buffered(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             Self::Detached => Poll::Ready(Err(detached())),
         }
     }
@@ -110,6 +134,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
             Self::Plain(s) => Pin::new(s).poll_flush(cx),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
             Self::Shared(s) => shared::poll_flush(s, cx),
+            Self::Buffered(s) => Pin::new(s.as_mut()).poll_flush(cx),
             Self::Detached => Poll::Ready(Err(detached())),
         }
     }
@@ -119,6 +144,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
             Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             Self::Shared(s) => shared::poll_shutdown(s, cx),
+            Self::Buffered(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             Self::Detached => Poll::Ready(Ok(())),
         }
     }
