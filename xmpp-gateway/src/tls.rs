@@ -1,5 +1,5 @@
 //! TLS server configuration for STARTTLS (RFC 6120 §5) from a PEM certificate chain
-//! and private key.
+//! and private key: TLS 1.2 and 1.3 only, as RFC 7590 asks.
 //!
 //! The ring provider is always passed explicitly: more than one rustls provider is
 //! compiled into the node, and rustls' implicit default panics in that case.

@@ -1,4 +1,6 @@
-//! The c2s accept loop and the life of one connection.
+//! The c2s listener and the life of one connection (RFC 6120 §4.3-§7, then §8 and
+//! §10): negotiation under a deadline, resource binding, the bound session, and exactly
+//! one unbind. The accept loop itself is the stream layer's, shared with s2s.
 
 use std::io;
 use std::net::SocketAddr;

@@ -1,4 +1,5 @@
-//! Settings of the server-to-server side; the node maps its `[s2s]` section onto them.
+//! Settings of the server-to-server side (RFC 6120 server streams, XEP-0220 dialback
+//! with XEP-0185 keys); the node maps its `[s2s]` section onto them.
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -1,7 +1,8 @@
-//! Outbound routing: one stream per remote domain, opened on the first stanza for
-//! it, reused while traffic flows, closed after the idle timeout. Stanzas wait in a
-//! bounded queue while the stream connects; whatever cannot be delivered bounces to
-//! the local sender with the RFC 6120 §8.3.3 condition that says why.
+//! Outbound routing to other domains (RFC 6120 §10.4): one stream per remote domain,
+//! opened on the first stanza for it, reused while traffic flows, closed after the idle
+//! timeout. Stanzas wait in a bounded queue while the stream connects; whatever cannot
+//! be delivered bounces to the local sender with the RFC 6120 §8.3.3 condition that
+//! says why.
 
 use std::collections::HashMap;
 use std::sync::Arc;

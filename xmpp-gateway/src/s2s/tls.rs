@@ -1,5 +1,6 @@
-//! TLS for server streams (RFC 6120 §5, §13.7.2): both sides present their
-//! certificate, and the handshake succeeds whatever the peer's certificate says.
+//! TLS for server streams (RFC 6120 §5, §13.7.2; TLS 1.2 and 1.3 only, as RFC 7590
+//! asks): both sides present their certificate, and the handshake succeeds whatever the
+//! peer's certificate says.
 //!
 //! Why accept any certificate in the handshake: XEP-0220 lets a server whose
 //! certificate we cannot verify still prove its domain by dialback over the

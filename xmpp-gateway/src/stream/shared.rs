@@ -1,4 +1,4 @@
-//! A bound session's transport, shared between the session's own task and writers that
+//! A bound session's TLS transport (RFC 6120 §5), shared between the session's own task and writers that
 //! deliver a stanza directly while the session has nothing else on its way out.
 //!
 //! Why: a presence change fans out to every subscriber. Queuing each copy and waking each

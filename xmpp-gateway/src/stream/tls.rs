@@ -1,4 +1,5 @@
-//! The server side of a TLS connection that holds no buffers while it is idle.
+//! The server side of a STARTTLS connection (RFC 6120 §5) that holds no buffers while it
+//! is idle.
 //!
 //! rustls' buffered connection (what `tokio-rustls` drives) keeps a receive buffer of at
 //! least 4 KiB for the life of every connection. A node holds thousands of client
