@@ -46,7 +46,7 @@ pub async fn serve_c2s<B: Backend>(
         max_connections: config.max_connections,
         span: |peer| tracing::info_span!("c2s", %peer),
     };
-    accept::serve(listener, this, &shutdown.clone(), |tcp, peer| {
+    accept::serve(listener, this, &shutdown, |tcp, peer| {
         let ctx = Ctx {
             cfg: Arc::clone(&config),
             tls: tls.clone(),
