@@ -11,7 +11,10 @@
 //! - [`authority`]: the node's say over what each viewer sees of a user's presence.
 //! - `router`: the session table and the dispatch of stanzas by kind and address.
 //! - `features/`: one module per protocol feature (roster, subscription, presence, ...).
-//! - `stream/`, `sasl/`, `c2s/`: bytes to elements, negotiation, one task per connection.
+//! - [`ns`]: every XML namespace the streams speak, with the spec of each.
+//! - `stream/`: XML streams for c2s and s2s alike: bytes to elements and back, the
+//!   transport before and after STARTTLS, one connection type and one accept loop.
+//! - `sasl/`, `c2s/`: the SASL mechanisms; client negotiation and one task per connection.
 //! - `s2s/`: server-to-server streams, dialback, routing to other domains.
 //!
 //! Where the IM side departs from or chooses within RFC 6121:
@@ -29,6 +32,7 @@ pub mod backend;
 pub mod c2s;
 pub mod commands;
 mod features;
+pub mod ns;
 pub mod router;
 pub mod s2s;
 pub mod sasl;

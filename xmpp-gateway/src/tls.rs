@@ -1,5 +1,5 @@
 //! TLS server configuration for STARTTLS (RFC 6120 §5) from a PEM certificate chain
-//! and private key.
+//! and private key: TLS 1.2 and 1.3 only, as RFC 7590 asks.
 //!
 //! The ring provider is always passed explicitly: more than one rustls provider is
 //! compiled into the node, and rustls' implicit default panics in that case.
@@ -30,6 +30,11 @@ pub enum TlsError {
     Rustls(#[from] rustls::Error),
 }
 
+/// The error for PEM input `what` that could not be read.
+fn pem(what: &'static str) -> impl FnOnce(rustls_pki_types::pem::Error) -> TlsError {
+    move |source| TlsError::Pem { what, source }
+}
+
 /// Build the server configuration from PEM bytes: the certificate chain (leaf first)
 /// and its private key (PKCS#8, PKCS#1 or SEC1).
 pub fn server_config_from_pem(
@@ -38,33 +43,18 @@ pub fn server_config_from_pem(
 ) -> Result<Arc<ServerConfig>, TlsError> {
     let chain = CertificateDer::pem_slice_iter(cert_chain_pem)
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| TlsError::Pem {
-            what: "certificate chain",
-            source,
-        })?;
-    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(|source| TlsError::Pem {
-        what: "private key",
-        source,
-    })?;
+        .map_err(pem("certificate chain"))?;
+    let key = PrivateKeyDer::from_pem_slice(key_pem).map_err(pem("private key"))?;
     server_config(chain, key)
 }
 
 /// Build the server configuration from PEM files.
 pub fn load_server_config(cert_chain: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsError> {
     let chain = CertificateDer::pem_file_iter(cert_chain)
-        .map_err(|source| TlsError::Pem {
-            what: "certificate chain",
-            source,
-        })?
+        .map_err(pem("certificate chain"))?
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|source| TlsError::Pem {
-            what: "certificate chain",
-            source,
-        })?;
-    let key = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsError::Pem {
-        what: "private key",
-        source,
-    })?;
+        .map_err(pem("certificate chain"))?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(pem("private key"))?;
     server_config(chain, key)
 }
 

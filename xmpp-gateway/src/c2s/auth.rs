@@ -10,13 +10,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::conn::{Conn, End};
 use crate::backend::{Backend, ScramCredentials, ScramHash};
+use crate::ns::SASL;
 use crate::sasl::{
     ClientFirst, Mechanism, PlainRequest, SaslError, fake_credentials, verify_plain,
 };
 use crate::stream::{Item, StreamCondition};
-
-/// The SASL namespace (RFC 6120 §6.4).
-pub(crate) const NS_SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
 
 /// Run one authentication attempt that starts with `auth`. The outer error ends the
 /// connection; the inner one is a failed attempt whose `<failure/>` has been sent.
@@ -29,7 +27,7 @@ pub(crate) async fn attempt<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     match outcome {
         Ok((user, additional)) => {
             let data = additional.map(|d| B64.encode(d)).unwrap_or_default();
-            conn.send_raw(&format!("<success xmlns='{NS_SASL}'>{data}</success>"))
+            conn.send_raw(&format!("<success xmlns='{SASL}'>{data}</success>"))
                 .await?;
             Ok(Ok(user))
         }
@@ -50,7 +48,7 @@ pub(crate) async fn send_failure<S: AsyncRead + AsyncWrite + Unpin>(
         .map(|t| format!("<text xml:lang='en'>{t}</text>"))
         .unwrap_or_default();
     conn.send_raw(&format!(
-        "<failure xmlns='{NS_SASL}'><{}/>{text}</failure>",
+        "<failure xmlns='{SASL}'><{}/>{text}</failure>",
         e.condition()
     ))
     .await
@@ -214,18 +212,18 @@ async fn respond<S: AsyncRead + AsyncWrite + Unpin>(
     } else {
         B64.encode(challenge)
     };
-    conn.send_raw(&format!("<challenge xmlns='{NS_SASL}'>{data}</challenge>"))
+    conn.send_raw(&format!("<challenge xmlns='{SASL}'>{data}</challenge>"))
         .await?;
     let el = match conn.read().await {
         Ok(Item::Element(el)) => el,
         Ok(_) => return Err(conn.close().await),
         Err(e) => return Err(conn.on_read_error(e).await),
     };
-    if el.is("abort", NS_SASL) {
+    if el.is("abort", SASL) {
         return Ok(Err(SaslError::Aborted));
     }
-    if !el.is("response", NS_SASL) {
-        return Err(conn.fail(StreamCondition::NotAuthorized, None).await);
+    if !el.is("response", SASL) {
+        return Err(conn.fail(StreamCondition::NotAuthorized).await);
     }
     Ok(decode(&el).map(Option::unwrap_or_default))
 }
@@ -266,11 +264,8 @@ mod tests {
 
     #[test]
     fn payload_decoding() {
-        let el = |t: &str| -> Element {
-            format!("<auth xmlns='{NS_SASL}'>{t}</auth>")
-                .parse()
-                .unwrap()
-        };
+        let el =
+            |t: &str| -> Element { format!("<auth xmlns='{SASL}'>{t}</auth>").parse().unwrap() };
         assert_eq!(decode(&el("")).unwrap(), None);
         assert_eq!(decode(&el("=")).unwrap(), Some(Vec::new()));
         assert_eq!(decode(&el(" AGEAYg== ")).unwrap(), Some(b"\0a\0b".to_vec()));

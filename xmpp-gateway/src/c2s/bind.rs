@@ -5,14 +5,8 @@
 use jid::FullJid;
 use minidom::Element;
 
+use crate::ns::{BIND, JABBER_CLIENT, SESSION, XMPP_STANZAS};
 use crate::router::BindError;
-
-/// The resource binding namespace.
-pub(crate) const NS_BIND: &str = "urn:ietf:params:xml:ns:xmpp-bind";
-/// The legacy session namespace.
-pub(crate) const NS_SESSION: &str = "urn:ietf:params:xml:ns:xmpp-session";
-const NS_CLIENT: &str = "jabber:client";
-const NS_STANZAS: &str = "urn:ietf:params:xml:ns:xmpp-stanzas";
 
 /// A client's bind request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,16 +20,16 @@ pub(crate) struct BindRequest {
 /// `None` when `el` is not a bind iq; otherwise the request, or the error reply for a
 /// malformed one.
 pub(crate) fn bind_request(el: &Element) -> Option<Result<BindRequest, Element>> {
-    if !el.is("iq", NS_CLIENT) || el.attr("type") != Some("set") {
+    if !el.is("iq", JABBER_CLIENT) || el.attr("type") != Some("set") {
         return None;
     }
-    let bind = el.get_child("bind", NS_BIND)?;
+    let bind = el.get_child("bind", BIND)?;
     let id = el.attr("id").unwrap_or_default().to_owned();
     if id.is_empty() || el.children().count() != 1 {
         return Some(Err(error(&id, "modify", "bad-request")));
     }
     let resource = bind
-        .get_child("resource", NS_BIND)
+        .get_child("resource", BIND)
         .map(Element::text)
         .map(|r| r.trim().to_owned())
         .filter(|r| !r.is_empty());
@@ -44,13 +38,13 @@ pub(crate) fn bind_request(el: &Element) -> Option<Result<BindRequest, Element>>
 
 /// The result carrying the bound JID (RFC 6120 §7.6.1).
 pub(crate) fn bind_result(id: &str, jid: &FullJid) -> Element {
-    Element::builder("iq", NS_CLIENT)
+    Element::builder("iq", JABBER_CLIENT)
         .attr(rxml::xml_ncname!("type").to_owned(), "result")
         .attr(rxml::xml_ncname!("id").to_owned(), id)
         .append(
-            Element::builder("bind", NS_BIND)
+            Element::builder("bind", BIND)
                 .append(
-                    Element::builder("jid", NS_BIND)
+                    Element::builder("jid", BIND)
                         .append(jid.to_string())
                         .build(),
                 )
@@ -69,15 +63,15 @@ pub(crate) fn bind_error(id: &str, e: &BindError) -> Element {
 
 /// The answer to a legacy session request; `None` when `el` is not one.
 pub(crate) fn session_reply(el: &Element) -> Option<Element> {
-    if !el.is("iq", NS_CLIENT)
+    if !el.is("iq", JABBER_CLIENT)
         || el.attr("type") != Some("set")
-        || !el.has_child("session", NS_SESSION)
+        || !el.has_child("session", SESSION)
     {
         return None;
     }
     let id = el.attr("id").unwrap_or_default();
     Some(
-        Element::builder("iq", NS_CLIENT)
+        Element::builder("iq", JABBER_CLIENT)
             .attr(rxml::xml_ncname!("type").to_owned(), "result")
             .attr(rxml::xml_ncname!("id").to_owned(), id)
             .build(),
@@ -85,13 +79,13 @@ pub(crate) fn session_reply(el: &Element) -> Option<Element> {
 }
 
 fn error(id: &str, kind: &str, condition: &str) -> Element {
-    Element::builder("iq", NS_CLIENT)
+    Element::builder("iq", JABBER_CLIENT)
         .attr(rxml::xml_ncname!("type").to_owned(), "error")
         .attr(rxml::xml_ncname!("id").to_owned(), id)
         .append(
-            Element::builder("error", NS_CLIENT)
+            Element::builder("error", JABBER_CLIENT)
                 .attr(rxml::xml_ncname!("type").to_owned(), kind)
-                .append(Element::builder(condition, NS_STANZAS).build())
+                .append(Element::builder(condition, XMPP_STANZAS).build())
                 .build(),
         )
         .build()

@@ -1,4 +1,6 @@
-//! Settings of the c2s listener; the node maps its own configuration onto them.
+//! Settings of the c2s listener (RFC 6120 client streams; the limits advertised per
+//! XEP-0478, the idle probe an XEP-0199 ping); the node maps its own configuration onto
+//! them.
 
 use std::time::Duration;
 

@@ -1,29 +1,25 @@
-//! The c2s accept loop and the life of one connection.
+//! The c2s listener and the life of one connection (RFC 6120 §4.3-§7, then §8 and
+//! §10): negotiation under a deadline, resource binding, the bound session, and exactly
+//! one unbind. The accept loop itself is the stream layer's, shared with s2s.
 
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 
 use super::C2sConfig;
 use super::bind;
-use super::conn::{Conn, End};
+use super::conn::{self, End};
 use super::negotiate::negotiate;
 use super::session::{self, SessionEnd};
 use crate::backend::Backend;
 use crate::router::Router;
 use crate::stream::StreamCondition;
-
-/// Longest pause after failing accepts (e.g. out of file descriptors).
-const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
+use crate::stream::accept::{self, Listener};
 
 /// Serve client connections on `listener` until `shutdown` is cancelled; returns once
 /// every session has unbound and said goodbye with `system-shutdown`.
@@ -45,34 +41,12 @@ pub async fn serve_c2s<B: Backend>(
         ));
     }
     let config = Arc::new(config);
-    let slots = Arc::new(Semaphore::new(config.max_connections));
-    let tracker = TaskTracker::new();
-    let mut backoff = Duration::from_millis(5);
-    loop {
-        // Wait for a free slot first, so excess clients wait in the accept queue.
-        let permit = tokio::select! {
-            () = shutdown.cancelled() => break,
-            p = Arc::clone(&slots).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
-        let (tcp, peer) = tokio::select! {
-            () = shutdown.cancelled() => break,
-            r = listener.accept() => match r {
-                Ok(accepted) => {
-                    backoff = Duration::from_millis(5);
-                    accepted
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_ACCEPT_BACKOFF);
-                    continue;
-                }
-            },
-        };
-        let _ = tcp.set_nodelay(true);
+    let this = Listener {
+        name: "c2s",
+        max_connections: config.max_connections,
+        span: |peer| tracing::info_span!("c2s", %peer),
+    };
+    accept::serve(listener, this, &shutdown, |tcp, peer| {
         let ctx = Ctx {
             cfg: Arc::clone(&config),
             tls: tls.clone(),
@@ -80,18 +54,9 @@ pub async fn serve_c2s<B: Backend>(
             backend: Arc::clone(&backend),
             shutdown: shutdown.clone(),
         };
-        let span = tracing::info_span!("c2s", %peer);
-        tracker.spawn(
-            async move {
-                connection(tcp, peer, ctx).await;
-                drop(permit);
-            }
-            .instrument(span),
-        );
-    }
-    drop(listener);
-    tracker.close();
-    tracker.wait().await;
+        connection(tcp, peer, ctx)
+    })
+    .await;
     Ok(())
 }
 
@@ -112,16 +77,16 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin + S
     ctx: Ctx<B>,
 ) {
     tracing::debug!(%peer, "connected");
-    let mut conn = Conn::new(io, Arc::clone(&ctx.cfg));
+    let mut conn = conn::new(io, Arc::clone(&ctx.cfg));
     let deadline = Instant::now() + ctx.cfg.negotiation_timeout;
     let end = loop {
         let negotiated = tokio::select! {
-            () = ctx.shutdown.cancelled() => Err(conn.fail(StreamCondition::SystemShutdown, None).await),
+            () = ctx.shutdown.cancelled() => Err(conn.fail(StreamCondition::SystemShutdown).await),
             // Boxed: negotiation's state is large and short-lived; an idle session
             // should not carry its space.
             r = tokio::time::timeout_at(deadline, Box::pin(negotiate(&mut conn, ctx.backend.as_ref(), ctx.tls.as_ref()))) => match r {
                 Ok(r) => r,
-                Err(_) => Err(conn.fail(StreamCondition::ConnectionTimeout, None).await),
+                Err(_) => Err(conn.fail(StreamCondition::ConnectionTimeout).await),
             },
         };
         let (user, req) = match negotiated {
@@ -145,7 +110,7 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin + S
                 Box::pin(ctx.router.unbind(&jid)).await;
                 break match ended {
                     SessionEnd::Done(end) => end,
-                    SessionEnd::Shutdown => conn.fail(StreamCondition::SystemShutdown, None).await,
+                    SessionEnd::Shutdown => conn.fail(StreamCondition::SystemShutdown).await,
                 };
             }
             Err(e) => {
@@ -159,7 +124,8 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin + S
     };
     match end {
         End::Closed => tracing::debug!("stream closed"),
-        End::Error(condition) => tracing::debug!(%condition, "stream error sent"),
+        End::Sent(condition) => tracing::debug!(%condition, "stream error sent"),
+        End::Received(condition) => tracing::debug!(%condition, "stream error received"),
         End::Transport(why) => tracing::debug!(%why, "transport ended"),
     }
 }
@@ -216,7 +182,7 @@ mod tests {
         println!("connection future: {size} bytes");
         println!(
             "conn {} reader {} parser {} writer {}",
-            std::mem::size_of::<Conn<tokio::io::DuplexStream>>(),
+            std::mem::size_of::<conn::Conn<tokio::io::DuplexStream>>(),
             std::mem::size_of::<crate::stream::XmlReader>(),
             std::mem::size_of::<rxml::Parser>(),
             std::mem::size_of::<crate::stream::StreamWriter>()

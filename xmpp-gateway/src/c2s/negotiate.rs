@@ -7,17 +7,15 @@ use jid::BareJid;
 use minidom::Element;
 use tokio::io::{AsyncRead, AsyncWrite};
 
-use super::auth::{self, NS_SASL};
-use super::bind::{self, BindRequest, NS_BIND, NS_SESSION};
+use super::auth;
+use super::bind::{self, BindRequest};
 use super::conn::{Conn, End};
 use crate::backend::Backend;
+use crate::ns::{
+    BIND, COMPONENT_ACCEPT, CSI, JABBER_CLIENT, JABBER_SERVER, SASL, SESSION, STREAM_LIMITS, TLS,
+};
 use crate::sasl::{Mechanism, SaslError};
-use crate::stream::{Item, ServerTls, StreamCondition, StreamHeader};
-
-/// The STARTTLS namespace (RFC 6120 §5.4).
-pub(crate) const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
-/// The default namespace of a client stream.
-pub(crate) const NS_CLIENT: &str = "jabber:client";
+use crate::stream::{Item, ServerTls, StreamCondition, check_header};
 
 /// Where a connection stands in negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,16 +47,16 @@ pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism], limits: &StreamLi
     let mut out = String::from("<stream:features>");
     // XEP-0478: tell the client the budget it must stay within.
     out.push_str(&format!(
-        "<limits xmlns='urn:xmpp:stream-limits:0'><max-bytes>{}</max-bytes>\
+        "<limits xmlns='{STREAM_LIMITS}'><max-bytes>{}</max-bytes>\
          <idle-seconds>{}</idle-seconds></limits>",
         limits.max_bytes, limits.idle_seconds
     ));
     if phase.starttls_offered() {
         let required = if phase.require_tls { "<required/>" } else { "" };
-        out.push_str(&format!("<starttls xmlns='{NS_TLS}'>{required}</starttls>"));
+        out.push_str(&format!("<starttls xmlns='{TLS}'>{required}</starttls>"));
     }
     if phase.sasl_allowed() {
-        out.push_str(&format!("<mechanisms xmlns='{NS_SASL}'>"));
+        out.push_str(&format!("<mechanisms xmlns='{SASL}'>"));
         for m in mechanisms.iter().filter(|m| m.offered(phase.tls)) {
             out.push_str(&format!("<mechanism>{}</mechanism>", m.name()));
         }
@@ -66,9 +64,8 @@ pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism], limits: &StreamLi
     }
     if phase.authenticated {
         out.push_str(&format!(
-            "<bind xmlns='{NS_BIND}'/><session xmlns='{NS_SESSION}'><optional/></session>\
-             <csi xmlns='{}'/>",
-            super::session::NS_CSI
+            "<bind xmlns='{BIND}'/><session xmlns='{SESSION}'><optional/></session>\
+             <csi xmlns='{CSI}'/>"
         ));
     }
     out.push_str("</stream:features>");
@@ -82,20 +79,6 @@ pub(crate) struct StreamLimits {
     pub(crate) max_bytes: usize,
     /// Silence before the server probes or closes.
     pub(crate) idle_seconds: u64,
-}
-
-/// Check a client's stream header (RFC 6120 §4.7, §4.9.3).
-pub(crate) fn check_header(header: &StreamHeader, domain: &str) -> Result<(), StreamCondition> {
-    match header.to.as_deref() {
-        Some(to) if to.eq_ignore_ascii_case(domain) => {}
-        _ => return Err(StreamCondition::HostUnknown),
-    }
-    // No version means a pre-RFC 3920 client (RFC 6120 §4.7.5); we speak 1.x only.
-    let major = header.version.as_deref().and_then(|v| v.split('.').next());
-    match major {
-        Some("1") => Ok(()),
-        _ => Err(StreamCondition::UnsupportedVersion),
-    }
 }
 
 /// Negotiate until the client asks to bind a resource: returns the authenticated user
@@ -121,24 +104,24 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 Ok(Item::Element(el)) => el,
                 Ok(Item::Close) => return Err(conn.close().await),
                 Ok(Item::Header(_)) => {
-                    return Err(conn.fail(StreamCondition::BadFormat, None).await);
+                    return Err(conn.fail(StreamCondition::BadFormat).await);
                 }
                 Err(e) => return Err(conn.on_read_error(e).await),
             };
-            if el.is("starttls", NS_TLS) {
+            if el.is("starttls", TLS) {
                 let Some(config) = tls.filter(|_| phase.starttls_offered()) else {
                     // RFC 6120 §5.4.2.2: failure, then close.
-                    conn.writer.raw(&format!("<failure xmlns='{NS_TLS}'/>"));
+                    conn.writer.raw(&format!("<failure xmlns='{TLS}'/>"));
                     return Err(conn.close().await);
                 };
                 starttls(conn, config).await?;
                 phase.tls = true;
                 break;
             }
-            if el.is("auth", NS_SASL) {
+            if el.is("auth", SASL) {
                 if phase.authenticated {
                     // RFC 6120 §6.4.8: no second authentication on a stream.
-                    return Err(conn.fail(StreamCondition::PolicyViolation, None).await);
+                    return Err(conn.fail(StreamCondition::PolicyViolation).await);
                 }
                 if !phase.sasl_allowed() {
                     auth::send_failure(conn, SaslError::EncryptionRequired).await?;
@@ -148,8 +131,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                             tracing::debug!(user = %u, "authenticated");
                             user = Some(u);
                             phase.authenticated = true;
-                            conn.reader.reset();
-                            conn.writer.reset();
+                            conn.restart();
                             conn.reader.set_max_stanza_bytes(conn.cfg.max_stanza_bytes);
                             break;
                         }
@@ -158,11 +140,11 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 }
                 failures += 1;
                 if failures >= conn.cfg.max_auth_failures {
-                    return Err(conn.fail(StreamCondition::NotAuthorized, None).await);
+                    return Err(conn.fail(StreamCondition::NotAuthorized).await);
                 }
                 continue;
             }
-            if el.is("abort", NS_SASL) {
+            if el.is("abort", SASL) {
                 // An abort outside an exchange: nothing to abort.
                 auth::send_failure(conn, SaslError::Aborted).await?;
                 continue;
@@ -183,16 +165,14 @@ async fn open_stream<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> Result<(), End> {
     let header = match conn.read().await {
         Ok(Item::Header(h)) => h,
-        Ok(_) => return Err(conn.fail(StreamCondition::BadFormat, None).await),
+        Ok(_) => return Err(conn.fail(StreamCondition::BadFormat).await),
         Err(e) => return Err(conn.on_read_error(e).await),
     };
     if let Err(condition) = check_header(&header, &conn.cfg.domain) {
-        return Err(conn.fail(condition, None).await);
+        return Err(conn.fail(condition).await);
     }
-    let domain = conn.cfg.domain.clone();
     let id = crate::stream::new_stream_id();
-    conn.writer
-        .header(&domain, header.from.as_deref(), &id, NS_CLIENT);
+    conn.header(header.from.as_deref(), Some(&id));
     let cfg = &conn.cfg;
     let limits = StreamLimits {
         max_bytes: if phase.authenticated {
@@ -218,10 +198,9 @@ async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
     // Bytes the client sent after <starttls/> would be read as if encrypted: an
     // injection attempt (cf. CVE-2011-0411), never legitimate.
     if conn.reader.buffered() > 0 {
-        return Err(conn.fail(StreamCondition::PolicyViolation, None).await);
+        return Err(conn.fail(StreamCondition::PolicyViolation).await);
     }
-    conn.send_raw(&format!("<proceed xmlns='{NS_TLS}'/>"))
-        .await?;
+    conn.send_raw(&format!("<proceed xmlns='{TLS}'/>")).await?;
     let Some(plain) = conn.io.take_plain() else {
         return Err(End::Transport("no plain transport to upgrade".into()));
     };
@@ -229,8 +208,7 @@ async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
         .await
         .map_err(|e| End::Transport(format!("TLS handshake: {e}")))?;
     conn.io = crate::stream::MaybeTls::Tls(Box::new(tls));
-    conn.reader.reset();
-    conn.writer.reset();
+    conn.restart();
     Ok(())
 }
 
@@ -242,16 +220,16 @@ async fn reject<S: AsyncRead + AsyncWrite + Unpin>(
 ) -> End {
     let condition = first_level_condition(el, phase);
     tracing::debug!(name = el.name(), ns = %el.ns(), %condition, "unexpected element during negotiation");
-    conn.fail(condition, None).await
+    conn.fail(condition).await
 }
 
 /// The stream error for a first-level element we cannot take in this phase.
 pub(crate) fn first_level_condition(el: &Element, phase: Phase) -> StreamCondition {
     let ns = el.ns();
-    if ns.is_empty() || ns == "jabber:server" || ns == "jabber:component:accept" {
+    if ns.is_empty() || ns == JABBER_SERVER || ns == COMPONENT_ACCEPT {
         return StreamCondition::InvalidNamespace;
     }
-    let stanza = ns == NS_CLIENT && matches!(el.name(), "iq" | "message" | "presence");
+    let stanza = ns == JABBER_CLIENT && matches!(el.name(), "iq" | "message" | "presence");
     if stanza && !phase.authenticated {
         // RFC 6120 §4.9.3.12: stanzas before authentication.
         return StreamCondition::NotAuthorized;

@@ -1,4 +1,5 @@
 use super::*;
+use crate::stream::StreamHeader;
 
 fn header(to: Option<&str>, version: Option<&str>) -> StreamHeader {
     StreamHeader {

@@ -10,8 +10,9 @@ use tokio_util::sync::CancellationToken;
 
 use super::bind;
 use super::conn::{Conn, End};
-use super::negotiate::{NS_CLIENT, Phase, first_level_condition};
+use super::negotiate::{Phase, first_level_condition};
 use crate::backend::Backend;
+use crate::ns::{CSI, JABBER_CLIENT, PING};
 use crate::router::{Outbox, Outgoing, Router};
 use crate::stream::{Item, StreamCondition};
 
@@ -66,7 +67,7 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                     Ok(Item::Element(el)) => el,
                     Ok(Item::Close) => return SessionEnd::Done(conn.close().await),
                     Ok(Item::Header(_)) => {
-                        return SessionEnd::Done(conn.fail(StreamCondition::BadFormat, None).await);
+                        return SessionEnd::Done(conn.fail(StreamCondition::BadFormat).await);
                     }
                     Err(e) => return SessionEnd::Done(conn.on_read_error(e).await),
                 };
@@ -88,7 +89,7 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                     continue;
                 }
                 if ping.is_some() {
-                    return SessionEnd::Done(conn.fail(StreamCondition::ConnectionTimeout, None).await);
+                    return SessionEnd::Done(conn.fail(StreamCondition::ConnectionTimeout).await);
                 }
                 pings += 1;
                 let id = format!("c2s-ping-{pings}");
@@ -140,7 +141,7 @@ async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
             Some(Outgoing::Serialized(xml)) => conn.writer.raw(&xml),
             Some(Outgoing::Flush) => {}
             Some(Outgoing::Close(condition)) => {
-                return Err(conn.fail(StreamCondition::from_name(condition), None).await);
+                return Err(conn.fail(StreamCondition::from_name(condition)).await);
             }
             // The router dropped us without a reason: close cleanly.
             None => return Err(conn.close().await),
@@ -174,7 +175,7 @@ async fn handle<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     }
     if let Err(condition) = check_stanza(&el, jid) {
         tracing::debug!(name = el.name(), %condition, "stanza refused at stream level");
-        return Err(conn.fail(condition, None).await);
+        return Err(conn.fail(condition).await);
     }
     if let Some(reply) = bind::session_reply(&el) {
         return conn.send(&reply).await;
@@ -185,12 +186,9 @@ async fn handle<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     Ok(())
 }
 
-/// XEP-0352 namespace.
-pub(crate) const NS_CSI: &str = "urn:xmpp:csi:0";
-
 /// `Some(true)` for `<active/>`, `Some(false)` for `<inactive/>` (XEP-0352), `None` otherwise.
 fn csi_state(el: &Element) -> Option<bool> {
-    if el.ns() != NS_CSI {
+    if el.ns() != CSI {
         return None;
     }
     match el.name() {
@@ -203,7 +201,7 @@ fn csi_state(el: &Element) -> Option<bool> {
 /// Stream-level checks of a first-level element from a bound client (RFC 6120 §8.1,
 /// §4.9.3); everything finer is the router's, which answers with stanza errors.
 pub(crate) fn check_stanza(el: &Element, jid: &FullJid) -> Result<(), StreamCondition> {
-    let is_stanza = el.ns() == NS_CLIENT && matches!(el.name(), "iq" | "message" | "presence");
+    let is_stanza = el.ns() == JABBER_CLIENT && matches!(el.name(), "iq" | "message" | "presence");
     if !is_stanza {
         let phase = Phase {
             tls_available: true,
@@ -236,19 +234,19 @@ pub(crate) fn check_stanza(el: &Element, jid: &FullJid) -> Result<(), StreamCond
 /// Whether `el` answers our outstanding ping.
 fn is_reply_to(el: &Element, ping: Option<&str>) -> bool {
     let Some(id) = ping else { return false };
-    el.is("iq", NS_CLIENT)
+    el.is("iq", JABBER_CLIENT)
         && el.attr("id") == Some(id)
         && matches!(el.attr("type"), Some("result" | "error"))
 }
 
 /// An XEP-0199 ping from the server to the session.
 fn ping_iq(id: &str, domain: &str, to: &FullJid) -> Element {
-    Element::builder("iq", NS_CLIENT)
+    Element::builder("iq", JABBER_CLIENT)
         .attr(rxml::xml_ncname!("type").to_owned(), "get")
         .attr(rxml::xml_ncname!("id").to_owned(), id)
         .attr(rxml::xml_ncname!("from").to_owned(), domain)
         .attr(rxml::xml_ncname!("to").to_owned(), to.as_str())
-        .append(Element::builder("ping", "urn:xmpp:ping").build())
+        .append(Element::builder("ping", PING).build())
         .build()
 }
 

@@ -19,7 +19,8 @@ use crate::backend::Backend;
 use crate::features::message::{self, Resource, Route};
 use crate::features::presence;
 use crate::features::subscription::Event;
-use crate::s2s::stanza::{CLIENT_NS, SERVER_NS, error_reply, rewrite_ns};
+use crate::ns::{JABBER_CLIENT as CLIENT_NS, JABBER_SERVER as SERVER_NS};
+use crate::stream::{error_reply, rewrite_ns};
 
 /// The bounded queue from the router to the s2s layer.
 #[derive(Debug, Clone)]

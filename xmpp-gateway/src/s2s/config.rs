@@ -1,4 +1,5 @@
-//! Settings of the server-to-server side; the node maps its `[s2s]` section onto them.
+//! Settings of the server-to-server side (RFC 6120 server streams, XEP-0220 dialback
+//! with XEP-0185 keys); the node maps its `[s2s]` section onto them.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -74,7 +75,7 @@ impl S2sConfig {
 
     /// Whether the certificate, key and authorities make a usable TLS configuration.
     pub fn check(&self) -> Result<(), crate::tls::TlsError> {
-        super::tls::TlsContext::new(self).map(|_| ())
+        super::tls::TlsContext::new(&self.cert_chain, &self.key, &self.ca).map(|_| ())
     }
 
     /// Reader limits before authentication.

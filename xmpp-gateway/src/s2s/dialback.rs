@@ -10,10 +10,7 @@ use rxml::xml_ncname;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// The dialback namespace (`db:` prefix in XEP-0220).
-pub(crate) const NS_DIALBACK: &str = "jabber:server:dialback";
-/// The dialback stream feature (XEP-0220 §2.1).
-pub(crate) const NS_DIALBACK_FEATURE: &str = "urn:xmpp:features:dialback";
+use crate::ns::{DIALBACK, XMPP_STANZAS};
 
 /// XEP-0185: `HMAC-SHA256(hex(SHA256(secret)), receiving ' ' originating ' ' id)`, in
 /// lowercase hex.
@@ -104,7 +101,7 @@ impl Request {
 
 /// `<db:result from to>key</db:result>`: the originating server's request.
 pub(crate) fn result_request(from: &str, to: &str, key: &str) -> Element {
-    Element::builder("result", NS_DIALBACK)
+    Element::builder("result", DIALBACK)
         .attr(xml_ncname!("from").to_owned(), from)
         .attr(xml_ncname!("to").to_owned(), to)
         .append(key)
@@ -113,7 +110,7 @@ pub(crate) fn result_request(from: &str, to: &str, key: &str) -> Element {
 
 /// `<db:result from to type/>`: the receiving server's answer.
 pub(crate) fn result_answer(from: &str, to: &str, verdict: Verdict) -> Element {
-    let mut el = Element::builder("result", NS_DIALBACK)
+    let mut el = Element::builder("result", DIALBACK)
         .attr(xml_ncname!("from").to_owned(), from)
         .attr(xml_ncname!("to").to_owned(), to)
         .attr(xml_ncname!("type").to_owned(), verdict.as_str())
@@ -121,12 +118,9 @@ pub(crate) fn result_answer(from: &str, to: &str, verdict: Verdict) -> Element {
     if verdict == Verdict::Error {
         // XEP-0220 §2.4: the authoritative server could not be reached.
         el.append_child(
-            Element::builder("error", NS_DIALBACK)
+            Element::builder("error", DIALBACK)
                 .attr(xml_ncname!("type").to_owned(), "cancel")
-                .append(Element::bare(
-                    "remote-server-not-found",
-                    "urn:ietf:params:xml:ns:xmpp-stanzas",
-                ))
+                .append(Element::bare("remote-server-not-found", XMPP_STANZAS))
                 .build(),
         );
     }
@@ -136,7 +130,7 @@ pub(crate) fn result_answer(from: &str, to: &str, verdict: Verdict) -> Element {
 /// `<db:verify from to id>key</db:verify>`: the receiving server asks the
 /// authoritative server.
 pub(crate) fn verify_request(from: &str, to: &str, id: &str, key: &str) -> Element {
-    Element::builder("verify", NS_DIALBACK)
+    Element::builder("verify", DIALBACK)
         .attr(xml_ncname!("from").to_owned(), from)
         .attr(xml_ncname!("to").to_owned(), to)
         .attr(xml_ncname!("id").to_owned(), id)
@@ -146,7 +140,7 @@ pub(crate) fn verify_request(from: &str, to: &str, id: &str, key: &str) -> Eleme
 
 /// `<db:verify from to id type/>`: the authoritative server's answer.
 pub(crate) fn verify_answer(from: &str, to: &str, id: &str, valid: bool) -> Element {
-    Element::builder("verify", NS_DIALBACK)
+    Element::builder("verify", DIALBACK)
         .attr(xml_ncname!("from").to_owned(), from)
         .attr(xml_ncname!("to").to_owned(), to)
         .attr(xml_ncname!("id").to_owned(), id)
@@ -220,7 +214,7 @@ mod tests {
         );
         let e = result_answer("b.example", "a.example", Verdict::Error);
         assert_eq!(Verdict::of(&e), Verdict::Error);
-        assert!(e.has_child("error", NS_DIALBACK));
+        assert!(e.has_child("error", DIALBACK));
         let missing: Element = "<result xmlns='jabber:server:dialback' to='x'/>"
             .parse()
             .unwrap();

@@ -11,26 +11,20 @@ use jid::Jid;
 use minidom::Element;
 use rustls_pki_types::CertificateDer;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
-use tokio_util::task::TaskTracker;
-use tracing::Instrument;
 
 use super::Shared;
-use super::conn::{End, S2sConn, Transport};
-use super::dialback::{self, NS_DIALBACK, Request, Verdict};
-use super::negotiate::{
-    InPhase, NS_SASL, NS_TLS, check_header, external_identity, inbound_features,
-};
+use super::conn::{self, End, S2sConn};
+use super::dialback::{self, Request, Verdict};
+use super::negotiate::{InPhase, external_identity, inbound_features};
 use super::outbound;
-use super::stanza::SERVER_NS;
 use crate::backend::Backend;
+use crate::ns::{DIALBACK, JABBER_CLIENT, JABBER_SERVER, SASL, STREAM, TLS};
 use crate::router::RemoteError;
-use crate::stream::{Item, NS_STREAMS, StreamCondition};
+use crate::stream::accept::{self, Listener};
+use crate::stream::{Item, MaybeTls, StreamCondition, check_header};
 
-/// Longest pause after failing accepts.
-const MAX_ACCEPT_BACKOFF: Duration = Duration::from_secs(1);
 /// Failed SASL attempts per connection before `not-authorized`.
 const MAX_AUTH_FAILURES: u32 = 3;
 /// Most domains one connection may authenticate (XEP-0220 §2.5 multiplexing).
@@ -38,46 +32,20 @@ const MAX_DOMAINS_PER_STREAM: usize = 64;
 
 /// Accept server connections until shutdown; returns when every connection ended.
 pub(crate) async fn serve<B: Backend>(listener: TcpListener, shared: Arc<Shared<B>>) {
-    let slots = Arc::new(Semaphore::new(shared.cfg.max_connections.max(1)));
-    let tracker = TaskTracker::new();
-    let mut backoff = Duration::from_millis(5);
-    loop {
-        let permit = tokio::select! {
-            () = shared.shutdown.cancelled() => break,
-            p = Arc::clone(&slots).acquire_owned() => match p {
-                Ok(p) => p,
-                Err(_) => break,
-            },
-        };
-        let (tcp, peer) = tokio::select! {
-            () = shared.shutdown.cancelled() => break,
-            r = listener.accept() => match r {
-                Ok(accepted) => {
-                    backoff = Duration::from_millis(5);
-                    accepted
-                }
-                Err(e) => {
-                    tracing::warn!(error = %e, "s2s accept failed");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(MAX_ACCEPT_BACKOFF);
-                    continue;
-                }
-            },
-        };
-        let _ = tcp.set_nodelay(true);
+    let this = Listener {
+        name: "s2s",
+        max_connections: shared.cfg.max_connections.max(1),
+        span: |peer| tracing::info_span!("s2s_in", %peer),
+    };
+    let shutdown = shared.shutdown.clone();
+    accept::serve(listener, this, &shutdown, |tcp, _| {
         let shared = Arc::clone(&shared);
-        tracker.spawn(
-            async move {
-                let end = connection(tcp, &shared).await;
-                tracing::debug!(?end, "inbound stream ended");
-                drop(permit);
-            }
-            .instrument(tracing::info_span!("s2s_in", %peer)),
-        );
-    }
-    drop(listener);
-    tracker.close();
-    tracker.wait().await;
+        async move {
+            let end = connection(tcp, &shared).await;
+            tracing::debug!(?end, "inbound stream ended");
+        }
+    })
+    .await;
 }
 
 /// What one inbound connection knows about its peer.
@@ -100,7 +68,7 @@ struct Peer {
 /// authenticated and then under the idle timeout.
 async fn connection<B: Backend>(tcp: TcpStream, shared: &Shared<B>) -> End {
     let cfg = &shared.cfg;
-    let mut conn = S2sConn::new(tcp, &cfg.domain, cfg.preauth_limits(), cfg.write_timeout);
+    let mut conn = conn::new(tcp, &cfg.domain, cfg.preauth_limits(), cfg.write_timeout);
     let mut peer = Peer {
         phase: InPhase {
             tls: false,
@@ -170,7 +138,7 @@ async fn stream<B: Backend>(
     conn.send_raw(&inbound_features(peer.phase)).await?;
     loop {
         let el = match next_item(conn, peer, idle).await? {
-            Item::Element(el) if el.is("error", NS_STREAMS) => {
+            Item::Element(el) if el.is("error", STREAM) => {
                 tracing::debug!(error = ?el.children().next().map(Element::name), "stream error from peer");
                 return Err(conn.close().await);
             }
@@ -178,11 +146,11 @@ async fn stream<B: Backend>(
             Item::Close => return Err(conn.close().await),
             Item::Header(_) => return Err(conn.fail(StreamCondition::BadFormat).await),
         };
-        if el.is("starttls", NS_TLS) {
+        if el.is("starttls", TLS) {
             starttls(conn, peer, shared).await?;
             return Ok(());
         }
-        if el.is("auth", NS_SASL) {
+        if el.is("auth", SASL) {
             if external(conn, peer, &el).await? {
                 conn.reader
                     .set_max_stanza_bytes(shared.cfg.max_stanza_bytes);
@@ -191,7 +159,7 @@ async fn stream<B: Backend>(
             }
             continue;
         }
-        if el.has_ns(NS_DIALBACK) {
+        if el.has_ns(DIALBACK) {
             if !peer.phase.dialback_allowed() {
                 return Err(conn.fail(StreamCondition::PolicyViolation).await);
             }
@@ -202,11 +170,11 @@ async fn stream<B: Backend>(
             }
             continue;
         }
-        if el.has_ns(SERVER_NS) && matches!(el.name(), "message" | "presence" | "iq") {
+        if el.has_ns(JABBER_SERVER) && matches!(el.name(), "message" | "presence" | "iq") {
             stanza(conn, peer, shared, el).await?;
             continue;
         }
-        let condition = if el.ns().is_empty() || el.has_ns("jabber:client") {
+        let condition = if el.ns().is_empty() || el.has_ns(JABBER_CLIENT) {
             StreamCondition::InvalidNamespace
         } else {
             StreamCondition::UnsupportedStanzaType
@@ -222,15 +190,14 @@ async fn starttls<B: Backend>(
     shared: &Shared<B>,
 ) -> Result<(), End> {
     if peer.phase.tls {
-        conn.writer.raw(&format!("<failure xmlns='{NS_TLS}'/>"));
+        conn.writer.raw(&format!("<failure xmlns='{TLS}'/>"));
         return Err(conn.close().await);
     }
     // Bytes sent after <starttls/> would be read as if encrypted (cf. CVE-2011-0411).
     if conn.reader.buffered() > 0 {
         return Err(conn.fail(StreamCondition::PolicyViolation).await);
     }
-    conn.send_raw(&format!("<proceed xmlns='{NS_TLS}'/>"))
-        .await?;
+    conn.send_raw(&format!("<proceed xmlns='{TLS}'/>")).await?;
     let Some(tcp) = conn.io.take_plain() else {
         return Err(End::Transport("no plain transport".into()));
     };
@@ -239,7 +206,7 @@ async fn starttls<B: Backend>(
         .await
         .map_err(|_| End::Transport("TLS handshake timed out".into()))?
         .map_err(|e| End::Transport(format!("TLS handshake: {e}")))?;
-    conn.io = Transport::Tls(Box::new(tls.into()));
+    conn.io = MaybeTls::Buffered(Box::new(tls.into()));
     peer.phase.tls = true;
     // The header that follows names the domain the certificate must be valid for.
     conn.restart();
@@ -256,8 +223,7 @@ async fn external(conn: &mut S2sConn, peer: &mut Peer, auth: &Element) -> Result
         .and_then(|from| external_identity(&auth.text(), from));
     match (offered, identity, peer.from.clone()) {
         (true, Some(id), Some(from)) if id.eq_ignore_ascii_case(&from) => {
-            conn.send_raw(&format!("<success xmlns='{NS_SASL}'/>"))
-                .await?;
+            conn.send_raw(&format!("<success xmlns='{SASL}'/>")).await?;
             tracing::info!(domain = %from, "peer authenticated with SASL EXTERNAL");
             peer.phase.sasl_done = true;
             peer.authed.insert(from);
@@ -269,10 +235,8 @@ async fn external(conn: &mut S2sConn, peer: &mut Peer, auth: &Element) -> Result
             } else {
                 "invalid-mechanism"
             };
-            conn.send_raw(&format!(
-                "<failure xmlns='{NS_SASL}'><{condition}/></failure>"
-            ))
-            .await?;
+            conn.send_raw(&format!("<failure xmlns='{SASL}'><{condition}/></failure>"))
+                .await?;
             peer.auth_failures += 1;
             if peer.auth_failures >= MAX_AUTH_FAILURES {
                 return Err(conn.fail(StreamCondition::NotAuthorized).await);
@@ -369,6 +333,8 @@ async fn stanza<B: Backend>(
         Ok(()) => Ok(()),
         Err(RemoteError::InvalidFrom) => Err(conn.fail(StreamCondition::InvalidFrom).await),
         Err(RemoteError::HostUnknown) => Err(conn.fail(StreamCondition::HostUnknown).await),
-        Err(RemoteError::ImproperAddressing) => Err(conn.fail_named("improper-addressing").await),
+        Err(RemoteError::ImproperAddressing) => {
+            Err(conn.fail(StreamCondition::ImproperAddressing).await)
+        }
     }
 }

@@ -1,7 +1,8 @@
-//! Outbound routing: one stream per remote domain, opened on the first stanza for
-//! it, reused while traffic flows, closed after the idle timeout. Stanzas wait in a
-//! bounded queue while the stream connects; whatever cannot be delivered bounces to
-//! the local sender with the RFC 6120 §8.3.3 condition that says why.
+//! Outbound routing to other domains (RFC 6120 §10.4): one stream per remote domain,
+//! opened on the first stanza for it, reused while traffic flows, closed after the idle
+//! timeout. Stanzas wait in a bounded queue while the stream connects; whatever cannot
+//! be delivered bounces to the local sender with the RFC 6120 §8.3.3 condition that
+//! says why.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -19,9 +20,9 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use super::Shared;
 use super::conn::S2sConn;
 use super::outbound;
-use super::stanza::{CLIENT_NS, SERVER_NS, error_reply, rewrite_ns};
 use crate::backend::Backend;
-use crate::stream::Item;
+use crate::ns::{JABBER_CLIENT, JABBER_SERVER, STREAM};
+use crate::stream::{Item, error_reply, rewrite_ns};
 
 /// Most remote domains with a stream (or a queue) at once.
 const MAX_DOMAINS: usize = 10_000;
@@ -164,7 +165,7 @@ async fn serve<B: Backend>(
                 }
             }
             item = conn.read() => match item {
-                Ok(Item::Element(el)) if el.is("error", crate::stream::NS_STREAMS) => {
+                Ok(Item::Element(el)) if el.is("error", STREAM) => {
                     let _ = conn.close().await;
                     return Ended::Broken("stream error from peer".into());
                 }
@@ -202,7 +203,7 @@ async fn flush_queue<B: Backend>(
 
 /// One stanza on the wire, in the server namespace.
 async fn write(conn: &mut S2sConn, el: &Element) -> Result<(), String> {
-    let out = rewrite_ns(el.clone(), CLIENT_NS, SERVER_NS);
+    let out = rewrite_ns(el.clone(), JABBER_CLIENT, JABBER_SERVER);
     conn.send(&out).await.map_err(|e| format!("{e:?}"))
 }
 

@@ -78,7 +78,7 @@ impl<B: Backend> S2s<B> {
         router: Router<B>,
         shutdown: CancellationToken,
     ) -> Result<(Self, mpsc::Sender<Element>), TlsError> {
-        let tls = tls::TlsContext::new(&cfg)?;
+        let tls = tls::TlsContext::new(&cfg.cert_chain, &cfg.key, &cfg.ca)?;
         let resolver = resolve::Resolver::new(&cfg.routes);
         let (tx, rx) = mpsc::channel(ROUTER_QUEUE_LEN);
         let shared = Arc::new(Shared {

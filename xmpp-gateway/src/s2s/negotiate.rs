@@ -4,13 +4,7 @@
 
 use minidom::Element;
 
-use super::dialback::NS_DIALBACK_FEATURE;
-use crate::stream::{StreamCondition, StreamHeader};
-
-/// The STARTTLS namespace (RFC 6120 §5.4).
-pub(crate) const NS_TLS: &str = "urn:ietf:params:xml:ns:xmpp-tls";
-/// The SASL namespace (RFC 6120 §6.4).
-pub(crate) const NS_SASL: &str = "urn:ietf:params:xml:ns:xmpp-sasl";
+use crate::ns::{DIALBACK_FEATURE, SASL, TLS};
 
 /// Where an inbound stream stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,16 +36,16 @@ pub(crate) fn inbound_features(phase: InPhase) -> String {
     let mut out = String::from("<stream:features>");
     if !phase.tls {
         let required = if phase.require_tls { "<required/>" } else { "" };
-        out.push_str(&format!("<starttls xmlns='{NS_TLS}'>{required}</starttls>"));
+        out.push_str(&format!("<starttls xmlns='{TLS}'>{required}</starttls>"));
     }
     if phase.external_offered() {
         out.push_str(&format!(
-            "<mechanisms xmlns='{NS_SASL}'><mechanism>EXTERNAL</mechanism></mechanisms>"
+            "<mechanisms xmlns='{SASL}'><mechanism>EXTERNAL</mechanism></mechanisms>"
         ));
     }
     if !phase.sasl_done && phase.dialback_allowed() {
         out.push_str(&format!(
-            "<dialback xmlns='{NS_DIALBACK_FEATURE}'><errors/></dialback>"
+            "<dialback xmlns='{DIALBACK_FEATURE}'><errors/></dialback>"
         ));
     }
     out.push_str("</stream:features>");
@@ -72,14 +66,14 @@ pub(crate) struct Offered {
 impl Offered {
     /// Read `<stream:features/>`.
     pub(crate) fn of(features: &Element) -> Self {
-        let external = features.get_child("mechanisms", NS_SASL).is_some_and(|m| {
+        let external = features.get_child("mechanisms", SASL).is_some_and(|m| {
             m.children()
                 .any(|c| c.name() == "mechanism" && c.text().trim() == "EXTERNAL")
         });
         Self {
-            starttls: features.has_child("starttls", NS_TLS),
+            starttls: features.has_child("starttls", TLS),
             external,
-            dialback: features.has_child("dialback", NS_DIALBACK_FEATURE),
+            dialback: features.has_child("dialback", DIALBACK_FEATURE),
         }
     }
 }
@@ -118,19 +112,6 @@ pub(crate) fn next_step(
     Step::Dialback
 }
 
-/// Check an inbound header (RFC 6120 §4.7, §4.9.3): `to` is our domain, version 1.x.
-pub(crate) fn check_header(header: &StreamHeader, domain: &str) -> Result<(), StreamCondition> {
-    match header.to.as_deref() {
-        Some(to) if to.eq_ignore_ascii_case(domain) => {}
-        _ => return Err(StreamCondition::HostUnknown),
-    }
-    let major = header.version.as_deref().and_then(|v| v.split('.').next());
-    match major {
-        Some("1") => Ok(()),
-        _ => Err(StreamCondition::UnsupportedVersion),
-    }
-}
-
 /// The authorization identity of SASL EXTERNAL (RFC 6120 §6.4.2, §13.7.2.2): empty or
 /// `=` means "the identity of my certificate", i.e. the domain of the header.
 pub(crate) fn external_identity(payload: &str, header_from: &str) -> Option<String> {
@@ -149,6 +130,7 @@ pub(crate) fn external_identity(payload: &str, header_from: &str) -> Option<Stri
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::stream::{StreamCondition, StreamHeader, check_header};
 
     fn phase(tls: bool, cert_valid: bool, sasl_done: bool) -> InPhase {
         InPhase {
@@ -172,11 +154,11 @@ mod tests {
         let tls_unknown_cert = inbound_features(phase(true, false, false));
         assert!(!tls_unknown_cert.contains("starttls"));
         assert!(!tls_unknown_cert.contains("EXTERNAL"));
-        assert!(tls_unknown_cert.contains(NS_DIALBACK_FEATURE));
+        assert!(tls_unknown_cert.contains(DIALBACK_FEATURE));
 
         let tls_valid_cert = inbound_features(phase(true, true, false));
         assert!(tls_valid_cert.contains("<mechanism>EXTERNAL</mechanism>"));
-        assert!(tls_valid_cert.contains(NS_DIALBACK_FEATURE));
+        assert!(tls_valid_cert.contains(DIALBACK_FEATURE));
 
         let done = inbound_features(phase(true, true, true));
         assert_eq!(done, "<stream:features></stream:features>");
@@ -187,7 +169,7 @@ mod tests {
             cert_valid: false,
             sasl_done: false,
         });
-        assert!(!lax.contains("<required/>") && lax.contains(NS_DIALBACK_FEATURE));
+        assert!(!lax.contains("<required/>") && lax.contains(DIALBACK_FEATURE));
     }
 
     fn offered(xml: &str) -> Offered {

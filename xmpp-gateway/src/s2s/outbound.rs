@@ -15,11 +15,12 @@ use tokio_rustls::TlsConnector;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::Shared;
-use super::conn::{End, S2sConn, Transport};
-use super::dialback::{self, NS_DIALBACK, Verdict};
-use super::negotiate::{NS_SASL, NS_TLS, Offered, Step, next_step};
+use super::conn::{self, End, S2sConn};
+use super::dialback::{self, Verdict};
+use super::negotiate::{Offered, Step, next_step};
 use crate::backend::Backend;
-use crate::stream::{Item, NS_STREAMS, ReadLimits};
+use crate::ns::{DIALBACK, SASL, STREAM, TLS};
+use crate::stream::{Item, MaybeTls, ReadLimits};
 
 /// Time one TCP connect may take before the next address is tried.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -76,16 +77,15 @@ pub(crate) async fn open<B: Backend>(shared: &Shared<B>, domain: &str) -> Result
         max_stanza_bytes: cfg.max_stanza_bytes,
         ..ReadLimits::default()
     };
-    let mut conn = S2sConn::new(tcp, &cfg.domain, limits, cfg.write_timeout);
+    let mut conn = conn::new(tcp, &cfg.domain, limits, cfg.write_timeout);
     let mut tls = false;
     loop {
         let (stream_id, offered) = start(&mut conn, domain).await?;
         match next_step(offered, tls, cfg.require_tls, false) {
             Step::StartTls => {
-                conn.send_raw(&format!("<starttls xmlns='{NS_TLS}'/>"))
-                    .await?;
+                conn.send_raw(&format!("<starttls xmlns='{TLS}'/>")).await?;
                 let answer = conn.element().await?;
-                if !answer.is("proceed", NS_TLS) {
+                if !answer.is("proceed", TLS) {
                     return Err(Failure::Refused("STARTTLS refused".into()));
                 }
                 upgrade(shared, &mut conn, domain).await?;
@@ -119,11 +119,11 @@ pub(crate) async fn connect<B: Backend>(
     if next_step(offered, tls, shared.cfg.require_tls, false) == Step::External {
         let authzid = base64::engine::general_purpose::STANDARD.encode(&ours);
         conn.send_raw(&format!(
-            "<auth xmlns='{NS_SASL}' mechanism='EXTERNAL'>{authzid}</auth>"
+            "<auth xmlns='{SASL}' mechanism='EXTERNAL'>{authzid}</auth>"
         ))
         .await?;
         let answer = conn.element().await?;
-        if answer.is("success", NS_SASL) {
+        if answer.is("success", SASL) {
             conn.restart();
             start(&mut conn, domain).await?;
             tracing::debug!(%domain, "authenticated with SASL EXTERNAL");
@@ -197,7 +197,7 @@ async fn start(conn: &mut S2sConn, domain: &str) -> Result<(Option<String>, Offe
         Err(e) => return Err(conn.on_read_error(e).await.into()),
     };
     let features = conn.element().await?;
-    if !features.is("features", NS_STREAMS) {
+    if !features.is("features", STREAM) {
         return Err(Failure::Refused(format!(
             "expected features, got {}",
             features.name()
@@ -224,7 +224,7 @@ async fn upgrade<B: Backend>(
         .connect(name, tcp)
         .await
         .map_err(|e| Failure::Refused(format!("TLS handshake: {e}")))?;
-    conn.io = Transport::Tls(Box::new(tls.into()));
+    conn.io = MaybeTls::Buffered(Box::new(tls.into()));
     let valid = shared.tls.valid_for(&conn.io.peer_certificates(), domain);
     tracing::debug!(%domain, certificate_valid = valid, "TLS established");
     conn.restart();
@@ -240,7 +240,7 @@ async fn wait_for(
 ) -> Result<Element, Failure> {
     for _ in 0..MAX_SKIPPED {
         let el = conn.element().await?;
-        if el.is(name, NS_DIALBACK) && pick(&el) {
+        if el.is(name, DIALBACK) && pick(&el) {
             return Ok(el);
         }
     }

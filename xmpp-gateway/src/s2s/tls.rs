@@ -1,5 +1,6 @@
-//! TLS for server streams (RFC 6120 §5, §13.7.2): both sides present their
-//! certificate, and the handshake succeeds whatever the peer's certificate says.
+//! TLS for server streams (RFC 6120 §5, §13.7.2; TLS 1.2 and 1.3 only, as RFC 7590
+//! asks): both sides present their certificate, and the handshake succeeds whatever the
+//! peer's certificate says.
 //!
 //! Why accept any certificate in the handshake: XEP-0220 lets a server whose
 //! certificate we cannot verify still prove its domain by dialback over the
@@ -17,9 +18,8 @@ use rustls::{
     ClientConfig, DigitallySignedStruct, DistinguishedName, RootCertStore, ServerConfig,
     SignatureScheme,
 };
-use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
 
-use super::S2sConfig;
 use crate::tls::TlsError;
 
 /// Both TLS configurations of s2s and the verifier of peer certificates.
@@ -30,27 +30,32 @@ pub(crate) struct TlsContext {
 }
 
 impl TlsContext {
-    /// Build from our identity and the configured authorities.
-    pub(crate) fn new(cfg: &S2sConfig) -> Result<Self, TlsError> {
-        if cfg.cert_chain.is_empty() {
+    /// Build from our identity (`cert_chain`, leaf first, and its `key`) and the
+    /// authorities `ca` a peer's certificate is checked against.
+    pub(crate) fn new(
+        cert_chain: &[CertificateDer<'static>],
+        key: &PrivateKeyDer<'static>,
+        ca: &[CertificateDer<'static>],
+    ) -> Result<Self, TlsError> {
+        if cert_chain.is_empty() {
             return Err(TlsError::NoCertificate);
         }
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let server = ServerConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()?
             .with_client_cert_verifier(Arc::new(AnyCert(Arc::clone(&provider))))
-            .with_single_cert(cfg.cert_chain.clone(), cfg.key.clone_key())?;
+            .with_single_cert(cert_chain.to_vec(), key.clone_key())?;
         let client = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()?
             .dangerous()
             .with_custom_certificate_verifier(Arc::new(AnyCert(Arc::clone(&provider))))
-            .with_client_auth_cert(cfg.cert_chain.clone(), cfg.key.clone_key())?;
-        let verifier = if cfg.ca.is_empty() {
+            .with_client_auth_cert(cert_chain.to_vec(), key.clone_key())?;
+        let verifier = if ca.is_empty() {
             None
         } else {
             let mut roots = RootCertStore::empty();
-            for ca in &cfg.ca {
-                roots.add(ca.clone())?;
+            for authority in ca {
+                roots.add(authority.clone())?;
             }
             let built = WebPkiServerVerifier::builder_with_provider(Arc::new(roots), provider)
                 .build()
@@ -79,6 +84,44 @@ impl TlsContext {
     }
 }
 
+/// The signature checks of [`AnyCert`], the same whether it verifies a server or a
+/// client: every signature is checked with the provider's algorithms.
+macro_rules! signature_checks {
+    () => {
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    };
+}
+
 /// Accepts any certificate chain in the handshake but checks every signature made
 /// with it, so the peer provably holds the key of the certificate it showed.
 #[derive(Debug)]
@@ -96,37 +139,7 @@ impl ServerCertVerifier for AnyCert {
         Ok(ServerCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+    signature_checks!();
 }
 
 impl ClientCertVerifier for AnyCert {
@@ -151,35 +164,5 @@ impl ClientCertVerifier for AnyCert {
         Ok(ClientCertVerified::assertion())
     }
 
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+    signature_checks!();
 }

@@ -7,12 +7,15 @@ pub enum StreamCondition {
     /// §4.9.3.1: the entity sent XML that cannot be processed (e.g. non-whitespace text
     /// between stanzas, a stanza without its required attributes).
     BadFormat,
-    /// §4.9.3.4: a new stream took over this one (resource conflict).
+    /// §4.9.3.3: a new stream took over this one (resource conflict).
     Conflict,
-    /// §4.9.3.5: the peer has not generated traffic for too long.
+    /// §4.9.3.4: the peer has not generated traffic for too long.
     ConnectionTimeout,
     /// §4.9.3.6: the `to` of the stream header is not a domain we serve.
     HostUnknown,
+    /// §4.9.3.7: a stanza between servers lacks the `to` or `from` it needs, or names
+    /// a domain the stream does not serve.
+    ImproperAddressing,
     /// §4.9.3.8: a server-side failure.
     InternalServerError,
     /// §4.9.3.9: the `from` of a stanza does not match the session.
@@ -25,19 +28,19 @@ pub enum StreamCondition {
     NotWellFormed,
     /// §4.9.3.14: a local policy (stanza size, TLS required) was violated.
     PolicyViolation,
-    /// §4.9.3.16: the server is out of resources (connection limit).
+    /// §4.9.3.17: the server is out of resources (connection limit).
     ResourceConstraint,
-    /// §4.9.3.17: a restricted XML feature (DTD, PI, comment, entity).
+    /// §4.9.3.18: a restricted XML feature (DTD, PI, comment, entity).
     RestrictedXml,
-    /// §4.9.3.19: the server is shutting down.
+    /// §4.9.3.20: the server is shutting down.
     SystemShutdown,
     /// §4.9.3.21: an unexpected condition.
     UndefinedCondition,
-    /// §4.9.3.22: a first-level element we do not support.
+    /// §4.9.3.24: a first-level element we do not support.
     UnsupportedStanzaType,
-    /// §4.9.3.23: a stream version we do not support.
+    /// §4.9.3.25: a stream version we do not support.
     UnsupportedVersion,
-    /// §4.9.3.24: the stream must be reset (e.g. credentials changed).
+    /// §4.9.3.16: the stream must be reset (e.g. credentials changed).
     Reset,
 }
 
@@ -49,6 +52,7 @@ impl StreamCondition {
             Self::Conflict => "conflict",
             Self::ConnectionTimeout => "connection-timeout",
             Self::HostUnknown => "host-unknown",
+            Self::ImproperAddressing => "improper-addressing",
             Self::InternalServerError => "internal-server-error",
             Self::InvalidFrom => "invalid-from",
             Self::InvalidNamespace => "invalid-namespace",
@@ -68,11 +72,12 @@ impl StreamCondition {
     /// The condition named `name`; unknown names become `undefined-condition`, so the
     /// router's `Outgoing::Close` can never produce an invalid stream error.
     pub fn from_name(name: &str) -> Self {
-        const ALL: [StreamCondition; 17] = [
+        const ALL: [StreamCondition; 18] = [
             StreamCondition::BadFormat,
             StreamCondition::Conflict,
             StreamCondition::ConnectionTimeout,
             StreamCondition::HostUnknown,
+            StreamCondition::ImproperAddressing,
             StreamCondition::InternalServerError,
             StreamCondition::InvalidFrom,
             StreamCondition::InvalidNamespace,

@@ -1,22 +1,30 @@
-//! One transport type for a connection before and after STARTTLS.
+//! One transport type for a connection before and after STARTTLS (RFC 6120 §5), client
+//! and server streams alike.
 
 use std::io;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use super::ServerTls;
-use super::shared::{self, DirectWrite, Shared};
+use rustls_pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::shared::{self, DirectWrite, Shared};
+use super::tls::ServerTls;
 
 /// A connection that may have been upgraded to TLS.
 pub enum MaybeTls<S> {
     /// Before STARTTLS.
     Plain(S),
-    /// After STARTTLS; boxed so the plain variant stays small.
+    /// After STARTTLS as the server of a client stream, with no buffers while idle (see
+    /// [`ServerTls`]); boxed so the plain variant stays small.
     Tls(Box<ServerTls<S>>),
-    /// A bound session's transport, shared with direct writers ([`Self::share`]).
-    Shared(Arc<Shared<S>>),
+    /// A bound session's TLS transport, shared with direct writers ([`Self::share`]).
+    Shared(Arc<Shared<ServerTls<S>>>),
+    /// After STARTTLS on a server stream, as either side: tokio-rustls, which can be the
+    /// TLS client and tells us the certificates the peer presented. Server streams are
+    /// few, so its buffers cost little.
+    Buffered(Box<tokio_rustls::TlsStream<S>>),
     /// Taken out for the TLS handshake, or after a failed one: every I/O fails.
     Detached,
 }
@@ -34,31 +42,6 @@ impl<S> MaybeTls<S> {
     }
 }
 
-/// Largest read [`poll_read_appending`] makes; a larger request is capped to it.
-const MAX_READ: usize = 16 * 1024;
-
-/// Read at most `max` bytes from `io` and append them to `out`; 0 means end of file. The
-/// bytes land on the stack first and reach the heap only when some arrived: a poll that
-/// finds nothing to read allocates nothing, and thousands of idle sessions hold no read
-/// buffer. Cancel-safe, since a pending `poll_read` consumed nothing.
-pub(crate) fn poll_read_appending<R: AsyncRead + Unpin>(
-    io: &mut R,
-    cx: &mut Context<'_>,
-    max: usize,
-    out: &mut Vec<u8>,
-) -> Poll<io::Result<usize>> {
-    let mut stack = [std::mem::MaybeUninit::<u8>::uninit(); MAX_READ];
-    let mut buf = ReadBuf::uninit(&mut stack[..max.clamp(1, MAX_READ)]);
-    match Pin::new(io).poll_read(cx, &mut buf) {
-        Poll::Ready(Ok(())) => {
-            out.extend_from_slice(buf.filled());
-            Poll::Ready(Ok(buf.filled().len()))
-        }
-        Poll::Ready(Err(e)) => Poll::Ready(Err(e)),
-        Poll::Pending => Poll::Pending,
-    }
-}
-
 fn detached() -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, "transport detached")
 }
@@ -67,8 +50,9 @@ impl<S> MaybeTls<S> {
     /// Whether the connection is encrypted.
     pub fn is_tls(&self) -> bool {
         match self {
-            Self::Tls(_) => true,
-            Self::Shared(s) => s.is_tls(),
+            // Only a TLS transport is ever shared: without TLS there is no buffer of ours
+            // to hold what the socket does not take from a direct write.
+            Self::Tls(_) | Self::Shared(_) | Self::Buffered(_) => true,
             Self::Plain(_) | Self::Detached => false,
         }
     }
@@ -79,6 +63,21 @@ impl<S> MaybeTls<S> {
             s.end_direct();
         }
     }
+
+    /// The certificate chain the peer presented in the TLS handshake, leaf first; empty
+    /// unless the transport is [`Self::Buffered`].
+    pub fn peer_certificates(&self) -> Vec<CertificateDer<'static>> {
+        let certs = match self {
+            Self::Buffered(tls) => match tls.as_ref() {
+                tokio_rustls::TlsStream::Client(c) => c.get_ref().1.peer_certificates(),
+                tokio_rustls::TlsStream::Server(s) => s.get_ref().1.peer_certificates(),
+            },
+            _ => None,
+        };
+        certs
+            .map(|c| c.iter().map(|c| c.clone().into_owned()).collect())
+            .unwrap_or_default()
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> MaybeTls<S> {
@@ -87,7 +86,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> MaybeTls<S> {
     pub fn share(&mut self) -> Option<Arc<dyn DirectWrite>> {
         match std::mem::replace(self, Self::Detached) {
             Self::Tls(tls) => {
-                let shared = Arc::new(Shared::new(Self::Tls(tls)));
+                let shared = Arc::new(Shared::new(*tls));
                 *self = Self::Shared(Arc::clone(&shared));
                 Some(shared)
             }
@@ -109,6 +108,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for MaybeTls<S> {
             Self::Plain(s) => Pin::new(s).poll_read(cx, buf),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             Self::Shared(s) => shared::poll_read(s, cx, buf),
+            Self::Buffered(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
             Self::Detached => Poll::Ready(Err(detached())),
         }
     }
@@ -124,6 +124,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
             Self::Plain(s) => Pin::new(s).poll_write(cx, buf),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             Self::Shared(s) => shared::poll_write(s, cx, buf),
+            Self::Buffered(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
             Self::Detached => Poll::Ready(Err(detached())),
         }
     }
@@ -133,6 +134,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
             Self::Plain(s) => Pin::new(s).poll_flush(cx),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
             Self::Shared(s) => shared::poll_flush(s, cx),
+            Self::Buffered(s) => Pin::new(s.as_mut()).poll_flush(cx),
             Self::Detached => Poll::Ready(Err(detached())),
         }
     }
@@ -142,6 +144,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for MaybeTls<S> {
             Self::Plain(s) => Pin::new(s).poll_shutdown(cx),
             Self::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             Self::Shared(s) => shared::poll_shutdown(s, cx),
+            Self::Buffered(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
             Self::Detached => Poll::Ready(Ok(())),
         }
     }

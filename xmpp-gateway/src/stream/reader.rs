@@ -14,9 +14,10 @@ use std::future::poll_fn;
 
 use tokio::io::AsyncRead;
 
+use super::StreamHeader;
+use super::bytes::poll_read_appending;
 use super::error::{ReadError, StreamCondition};
-use super::io::poll_read_appending;
-use super::{NS_STREAMS, StreamHeader};
+use crate::ns::STREAM;
 
 /// Hard limits of one reader.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -227,7 +228,7 @@ impl XmlReader {
                 if !self.header_seen {
                     self.header_seen = true;
                     self.spent = 0;
-                    if ns.as_str() != NS_STREAMS || name.as_str() != "stream" {
+                    if ns.as_str() != STREAM || name.as_str() != "stream" {
                         return Err(ReadError::stream(
                             StreamCondition::InvalidNamespace,
                             format!("root element {{{ns}}}{name}"),

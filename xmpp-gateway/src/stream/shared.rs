@@ -1,4 +1,4 @@
-//! A bound session's transport, shared between the session's own task and writers that
+//! A bound session's TLS transport (RFC 6120 §5), shared between the session's own task and writers that
 //! deliver a stanza directly while the session has nothing else on its way out.
 //!
 //! Why: a presence change fans out to every subscriber. Queuing each copy and waking each
@@ -18,8 +18,6 @@ use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::MaybeTls;
-
 /// The outcome of [`DirectWrite::write_now`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direct {
@@ -38,13 +36,22 @@ pub trait DirectWrite: Send + Sync {
     fn write_now(&self, bytes: &[u8]) -> Direct;
 }
 
-/// The transport of a bound session, behind a lock held only for one poll or one direct write.
-pub struct Shared<S> {
-    inner: Mutex<Inner<S>>,
+/// A transport that can take bytes without waiting for the socket: the TLS stream, which
+/// keeps what the socket does not take in a buffer of its own. Generic here so that this
+/// module needs nothing from the transports above it.
+pub trait WriteNow {
+    /// Take `bytes` if nothing of the owner's is in the way; see [`Direct`].
+    fn write_now(&mut self, bytes: &[u8]) -> Direct;
 }
 
-struct Inner<S> {
-    io: MaybeTls<S>,
+/// The transport `T` of a bound session, behind a lock held only for one poll or one
+/// direct write.
+pub struct Shared<T> {
+    inner: Mutex<Inner<T>>,
+}
+
+struct Inner<T> {
+    io: T,
     /// The session's task has handed bytes to the transport that are not flushed yet; a
     /// direct write now could land in the middle of its element.
     session_writing: bool,
@@ -52,8 +59,8 @@ struct Inner<S> {
     ended: bool,
 }
 
-impl<S> Shared<S> {
-    pub(super) fn new(io: MaybeTls<S>) -> Self {
+impl<T> Shared<T> {
+    pub(super) fn new(io: T) -> Self {
         Self {
             inner: Mutex::new(Inner {
                 io,
@@ -63,7 +70,7 @@ impl<S> Shared<S> {
         }
     }
 
-    fn lock(&self) -> MutexGuard<'_, Inner<S>> {
+    fn lock(&self) -> MutexGuard<'_, Inner<T>> {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -71,13 +78,9 @@ impl<S> Shared<S> {
     pub(super) fn end_direct(&self) {
         self.lock().ended = true;
     }
-
-    pub(super) fn is_tls(&self) -> bool {
-        self.lock().io.is_tls()
-    }
 }
 
-impl<S: AsyncRead + AsyncWrite + Unpin + Send> DirectWrite for Shared<S> {
+impl<T: WriteNow + Send> DirectWrite for Shared<T> {
     fn write_now(&self, bytes: &[u8]) -> Direct {
         let mut inner = match self.inner.try_lock() {
             Ok(inner) => inner,
@@ -86,24 +89,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send> DirectWrite for Shared<S> {
         if inner.session_writing || inner.ended {
             return Direct::Refused;
         }
-        match &mut inner.io {
-            MaybeTls::Tls(tls) => tls.write_now(bytes),
-            // Without TLS there is no buffer of ours to hold what the socket does not take.
-            _ => Direct::Refused,
-        }
+        inner.io.write_now(bytes)
     }
 }
 
-pub(super) fn poll_read<S: AsyncRead + AsyncWrite + Unpin>(
-    shared: &Shared<S>,
+pub(super) fn poll_read<T: AsyncRead + Unpin>(
+    shared: &Shared<T>,
     cx: &mut Context<'_>,
     buf: &mut ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
     Pin::new(&mut shared.lock().io).poll_read(cx, buf)
 }
 
-pub(super) fn poll_write<S: AsyncRead + AsyncWrite + Unpin>(
-    shared: &Shared<S>,
+pub(super) fn poll_write<T: AsyncWrite + Unpin>(
+    shared: &Shared<T>,
     cx: &mut Context<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
@@ -112,8 +111,8 @@ pub(super) fn poll_write<S: AsyncRead + AsyncWrite + Unpin>(
     Pin::new(&mut inner.io).poll_write(cx, buf)
 }
 
-pub(super) fn poll_flush<S: AsyncRead + AsyncWrite + Unpin>(
-    shared: &Shared<S>,
+pub(super) fn poll_flush<T: AsyncWrite + Unpin>(
+    shared: &Shared<T>,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
     let mut inner = shared.lock();
@@ -122,8 +121,8 @@ pub(super) fn poll_flush<S: AsyncRead + AsyncWrite + Unpin>(
     Poll::Ready(Ok(()))
 }
 
-pub(super) fn poll_shutdown<S: AsyncRead + AsyncWrite + Unpin>(
-    shared: &Shared<S>,
+pub(super) fn poll_shutdown<T: AsyncWrite + Unpin>(
+    shared: &Shared<T>,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
     let mut inner = shared.lock();

@@ -1,4 +1,5 @@
-//! The server side of a TLS connection that holds no buffers while it is idle.
+//! The server side of a STARTTLS connection (RFC 6120 §5) that holds no buffers while it
+//! is idle.
 //!
 //! rustls' buffered connection (what `tokio-rustls` drives) keeps a receive buffer of at
 //! least 4 KiB for the life of every connection. A node holds thousands of client
@@ -21,8 +22,8 @@ use rustls::unbuffered::{
 };
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::io::poll_read_appending;
-use super::shared::Direct;
+use super::bytes::poll_read_appending;
+use super::shared::{Direct, WriteNow};
 
 /// Bytes asked from the transport per read.
 const READ_CHUNK: usize = 4096;
@@ -202,34 +203,6 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerTls<S> {
         }
     }
 
-    /// Encrypt `app` and hand it to the transport without waiting, for a writer other than
-    /// the session's task ([`super::shared`]). Only when nothing of ours is waiting to go
-    /// out and no received bytes wait to be processed, so the record lands between whole
-    /// elements and rustls has nothing to read meanwhile. What the socket does not take
-    /// stays in `outgoing` for the session's next flush.
-    pub(super) fn write_now(&mut self, app: &[u8]) -> Direct {
-        if self.sent_close || self.unprocessed || !self.outgoing.is_empty() || app.is_empty() {
-            return Direct::Refused;
-        }
-        match self.process(Some(app), false) {
-            Ok((Rest::Open, written)) if written == app.len() => {}
-            // rustls took nothing (or queued an alert): the session's own write will
-            // find out what is wrong.
-            _ => return Direct::Refused,
-        }
-        // Polled once, with a waker that does nothing: the session, not this writer, waits
-        // for the socket. Outside tokio's cooperative budget, which counts per task: the
-        // fan-out writes to many sessions from one task, and a spent budget would make every
-        // write after the first hundred look like a full socket.
-        let mut cx = Context::from_waker(std::task::Waker::noop());
-        let flush = tokio::task::unconstrained(std::future::poll_fn(|cx| self.poll_flush_out(cx)));
-        match std::pin::pin!(flush).poll(&mut cx) {
-            Poll::Ready(Ok(())) => Direct::Written,
-            // The rest is ours now; a failed socket fails the session's next flush too.
-            Poll::Ready(Err(_)) | Poll::Pending => Direct::Started,
-        }
-    }
-
     /// Read more TLS bytes from the transport into `incoming`; 0 means end of file.
     fn poll_fill(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<usize>> {
         if self.incoming.len() >= MAX_INCOMING {
@@ -276,6 +249,36 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerTls<S> {
             self.plain_pos = 0;
         }
         true
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> WriteNow for ServerTls<S> {
+    /// Encrypt `app` and hand it to the transport without waiting, for a writer other than
+    /// the session's task ([`super::shared`]). Only when nothing of ours is waiting to go
+    /// out and no received bytes wait to be processed, so the record lands between whole
+    /// elements and rustls has nothing to read meanwhile. What the socket does not take
+    /// stays in `outgoing` for the session's next flush.
+    fn write_now(&mut self, app: &[u8]) -> Direct {
+        if self.sent_close || self.unprocessed || !self.outgoing.is_empty() || app.is_empty() {
+            return Direct::Refused;
+        }
+        match self.process(Some(app), false) {
+            Ok((Rest::Open, written)) if written == app.len() => {}
+            // rustls took nothing (or queued an alert): the session's own write will
+            // find out what is wrong.
+            _ => return Direct::Refused,
+        }
+        // Polled once, with a waker that does nothing: the session, not this writer, waits
+        // for the socket. Outside tokio's cooperative budget, which counts per task: the
+        // fan-out writes to many sessions from one task, and a spent budget would make every
+        // write after the first hundred look like a full socket.
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        let flush = tokio::task::unconstrained(std::future::poll_fn(|cx| self.poll_flush_out(cx)));
+        match std::pin::pin!(flush).poll(&mut cx) {
+            Poll::Ready(Ok(())) => Direct::Written,
+            // The rest is ours now; a failed socket fails the session's next flush too.
+            Poll::Ready(Err(_)) | Poll::Pending => Direct::Started,
+        }
     }
 }
 

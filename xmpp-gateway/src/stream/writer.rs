@@ -5,34 +5,55 @@ use minidom::Element;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::error::StreamCondition;
-use super::{NS_STREAM_ERRORS, NS_STREAMS};
+use crate::ns::{DIALBACK, JABBER_CLIENT, JABBER_SERVER, STREAM, XMPP_STREAMS};
+
+/// The kind of stream we write, which our header declares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Content {
+    /// A client stream: content namespace `jabber:client` (RFC 6120 §4.8.3).
+    Client,
+    /// A server stream: content namespace `jabber:server`, and the dialback prefix
+    /// declared so that peers know we speak it (XEP-0220 §2.1).
+    Server,
+}
 
 /// Serialises our stream into a reusable buffer.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct StreamWriter {
     out: Vec<u8>,
+    content: Content,
     header_sent: bool,
     closed: bool,
 }
 
 impl StreamWriter {
-    /// A writer for a new connection.
-    pub fn new() -> Self {
-        Self::default()
+    /// A writer for a new connection carrying a `content` stream.
+    pub fn new(content: Content) -> Self {
+        Self {
+            out: Vec::new(),
+            content,
+            header_sent: false,
+            closed: false,
+        }
     }
 
     /// Our opening tag for a (re)started stream (RFC 6120 §4.7). `to` echoes the peer's
-    /// `from` when it sent one.
-    pub fn header(&mut self, from: &str, to: Option<&str>, id: &str, content_ns: &str) {
+    /// `from` when it sent one; `id` is ours when we are the receiving entity.
+    pub fn header(&mut self, from: &str, to: Option<&str>, id: Option<&str>) {
         let to = to
             .map(|t| format!(" to='{}'", escape_attr(t)))
             .unwrap_or_default();
+        let id = id
+            .map(|i| format!(" id='{}'", escape_attr(i)))
+            .unwrap_or_default();
+        let (content_ns, declare) = match self.content {
+            Content::Client => (JABBER_CLIENT, String::new()),
+            Content::Server => (JABBER_SERVER, format!(" xmlns:db='{DIALBACK}'")),
+        };
         let header = format!(
-            "<?xml version='1.0'?><stream:stream xmlns='{}' xmlns:stream='{NS_STREAMS}' \
-             from='{}'{to} id='{}' version='1.0' xml:lang='en'>",
-            escape_attr(content_ns),
+            "<?xml version='1.0'?><stream:stream xmlns='{content_ns}' xmlns:stream='{STREAM}'\
+             {declare} from='{}'{to}{id} version='1.0' xml:lang='en'>",
             escape_attr(from),
-            escape_attr(id),
         );
         self.out.extend_from_slice(header.as_bytes());
         self.header_sent = true;
@@ -67,13 +88,13 @@ impl StreamWriter {
     /// when the peer's was unacceptable (RFC 6120 §4.9.1.2); `from` names us then.
     pub fn stream_error(&mut self, condition: StreamCondition, text: Option<&str>, from: &str) {
         if !self.header_sent {
-            self.header(from, None, &new_stream_id(), "jabber:client");
+            self.header(from, None, Some(&new_stream_id()));
         }
         let text = text
-            .map(|t| format!("<text xmlns='{NS_STREAM_ERRORS}'>{}</text>", escape_attr(t)))
+            .map(|t| format!("<text xmlns='{XMPP_STREAMS}'>{}</text>", escape_attr(t)))
             .unwrap_or_default();
         let xml = format!(
-            "<stream:error><{} xmlns='{NS_STREAM_ERRORS}'/>{text}</stream:error>",
+            "<stream:error><{} xmlns='{XMPP_STREAMS}'/>{text}</stream:error>",
             condition.name()
         );
         self.out.extend_from_slice(xml.as_bytes());
@@ -141,7 +162,7 @@ mod tests {
 
     #[test]
     fn error_before_header_sends_header_first() {
-        let mut w = StreamWriter::new();
+        let mut w = StreamWriter::new(Content::Client);
         w.stream_error(StreamCondition::HostUnknown, None, "example.com");
         let s = String::from_utf8(w.pending().to_vec()).unwrap();
         assert!(s.starts_with("<?xml version='1.0'?><stream:stream "), "{s}");
@@ -156,9 +177,23 @@ mod tests {
     }
 
     #[test]
+    fn server_header_declares_dialback_and_omits_what_it_lacks() {
+        let mut w = StreamWriter::new(Content::Server);
+        w.header("a.example", Some("b.example"), None);
+        let s = String::from_utf8(w.pending().to_vec()).unwrap();
+        assert_eq!(
+            s,
+            "<?xml version='1.0'?><stream:stream xmlns='jabber:server' \
+             xmlns:stream='http://etherx.jabber.org/streams' \
+             xmlns:db='jabber:server:dialback' from='a.example' to='b.example' \
+             version='1.0' xml:lang='en'>"
+        );
+    }
+
+    #[test]
     fn header_escapes_and_error_text() {
-        let mut w = StreamWriter::new();
-        w.header("a'b", Some("u@x<"), "id1", "jabber:client");
+        let mut w = StreamWriter::new(Content::Client);
+        w.header("a'b", Some("u@x<"), Some("id1"));
         w.stream_error(StreamCondition::PolicyViolation, Some("too <big>"), "x");
         let s = String::from_utf8(w.pending().to_vec()).unwrap();
         assert!(s.contains("from='a&apos;b' to='u@x&lt;' id='id1'"), "{s}");
