@@ -9,6 +9,7 @@
 //! - [`store`]: sled trees and records; the only module that names sled.
 //! - [`tls`]: the STARTTLS certificate, configured or self-signed.
 //! - [`http`]: the integration API (JSON over HTTP, server-sent events).
+//! - [`tokens`]: the integration API's bearer tokens (configured, generated, presented).
 //! - [`profiles`] / [`calendar`]: presence profiles, triggers and appointments (pure).
 //! - [`switching`]: the profile runtime (stored per user, driven by the API, the engine's change
 //!   feed and a timer); [`connector`]: where profile actions go (webhook, log).
@@ -30,6 +31,7 @@ mod node;
 pub mod store;
 pub mod switching;
 pub mod tls;
+pub mod tokens;
 
 pub use config::Config;
 pub use node::{DB_DIR, RunningNode, StartError, create_data_dir, start};

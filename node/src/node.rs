@@ -112,7 +112,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
             path: db_path.clone(),
             source,
         })?;
-    let tls = adapters::c2s::server_tls(&tls::cert_files(&config)?)?;
+    let tls = tls::server_tls(&tls::cert_files(&config)?)?;
     let secret_path = data_dir.join(files::UNKNOWN_USER_SECRET_FILE);
     let secret =
         files::load_or_create_secret(&secret_path).map_err(in_data_dir(secret_path.clone()))?;

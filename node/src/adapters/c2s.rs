@@ -16,16 +16,6 @@ use crate::config::Config;
 use crate::engine::Engine;
 use crate::store::Store;
 use crate::switching::Switching;
-use crate::tls::{CertFiles, TlsError};
-
-/// The rustls server side for STARTTLS from the certificate and key files.
-pub fn server_tls(files: &CertFiles) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-    lampfield_xmpp::tls::load_server_config(&files.cert, &files.key).map_err(|e| TlsError::Load {
-        cert: files.cert.clone(),
-        key: files.key.clone(),
-        reason: e.to_string(),
-    })
-}
 
 /// The gateway's settings from the node's `[c2s]` section. `unknown_user_secret`
 /// keeps the fake SCRAM salts of unknown accounts stable across restarts.

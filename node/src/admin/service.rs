@@ -6,9 +6,9 @@ use jid::BareJid;
 use super::protocol::{Request, Response, TokenInfo};
 use crate::adapters::xmpp::{PasswordError, new_account};
 use crate::engine::Engine;
-use crate::http::tokens;
 use crate::store::StoredToken;
 use crate::store::{Store, StoreError};
+use crate::tokens;
 use lampfield_domain::access::{Level, NodePolicy};
 use lampfield_domain::users::{UserJidError, parse_user};
 

@@ -24,7 +24,6 @@ mod profiles;
 mod read;
 mod rules;
 mod sources;
-pub mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,19 +44,15 @@ use tracing::Instrument;
 
 pub use error::ApiError;
 
-use crate::config::{HttpConfig, HttpToken};
+use crate::config::HttpConfig;
 use crate::engine::{Engine, Snapshot};
 use crate::store::Store;
+use crate::tokens;
 use lampfield_domain::access::{Level, View};
 use lampfield_domain::users::{UserJidError, parse_user};
 
 /// Largest request body, in bytes; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// Check the `[[http.tokens]]` of a configuration (names, hashes, duplicates).
-pub fn check_config_tokens(tokens: &[HttpToken]) -> Result<(), String> {
-    tokens::from_config(tokens).map(|_| ())
-}
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -72,7 +67,7 @@ pub struct ApiState {
 }
 
 impl ApiState {
-    /// The state for a node's API. `config.tokens` must have passed [`check_config_tokens`]
+    /// The state for a node's API. `config.tokens` must have passed [`tokens::from_config`]
     /// (`Config::validate` does); entries that do not are left out.
     pub fn new(
         engine: Engine,
