@@ -53,7 +53,7 @@ pub fn spawn_c2s(
         engine.clone(),
         switching.clone(),
     )));
-    engine.set_publisher(XmppPublisher::start(router.clone(), cancel.clone()));
+    XmppPublisher::start(engine, router.clone(), cancel.clone());
     let control = SessionControl {
         router: router.clone(),
     };

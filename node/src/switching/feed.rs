@@ -2,41 +2,25 @@
 //! of connected sessions and the idle time of the user's record, compared with what the profile
 //! state last saw.
 
-use jid::BareJid;
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
 use super::Switching;
+use crate::engine::ChangeFeed;
 use lampfield_domain::presence::Timestamp;
 use lampfield_domain::profiles::{Event, ProfileState};
 use lampfield_domain::record::UserRecord;
 
-/// Follow the feed until `cancel`; a lagging reader looks at every user again.
-pub(super) async fn follow(
-    switching: Switching,
-    mut feed: broadcast::Receiver<BareJid>,
-    cancel: CancellationToken,
-) {
+/// Follow the feed until `cancel` or until the engine is gone.
+pub(super) async fn follow(switching: Switching, mut feed: ChangeFeed, cancel: CancellationToken) {
     loop {
-        let next = tokio::select! {
+        let user = tokio::select! {
             () = cancel.cancelled() => return,
-            next = feed.recv() => next,
+            user = feed.next() => match user {
+                Some(user) => user,
+                None => return,
+            },
         };
-        match next {
-            Ok(user) => switching.observe(&user).await,
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "profile runtime lagged behind the presence feed");
-                let users = switching
-                    .inner
-                    .store
-                    .users_with_profiles()
-                    .unwrap_or_default();
-                for user in users {
-                    switching.observe(&user).await;
-                }
-            }
-            Err(broadcast::error::RecvError::Closed) => return,
-        }
+        switching.observe(&user).await;
     }
 }
 

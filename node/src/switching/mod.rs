@@ -101,7 +101,7 @@ impl Switching {
                 writers: lampfield_stripes::Stripes::default(),
             }),
         };
-        let feed = engine.changes();
+        let feed = engine.subscribe(crate::engine::FeedScope::All);
         let s = switching.clone();
         let c = cancel.clone();
         tracker.spawn(async move {
@@ -339,7 +339,7 @@ impl Switching {
         })
     }
 
-    /// Apply `event` to every user with stored profile data (node start, a lagging feed).
+    /// Apply `event` to every user with stored profile data (node start).
     async fn evaluate_all(&self, event: Event) {
         let users = match self.inner.store.users_with_profiles() {
             Ok(u) => u,
