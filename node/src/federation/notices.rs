@@ -13,7 +13,7 @@ use std::time::Duration;
 use jid::BareJid;
 use tokio_util::sync::CancellationToken;
 
-use super::Shared;
+use super::Links;
 use super::wire::{MAX_NOTICES, NOTICE_TYPE, Notice, encode_notices};
 use crate::engine::{Engine, FeedScope};
 use lampfield_domain::access::Level;
@@ -23,7 +23,7 @@ use lampfield_domain::presence::Availability;
 const BATCH_WINDOW: Duration = Duration::from_millis(50);
 
 /// Publish notices for changes until `cancel` fires.
-pub(super) async fn run(shared: Shared, engine: Engine, cancel: CancellationToken) {
+pub(super) async fn run(links: Links, engine: Engine, cancel: CancellationToken) {
     let epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
@@ -65,7 +65,7 @@ pub(super) async fn run(shared: Shared, engine: Engine, cancel: CancellationToke
         if notices.is_empty() {
             continue;
         }
-        if let Err(e) = shared
+        if let Err(e) = links
             .handle
             .publish(NOTICE_TYPE, encode_notices(&notices))
             .await
