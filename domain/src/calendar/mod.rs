@@ -1,8 +1,8 @@
 //! Appointments, overlap resolution, sharing and iCalendar import (pure).
 //!
-//! Appointments come from an `.ics` file (RFC 5545) handed in as bytes, or from the API; the engine
-//! stores them per user and hands them to the presence model ([`Appointment::to_presence`]) and to
-//! the profile engine's calendar trigger. Nothing here reads a clock or a file: "now", the import
+//! Appointments come from an `.ics` file (RFC 5545) handed in as bytes, or from the API; the profile
+//! runtime stores them per user and hands them to the presence model ([`Appointment::to_presence`]) and to
+//! the profile state machine's calendar trigger. Nothing here reads a clock or a file: "now", the import
 //! window and the user's time zone are parameters, so every rule is tested with simulated time.
 //!
 //! Layout: `zone` (IANA time zone as a stored value), `appointment` (the record, show-as, private

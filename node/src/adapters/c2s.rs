@@ -14,8 +14,8 @@ use super::presence::{EngineAuthority, XmppPublisher};
 use super::xmpp::StoreBackend;
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::profile_runtime::ProfileRuntime;
 use crate::store::Store;
-use crate::switching::Switching;
 
 /// The gateway's settings from the node's `[c2s]` section. `unknown_user_secret`
 /// keeps the fake SCRAM salts of unknown accounts stable across restarts.
@@ -42,7 +42,7 @@ pub fn spawn_c2s(
     tls: Arc<rustls::ServerConfig>,
     store: Store,
     engine: &Engine,
-    switching: &Switching,
+    switching: &ProfileRuntime,
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> SessionControl {

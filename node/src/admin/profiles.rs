@@ -12,13 +12,13 @@ use tokio::io::AsyncReadExt;
 
 use super::protocol::{ProfileLine, ProfileOp, ProfilesInfo};
 use super::service::{AdminError, Service};
-use crate::switching::SwitchError;
+use crate::profile_runtime::ProfileRuntimeError;
 use lampfield_domain::calendar::ImportLimits;
 use lampfield_domain::presence::ProfileName;
 use lampfield_domain::users::parse_user;
 
-impl From<SwitchError> for AdminError {
-    fn from(e: SwitchError) -> Self {
+impl From<ProfileRuntimeError> for AdminError {
+    fn from(e: ProfileRuntimeError) -> Self {
         AdminError::Rules(e.to_string())
     }
 }
@@ -35,7 +35,7 @@ impl Service {
         op: ProfileOp,
     ) -> Result<ProfilesInfo, AdminError> {
         let user = parse_user(self.domain(), jid)?;
-        let s = self.switching().ok_or_else(|| {
+        let s = self.profile_runtime().ok_or_else(|| {
             AdminError::Rules(
                 "profiles and calendars are managed by the running node: start it with \
                  `lampfield run` first"
@@ -67,7 +67,7 @@ impl Service {
                 let n = name(&n)?;
                 info.profiles = lines(Some(&n))?;
                 if info.profiles.is_empty() {
-                    return Err(SwitchError::Profile(
+                    return Err(ProfileRuntimeError::Profile(
                         lampfield_domain::profiles::ProfileError::NotFound(n.to_string()),
                     )
                     .into());

@@ -24,7 +24,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::switching::ImportSummary;
+use crate::profile_runtime::ImportSummary;
 use lampfield_domain::access::Level;
 use lampfield_domain::profiles::{ProfileSpec, Scope};
 

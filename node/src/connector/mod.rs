@@ -1,7 +1,7 @@
 //! Connectors: how profile actions (forwarding, queue log-in, Follow-Me, ...) reach the PBX.
 //!
-//! The profile runtime hands every action to a [`Connector`] in the order the profile engine
-//! returned it. One worker task delivers them one at a time, so a receiver sees them in order;
+//! The profile runtime hands every action to a [`Connector`] in the order the profile state
+//! machine returned it. One worker task delivers them one at a time, so a receiver sees them in order;
 //! the queue in front of it is bounded, and an action that does not fit is logged and dropped
 //! rather than stalling profile switches. Every action is logged with its outcome.
 //!

@@ -63,7 +63,7 @@ pub struct ApiState {
     config_tokens: Arc<[tokens::KnownToken]>,
     streams: Arc<Semaphore>,
     cancel: CancellationToken,
-    switching: Option<crate::switching::Switching>,
+    profile_runtime: Option<crate::profile_runtime::ProfileRuntime>,
 }
 
 impl ApiState {
@@ -84,7 +84,7 @@ impl ApiState {
             config_tokens: known.into(),
             streams: Arc::new(Semaphore::new(config.max_event_streams.max(1))),
             cancel,
-            switching: None,
+            profile_runtime: None,
         }
     }
 

@@ -4,14 +4,18 @@
 
 use tokio_util::sync::CancellationToken;
 
-use super::Switching;
+use super::ProfileRuntime;
 use crate::engine::ChangeFeed;
 use lampfield_domain::presence::Timestamp;
 use lampfield_domain::profiles::{Event, ProfileState};
 use lampfield_domain::record::UserRecord;
 
 /// Follow the feed until `cancel` or until the engine is gone.
-pub(super) async fn follow(switching: Switching, mut feed: ChangeFeed, cancel: CancellationToken) {
+pub(super) async fn follow(
+    profile_runtime: ProfileRuntime,
+    mut feed: ChangeFeed,
+    cancel: CancellationToken,
+) {
     loop {
         let user = tokio::select! {
             () = cancel.cancelled() => return,
@@ -20,7 +24,7 @@ pub(super) async fn follow(switching: Switching, mut feed: ChangeFeed, cancel: C
                 None => return,
             },
         };
-        switching.observe(&user).await;
+        profile_runtime.observe(&user).await;
     }
 }
 
