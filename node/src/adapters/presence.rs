@@ -89,14 +89,7 @@ impl XmppPublisher {
     }
 
     async fn run(mut self, cancel: CancellationToken) {
-        loop {
-            let user = tokio::select! {
-                () = cancel.cancelled() => return,
-                user = self.feed.next() => match user {
-                    Some(user) => user,
-                    None => return,
-                },
-            };
+        while let Some(user) = self.feed.next_until(&cancel).await {
             self.router.publish(&user).await;
         }
     }

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 use jid::BareJid;
 use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
 
 /// Which changes a feed carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +121,15 @@ impl ChangeFeed {
             }
             // A push after the check above leaves a permit, so this cannot miss it.
             self.queue.wake.notified().await;
+        }
+    }
+
+    /// [`next`](Self::next), or `None` as soon as `cancel` fires: the loop of every long-running
+    /// subscriber.
+    pub async fn next_until(&mut self, cancel: &CancellationToken) -> Option<BareJid> {
+        tokio::select! {
+            () = cancel.cancelled() => None,
+            user = self.next() => user,
         }
     }
 
@@ -265,5 +275,17 @@ mod tests {
         drop(feeds);
         assert_eq!(feed.next().await, Some(alice));
         assert_eq!(feed.next().await, None);
+    }
+
+    #[tokio::test]
+    async fn next_until_hands_out_changes_and_stops_when_cancelled() {
+        let feeds = Feeds::default();
+        let mut feed = feeds.subscribe(FeedScope::All);
+        let cancel = CancellationToken::new();
+        let alice = jid("alice@example.org");
+        feeds.announce(&alice, Cause::Node);
+        assert_eq!(feed.next_until(&cancel).await, Some(alice));
+        cancel.cancel();
+        assert_eq!(feed.next_until(&cancel).await, None);
     }
 }

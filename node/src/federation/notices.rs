@@ -31,9 +31,8 @@ pub(super) async fn run(links: Links, engine: Engine, cancel: CancellationToken)
     let mut changes = engine.subscribe(FeedScope::All);
     let mut counters: HashMap<BareJid, u64> = HashMap::new();
     loop {
-        let first = tokio::select! {
-            () = cancel.cancelled() => return,
-            c = changes.next() => match c { Some(u) => u, None => return },
+        let Some(first) = changes.next_until(&cancel).await else {
+            return;
         };
         let mut users = vec![first];
         let window = tokio::time::sleep(BATCH_WINDOW);

@@ -16,14 +16,7 @@ pub(super) async fn follow(
     mut feed: ChangeFeed,
     cancel: CancellationToken,
 ) {
-    loop {
-        let user = tokio::select! {
-            () = cancel.cancelled() => return,
-            user = feed.next() => match user {
-                Some(user) => user,
-                None => return,
-            },
-        };
+    while let Some(user) = feed.next_until(&cancel).await {
         profile_runtime.observe(&user).await;
     }
 }
