@@ -10,11 +10,13 @@
 //!
 //! Layout: `model` (profile, forwarding, actions, validation), `book` (a user's profiles and the
 //! edit rules), `triggers` (trigger settings, time-of-day arithmetic in the user's zone), `state`
-//! (stored state, events, effects), `machine` (candidates, stickiness, transitions and effects).
+//! (stored state, events, effects), `record` (one user's stored profile data), `machine`
+//! (candidates, stickiness, transitions and effects).
 
 mod book;
 mod machine;
 mod model;
+mod record;
 mod state;
 mod triggers;
 
@@ -38,6 +40,7 @@ pub use model::{
     MAX_QUEUE_ACTIONS, MAX_USER_PROFILES, Profile, ProfileError, ProfileSpec, QueueAction, QueueOp,
     QueueScope, Scope, Step, Symbol,
 };
+pub use record::ProfileRecord;
 pub use state::{Active, Cause, Ctx, Effect, Event, Held, ProfileState};
 pub use triggers::{
     CalendarTrigger, EventMode, InactivityTrigger, ProfileSettings, TimeTrigger, Weekdays,

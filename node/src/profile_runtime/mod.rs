@@ -33,11 +33,12 @@ use tokio_util::task::TaskTracker;
 use crate::config::ProfilesConfig;
 use crate::connector::Connector;
 use crate::engine::{Engine, now};
-use crate::store::{CalendarRecord, ProfileRecord, Store};
+use crate::store::Store;
+use lampfield_domain::calendar::CalendarRecord;
 use lampfield_domain::presence::{ProfileName, Timestamp};
 use lampfield_domain::profiles::{
-    Active, Chain, Ctx, Editor, Event, Profile, ProfileBook, ProfileSettings, ProfileSpec,
-    ProfileState, Scope, next_trigger_time, on_event,
+    Active, Chain, Ctx, Editor, Event, Profile, ProfileBook, ProfileRecord, ProfileSettings,
+    ProfileSpec, ProfileState, Scope, next_trigger_time, on_event,
 };
 
 pub use calendar::ImportSummary;
