@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::access::Forwarding;
 use crate::presence::{
-    AgentState, Appointment, ClientPresence, ExternalSource, LineId, LineState, Manual,
-    ProfileSource, QueueId, Settings, SourceName, Sources, Timestamp, UtcOffset,
+    AgentState, Booking, ClientPresence, ExternalSource, LineId, LineState, Manual, ProfileSource,
+    QueueId, Settings, SourceName, Sources, Timestamp, UtcOffset,
 };
 
 /// Most lines, queues or external sources one user may have; the API refuses more, so one user's
@@ -59,7 +59,7 @@ pub enum SourceChange {
     /// The active profile and its forwarding; `None` when no profile is active.
     Profile(Option<ProfileSource>, Option<Forwarding>),
     /// The appointments the calendar module considers relevant now.
-    Calendar(Vec<Appointment>),
+    Calendar(Vec<Booking>),
     /// The user's settings.
     Settings(UserSettings),
 }

@@ -10,9 +10,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::tokens::HttpToken;
+
+mod connector;
 mod federation;
 mod profiles;
 mod s2s;
+pub use connector::{ConnectorConfig, ConnectorKind};
 pub use federation::{Federation, Organization, decode_key};
 pub use profiles::{ProfilesConfig, SystemProfile};
 pub use s2s::S2s;
@@ -72,7 +76,7 @@ pub struct Config {
     /// Presence profiles: system-wide profiles and per-user defaults (docs/PROFILES.md).
     pub profiles: ProfilesConfig,
     /// Where profile actions go (docs/PROFILES.md).
-    pub connector: crate::connector::ConnectorConfig,
+    pub connector: ConnectorConfig,
     /// Presence between Lampfield organizations over libp2p (off by default).
     pub federation: Federation,
 }
@@ -92,23 +96,6 @@ pub struct HttpConfig {
     /// Tokens written in the configuration (`lampfield token add` stores more in the database).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub tokens: Vec<HttpToken>,
-}
-
-/// `[[http.tokens]]`: one integration's token, by its SHA-256.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HttpToken {
-    /// A name for logs and `lampfield token list`.
-    pub name: String,
-    /// SHA-256 of the token, 64 hex digits (`printf %s "$TOKEN" | sha256sum`).
-    pub token_sha256: String,
-    /// The most this token may read of anyone's presence. Default: `team`.
-    #[serde(default = "team")]
-    pub level: lampfield_domain::access::Level,
-}
-
-fn team() -> lampfield_domain::access::Level {
-    lampfield_domain::access::Level::Team
 }
 
 impl Default for HttpConfig {
@@ -187,7 +174,7 @@ impl Default for Config {
             access: lampfield_domain::access::NodePolicy::default(),
             http: HttpConfig::default(),
             profiles: ProfilesConfig::default(),
-            connector: crate::connector::ConnectorConfig::default(),
+            connector: ConnectorConfig::default(),
             federation: Federation::default(),
         }
     }
@@ -269,11 +256,9 @@ impl Config {
                 "max_connections and max_event_streams must be at least 1",
             ));
         }
-        crate::http::check_config_tokens(&self.http.tokens).map_err(|reason| {
-            ConfigError::Invalid {
-                key: "http.tokens",
-                reason,
-            }
+        crate::tokens::from_config(&self.http.tokens).map_err(|reason| ConfigError::Invalid {
+            key: "http.tokens",
+            reason,
         })?;
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             return Err(invalid(

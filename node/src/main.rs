@@ -1,6 +1,6 @@
 //! `lampfield`: run a Lampfield node, manage its accounts.
 
-mod commands;
+mod cli;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,31 +34,31 @@ enum Command {
     /// keys on first use.
     Identity,
     /// Manage accounts; works whether or not the node is running.
-    #[command(long_about = commands::user::HELP)]
+    #[command(long_about = cli::user::HELP)]
     User {
         #[command(subcommand)]
         action: UserAction,
     },
     /// Manage integration API tokens; works whether or not the node is running.
-    #[command(long_about = commands::token::HELP)]
+    #[command(long_about = cli::token::HELP)]
     Token {
         #[command(subcommand)]
         action: TokenAction,
     },
     /// Manage a user's presence profiles; needs the running node.
-    #[command(long_about = commands::profile::HELP)]
+    #[command(long_about = cli::profile::HELP)]
     Profile {
         #[command(subcommand)]
         action: ProfileAction,
     },
     /// Import a user's calendar; needs the running node.
-    #[command(long_about = commands::calendar::HELP)]
+    #[command(long_about = cli::calendar::HELP)]
     Calendar {
         #[command(subcommand)]
         action: CalendarAction,
     },
     /// Manage who sees what of a user's presence; works whether or not the node is running.
-    #[command(long_about = commands::rule::HELP)]
+    #[command(long_about = cli::rule::HELP)]
     Rule {
         #[command(subcommand)]
         action: RuleAction,
@@ -211,14 +211,14 @@ struct AddUser {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let default_level = match cli.command {
+    let args = Cli::parse();
+    let default_level = match args.command {
         Command::Run => "info",
         Command::Identity => "warn",
         Command::User { .. } | Command::Token { .. } | Command::Rule { .. } => "warn",
         Command::Profile { .. } | Command::Calendar { .. } => "warn",
     };
-    commands::init_logging(default_level);
+    cli::init_logging(default_level);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -230,33 +230,29 @@ fn main() -> ExitCode {
         }
     };
     let result = runtime.block_on(async move {
-        let config = commands::load_config(cli.config.as_deref())?;
-        match cli.command {
-            Command::Run => commands::run::run(config).await,
-            Command::Identity => commands::identity::print(&config),
+        let config = cli::load_config(args.config.as_deref())?;
+        match args.command {
+            Command::Run => cli::run::run(config).await,
+            Command::Identity => cli::identity::print(&config),
             Command::User { action } => match action {
                 UserAction::Add(add) => {
                     let password = match add.password {
                         Some(p) => p,
-                        None => commands::user::read_password_stdin()?,
+                        None => cli::user::read_password_stdin()?,
                     };
-                    commands::user::add(&config, &add.jid, password).await
+                    cli::user::add(&config, &add.jid, password).await
                 }
-                UserAction::List => commands::user::list(&config).await,
-                UserAction::Remove { jid } => commands::user::remove(&config, &jid).await,
+                UserAction::List => cli::user::list(&config).await,
+                UserAction::Remove { jid } => cli::user::remove(&config, &jid).await,
             },
             Command::Token { action } => match action {
-                TokenAction::Add { name, level } => {
-                    commands::token::add(&config, &name, level).await
-                }
-                TokenAction::List => commands::token::list(&config).await,
-                TokenAction::Remove { name } => commands::token::remove(&config, &name).await,
+                TokenAction::Add { name, level } => cli::token::add(&config, &name, level).await,
+                TokenAction::List => cli::token::list(&config).await,
+                TokenAction::Remove { name } => cli::token::remove(&config, &name).await,
             },
             Command::Profile { action } => match action {
-                ProfileAction::List { jid } => commands::profile::list(&config, &jid).await,
-                ProfileAction::Show { jid, name } => {
-                    commands::profile::show(&config, &jid, &name).await
-                }
+                ProfileAction::List { jid } => cli::profile::list(&config, &jid).await,
+                ProfileAction::Show { jid, name } => cli::profile::show(&config, &jid, &name).await,
                 ProfileAction::Create {
                     jid,
                     name,
@@ -265,41 +261,39 @@ fn main() -> ExitCode {
                     note,
                     sticky,
                 } => {
-                    let args = commands::profile::CreateArgs {
+                    let args = cli::profile::CreateArgs {
                         spec,
                         availability,
                         note,
                         sticky,
                     };
-                    commands::profile::create(&config, &jid, &name, args).await
+                    cli::profile::create(&config, &jid, &name, args).await
                 }
                 ProfileAction::Activate { jid, name } => {
-                    commands::profile::activate(&config, &jid, &name).await
+                    cli::profile::activate(&config, &jid, &name).await
                 }
-                ProfileAction::Deactivate { jid } => {
-                    commands::profile::deactivate(&config, &jid).await
-                }
+                ProfileAction::Deactivate { jid } => cli::profile::deactivate(&config, &jid).await,
                 ProfileAction::Delete { jid, name } => {
-                    commands::profile::delete(&config, &jid, &name).await
+                    cli::profile::delete(&config, &jid, &name).await
                 }
             },
             Command::Calendar { action } => match action {
                 CalendarAction::Import { jid, file } => {
-                    commands::calendar::import(&config, &jid, &file).await
+                    cli::calendar::import(&config, &jid, &file).await
                 }
             },
             Command::Rule { action } => match action {
-                RuleAction::List { jid } => commands::rule::list(&config, &jid).await,
+                RuleAction::List { jid } => cli::rule::list(&config, &jid).await,
                 RuleAction::Set {
                     jid,
                     selector,
                     level,
-                } => commands::rule::set(&config, &jid, &selector, Some(level)).await,
+                } => cli::rule::set(&config, &jid, &selector, Some(level)).await,
                 RuleAction::Remove { jid, selector } => {
-                    commands::rule::set(&config, &jid, &selector, None).await
+                    cli::rule::set(&config, &jid, &selector, None).await
                 }
                 RuleAction::Explain { jid, viewer } => {
-                    commands::rule::explain(&config, &jid, &viewer).await
+                    cli::rule::explain(&config, &jid, &viewer).await
                 }
             },
         }

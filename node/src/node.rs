@@ -88,7 +88,7 @@ pub struct RunningNode {
     data_dir: PathBuf,
     store: Store,
     engine: Engine,
-    switching: crate::switching::Switching,
+    profile_runtime: crate::profile_runtime::ProfileRuntime,
     admin: admin::Service,
     socket: PathBuf,
     cancel: CancellationToken,
@@ -112,7 +112,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
             path: db_path.clone(),
             source,
         })?;
-    let tls = adapters::c2s::server_tls(&tls::cert_files(&config)?)?;
+    let tls = tls::server_tls(&tls::cert_files(&config)?)?;
     let secret_path = data_dir.join(files::UNKNOWN_USER_SECRET_FILE);
     let secret =
         files::load_or_create_secret(&secret_path).map_err(in_data_dir(secret_path.clone()))?;
@@ -153,7 +153,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     );
     let connector =
         crate::connector::Connector::start(config.connector.clone(), &tracker, cancel.clone());
-    let switching = crate::switching::Switching::start(
+    let profile_runtime = crate::profile_runtime::ProfileRuntime::start(
         engine.clone(),
         store.clone(),
         &config.profiles,
@@ -167,7 +167,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         tls,
         store.clone(),
         &engine,
-        &switching,
+        &profile_runtime,
         &tracker,
         cancel.clone(),
     );
@@ -197,7 +197,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     let forget = engine.clone();
     let service = admin::Service::new(config.domain.clone(), store.clone())
         .with_engine(engine.clone())
-        .with_switching(switching.clone())
+        .with_switching(profile_runtime.clone())
         .with_on_removed(Arc::new(move |user| {
             sessions.end_sessions_of(user);
             forget.forget(user);
@@ -217,7 +217,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
                 &config.http,
                 cancel.clone(),
             )
-            .with_switching(switching.clone());
+            .with_switching(profile_runtime.clone());
             let addr = http::spawn(listener, state, &config.http, &tracker, cancel.clone())
                 .map_err(http_error)?;
             tracing::info!("integration API listening on http://{addr}");
@@ -235,7 +235,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         data_dir,
         store,
         engine,
-        switching,
+        profile_runtime,
         admin: service,
         socket,
         cancel,
@@ -292,9 +292,9 @@ impl RunningNode {
         &self.engine
     }
 
-    /// The profile runtime (list, activate and deactivate profiles; see `switching`).
-    pub fn switching(&self) -> &crate::switching::Switching {
-        &self.switching
+    /// The profile runtime (list, activate and deactivate profiles; see `profile_runtime`).
+    pub fn profile_runtime(&self) -> &crate::profile_runtime::ProfileRuntime {
+        &self.profile_runtime
     }
 
     /// The federation service (`None` when `[federation] enabled = false`).

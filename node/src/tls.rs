@@ -5,6 +5,7 @@
 //! user to accept it. Operators with a real domain configure `[tls]` instead.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use crate::config::Config;
 use crate::files::write_atomically;
@@ -60,6 +61,15 @@ pub struct CertFiles {
     pub cert: PathBuf,
     /// PEM private key.
     pub key: PathBuf,
+}
+
+/// The rustls server side for STARTTLS from the certificate and key files.
+pub fn server_tls(files: &CertFiles) -> Result<Arc<rustls::ServerConfig>, TlsError> {
+    lampfield_xmpp::tls::load_server_config(&files.cert, &files.key).map_err(|e| TlsError::Load {
+        cert: files.cert.clone(),
+        key: files.key.clone(),
+        reason: e.to_string(),
+    })
 }
 
 /// The configured files, or the generated pair in `data_dir` (created if missing).
@@ -140,7 +150,6 @@ mod tests {
     use rustls_pki_types::pem::PemObject;
 
     use super::*;
-    use crate::adapters::c2s::server_tls;
 
     #[test]
     fn a_certificate_is_generated_once_with_a_private_key_file() {

@@ -537,11 +537,9 @@ async fn tokens_from_the_cli_and_the_config_work_while_the_node_runs() {
     let dir = tempfile::tempdir().unwrap();
     let mut cfg = config(dir.path());
     let configured = "lf_configured-token-for-tests";
-    cfg.http.tokens = vec![lampfield_node::config::HttpToken {
+    cfg.http.tokens = vec![lampfield_node::tokens::HttpToken {
         name: "configured".into(),
-        token_sha256: lampfield_node::http::tokens::hex(&lampfield_node::http::tokens::hash(
-            configured,
-        )),
+        token_sha256: lampfield_node::tokens::hex(&lampfield_node::tokens::hash(configured)),
         level: Level::Business,
     }];
     let (node, base) = node(cfg).await;

@@ -10,6 +10,9 @@
 //!   domain takes a clock and inputs and returns decisions.
 //! - In every crate of the workspace, the modules' `use` graph has no circle. A circle is where a
 //!   newcomer cannot tell which module is the lower one; breaking it means deciding.
+//! - The node's modules import only from their own layer and the ones below it, in the order
+//!   `node/src/lib.rs` lists them ([`NODE_LAYERS`]), so an arrow running back up fails here
+//!   before it closes a circle.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -43,6 +46,21 @@ const DOMAIN_FORBIDDEN: &[&str] = &[
     "tokio_xmpp",
     "minidom",
     "lampfield_",
+];
+
+/// The node's modules, lowest layer first, as `node/src/lib.rs` lists them; a module may import
+/// from its own layer and the ones before it.
+const NODE_LAYERS: &[&[&str]] = &[
+    &["files", "tokens"],
+    &["config"],
+    &["store"],
+    &["engine"],
+    &["connector"],
+    &["profile_runtime"],
+    &["tls"],
+    &["adapters"],
+    &["http", "federation", "admin"],
+    &["node"],
 ];
 
 /// The workspace's crates with a `src/` of their own.
@@ -536,5 +554,46 @@ fn the_circle_finder_finds_a_circle() {
             vec!["b".to_owned()]
         ]],
         "graph: {graph:?}"
+    );
+}
+
+#[test]
+fn node_modules_import_only_from_lower_layers() {
+    let src = workspace().join("node/src");
+    let layer_of = |module: &str| NODE_LAYERS.iter().position(|l| l.contains(&module));
+    let mut violations = Vec::new();
+    for (own, layer) in NODE_LAYERS.iter().enumerate() {
+        for module in *layer {
+            let mut files = Vec::new();
+            let file = src.join(format!("{module}.rs"));
+            if file.exists() {
+                files.push(file);
+            }
+            rust_files(&src.join(module), &mut files);
+            assert!(!files.is_empty(), "no module {module} in node/src");
+            for file in files.iter().filter(|f| !is_test_file(f)) {
+                let code = code_of(&std::fs::read_to_string(file).expect("readable source"));
+                for path in inline_paths(&code).into_iter().chain(
+                    use_trees(&code)
+                        .into_iter()
+                        .flat_map(|(_, t)| expand_use(&t)),
+                ) {
+                    let Some(rest) = path.strip_prefix("crate::") else {
+                        continue;
+                    };
+                    let name = rest.split("::").next().unwrap_or(rest);
+                    if layer_of(name).is_some_and(|l| l > own) {
+                        violations.push(format!("{} imports crate::{name}", file.display()));
+                    }
+                }
+            }
+        }
+    }
+    violations.sort();
+    violations.dedup();
+    assert!(
+        violations.is_empty(),
+        "a node module imports from a layer above it:\n{}",
+        violations.join("\n")
     );
 }

@@ -16,7 +16,7 @@ use api_support::{Api, token};
 use axum::routing::post;
 use lampfield_domain::access::Level;
 use lampfield_domain::presence::{ClientPresence, ClientShow, DeviceKind};
-use lampfield_node::connector::ConnectorKind;
+use lampfield_node::config::ConnectorKind;
 use lampfield_node::{Config, RunningNode, start};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use lampfield_domain::access::{Forwarding, Level, Rules};
 use lampfield_domain::presence::{
-    Activity, AgentState, Appointment, Call, ExternalSource, LineId, LineState, Note, ProfileName,
-    ProfileSource, QueueId, Settable, ShowAs, SourceName,
+    Activity, AgentState, Booking, BookingKind, Call, ExternalSource, LineId, LineState, Note,
+    ProfileName, ProfileSource, QueueId, Settable, SourceName,
 };
 use lampfield_node::engine::{SourceChange, now};
 use lampfield_tests::client::from_bare;
@@ -74,17 +74,17 @@ async fn each_level_receives_exactly_its_fields_over_xmpp() {
             }),
         ),
         SourceChange::Calendar(vec![
-            Appointment {
+            Booking {
                 start: earlier,
                 end: later(50),
-                show_as: ShowAs::Busy,
+                show_as: BookingKind::Busy,
                 subject: Some(Note::new("Divorce lawyer").unwrap()),
                 private: true,
             },
-            Appointment {
+            Booking {
                 start: later(120),
                 end: later(180),
-                show_as: ShowAs::Busy,
+                show_as: BookingKind::Busy,
                 subject: Some(Note::new("Budget review").unwrap()),
                 private: false,
             },

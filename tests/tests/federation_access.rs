@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use lampfield_domain::access::{Level, Rules};
-use lampfield_domain::presence::{Appointment, ExternalSource, Note, Settable, ShowAs, SourceName};
+use lampfield_domain::presence::{
+    Booking, BookingKind, ExternalSource, Note, Settable, SourceName,
+};
 use lampfield_node::engine::{SourceChange, now};
 use lampfield_tests::befriend;
 use lampfield_tests::client::{QUIET, from_bare};
@@ -43,10 +45,10 @@ async fn federation_remote_watcher_never_gets_team_detail() {
     engine
         .update(
             &a,
-            SourceChange::Calendar(vec![Appointment {
+            SourceChange::Calendar(vec![Booking {
                 start: t,
                 end: t.saturating_add(Duration::from_secs(3600)),
-                show_as: ShowAs::Busy,
+                show_as: BookingKind::Busy,
                 subject: Some(Note::new(SUBJECT).unwrap()),
                 private: false,
             }]),

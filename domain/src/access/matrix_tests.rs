@@ -33,11 +33,11 @@ pub(super) fn line(s: &mut Sources, id: &str, state: LineState) {
     s.lines.insert(LineId::new(id).unwrap(), state);
 }
 
-pub(super) fn appt(start: u64, end: u64, subject: &str, private: bool) -> Appointment {
-    Appointment {
+pub(super) fn appt(start: u64, end: u64, subject: &str, private: bool) -> Booking {
+    Booking {
         start: t(start),
         end: t(end),
-        show_as: ShowAs::Busy,
+        show_as: BookingKind::Busy,
         subject: Some(note(subject)),
         private,
     }
@@ -138,7 +138,7 @@ fn observe(v: &View, d: &Detail) -> Vec<(&'static str, Shown)> {
         &d.presence,
         &EffectivePresence::unavailable(),
     );
-    let times = |a: &[(Timestamp, Timestamp, ShowAs)]| a.to_vec();
+    let times = |a: &[(Timestamp, Timestamp, BookingKind)]| a.to_vec();
     let full_times: Vec<_> = d
         .appointments
         .iter()

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 
 use super::level::Level;
 use crate::presence::{
-    Appointment, Availability, Call, Devices, EffectivePresence, Lamp, LineId, LineState, Note,
-    ShowAs, SourceKind, Timestamp, UtcOffset, render_status_line,
+    Availability, Booking, BookingKind, Call, Devices, EffectivePresence, Lamp, LineId, LineState,
+    Note, SourceKind, Timestamp, UtcOffset, render_status_line,
 };
 
 /// Everything the node holds about one user's presence at one instant: the input of [`view_for`].
@@ -26,7 +26,7 @@ pub struct Detail {
     pub presence: EffectivePresence,
     /// Today's appointments, as the calendar module holds them (with subjects and private flags).
     #[serde(default)]
-    pub appointments: Vec<Appointment>,
+    pub appointments: Vec<Booking>,
     /// The active call forwarding, as the profile module reports it.
     #[serde(default)]
     pub forwarding: Option<Forwarding>,
@@ -69,7 +69,7 @@ pub struct Slot {
     /// End (exclusive).
     pub end: Timestamp,
     /// Busy, tentative or out of office: the free/busy type.
-    pub show_as: ShowAs,
+    pub show_as: BookingKind,
     /// The subject: team and above, and never of a private appointment.
     pub subject: Option<Note>,
     /// Marked private: personal only; below that a private appointment is a plain busy block.
@@ -229,7 +229,7 @@ fn busy_or_free(lines: &BTreeMap<LineId, LineState>) -> BTreeMap<LineId, LineSta
 
 /// One appointment at `level` (business or above): times always, the subject from team on unless
 /// private, the private flag at personal only. A private subject never leaves, at any level.
-fn slot(level: Level, a: &Appointment) -> Slot {
+fn slot(level: Level, a: &Booking) -> Slot {
     let subject = if level >= Level::Team && !a.private {
         a.subject.clone()
     } else {

@@ -26,12 +26,12 @@ pub enum ShowAs {
 
 impl ShowAs {
     /// The presence model's view: `None` for free and working elsewhere, which never reach it.
-    pub fn blocking(self) -> Option<presence::ShowAs> {
+    pub fn blocking(self) -> Option<presence::BookingKind> {
         match self {
             ShowAs::Free | ShowAs::WorkingElsewhere => None,
-            ShowAs::Tentative => Some(presence::ShowAs::Tentative),
-            ShowAs::Busy => Some(presence::ShowAs::Busy),
-            ShowAs::OutOfOffice => Some(presence::ShowAs::OutOfOffice),
+            ShowAs::Tentative => Some(presence::BookingKind::Tentative),
+            ShowAs::Busy => Some(presence::BookingKind::Busy),
+            ShowAs::OutOfOffice => Some(presence::BookingKind::OutOfOffice),
         }
     }
 }
@@ -176,8 +176,8 @@ impl Appointment {
 
     /// The presence model's appointment, or `None` for free and working-elsewhere ones. A private
     /// appointment's subject is not copied.
-    pub fn to_presence(&self) -> Option<presence::Appointment> {
-        Some(presence::Appointment {
+    pub fn to_presence(&self) -> Option<presence::Booking> {
+        Some(presence::Booking {
             start: self.start,
             end: self.end,
             show_as: self.show_as.blocking()?,

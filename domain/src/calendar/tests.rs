@@ -73,7 +73,7 @@ fn free_and_working_elsewhere_never_reach_the_presence_model() {
         .unwrap()
         .to_presence()
         .unwrap();
-    assert_eq!(p.show_as, crate::presence::ShowAs::OutOfOffice);
+    assert_eq!(p.show_as, crate::presence::BookingKind::OutOfOffice);
 }
 
 fn private_and_public() -> Vec<Appointment> {

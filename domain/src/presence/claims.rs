@@ -140,12 +140,12 @@ pub(crate) fn source_claims<'a>(
             profile: None,
         });
     }
-    if let Some(a) = sources.current_appointment(now) {
+    if let Some(a) = sources.current_booking(now) {
         let (availability, activity) = match a.show_as {
-            super::sources::ShowAs::Busy | super::sources::ShowAs::Tentative => {
+            super::sources::BookingKind::Busy | super::sources::BookingKind::Tentative => {
                 (Availability::Busy, Activity::InAMeeting)
             }
-            super::sources::ShowAs::OutOfOffice => (Availability::Away, Activity::OutOfOffice),
+            super::sources::BookingKind::OutOfOffice => (Availability::Away, Activity::OutOfOffice),
         };
         claims.push(Claim {
             availability,

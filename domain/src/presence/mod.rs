@@ -46,8 +46,8 @@ pub use effective::EffectivePresence;
 pub use line::{Call, Lamp, LineState};
 pub use queue::AgentState;
 pub use sources::{
-    Appointment, ClientPresence, DEFAULT_IDLE_THRESHOLD, ExternalSource, Manual, ProfileSource,
-    Settings, ShowAs, Sources,
+    Booking, BookingKind, ClientPresence, DEFAULT_IDLE_THRESHOLD, ExternalSource, Manual,
+    ProfileSource, Settings, Sources,
 };
 pub use status_text::render as render_status_line;
 pub use text::{

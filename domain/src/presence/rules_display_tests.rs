@@ -16,7 +16,7 @@ fn rule_13_ringing_shows_without_changing_availability() {
         (p.availability, p.status_line.as_str()),
         (Availability::Available, "Ringing")
     );
-    appointment(&mut s, t(0), t(60), ShowAs::Busy);
+    booking(&mut s, t(0), t(60), BookingKind::Busy);
     let p = agg(&s, t(0));
     assert_eq!(p.availability, Availability::Busy);
     assert_eq!(p.status_line, "In a meeting until 09:00 · Ringing");
@@ -35,7 +35,7 @@ fn rule_13_ringing_shows_without_changing_availability() {
 fn rule_14_until_comes_from_the_winner() {
     let mut s = Sources::default();
     desktop(&mut s);
-    appointment(&mut s, t(0), t(120), ShowAs::Busy);
+    booking(&mut s, t(0), t(120), BookingKind::Busy);
     external(&mut s, "focus", Settable::DoNotDisturb, None, t(30));
     let p = agg(&s, t(1));
     assert_eq!(
@@ -55,7 +55,7 @@ fn rule_15_note_from_the_highest_ranking_source_that_has_one() {
     s.clients.get_mut("desktop").unwrap().status = Some(note("from desktop"));
     s.clients.get_mut("laptop").unwrap().status = Some(note("from laptop"));
     s.clients.get_mut("laptop").unwrap().priority = 5;
-    appointment(&mut s, t(0), t(60), ShowAs::Busy);
+    booking(&mut s, t(0), t(60), BookingKind::Busy);
     s.calendar[0].subject = Some(note("Quarterly review"));
     external(&mut s, "teams", Settable::Busy, None, t(60));
     s.external.values_mut().next().unwrap().note = Some(note("from teams"));

@@ -19,7 +19,7 @@ fn rule_01_lapsed_sources_are_ignored() {
         Some(Activity::InAMeeting),
         t(20),
     );
-    appointment(&mut s, t(30), t(40), ShowAs::Busy);
+    booking(&mut s, t(30), t(40), BookingKind::Busy);
     assert_eq!(agg(&s, t(9)).availability, Availability::DoNotDisturb);
     // Manual lapsed at 10: the still-live integration decides.
     assert_eq!(agg(&s, t(10)).activity, Some(Activity::InAMeeting));
@@ -27,7 +27,7 @@ fn rule_01_lapsed_sources_are_ignored() {
     // Integration expired at 20, appointment not yet started: plain client presence.
     assert_eq!(agg(&s, t(20)).availability, Availability::Available);
     assert_eq!(agg(&s, t(29)).source, Some(SourceKind::Client));
-    // Appointment ended at 40 (end is exclusive).
+    // Booking ended at 40 (end is exclusive).
     assert_eq!(agg(&s, t(39)).source, Some(SourceKind::Calendar));
     assert_eq!(agg(&s, t(40)).source, Some(SourceKind::Client));
 }
@@ -67,7 +67,7 @@ fn rule_03_appear_offline_hides_everything() {
 fn rule_04_offline_without_a_live_source() {
     let mut s = Sources::default();
     manual(&mut s, ManualAvailability::DoNotDisturb, t(0));
-    appointment(&mut s, t(0), t(60), ShowAs::Busy);
+    booking(&mut s, t(0), t(60), BookingKind::Busy);
     s.idle = Some(t(0));
     set_line(&mut s, "201", LineState::Idle);
     s.queues
@@ -135,7 +135,7 @@ fn rule_05_most_severe_claim_decides() {
         "away beats available"
     );
     s.manual = None;
-    appointment(&mut s, t(0), t(60), ShowAs::Busy);
+    booking(&mut s, t(0), t(60), BookingKind::Busy);
     s.idle = Some(t(0));
     assert_eq!(
         agg(&s, t(10)).availability,
@@ -210,14 +210,14 @@ fn rule_07_a_call_is_busy_on_the_phone() {
 fn rule_08_calendar_busy_is_a_meeting_and_out_of_office_is_away() {
     let mut s = Sources::default();
     desktop(&mut s);
-    appointment(&mut s, t(0), t(60), ShowAs::Tentative);
+    booking(&mut s, t(0), t(60), BookingKind::Tentative);
     let p = agg(&s, t(1));
     assert_eq!(
         (p.availability, p.activity),
         (Availability::Busy, Some(Activity::InAMeeting))
     );
     s.calendar.clear();
-    appointment(&mut s, t(0), t(60), ShowAs::OutOfOffice);
+    booking(&mut s, t(0), t(60), BookingKind::OutOfOffice);
     let p = agg(&s, t(1));
     assert_eq!(
         (p.availability, p.activity),
@@ -230,8 +230,8 @@ fn rule_09_innermost_appointment_wins_and_the_outer_resumes() {
     // XPhone D3: an all-day training containing lunch 12:15–13:00.
     let mut s = Sources::default();
     desktop(&mut s);
-    appointment(&mut s, t(0), t(600), ShowAs::Busy);
-    appointment(&mut s, t(255), t(300), ShowAs::OutOfOffice);
+    booking(&mut s, t(0), t(600), BookingKind::Busy);
+    booking(&mut s, t(255), t(300), BookingKind::OutOfOffice);
     assert_eq!(agg(&s, t(254)).until, Some(t(600)));
     assert_eq!(agg(&s, t(255)).until, Some(t(300)));
     assert_eq!(agg(&s, t(255)).activity, Some(Activity::OutOfOffice));
@@ -294,7 +294,7 @@ fn rule_12_the_more_specific_claim_headlines_a_tie() {
     let mut s = Sources::default();
     desktop(&mut s);
     manual(&mut s, ManualAvailability::Busy, t(0));
-    appointment(&mut s, t(0), t(360), ShowAs::Busy);
+    booking(&mut s, t(0), t(360), BookingKind::Busy);
     let p = agg(&s, t(1));
     assert_eq!(p.source, Some(SourceKind::Calendar));
     assert_eq!(p.status_line, "In a meeting until 14:00");
@@ -314,6 +314,6 @@ fn rule_12_the_more_specific_claim_headlines_a_tie() {
     desktop(&mut s);
     manual(&mut s, ManualAvailability::Away, t(0));
     s.manual.as_mut().unwrap().activity = Some(Activity::Lunch);
-    appointment(&mut s, t(0), t(60), ShowAs::OutOfOffice);
+    booking(&mut s, t(0), t(60), BookingKind::OutOfOffice);
     assert_eq!(agg(&s, t(1)).activity, Some(Activity::Lunch));
 }

@@ -170,7 +170,7 @@ fn changed_ignores_recomputation_without_a_difference() {
     let b = agg(&s, t(3));
     assert!(!changed(&a, &b));
     // A shadowed source changing is no visible change either.
-    appointment(&mut s, t(0), t(60), ShowAs::Busy);
+    booking(&mut s, t(0), t(60), BookingKind::Busy);
     manual(&mut s, ManualAvailability::DoNotDisturb, t(0));
     let c = agg(&s, t(1));
     s.calendar.clear();
@@ -182,7 +182,7 @@ fn next_transition_finds_the_earliest_self_change() {
     let mut s = Sources::default();
     desktop(&mut s);
     assert_eq!(next_transition(&s, t(0), &settings()), None);
-    appointment(&mut s, t(30), t(90), ShowAs::Busy);
+    booking(&mut s, t(30), t(90), BookingKind::Busy);
     external(&mut s, "teams", Settable::DoNotDisturb, None, t(45));
     manual(&mut s, ManualAvailability::Away, t(0));
     s.manual.as_mut().unwrap().until = Some(t(20));
@@ -241,8 +241,8 @@ fn at_every_transition_the_aggregate_is_stable_in_between() {
     // Property-style check over a busy day: between two transitions nothing changes.
     let mut s = Sources::default();
     desktop(&mut s);
-    appointment(&mut s, t(60), t(120), ShowAs::Busy);
-    appointment(&mut s, t(90), t(100), ShowAs::OutOfOffice);
+    booking(&mut s, t(60), t(120), BookingKind::Busy);
+    booking(&mut s, t(90), t(100), BookingKind::OutOfOffice);
     external(&mut s, "focus", Settable::DoNotDisturb, None, t(75));
     s.idle = Some(t(10));
     let mut now = t(0);

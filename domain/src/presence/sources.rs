@@ -26,12 +26,12 @@ pub struct Sources {
     pub clients: BTreeMap<String, ClientPresence>,
     /// The user's own setting (API, ad-hoc command, client UI).
     pub manual: Option<Manual>,
-    /// The active presence profile, as the profile engine (issue 5) reports it.
+    /// The active presence profile, as the profile state machine reports it.
     pub profile: Option<ProfileSource>,
     /// PBX line states by line or extension.
     pub lines: BTreeMap<LineId, LineState>,
-    /// Appointments from the calendar module; only those around "now" matter.
-    pub calendar: Vec<Appointment>,
+    /// Bookings from the calendar module; only those around "now" matter.
+    pub calendar: Vec<Booking>,
     /// "Idle since", reported by an integration or idle detection (screen lock), when the user is idle.
     pub idle: Option<Timestamp>,
     /// External presence sources (a meetings platform, a Teams-like sync), one per name.
@@ -100,11 +100,11 @@ pub struct ExternalSource {
     pub expires: Timestamp,
 }
 
-/// How an appointment shows the user (RFC 5545 busy types; XPhone T3). Free and
-/// working-elsewhere appointments never reach the model.
+/// How a booking shows the user: the blocking subset of the calendar's `ShowAs` (RFC 5545 busy
+/// types; XPhone T3). Free and working-elsewhere appointments never reach the model.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum ShowAs {
+pub enum BookingKind {
     /// Booked.
     Busy,
     /// Tentatively booked ("Mit Vorbehalt"); XPhone syncs it like busy, so do we.
@@ -113,22 +113,23 @@ pub enum ShowAs {
     OutOfOffice,
 }
 
-/// One appointment, valid for `start <= now < end`.
+/// A booking: a calendar appointment as the presence model sees it (the calendar's `Appointment`
+/// made it, without what presence has no use for), valid for `start <= now < end`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Appointment {
+pub struct Booking {
     /// Start.
     pub start: Timestamp,
     /// End (exclusive).
     pub end: Timestamp,
     /// How it shows the user.
-    pub show_as: ShowAs,
+    pub show_as: BookingKind,
     /// Subject; becomes the note only if the appointment is not private (XPhone V1).
     pub subject: Option<Note>,
     /// Private appointments never reveal their subject.
     pub private: bool,
 }
 
-impl Appointment {
+impl Booking {
     /// Valid at `now`.
     pub fn is_current(&self, now: Timestamp) -> bool {
         self.start <= now && now < self.end
@@ -191,7 +192,7 @@ impl Sources {
 
     /// The innermost current appointment: the one that started last, and of those the one that ends
     /// first (XPhone D3: lunch inside an all-day training wins; the training resumes after it).
-    pub(crate) fn current_appointment(&self, now: Timestamp) -> Option<&Appointment> {
+    pub(crate) fn current_booking(&self, now: Timestamp) -> Option<&Booking> {
         self.calendar
             .iter()
             .filter(|a| a.is_current(now))
@@ -237,10 +238,10 @@ mod tests {
         let mut s = Sources::default();
         s.lines
             .insert(LineId::new("201").unwrap(), LineState::Ringing);
-        s.calendar.push(Appointment {
+        s.calendar.push(Booking {
             start: at(1),
             end: at(2),
-            show_as: ShowAs::Busy,
+            show_as: BookingKind::Busy,
             subject: None,
             private: false,
         });

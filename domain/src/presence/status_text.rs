@@ -76,7 +76,7 @@ mod tests {
     fn a_filtered_copy_re_renders_without_the_removed_fields() {
         let mut s = Sources::default();
         desktop(&mut s);
-        appointment(&mut s, t(0), t(360), ShowAs::Busy);
+        booking(&mut s, t(0), t(360), BookingKind::Busy);
         s.calendar[0].subject = Some(note("Merger talks"));
         let full = agg(&s, t(1));
         assert_eq!(full.status_line, "In a meeting until 14:00 · Merger talks");

@@ -76,8 +76,8 @@ pub(crate) fn external(
     );
 }
 
-pub(crate) fn appointment(s: &mut Sources, start: Timestamp, end: Timestamp, show_as: ShowAs) {
-    s.calendar.push(Appointment {
+pub(crate) fn booking(s: &mut Sources, start: Timestamp, end: Timestamp, show_as: BookingKind) {
+    s.calendar.push(Booking {
         start,
         end,
         show_as,

@@ -4,7 +4,8 @@
 use serde::{Deserialize, Serialize};
 
 use super::model::{
-    Chain, Colour, Forwarding, MAX_USER_PROFILES, Profile, ProfileError, ProfileSpec, Scope, Symbol,
+    Chain, Colour, ForwardingChange, MAX_USER_PROFILES, Profile, ProfileError, ProfileSpec, Scope,
+    Symbol,
 };
 use crate::presence::{ProfileName, Settable};
 
@@ -37,7 +38,7 @@ pub fn default_system_profiles() -> Vec<Profile> {
         mk(
             "Available",
             ProfileSpec {
-                forwarding: Forwarding::Off,
+                forwarding: ForwardingChange::Off,
                 ..ProfileSpec::default()
             },
         ),
@@ -47,7 +48,7 @@ pub fn default_system_profiles() -> Vec<Profile> {
                 availability: Settable::DoNotDisturb,
                 colour: Colour::Red,
                 symbol: Symbol::Bar,
-                forwarding: Forwarding::To(super::model::ForwardTarget::Voicemail),
+                forwarding: ForwardingChange::To(super::model::ForwardTarget::Voicemail),
                 ..ProfileSpec::default()
             },
         ),

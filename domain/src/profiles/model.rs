@@ -68,10 +68,11 @@ pub enum ForwardTarget {
     Number(LineId),
 }
 
-/// The profile's call forwarding (XPhone P2/P3).
+/// What a profile does to call forwarding when it becomes active (XPhone P2/P3); the forwarding
+/// that is then in effect, as viewers see it, is `access::Forwarding`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
-pub enum Forwarding {
+pub enum ForwardingChange {
     /// "Umleitung nicht ändern": leave any manual or automatic forwarding as it is (keeps
     /// Follow-Me, XPhone D7).
     #[default]
@@ -215,7 +216,7 @@ pub struct ProfileSpec {
     /// Info text shown to colleagues (XPhone S16).
     pub note: Option<Note>,
     /// Call forwarding.
-    pub forwarding: Forwarding,
+    pub forwarding: ForwardingChange,
     /// Queue actions on activation (XPhone TeamDesk status, pascom A4).
     pub queue: Vec<QueueAction>,
     /// Pinned: no trigger may replace it, only a manual switch (pascom D4).
@@ -236,7 +237,7 @@ impl Default for ProfileSpec {
             colour: Colour::Green,
             visible: true,
             note: None,
-            forwarding: Forwarding::Unchanged,
+            forwarding: ForwardingChange::Unchanged,
             queue: Vec::new(),
             sticky: false,
             on_enter: Vec::new(),

@@ -1,4 +1,4 @@
-//! The profile engine's values: causes, the stored state, events in and effects out.
+//! The profile state machine's values: causes, the stored state, events in and effects out.
 
 use serde::{Deserialize, Serialize};
 
@@ -65,7 +65,7 @@ pub struct Active {
     pub until: Option<Timestamp>,
 }
 
-/// One user's profile state; the engine persists it.
+/// One user's profile state; the profile runtime persists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct ProfileState {
@@ -143,7 +143,7 @@ pub enum Event {
     NodeStarted,
 }
 
-/// What the engine must do, in this order.
+/// What the profile runtime must do, in this order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Effect {

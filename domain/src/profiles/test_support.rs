@@ -57,7 +57,7 @@ pub(crate) fn book() -> ProfileBook {
         "Training",
         ProfileSpec {
             availability: Settable::Busy,
-            forwarding: Forwarding::To(number("201")),
+            forwarding: ForwardingChange::To(number("201")),
             ..ProfileSpec::default()
         },
     );
@@ -65,7 +65,7 @@ pub(crate) fn book() -> ProfileBook {
         "Lunch",
         ProfileSpec {
             availability: Settable::Away,
-            forwarding: Forwarding::To(ForwardTarget::Voicemail),
+            forwarding: ForwardingChange::To(ForwardTarget::Voicemail),
             on_enter: vec![Step::new(Action::Queue {
                 action: QueueAction {
                     op: QueueOp::Pause,
@@ -86,7 +86,7 @@ pub(crate) fn book() -> ProfileBook {
         ProfileSpec {
             availability: Settable::Away,
             sticky: true,
-            forwarding: Forwarding::To(ForwardTarget::Voicemail),
+            forwarding: ForwardingChange::To(ForwardTarget::Voicemail),
             ..ProfileSpec::default()
         },
     );
@@ -101,7 +101,7 @@ pub(crate) fn book() -> ProfileBook {
     add(
         "Office",
         ProfileSpec {
-            forwarding: Forwarding::Off,
+            forwarding: ForwardingChange::Off,
             queue: vec![QueueAction {
                 op: QueueOp::LogIn,
                 scope: QueueScope::One(QueueId::new("support").unwrap()),

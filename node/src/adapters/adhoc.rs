@@ -12,7 +12,7 @@ use lampfield_xmpp::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
 use xmpp_parsers::data_forms::{DataForm, DataFormType, Field, FieldType, Option_};
 
 use crate::engine::{Engine, SourceChange, now};
-use crate::switching::Switching;
+use crate::profile_runtime::ProfileRuntime;
 use lampfield_domain::access::{Level, Selector};
 use lampfield_domain::presence::{Manual, ManualAvailability, Note, ProfileName};
 
@@ -34,12 +34,12 @@ const MAX_MINUTES: u64 = 7 * 24 * 60;
 /// The commands, over the engine.
 pub struct NodeCommands {
     engine: Engine,
-    switching: Switching,
+    switching: ProfileRuntime,
 }
 
 impl NodeCommands {
     /// Over the engine and the profile runtime.
-    pub fn new(engine: Engine, switching: Switching) -> Self {
+    pub fn new(engine: Engine, switching: ProfileRuntime) -> Self {
         NodeCommands { engine, switching }
     }
 

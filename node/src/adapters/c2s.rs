@@ -14,18 +14,8 @@ use super::presence::{EngineAuthority, XmppPublisher};
 use super::xmpp::StoreBackend;
 use crate::config::Config;
 use crate::engine::Engine;
+use crate::profile_runtime::ProfileRuntime;
 use crate::store::Store;
-use crate::switching::Switching;
-use crate::tls::{CertFiles, TlsError};
-
-/// The rustls server side for STARTTLS from the certificate and key files.
-pub fn server_tls(files: &CertFiles) -> Result<Arc<rustls::ServerConfig>, TlsError> {
-    lampfield_xmpp::tls::load_server_config(&files.cert, &files.key).map_err(|e| TlsError::Load {
-        cert: files.cert.clone(),
-        key: files.key.clone(),
-        reason: e.to_string(),
-    })
-}
 
 /// The gateway's settings from the node's `[c2s]` section. `unknown_user_secret`
 /// keeps the fake SCRAM salts of unknown accounts stable across restarts.
@@ -52,7 +42,7 @@ pub fn spawn_c2s(
     tls: Arc<rustls::ServerConfig>,
     store: Store,
     engine: &Engine,
-    switching: &Switching,
+    switching: &ProfileRuntime,
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> SessionControl {
@@ -63,7 +53,7 @@ pub fn spawn_c2s(
         engine.clone(),
         switching.clone(),
     )));
-    engine.set_publisher(XmppPublisher::start(router.clone(), cancel.clone()));
+    XmppPublisher::start(engine, router.clone(), cancel.clone());
     let control = SessionControl {
         router: router.clone(),
     };

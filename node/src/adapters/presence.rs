@@ -1,19 +1,17 @@
 //! The gateway's presence port over the engine: clients' presence goes in as a source, and every
 //! presence the gateway sends is the engine's view for that viewer, rendered to XML.
 
-use std::collections::{HashSet, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use jid::{BareJid, FullJid};
 use lampfield_xmpp::{PresenceAuthority, PresenceSnapshot, Router};
 use minidom::Element;
-use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use xmpp_parsers::presence::Presence;
 
 use super::presence_xml;
 use super::xmpp::StoreBackend;
-use crate::engine::{Engine, Publisher, Snapshot};
+use crate::engine::{ChangeFeed, Engine, FeedScope, Snapshot};
 use lampfield_domain::access::Level;
 
 /// The engine as the gateway's presence authority.
@@ -73,49 +71,26 @@ impl PresenceSnapshot for XmlSnapshot {
 
 /// Fans out engine-side changes (PBX, calendar, rules, timers) through the router, one user at a
 /// time and coalesced: a user who changes ten times while a fan-out runs is published once more,
-/// with the latest state. Memory is bounded by the number of users.
+/// with the latest state. Its feed leaves out what clients change themselves, which the router
+/// fans out as it arrives. Memory is bounded by the number of users.
 pub struct XmppPublisher {
-    queue: Mutex<(VecDeque<BareJid>, HashSet<BareJid>)>,
-    wake: Notify,
+    feed: ChangeFeed,
+    router: Router<StoreBackend>,
 }
 
 impl XmppPublisher {
-    /// Start the worker that publishes through `router` until `cancel`.
-    pub fn start(router: Router<StoreBackend>, cancel: CancellationToken) -> Arc<Self> {
-        let me = Arc::new(XmppPublisher {
-            queue: Mutex::new((VecDeque::new(), HashSet::new())),
-            wake: Notify::new(),
-        });
-        let worker = Arc::clone(&me);
-        tokio::spawn(async move {
-            loop {
-                while let Some(user) = worker.pop() {
-                    router.publish(&user).await;
-                }
-                tokio::select! {
-                    () = cancel.cancelled() => return,
-                    () = worker.wake.notified() => {}
-                }
-            }
-        });
-        me
+    /// Start the worker that publishes `engine`'s changes through `router` until `cancel`.
+    pub fn start(engine: &Engine, router: Router<StoreBackend>, cancel: CancellationToken) {
+        let publisher = XmppPublisher {
+            feed: engine.subscribe(FeedScope::NotByClients),
+            router,
+        };
+        tokio::spawn(publisher.run(cancel));
     }
 
-    fn pop(&self) -> Option<BareJid> {
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        let user = q.0.pop_front()?;
-        q.1.remove(&user);
-        Some(user)
-    }
-}
-
-impl Publisher for XmppPublisher {
-    fn presence_changed(&self, user: &BareJid) {
-        let mut q = self.queue.lock().unwrap_or_else(|p| p.into_inner());
-        if q.1.insert(user.clone()) {
-            q.0.push_back(user.clone());
+    async fn run(mut self, cancel: CancellationToken) {
+        while let Some(user) = self.feed.next_until(&cancel).await {
+            self.router.publish(&user).await;
         }
-        drop(q);
-        self.wake.notify_one();
     }
 }

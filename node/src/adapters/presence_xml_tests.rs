@@ -3,7 +3,7 @@
 use super::*;
 use lampfield_domain::access::{Detail, Level, view_for};
 use lampfield_domain::presence::{
-    Appointment, Call, LineId, QueueId, Settings, ShowAs, Sources, UtcOffset, aggregate,
+    Booking, BookingKind, Call, LineId, QueueId, Settings, Sources, UtcOffset, aggregate,
 };
 
 fn t(min: u64) -> Timestamp {
@@ -27,10 +27,10 @@ fn on_a_call_in_a_meeting() -> Detail {
         QueueId::new("support").unwrap(),
         lampfield_domain::presence::AgentState::WrapUp,
     );
-    s.calendar.push(Appointment {
+    s.calendar.push(Booking {
         start: t(0),
         end: t(60),
-        show_as: ShowAs::Busy,
+        show_as: BookingKind::Busy,
         subject: Some(Note::new("Secret merger").unwrap()),
         private: true,
     });

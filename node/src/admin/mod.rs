@@ -7,7 +7,7 @@
 //! the CLI uses directly when no node runs.
 
 pub mod client;
-pub mod profiles;
+mod profiles;
 pub mod protocol;
 mod rules;
 pub mod server;

@@ -8,83 +8,17 @@
 
 use std::path::Path;
 
-use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 
+use super::protocol::{ProfileLine, ProfileOp, ProfilesInfo};
 use super::service::{AdminError, Service};
-use crate::switching::{ImportSummary, SwitchError};
+use crate::profile_runtime::ProfileRuntimeError;
 use lampfield_domain::calendar::ImportLimits;
 use lampfield_domain::presence::ProfileName;
-use lampfield_domain::profiles::{ProfileSpec, Scope};
 use lampfield_domain::users::parse_user;
 
-/// One profile operation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
-pub enum ProfileOp {
-    /// Every profile the user can use.
-    List,
-    /// One profile with all its settings.
-    Show {
-        /// The profile.
-        name: String,
-    },
-    /// Create a user profile.
-    Create {
-        /// The name, fixed from now on.
-        name: String,
-        /// Its settings.
-        spec: ProfileSpec,
-    },
-    /// Switch to a profile by hand.
-    Activate {
-        /// The profile.
-        name: String,
-    },
-    /// Switch to "no profile" by hand.
-    Deactivate,
-    /// Delete a user profile.
-    Delete {
-        /// The profile.
-        name: String,
-    },
-    /// Replace the user's appointments with those of an `.ics` file the node reads.
-    ImportCalendar {
-        /// Absolute path of the file.
-        path: String,
-    },
-}
-
-/// One profile in an answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProfileLine {
-    /// The name.
-    pub name: String,
-    /// System-wide or the user's own.
-    pub scope: Scope,
-    /// Offered and usable by triggers.
-    pub enabled: bool,
-    /// The active one.
-    pub active: bool,
-    /// Its settings.
-    pub spec: ProfileSpec,
-}
-
-/// The answer to a [`ProfileOp`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ProfilesInfo {
-    /// The user.
-    pub jid: String,
-    /// The profiles (all for `list`, the one asked for `show`, empty otherwise).
-    pub profiles: Vec<ProfileLine>,
-    /// The active profile afterwards.
-    pub active: Option<String>,
-    /// The outcome of a calendar import.
-    pub imported: Option<ImportSummary>,
-}
-
-impl From<SwitchError> for AdminError {
-    fn from(e: SwitchError) -> Self {
+impl From<ProfileRuntimeError> for AdminError {
+    fn from(e: ProfileRuntimeError) -> Self {
         AdminError::Rules(e.to_string())
     }
 }
@@ -101,7 +35,7 @@ impl Service {
         op: ProfileOp,
     ) -> Result<ProfilesInfo, AdminError> {
         let user = parse_user(self.domain(), jid)?;
-        let s = self.switching().ok_or_else(|| {
+        let s = self.profile_runtime().ok_or_else(|| {
             AdminError::Rules(
                 "profiles and calendars are managed by the running node: start it with \
                  `lampfield run` first"
@@ -133,7 +67,7 @@ impl Service {
                 let n = name(&n)?;
                 info.profiles = lines(Some(&n))?;
                 if info.profiles.is_empty() {
-                    return Err(SwitchError::Profile(
+                    return Err(ProfileRuntimeError::Profile(
                         lampfield_domain::profiles::ProfileError::NotFound(n.to_string()),
                     )
                     .into());

@@ -24,7 +24,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::profile_runtime::ImportSummary;
 use lampfield_domain::access::Level;
+use lampfield_domain::profiles::{ProfileSpec, Scope};
 
 /// Longest request line the node accepts, in bytes (newline excluded).
 pub const MAX_LINE_BYTES: usize = 8 * 1024;
@@ -82,7 +84,7 @@ pub enum Request {
         /// `user@domain`.
         jid: String,
         /// What to do.
-        request: super::profiles::ProfileOp,
+        request: ProfileOp,
     },
     /// Which level a viewer gets, and why.
     ExplainRule {
@@ -197,7 +199,7 @@ pub enum Response {
         reason: String,
     },
     /// The outcome of a profile or calendar operation.
-    Profiles(super::profiles::ProfilesInfo),
+    Profiles(ProfilesInfo),
     /// The request failed; nothing was changed.
     Error {
         /// Why, for the operator.
@@ -238,6 +240,71 @@ pub struct TokenInfo {
     pub name: String,
     /// Its level.
     pub level: Level,
+}
+
+/// One profile operation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ProfileOp {
+    /// Every profile the user can use.
+    List,
+    /// One profile with all its settings.
+    Show {
+        /// The profile.
+        name: String,
+    },
+    /// Create a user profile.
+    Create {
+        /// The name, fixed from now on.
+        name: String,
+        /// Its settings.
+        spec: ProfileSpec,
+    },
+    /// Switch to a profile by hand.
+    Activate {
+        /// The profile.
+        name: String,
+    },
+    /// Switch to "no profile" by hand.
+    Deactivate,
+    /// Delete a user profile.
+    Delete {
+        /// The profile.
+        name: String,
+    },
+    /// Replace the user's appointments with those of an `.ics` file the node reads.
+    ImportCalendar {
+        /// Absolute path of the file.
+        path: String,
+    },
+}
+
+/// One profile in an answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileLine {
+    /// The name.
+    pub name: String,
+    /// System-wide or the user's own.
+    pub scope: Scope,
+    /// Offered and usable by triggers.
+    pub enabled: bool,
+    /// The active one.
+    pub active: bool,
+    /// Its settings.
+    pub spec: ProfileSpec,
+}
+
+/// The answer to a [`ProfileOp`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfilesInfo {
+    /// The user.
+    pub jid: String,
+    /// The profiles (all for `list`, the one asked for `show`, empty otherwise).
+    pub profiles: Vec<ProfileLine>,
+    /// The active profile afterwards.
+    pub active: Option<String>,
+    /// The outcome of a calendar import.
+    pub imported: Option<ImportSummary>,
 }
 
 /// Encode one message as a line, newline included.

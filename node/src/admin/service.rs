@@ -6,9 +6,9 @@ use jid::BareJid;
 use super::protocol::{Request, Response, TokenInfo};
 use crate::adapters::xmpp::{PasswordError, new_account};
 use crate::engine::Engine;
-use crate::http::tokens;
 use crate::store::StoredToken;
 use crate::store::{Store, StoreError};
+use crate::tokens;
 use lampfield_domain::access::{Level, NodePolicy};
 use lampfield_domain::users::{UserJidError, parse_user};
 
@@ -49,7 +49,7 @@ pub struct Service {
     /// The node's access defaults and ceilings (from the configuration).
     policy: NodePolicy,
     /// The running node's profile runtime (profile and calendar requests).
-    switching: Option<crate::switching::Switching>,
+    profile_runtime: Option<crate::profile_runtime::ProfileRuntime>,
 }
 
 impl std::fmt::Debug for Service {
@@ -69,7 +69,7 @@ impl Service {
             on_removed: None,
             engine: None,
             policy: NodePolicy::default(),
-            switching: None,
+            profile_runtime: None,
         }
     }
 
@@ -87,13 +87,16 @@ impl Service {
     }
 
     /// Serve profile and calendar requests through a running node's runtime.
-    pub fn with_switching(mut self, switching: crate::switching::Switching) -> Self {
-        self.switching = Some(switching);
+    pub fn with_switching(
+        mut self,
+        profile_runtime: crate::profile_runtime::ProfileRuntime,
+    ) -> Self {
+        self.profile_runtime = Some(profile_runtime);
         self
     }
 
-    pub(super) fn switching(&self) -> Option<&crate::switching::Switching> {
-        self.switching.as_ref()
+    pub(super) fn profile_runtime(&self) -> Option<&crate::profile_runtime::ProfileRuntime> {
+        self.profile_runtime.as_ref()
     }
 
     pub(super) fn engine(&self) -> Option<&Engine> {

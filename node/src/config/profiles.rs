@@ -125,7 +125,7 @@ impl ProfilesConfig {
 mod tests {
     use crate::config::Config;
     use lampfield_domain::presence::Settable;
-    use lampfield_domain::profiles::{EventMode, Forwarding};
+    use lampfield_domain::profiles::{EventMode, ForwardingChange};
 
     #[test]
     fn system_profiles_and_user_defaults_come_from_the_configuration() {
@@ -147,7 +147,7 @@ mod tests {
         let names: Vec<&str> = system.iter().map(|p| p.name().as_str()).collect();
         assert_eq!(names, ["Do not disturb", "Lunch", "Available"]);
         assert_eq!(system[1].spec.availability, Settable::Away);
-        assert!(matches!(system[1].spec.forwarding, Forwarding::To(_)));
+        assert!(matches!(system[1].spec.forwarding, ForwardingChange::To(_)));
         let defaults = config.profiles.default_settings();
         assert_eq!(defaults.event_mode, EventMode::FullProfile);
         assert!(defaults.calendar.all_busy);

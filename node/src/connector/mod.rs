@@ -1,7 +1,7 @@
 //! Connectors: how profile actions (forwarding, queue log-in, Follow-Me, ...) reach the PBX.
 //!
-//! The profile runtime hands every action to a [`Connector`] in the order the profile engine
-//! returned it. One worker task delivers them one at a time, so a receiver sees them in order;
+//! The profile runtime hands every action to a [`Connector`] in the order the profile state
+//! machine returned it. One worker task delivers them one at a time, so a receiver sees them in order;
 //! the queue in front of it is bounded, and an action that does not fit is logged and dropped
 //! rather than stalling profile switches. Every action is logged with its outcome.
 //!
@@ -11,98 +11,15 @@
 
 mod webhook;
 
-use std::time::Duration;
-
 use jid::BareJid;
 use serde::{Deserialize, Serialize};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::config::{ConnectorConfig, ConnectorKind};
 use lampfield_domain::presence::{ProfileName, Timestamp};
 use lampfield_domain::profiles::Action;
-
-/// Which connector carries actions out.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ConnectorKind {
-    /// Write each action to the log only.
-    #[default]
-    Log,
-    /// POST each action as JSON to `url`.
-    Webhook,
-}
-
-/// `[connector]`: where profile actions go.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ConnectorConfig {
-    /// `log` or `webhook`. Default: `log`.
-    pub kind: ConnectorKind,
-    /// The webhook's URL (`http://` only; put a TLS proxy in front for anything else).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub url: Option<String>,
-    /// Attempts per action before it is given up. Default: `5`.
-    pub max_attempts: u32,
-    /// Wait before the first retry, in milliseconds; doubled on each further retry. Default: `500`.
-    pub initial_backoff_ms: u64,
-    /// Longest wait between retries, in milliseconds. Default: `30000`.
-    pub max_backoff_ms: u64,
-    /// Time one POST may take, in seconds. Default: `10`.
-    pub timeout_s: u64,
-    /// Actions waiting for delivery at most; more are logged and dropped. Default: `1024`.
-    pub queue_len: usize,
-}
-
-impl Default for ConnectorConfig {
-    fn default() -> Self {
-        ConnectorConfig {
-            kind: ConnectorKind::Log,
-            url: None,
-            max_attempts: 5,
-            initial_backoff_ms: 500,
-            max_backoff_ms: 30_000,
-            timeout_s: 10,
-            queue_len: 1024,
-        }
-    }
-}
-
-impl ConnectorConfig {
-    /// Why the section cannot be used, if it cannot.
-    pub fn check(&self) -> Result<(), String> {
-        if self.kind == ConnectorKind::Webhook {
-            let url = self
-                .url
-                .as_deref()
-                .ok_or("kind = \"webhook\" needs a url")?;
-            let parsed = reqwest::Url::parse(url).map_err(|e| format!("url: {e}"))?;
-            if parsed.scheme() != "http" {
-                return Err("url: only http:// is supported".to_owned());
-            }
-        }
-        if self.max_attempts == 0 || self.max_attempts > 100 {
-            return Err("max_attempts must be between 1 and 100".to_owned());
-        }
-        if self.queue_len == 0 || self.queue_len > 1_000_000 {
-            return Err("queue_len must be between 1 and 1000000".to_owned());
-        }
-        if self.timeout_s == 0 {
-            return Err("timeout_s must be at least 1".to_owned());
-        }
-        Ok(())
-    }
-
-    /// The wait before retry number `retry` (0 is the first retry).
-    pub fn backoff(&self, retry: u32) -> Duration {
-        let factor = 1u64.checked_shl(retry.min(32)).unwrap_or(u64::MAX);
-        Duration::from_millis(
-            self.initial_backoff_ms
-                .saturating_mul(factor)
-                .min(self.max_backoff_ms),
-        )
-    }
-}
 
 /// One action as a connector receives it (the webhook's JSON body).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -214,17 +131,9 @@ async fn worker(
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
-    use super::*;
+    use std::time::Duration;
 
-    #[test]
-    fn backoff_doubles_and_is_capped() {
-        let c = ConnectorConfig::default();
-        assert_eq!(c.backoff(0), Duration::from_millis(500));
-        assert_eq!(c.backoff(1), Duration::from_millis(1000));
-        assert_eq!(c.backoff(3), Duration::from_millis(4000));
-        assert_eq!(c.backoff(10), Duration::from_millis(30_000));
-        assert_eq!(c.backoff(u32::MAX), Duration::from_millis(30_000));
-    }
+    use super::*;
 
     #[tokio::test]
     async fn the_webhook_retries_failures_and_keeps_the_order() {
@@ -284,18 +193,5 @@ mod tests {
         assert_eq!(got, actions);
         assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 6);
         cancel.cancel();
-    }
-
-    #[test]
-    fn a_webhook_needs_an_http_url() {
-        let mut c = ConnectorConfig {
-            kind: ConnectorKind::Webhook,
-            ..ConnectorConfig::default()
-        };
-        assert!(c.check().is_err());
-        c.url = Some("https://pbx.example/hook".into());
-        assert!(c.check().is_err());
-        c.url = Some("http://127.0.0.1:8080/hook".into());
-        assert!(c.check().is_ok());
     }
 }

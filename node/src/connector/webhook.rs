@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use super::{ConnectorAction, ConnectorConfig};
+use super::ConnectorAction;
+use crate::config::ConnectorConfig;
 
 pub(super) struct Webhook {
     client: reqwest::Client,

@@ -5,23 +5,25 @@
 //! process) and from the integration API, the profile and calendar modules (durable: stored and
 //! flushed before the call returns, so an acknowledged change survives a crash). After each input
 //! the engine aggregates (`presence::aggregate`), and when `presence::changed` says the result
-//! differs it notifies the [`Publisher`] and the change feed. One timer task wakes it when a
-//! presence changes by itself (a setting lapses, the idle threshold passes).
+//! differs it queues the user on every [`ChangeFeed`] (`feed`): the XMPP publisher, the profile
+//! runtime, federation notices and the API's event streams each read their own. One timer task
+//! wakes it when a presence changes by itself (a setting lapses, the idle threshold passes).
 //!
 //! Outgoing paths never read sources: they take a [`Snapshot`] and ask it for the view of each
 //! viewer, which goes through `access::view_for` and nothing else.
 
+pub(crate) mod feed;
 mod snapshot;
 mod timers;
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, SystemTime};
 
 use jid::BareJid;
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
+pub use feed::{ChangeFeed, FeedScope};
 pub use lampfield_domain::record::{
     ChangeError, IDLE_THRESHOLD_RANGE, MAX_APPOINTMENTS, MAX_ENTRIES_PER_KIND, SourceChange,
     UserRecord, UserSettings,
@@ -34,16 +36,6 @@ use lampfield_domain::access::{Detail, NodePolicy, RuleError, Rules, View};
 use lampfield_domain::presence::{
     ClientPresence, EffectivePresence, Timestamp, aggregate, changed, next_transition,
 };
-
-/// How many change notices the change feed buffers for a slow reader before it lags.
-const CHANGE_FEED_LEN: usize = 4096;
-
-/// Told when a user's presence (or who may see what of it) changed; implementations queue the
-/// fan-out and return at once.
-pub trait Publisher: Send + Sync + 'static {
-    /// `user`'s published presence may differ for some viewer: send every viewer its view again.
-    fn presence_changed(&self, user: &BareJid);
-}
 
 /// Why the engine refused or failed an input.
 #[derive(Debug, thiserror::Error)]
@@ -91,8 +83,7 @@ struct Inner {
     /// the flush, never across anything else.
     writers: lampfield_stripes::Stripes,
     timers: timers::Timers,
-    changes: broadcast::Sender<BareJid>,
-    publisher: OnceLock<Arc<dyn Publisher>>,
+    feeds: feed::Feeds,
 }
 
 /// One user's state in memory.
@@ -105,29 +96,22 @@ struct Live {
 impl Engine {
     /// An engine over `store`, with its timer task stopped by `cancel`.
     pub fn start(store: Store, config: EngineConfig, cancel: CancellationToken) -> Engine {
-        let (changes, _) = broadcast::channel(CHANGE_FEED_LEN);
         let inner = Arc::new(Inner {
             store,
             config,
             users: Mutex::new(HashMap::new()),
             writers: lampfield_stripes::Stripes::default(),
             timers: timers::Timers::default(),
-            changes,
-            publisher: OnceLock::new(),
+            feeds: feed::Feeds::default(),
         });
         tokio::spawn(timer_task(Arc::downgrade(&inner), cancel));
         Engine { inner }
     }
 
-    /// Connect the outgoing paths; the first call wins.
-    pub fn set_publisher(&self, publisher: Arc<dyn Publisher>) {
-        let _ = self.inner.publisher.set(publisher);
-    }
-
-    /// A feed of users whose presence changed, for change streams (a lagging reader should re-read
-    /// everything it shows).
-    pub fn changes(&self) -> broadcast::Receiver<BareJid> {
-        self.inner.changes.subscribe()
+    /// A feed of the users whose presence (or who may see what of it) changes from now on, in
+    /// `scope`; see [`ChangeFeed`].
+    pub fn subscribe(&self, scope: FeedScope) -> ChangeFeed {
+        self.inner.feeds.subscribe(scope)
     }
 
     /// The node's access policy.
@@ -150,8 +134,7 @@ impl Engine {
         let changed = self.recompute(user, live, now);
         drop(users);
         if changed {
-            // The router publishes what its own clients cause; only the feed needs telling.
-            self.feed(user);
+            self.announce(user, feed::Cause::Client);
         }
         Ok(changed)
     }
@@ -179,7 +162,7 @@ impl Engine {
         let changed = self.recompute(user, live, now);
         drop(users);
         if changed {
-            self.feed(user);
+            self.announce(user, feed::Cause::Client);
         }
         Ok(changed)
     }
@@ -209,7 +192,7 @@ impl Engine {
         let effective = live.effective.clone();
         drop(users);
         if changed {
-            self.announce(user);
+            self.announce(user, feed::Cause::Node);
         }
         Ok(effective)
     }
@@ -227,7 +210,7 @@ impl Engine {
             let mut users = self.users();
             self.live(&mut users, user)?.rules = rules;
         }
-        self.announce(user);
+        self.announce(user, feed::Cause::Node);
         Ok(())
     }
 
@@ -288,18 +271,10 @@ impl Engine {
         differs
     }
 
-    /// Tell the publisher and the change feed.
-    fn announce(&self, user: &BareJid) {
-        if let Some(p) = self.inner.publisher.get() {
-            p.presence_changed(user);
-        }
-        self.feed(user);
-    }
-
-    /// Tell the change feed only.
-    fn feed(&self, user: &BareJid) {
-        tracing::debug!(%user, "presence changed");
-        let _ = self.inner.changes.send(user.clone());
+    /// Queue `user` on the change feeds that carry `cause`.
+    fn announce(&self, user: &BareJid, cause: feed::Cause) {
+        tracing::debug!(%user, ?cause, "presence changed");
+        self.inner.feeds.announce(user, cause);
     }
 
     /// The live state of a local account, loaded from the store on first use.
@@ -340,7 +315,7 @@ impl Engine {
                 self.recompute(&user, live, now)
             };
             if changed {
-                self.announce(&user);
+                self.announce(&user, feed::Cause::Node);
             }
         }
     }

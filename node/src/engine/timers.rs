@@ -1,7 +1,7 @@
 //! One pending instant per user, kept in order, and the wake-up for a task that sleeps until the
 //! earliest. The engine uses it for the instant a user's presence changes by itself (a setting
 //! lapses, an appointment starts, the idle threshold passes: `presence::next_transition`); the
-//! profile runtime for its triggers (`switching/timer.rs`).
+//! profile runtime for its triggers (`profile_runtime/timer.rs`).
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::Shared;
+use super::Links;
 use super::wire::{MAX_BATCH, XMPP_TYPE, encode_stanza};
 
 /// Stanzas queued per organization before more are refused.
@@ -29,7 +29,7 @@ const CLIENT_NS: &str = "jabber:client";
 
 /// Route stanzas from the router until `cancel` fires.
 pub(super) async fn run(
-    shared: Shared,
+    links: Links,
     mut rx: mpsc::Receiver<Element>,
     s2s: Option<mpsc::Sender<Element>>,
     tracker: TaskTracker,
@@ -48,18 +48,18 @@ pub(super) async fn run(
         else {
             continue;
         };
-        if !shared.organizations.contains(&domain) {
+        if !links.organizations.contains(&domain) {
             let queued = s2s
                 .as_ref()
                 .is_some_and(|q| q.try_send(stanza.clone()).is_ok());
             if !queued {
-                bounce(&shared, &domain, &stanza).await;
+                bounce(&links, &domain, &stanza).await;
             }
             continue;
         }
         let worker = workers.entry(domain.clone()).or_insert_with(|| {
             let (tx, rx) = mpsc::channel(ORG_QUEUE_LEN);
-            tracker.spawn(worker(shared.clone(), domain.clone(), rx, cancel.clone()));
+            tracker.spawn(worker(links.clone(), domain.clone(), rx, cancel.clone()));
             tx
         });
         if let Err(e) = worker.try_send(stanza) {
@@ -67,14 +67,14 @@ pub(super) async fn run(
             let stanza = match e {
                 mpsc::error::TrySendError::Full(s) | mpsc::error::TrySendError::Closed(s) => s,
             };
-            bounce(&shared, &domain, &stanza).await;
+            bounce(&links, &domain, &stanza).await;
         }
     }
 }
 
 /// Send `domain`'s stanzas in order, in batches, one request at a time.
 async fn worker(
-    shared: Shared,
+    links: Links,
     domain: String,
     mut rx: mpsc::Receiver<Element>,
     cancel: CancellationToken,
@@ -92,7 +92,7 @@ async fn worker(
             if bytes.len() + encoded.len() > BATCH_BYTES {
                 // Too big to join this batch: send it alone right after.
                 send(
-                    &shared,
+                    &links,
                     &domain,
                     std::mem::take(&mut batch),
                     std::mem::take(&mut bytes),
@@ -105,11 +105,11 @@ async fn worker(
             bytes.extend(encoded);
             batch.push(next);
         }
-        send(&shared, &domain, batch, bytes).await;
+        send(&links, &domain, batch, bytes).await;
     }
 }
 
-async fn send(shared: &Shared, domain: &str, batch: Vec<Element>, bytes: Vec<u8>) {
+async fn send(links: &Links, domain: &str, batch: Vec<Element>, bytes: Vec<u8>) {
     if batch.is_empty() {
         return;
     }
@@ -122,11 +122,7 @@ async fn send(shared: &Shared, domain: &str, batch: Vec<Element>, bytes: Vec<u8>
         if !wait.is_zero() {
             tokio::time::sleep(wait).await;
         }
-        match shared
-            .handle
-            .request(domain, XMPP_TYPE, bytes.clone())
-            .await
-        {
+        match links.handle.request(domain, XMPP_TYPE, bytes.clone()).await {
             Ok(_) => return,
             Err(e) => last = Some(e),
         }
@@ -135,7 +131,7 @@ async fn send(shared: &Shared, domain: &str, batch: Vec<Element>, bytes: Vec<u8>
         tracing::debug!(%domain, error = %e, stanzas = batch.len(), "federation request failed");
     }
     for stanza in &batch {
-        bounce(shared, domain, stanza).await;
+        bounce(links, domain, stanza).await;
     }
 }
 
@@ -148,11 +144,11 @@ const RETRY_WAITS: [std::time::Duration; 3] = [
 
 /// RFC 6120 §8.3: a message or iq request that cannot be delivered is answered with
 /// `remote-server-not-found`, as if from the remote address; everything else is dropped.
-async fn bounce(shared: &Shared, domain: &str, stanza: &Element) {
+async fn bounce(links: &Links, domain: &str, stanza: &Element) {
     let Some(reply) = error_reply(stanza) else {
         return;
     };
-    if let Err(e) = shared.router.handle_remote(domain, reply).await {
+    if let Err(e) = links.router.handle_remote(domain, reply).await {
         tracing::debug!(error = %e, "bounce not delivered");
     }
 }

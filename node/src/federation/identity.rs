@@ -112,8 +112,8 @@ fn load_or_create_secret(path: &Path) -> Result<[u8; 32], IdentityError> {
     }
 }
 
-#[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+#[cfg(test)]
 mod tests {
     use std::os::unix::fs::PermissionsExt;
 

@@ -12,7 +12,7 @@ use minidom::Element;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::Shared;
+use super::Links;
 use super::wire::{self, NOTICE_TYPE, XMPP_TYPE, decode_notices};
 
 /// Most notice positions remembered (origin, user); beyond it they are all forgotten.
@@ -23,7 +23,7 @@ const MAX_REPROBES: usize = 4;
 
 /// Handle events until `cancel` fires or the service stops.
 pub(super) async fn run(
-    shared: Shared,
+    links: Links,
     mut inbound: mpsc::Receiver<Inbound>,
     cancel: CancellationToken,
 ) {
@@ -45,11 +45,11 @@ pub(super) async fn run(
                 if payload_type != XMPP_TYPE {
                     continue;
                 }
-                let shared = shared.clone();
+                let links = links.clone();
                 // The sender waits for the answer before its next batch, so handling
                 // batches concurrently keeps each organization's order.
                 tokio::spawn(async move {
-                    if deliver(&shared, &from_domain, &payload).await {
+                    if deliver(&links, &from_domain, &payload).await {
                         reply.send(Vec::new());
                     }
                 });
@@ -78,19 +78,19 @@ pub(super) async fn run(
                     let Ok(permit) = reprobes.clone().try_acquire_owned() else {
                         continue;
                     };
-                    let (shared, origin) = (shared.clone(), envelope.origin.clone());
+                    let (links, origin) = (links.clone(), envelope.origin.clone());
                     tokio::spawn(async move {
-                        reprobe(&shared, &origin, &notice.user).await;
+                        reprobe(&links, &origin, &notice.user).await;
                         drop(permit);
                     });
                 }
             }
             Inbound::PeerUp { domain, peer } => {
-                if !shared.organizations.contains(&domain) {
+                if !links.organizations.contains(&domain) {
                     continue;
                 }
                 tracing::info!(%domain, %peer, "organization connected; resynchronizing");
-                resync(&shared, &resyncing, domain);
+                resync(&links, &resyncing, domain);
             }
             Inbound::PeerDown { domain, peer } => {
                 tracing::info!(%domain, %peer, "organization disconnected");
@@ -104,7 +104,7 @@ type Resyncing = std::sync::Arc<std::sync::Mutex<HashMap<String, bool>>>;
 
 /// Resynchronize with `domain`: one pass at a time per domain, and one more pass if the
 /// link came up again during it, so a flapping peer cannot start a pass per connection.
-fn resync(shared: &Shared, resyncing: &Resyncing, domain: String) {
+fn resync(links: &Links, resyncing: &Resyncing, domain: String) {
     {
         let mut running = resyncing.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(again) = running.get_mut(&domain) {
@@ -113,11 +113,11 @@ fn resync(shared: &Shared, resyncing: &Resyncing, domain: String) {
         }
         running.insert(domain.clone(), false);
     }
-    let (shared, resyncing) = (shared.clone(), resyncing.clone());
+    let (links, resyncing) = (links.clone(), resyncing.clone());
     tokio::spawn(async move {
         loop {
-            match shared.store.users() {
-                Ok(users) => shared.router.resync_domain(&domain, &users).await,
+            match links.store.users() {
+                Ok(users) => links.router.resync_domain(&domain, &users).await,
                 Err(e) => tracing::warn!(error = %e, "cannot list users to resynchronize"),
             }
             let mut running = resyncing.lock().unwrap_or_else(|p| p.into_inner());
@@ -135,7 +135,7 @@ fn resync(shared: &Shared, resyncing: &Resyncing, domain: String) {
 /// Deliver one batch from `origin`; `false` (no answer, the request is refused) when
 /// the batch is malformed. A stanza whose `from` is not of `origin` is dropped: an
 /// organization speaks only for its own users.
-async fn deliver(shared: &Shared, origin: &str, payload: &[u8]) -> bool {
+async fn deliver(links: &Links, origin: &str, payload: &[u8]) -> bool {
     let stanzas = match wire::decode_batch(payload) {
         Ok(s) => s,
         Err(e) => {
@@ -144,7 +144,7 @@ async fn deliver(shared: &Shared, origin: &str, payload: &[u8]) -> bool {
         }
     };
     for stanza in stanzas {
-        if let Err(e) = shared.router.handle_remote(origin, stanza).await {
+        if let Err(e) = links.router.handle_remote(origin, stanza).await {
             tracing::warn!(%origin, error = %e, "stanza from organization refused");
         }
     }
@@ -153,16 +153,16 @@ async fn deliver(shared: &Shared, origin: &str, payload: &[u8]) -> bool {
 
 /// A notice showed that `user@origin` changed in ways we may have missed: every local
 /// user subscribed to it probes it again.
-async fn reprobe(shared: &Shared, origin: &str, user: &str) {
+async fn reprobe(links: &Links, origin: &str, user: &str) {
     let Ok(remote) = BareJid::new(&format!("{user}@{origin}")) else {
         return;
     };
-    let Ok(users) = shared.store.users() else {
+    let Ok(users) = links.store.users() else {
         return;
     };
     for local in users {
         let watches = matches!(
-            shared.backend.contact(&local, &remote).await,
+            links.backend.contact(&local, &remote).await,
             Ok(Some(c)) if c.subscription.to
         );
         if watches {
@@ -171,7 +171,7 @@ async fn reprobe(shared: &Shared, origin: &str, user: &str) {
                 .attr(rxml::xml_ncname!("from").to_owned(), local.as_str())
                 .attr(rxml::xml_ncname!("to").to_owned(), remote.as_str())
                 .build();
-            let _ = shared.outbound.try_send(probe);
+            let _ = links.outbound.try_send(probe);
         }
     }
 }

@@ -136,9 +136,10 @@ pub async fn prepare(config: &Config) -> Result<Option<Prepared>, FederationStar
     }))
 }
 
-/// What the federation runtime works with.
+/// The node's links to the federation that its tasks share: the router, the store, the service
+/// handle, the configured organizations and the dispatcher's queue.
 #[derive(Clone)]
-struct Shared {
+struct Links {
     router: lampfield_xmpp::Router<StoreBackend>,
     backend: StoreBackend,
     store: Store,
@@ -167,7 +168,7 @@ pub fn spawn(
     } = prepared;
     let (tx, rx) = mpsc::channel(DISPATCH_QUEUE_LEN);
     router.set_remote(lampfield_xmpp::router::RemoteSender::new(tx.clone()));
-    let shared = Shared {
+    let links = Links {
         router: router.clone(),
         backend: StoreBackend::new(store.clone()),
         store: store.clone(),
@@ -176,14 +177,14 @@ pub fn spawn(
         outbound: tx,
     };
     tracker.spawn(dispatch::run(
-        shared.clone(),
+        links.clone(),
         rx,
         s2s,
         tracker.clone(),
         cancel.clone(),
     ));
-    tracker.spawn(inbound::run(shared.clone(), inbound, cancel.clone()));
-    tracker.spawn(notices::run(shared, engine.clone(), cancel.clone()));
+    tracker.spawn(inbound::run(links.clone(), inbound, cancel.clone()));
+    tracker.spawn(notices::run(links, engine.clone(), cancel.clone()));
     let stopping = handle.clone();
     tracker.spawn(async move {
         cancel.cancelled().await;

@@ -11,12 +11,11 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use jid::BareJid;
-use tokio::sync::broadcast::{self, error::RecvError};
 use tokio_util::sync::CancellationToken;
 
-use super::Shared;
+use super::Links;
 use super::wire::{MAX_NOTICES, NOTICE_TYPE, Notice, encode_notices};
-use crate::engine::Engine;
+use crate::engine::{Engine, FeedScope};
 use lampfield_domain::access::Level;
 use lampfield_domain::presence::Availability;
 
@@ -24,17 +23,16 @@ use lampfield_domain::presence::Availability;
 const BATCH_WINDOW: Duration = Duration::from_millis(50);
 
 /// Publish notices for changes until `cancel` fires.
-pub(super) async fn run(shared: Shared, engine: Engine, cancel: CancellationToken) {
+pub(super) async fn run(links: Links, engine: Engine, cancel: CancellationToken) {
     let epoch = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as u64)
         .unwrap_or_default();
-    let mut changes = engine.changes();
+    let mut changes = engine.subscribe(FeedScope::All);
     let mut counters: HashMap<BareJid, u64> = HashMap::new();
     loop {
-        let first = tokio::select! {
-            () = cancel.cancelled() => return,
-            c = next(&mut changes) => match c { Some(u) => u, None => return },
+        let Some(first) = changes.next_until(&cancel).await else {
+            return;
         };
         let mut users = vec![first];
         let window = tokio::time::sleep(BATCH_WINDOW);
@@ -42,7 +40,7 @@ pub(super) async fn run(shared: Shared, engine: Engine, cancel: CancellationToke
         while users.len() < MAX_NOTICES {
             tokio::select! {
                 () = &mut window => break,
-                c = next(&mut changes) => match c {
+                c = changes.next() => match c {
                     Some(u) if !users.contains(&u) => users.push(u),
                     Some(_) => {}
                     None => break,
@@ -66,24 +64,12 @@ pub(super) async fn run(shared: Shared, engine: Engine, cancel: CancellationToke
         if notices.is_empty() {
             continue;
         }
-        if let Err(e) = shared
+        if let Err(e) = links
             .handle
             .publish(NOTICE_TYPE, encode_notices(&notices))
             .await
         {
             tracing::debug!(error = %e, "presence notices not published");
-        }
-    }
-}
-
-/// The next changed user; `None` when the engine is gone. A lagging reader skips ahead
-/// (the next change of each user carries a higher counter, which receivers see as a gap).
-async fn next(changes: &mut broadcast::Receiver<BareJid>) -> Option<BareJid> {
-    loop {
-        match changes.recv().await {
-            Ok(user) => return Some(user),
-            Err(RecvError::Lagged(_)) => continue,
-            Err(RecvError::Closed) => return None,
         }
     }
 }

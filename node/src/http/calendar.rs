@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::ApiState;
 use super::error::ApiError;
 use super::extract::{Caller, JsonBody, PathOf};
-use crate::switching::ImportSummary;
+use crate::profile_runtime::ImportSummary;
 use lampfield_domain::calendar::{
     Appointment, ImportLimits, Origin, SharedAppointment, Sharing, ShowAs, category_profile, share,
 };
@@ -85,7 +85,7 @@ pub(super) struct SharingBody {
 }
 
 fn shared(state: &ApiState, caller: &Caller, jid: &str) -> Result<Json<CalendarOut>, ApiError> {
-    let (s, user) = state.switching(caller, jid)?;
+    let (s, user) = state.profile_runtime(caller, jid)?;
     let (appointments, sharing) = s.calendar(&user)?;
     Ok(Json(CalendarOut {
         sharing,
@@ -109,7 +109,7 @@ pub(super) async fn put_appointments(
     PathOf(jid): PathOf<String>,
     JsonBody(body): JsonBody<AppointmentsBody>,
 ) -> Result<Json<CalendarOut>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     let mut appointments = Vec::with_capacity(body.appointments.len());
     for (i, a) in body.appointments.into_iter().enumerate() {
         let mut made = Appointment::new(a.start, a.end, a.show_as)
@@ -140,7 +140,7 @@ pub(super) async fn import(
     PathOf(jid): PathOf<String>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Json<ImportSummary>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     let bytes = body.map_err(|e| {
         ApiError::new(
             e.status(),
@@ -158,7 +158,7 @@ pub(super) async fn put_sharing(
     PathOf(jid): PathOf<String>,
     JsonBody(body): JsonBody<SharingBody>,
 ) -> Result<Json<CalendarOut>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     s.set_sharing(&user, body.sharing).await?;
     shared(&state, &caller, &jid)
 }

@@ -2,8 +2,10 @@
 //! §9.2 "Server-sent events").
 //!
 //! Events: `ready` once the stream is subscribed (read `/v1/presence` after it, so nothing falls
-//! in between), `presence` with a user's view at the token's level after each change, and
-//! `resync` when this stream fell behind the change feed and lost changes: re-read everything.
+//! in between), and `presence` with a user's view at the token's level after each change. Each
+//! stream reads its own engine feed, which holds a changed user once however often they changed:
+//! a slow client gets the latest view of every user who changed and loses none, so the `resync`
+//! event docs/API.md describes is never needed.
 //! A comment line every 15 s keeps proxies and the idle timeout from closing a quiet stream. At
 //! most `[http] max_event_streams` streams are open at once (503 beyond); all end on shutdown.
 
@@ -14,20 +16,19 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use futures::{Stream, StreamExt};
-use jid::BareJid;
 use tokio::sync::OwnedSemaphorePermit;
-use tokio::sync::broadcast::{self, error::RecvError};
 
 use super::ApiState;
 use super::error::ApiError;
 use super::extract::Caller;
+use crate::engine::{ChangeFeed, FeedScope};
 use lampfield_domain::access::Level;
 
 /// Interval of the keep-alive comment.
 pub(super) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 struct Feed {
-    changes: broadcast::Receiver<BareJid>,
+    changes: ChangeFeed,
     state: ApiState,
     level: Level,
     ready: bool,
@@ -48,7 +49,7 @@ pub(super) async fn stream(
     })?;
     tracing::debug!(token = %caller.name, "event stream opened");
     let feed = Feed {
-        changes: state.engine.changes(),
+        changes: state.engine.subscribe(FeedScope::All),
         state: state.clone(),
         level: caller.level,
         ready: false,
@@ -69,22 +70,14 @@ async fn next_event(feed: &mut Feed) -> Option<Event> {
         return Some(Event::default().event("ready").data("{}"));
     }
     loop {
-        match feed.changes.recv().await {
-            Ok(user) => {
-                // A user removed since the change has nothing left to show.
-                let Ok(presence) = feed.state.presence(&user, feed.level, None) else {
-                    continue;
-                };
-                match Event::default().event("presence").json_data(&presence) {
-                    Ok(event) => return Some(event),
-                    Err(e) => tracing::warn!(error = %e, "presence event not encoded"),
-                }
-            }
-            Err(RecvError::Lagged(missed)) => {
-                let data = format!("{{\"missed\":{missed}}}");
-                return Some(Event::default().event("resync").data(data));
-            }
-            Err(RecvError::Closed) => return None,
+        let user = feed.changes.next().await?;
+        // A user removed since the change has nothing left to show.
+        let Ok(presence) = feed.state.presence(&user, feed.level, None) else {
+            continue;
+        };
+        match Event::default().event("presence").json_data(&presence) {
+            Ok(event) => return Some(event),
+            Err(e) => tracing::warn!(error = %e, "presence event not encoded"),
         }
     }
 }
@@ -97,8 +90,11 @@ mod tests {
     use tokio::sync::Semaphore;
     use tokio_util::sync::CancellationToken;
 
+    use jid::BareJid;
+
     use super::*;
     use crate::config::HttpConfig;
+    use crate::engine::feed::{Cause, Feeds};
     use crate::engine::{Engine, EngineConfig};
     use crate::store::Store;
 
@@ -107,7 +103,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn ready_then_changes_then_resync_after_a_lag() {
+    async fn ready_then_changes_coalesced_per_user() {
         let store = Store::temporary().unwrap();
         let account = crate::adapters::xmpp::new_account("pw").unwrap();
         store
@@ -130,9 +126,9 @@ mod tests {
             &HttpConfig::default(),
             cancel,
         );
-        let (tx, rx) = broadcast::channel(2);
+        let feeds = Feeds::default();
         let mut feed = Feed {
-            changes: rx,
+            changes: feeds.subscribe(FeedScope::All),
             state,
             level: Level::Public,
             ready: false,
@@ -142,8 +138,8 @@ mod tests {
         assert!(text(&next_event(&mut feed).await.unwrap()).contains("ready"));
 
         // A user removed since the change is skipped; a known one is sent at the level.
-        tx.send(jid("gone@example.org")).unwrap();
-        tx.send(jid("alice@example.org")).unwrap();
+        feeds.announce(&jid("gone@example.org"), Cause::Node);
+        feeds.announce(&jid("alice@example.org"), Cause::Node);
         let event = text(&next_event(&mut feed).await.unwrap());
         assert!(
             event.contains("presence") && event.contains("alice@example.org"),
@@ -151,16 +147,18 @@ mod tests {
         );
         assert!(event.contains("public"), "{event}");
 
-        // Three changes into a feed of two: one is lost, and the reader is told to re-read.
+        // Three changes while the client is slow: one event with the latest view, nothing lost,
+        // never a `resync`.
         for _ in 0..3 {
-            tx.send(jid("alice@example.org")).unwrap();
+            feeds.announce(&jid("alice@example.org"), Cause::Node);
         }
         let event = text(&next_event(&mut feed).await.unwrap());
         assert!(
-            event.contains("resync") && event.contains("missed") && event.contains(":1}"),
+            event.contains("presence") && event.contains("alice@example.org"),
             "{event}"
         );
-        drop(tx);
+        assert!(feed.changes.try_next().is_none());
+        drop(feeds);
         while next_event(&mut feed).await.is_some() {}
     }
 }

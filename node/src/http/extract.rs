@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use super::ApiState;
 use super::error::ApiError;
-use super::tokens::{self, KnownToken, MAX_TOKEN_BYTES};
+use crate::tokens::{self, KnownToken, MAX_TOKEN_BYTES};
 use lampfield_domain::access::Level;
 
 /// The integration that made a request: the name and level of its token.

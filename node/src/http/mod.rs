@@ -24,7 +24,6 @@ mod profiles;
 mod read;
 mod rules;
 mod sources;
-pub mod tokens;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -45,19 +44,15 @@ use tracing::Instrument;
 
 pub use error::ApiError;
 
-use crate::config::{HttpConfig, HttpToken};
+use crate::config::HttpConfig;
 use crate::engine::{Engine, Snapshot};
 use crate::store::Store;
+use crate::tokens;
 use lampfield_domain::access::{Level, View};
 use lampfield_domain::users::{UserJidError, parse_user};
 
 /// Largest request body, in bytes; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-
-/// Check the `[[http.tokens]]` of a configuration (names, hashes, duplicates).
-pub fn check_config_tokens(tokens: &[HttpToken]) -> Result<(), String> {
-    tokens::from_config(tokens).map(|_| ())
-}
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -68,11 +63,11 @@ pub struct ApiState {
     config_tokens: Arc<[tokens::KnownToken]>,
     streams: Arc<Semaphore>,
     cancel: CancellationToken,
-    switching: Option<crate::switching::Switching>,
+    profile_runtime: Option<crate::profile_runtime::ProfileRuntime>,
 }
 
 impl ApiState {
-    /// The state for a node's API. `config.tokens` must have passed [`check_config_tokens`]
+    /// The state for a node's API. `config.tokens` must have passed [`tokens::from_config`]
     /// (`Config::validate` does); entries that do not are left out.
     pub fn new(
         engine: Engine,
@@ -89,7 +84,7 @@ impl ApiState {
             config_tokens: known.into(),
             streams: Arc::new(Semaphore::new(config.max_event_streams.max(1))),
             cancel,
-            switching: None,
+            profile_runtime: None,
         }
     }
 

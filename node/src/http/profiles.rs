@@ -14,24 +14,24 @@ use serde::{Deserialize, Serialize};
 use super::ApiState;
 use super::error::ApiError;
 use super::extract::{Caller, JsonBody, PathOf};
-use crate::switching::{ProfileEntry, Signal, SwitchError, Switching};
+use crate::profile_runtime::{ProfileEntry, ProfileRuntime, ProfileRuntimeError, Signal};
 use lampfield_domain::access::Level;
 use lampfield_domain::presence::ProfileName;
 use lampfield_domain::profiles::{Active, Chain, ProfileError, ProfileSettings, ProfileSpec};
 
 impl ApiState {
     /// Serve the profile and calendar routes with this runtime.
-    pub fn with_switching(mut self, switching: Switching) -> Self {
-        self.switching = Some(switching);
+    pub fn with_switching(mut self, profile_runtime: ProfileRuntime) -> Self {
+        self.profile_runtime = Some(profile_runtime);
         self
     }
 
     /// The runtime, and the user named in the path.
-    pub(super) fn switching(
+    pub(super) fn profile_runtime(
         &self,
         caller: &Caller,
         jid: &str,
-    ) -> Result<(Switching, BareJid), ApiError> {
+    ) -> Result<(ProfileRuntime, BareJid), ApiError> {
         if caller.level < Level::Team {
             return Err(ApiError::forbidden(format!(
                 "profiles and calendars need a token of level team; {} has {}",
@@ -39,14 +39,14 @@ impl ApiState {
             )));
         }
         let user = self.user(jid)?;
-        let switching = self.switching.clone().ok_or_else(|| {
+        let profile_runtime = self.profile_runtime.clone().ok_or_else(|| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "unavailable",
                 "profiles are not running on this node",
             )
         })?;
-        Ok((switching, user))
+        Ok((profile_runtime, user))
     }
 }
 
@@ -73,13 +73,13 @@ pub(super) fn routes() -> Router<ApiState> {
         .route("/users/{jid}/profile/signals", post(signal))
 }
 
-impl From<SwitchError> for ApiError {
-    fn from(e: SwitchError) -> Self {
+impl From<ProfileRuntimeError> for ApiError {
+    fn from(e: ProfileRuntimeError) -> Self {
         match e {
-            SwitchError::NoSuchUser(user) => {
+            ProfileRuntimeError::NoSuchUser(user) => {
                 ApiError::not_found("unknown_user", format!("no such user: {user}"))
             }
-            SwitchError::Profile(p) => {
+            ProfileRuntimeError::Profile(p) => {
                 let (status, code) = match &p {
                     ProfileError::NotFound(_) => (StatusCode::NOT_FOUND, "unknown_profile"),
                     ProfileError::Duplicate(_) | ProfileError::Active(_) => {
@@ -90,16 +90,16 @@ impl From<SwitchError> for ApiError {
                 };
                 ApiError::new(status, code, p.to_string())
             }
-            SwitchError::Ics(i) => ApiError::new(
+            ProfileRuntimeError::Ics(i) => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "invalid_calendar",
                 i.to_string(),
             ),
-            SwitchError::Invalid(m) => {
+            ProfileRuntimeError::Invalid(m) => {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_value", m)
             }
-            SwitchError::Engine(e) => e.into(),
-            SwitchError::Store(s) => ApiError::storage(&s),
+            ProfileRuntimeError::Engine(e) => e.into(),
+            ProfileRuntimeError::Store(s) => ApiError::storage(&s),
         }
     }
 }
@@ -127,7 +127,7 @@ pub(super) async fn list(
     caller: Caller,
     PathOf(jid): PathOf<String>,
 ) -> Result<Json<ListOut>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     Ok(Json(ListOut {
         profiles: s.list(&user)?,
         active: s.active(&user)?,
@@ -140,7 +140,7 @@ pub(super) async fn one(
     caller: Caller,
     PathOf((jid, name)): PathOf<(String, String)>,
 ) -> Result<Json<ProfileEntry>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     entry(&s, &user, &profile_name(&name)?).map(Json)
 }
 
@@ -152,10 +152,10 @@ pub(super) async fn put_profile(
     PathOf((jid, name)): PathOf<(String, String)>,
     JsonBody(spec): JsonBody<ProfileSpec>,
 ) -> Result<(StatusCode, Json<ProfileEntry>), ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     let name = profile_name(&name)?;
     spec.validate()
-        .map_err(|e| ApiError::from(SwitchError::Profile(e)))?;
+        .map_err(|e| ApiError::from(ProfileRuntimeError::Profile(e)))?;
     let exists = s.list(&user)?.iter().any(|p| p.name == name);
     let status = if exists {
         s.update(&user, &name, spec).await?;
@@ -168,11 +168,13 @@ pub(super) async fn put_profile(
 }
 
 /// `user`'s profile `name` as listed, or 404.
-fn entry(s: &Switching, user: &BareJid, name: &ProfileName) -> Result<ProfileEntry, ApiError> {
+fn entry(s: &ProfileRuntime, user: &BareJid, name: &ProfileName) -> Result<ProfileEntry, ApiError> {
     s.list(user)?
         .into_iter()
         .find(|p| p.name == *name)
-        .ok_or_else(|| SwitchError::Profile(ProfileError::NotFound(name.to_string())).into())
+        .ok_or_else(|| {
+            ProfileRuntimeError::Profile(ProfileError::NotFound(name.to_string())).into()
+        })
 }
 
 /// `DELETE /v1/users/{jid}/profiles/{name}`: 204; 409 while active, 403 for a system profile.
@@ -181,7 +183,7 @@ pub(super) async fn delete(
     caller: Caller,
     PathOf((jid, name)): PathOf<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     s.delete(&user, &profile_name(&name)?).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -200,7 +202,7 @@ pub(super) async fn put_step(
     PathOf((jid, name, chain, index)): PathOf<(String, String, String, usize)>,
     JsonBody(body): JsonBody<StepBody>,
 ) -> Result<Json<ProfileEntry>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     let name = profile_name(&name)?;
     let chain = match chain.as_str() {
         "on_enter" => Chain::OnEnter,
@@ -217,7 +219,7 @@ pub(super) async fn active(
     caller: Caller,
     PathOf(jid): PathOf<String>,
 ) -> Result<Json<ActiveOut>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     Ok(Json(ActiveOut {
         active: s.active(&user)?,
     }))
@@ -237,7 +239,7 @@ pub(super) async fn activate(
     PathOf(jid): PathOf<String>,
     JsonBody(body): JsonBody<ActivateBody>,
 ) -> Result<Json<ActiveOut>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     s.activate(&user, &body.profile).await?;
     Ok(Json(ActiveOut {
         active: s.active(&user)?,
@@ -250,7 +252,7 @@ pub(super) async fn deactivate(
     caller: Caller,
     PathOf(jid): PathOf<String>,
 ) -> Result<Json<ActiveOut>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     s.deactivate(&user).await?;
     Ok(Json(ActiveOut {
         active: s.active(&user)?,
@@ -263,7 +265,7 @@ pub(super) async fn settings(
     caller: Caller,
     PathOf(jid): PathOf<String>,
 ) -> Result<Json<ProfileSettings>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     Ok(Json(s.settings(&user)?))
 }
 
@@ -274,7 +276,7 @@ pub(super) async fn put_settings(
     PathOf(jid): PathOf<String>,
     JsonBody(body): JsonBody<ProfileSettings>,
 ) -> Result<Json<ProfileSettings>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     s.set_settings(&user, body).await?;
     Ok(Json(s.settings(&user)?))
 }
@@ -293,7 +295,7 @@ pub(super) async fn signal(
     PathOf(jid): PathOf<String>,
     JsonBody(body): JsonBody<SignalBody>,
 ) -> Result<Json<ActiveOut>, ApiError> {
-    let (s, user) = state.switching(&caller, &jid)?;
+    let (s, user) = state.profile_runtime(&caller, &jid)?;
     s.signal(&user, body.signal).await?;
     Ok(Json(ActiveOut {
         active: s.active(&user)?,

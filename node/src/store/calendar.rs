@@ -3,22 +3,11 @@
 //! `calendar::Subject`).
 
 use jid::BareJid;
-use serde::{Deserialize, Serialize};
 
 use super::records;
 use super::schema::{self, USERID_CALENDAR};
 use super::{Store, StoreError};
-use lampfield_domain::calendar::{Appointment, Sharing};
-
-/// What the node keeps about one user's calendar.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct CalendarRecord {
-    /// Appointments, sorted by start (the subject of a private one never leaves the node).
-    pub appointments: Vec<Appointment>,
-    /// What the user shares; `None` until chosen (the default applies).
-    pub sharing: Option<Sharing>,
-}
+use lampfield_domain::calendar::CalendarRecord;
 
 impl Store {
     /// The stored calendar of `user`; `None` if nothing was ever stored.

@@ -32,9 +32,7 @@ mod tokens;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-pub use calendar::CalendarRecord;
 pub use error::StoreError;
-pub use profiles::ProfileRecord;
 pub use records::{Account, Contact, Scram, Subscription};
 pub use tokens::StoredToken;
 

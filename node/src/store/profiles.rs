@@ -3,24 +3,11 @@
 //! configuration on every start.
 
 use jid::BareJid;
-use serde::{Deserialize, Serialize};
 
 use super::records;
 use super::schema::{self, USERID_PROFILES};
 use super::{Store, StoreError};
-use lampfield_domain::profiles::{Profile, ProfileSettings, ProfileState};
-
-/// What the node keeps about one user's profiles.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(default)]
-pub struct ProfileRecord {
-    /// The user's own profiles (system ones are left out).
-    pub profiles: Vec<Profile>,
-    /// Trigger settings; `None` until the user sets them (the node's defaults apply).
-    pub settings: Option<ProfileSettings>,
-    /// The state machine's state.
-    pub state: Option<ProfileState>,
-}
+use lampfield_domain::profiles::ProfileRecord;
 
 impl Store {
     /// The stored profile record of `user`; `None` if nothing was ever stored.
@@ -68,9 +55,10 @@ impl Store {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::store::{CalendarRecord, records::Account};
-    use lampfield_domain::calendar::{Appointment, Sharing, ShowAs};
+    use crate::store::records::Account;
+    use lampfield_domain::calendar::{Appointment, CalendarRecord, Sharing, ShowAs};
     use lampfield_domain::presence::{Note, Timestamp};
+    use lampfield_domain::profiles::ProfileState;
 
     fn account() -> Account {
         let scram = records::Scram {

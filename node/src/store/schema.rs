@@ -20,9 +20,9 @@ pub(super) const USERID_PRESENCE: &str = "userid_presence";
 pub(super) const USERID_RULES: &str = "userid_rules";
 
 /// Profiles, trigger settings and profile state of each local user: bare JID ->
-/// `store::ProfileRecord`.
+/// `profiles::ProfileRecord`.
 pub(super) const USERID_PROFILES: &str = "userid_profiles";
-/// Appointments and calendar sharing of each local user: bare JID -> `store::CalendarRecord`.
+/// Appointments and calendar sharing of each local user: bare JID -> `calendar::CalendarRecord`.
 pub(super) const USERID_CALENDAR: &str = "userid_calendar";
 
 /// Integration API tokens: name -> `tokens::StoredToken` (the token's SHA-256, never the token).

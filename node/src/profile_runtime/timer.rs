@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{Inner, Switching};
+use super::{Inner, ProfileRuntime};
 use crate::engine::now;
 use lampfield_domain::calendar::Appointment;
 use lampfield_domain::presence::Timestamp;
@@ -41,9 +41,9 @@ pub(super) async fn run(inner: Weak<Inner>, cancel: CancellationToken) {
             return;
         }
         let due = strong.timers.due(now());
-        let switching = Switching { inner: strong };
+        let profile_runtime = ProfileRuntime { inner: strong };
         for user in due {
-            if let Err(e) = switching.apply(&user, Event::Tick, |_| Ok(())).await {
+            if let Err(e) = profile_runtime.apply(&user, Event::Tick, |_| Ok(())).await {
                 tracing::warn!(%user, error = %e, "profile timer failed");
             }
         }

@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use lampfield_domain::presence::Settable;
 use lampfield_domain::profiles::ProfileSpec;
 use lampfield_node::Config;
-use lampfield_node::admin::profiles::{ProfileOp, ProfilesInfo};
+use lampfield_node::admin::protocol::{ProfileOp, ProfilesInfo};
 use lampfield_node::admin::protocol::{Request, Response};
 
 /// `lampfield profile --help`.

@@ -1,14 +1,15 @@
-//! Bearer tokens of the integration API (RFC 6750): making them, and finding which one a request
-//! presented.
+//! Bearer tokens of the integration API (RFC 6750): the ones written in the configuration,
+//! making new ones, checking them, and finding which one a request presented. The configuration,
+//! the API and the admin service all use this module, so it depends on none of them.
 //!
 //! Only the SHA-256 of a token is ever kept (in the database or the configuration file). A
 //! presented token is hashed and compared with every known hash in constant time, without stopping
 //! at the first match, so the time taken says nothing about which stored hash came close.
 
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::config::HttpToken;
 use lampfield_domain::access::Level;
 
 /// Longest token accepted in a request; ours are 67 bytes.
@@ -17,6 +18,23 @@ pub const MAX_TOKEN_BYTES: usize = 256;
 pub const MAX_NAME_BYTES: usize = 64;
 /// Prefix of generated tokens, so they are recognisable in logs and secret scanners.
 const PREFIX: &str = "lf_";
+
+/// `[[http.tokens]]`: one integration's token, by its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpToken {
+    /// A name for logs and `lampfield token list`.
+    pub name: String,
+    /// SHA-256 of the token, 64 hex digits (`printf %s "$TOKEN" | sha256sum`).
+    pub token_sha256: String,
+    /// The most this token may read of anyone's presence. Default: `team`.
+    #[serde(default = "team")]
+    pub level: Level,
+}
+
+fn team() -> Level {
+    Level::Team
+}
 
 /// One token the node accepts.
 #[derive(Debug, Clone, PartialEq, Eq)]

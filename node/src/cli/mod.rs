@@ -1,4 +1,5 @@
-//! The binary's commands: the edge where errors become messages for the operator.
+//! The binary's command-line subcommands (`lampfield run`, `user`, `token`, ...): the edge where
+//! errors become messages for the operator.
 
 pub(crate) mod calendar;
 pub(crate) mod identity;

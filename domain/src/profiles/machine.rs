@@ -13,7 +13,7 @@
 //! switch replaces it.
 
 use super::book::ProfileBook;
-use super::model::{Action, Chain, Forwarding, Profile};
+use super::model::{Action, Chain, ForwardingChange, Profile};
 use super::state::{Active, Cause, Ctx, Effect, Event, Held, ProfileState};
 use crate::calendar::{self, Appointment};
 use crate::presence::{self, ProfileName, ProfileSource, Timestamp};
@@ -116,7 +116,7 @@ pub fn on_event(
     (s, effects)
 }
 
-/// When the engine must send the next [`Event::Tick`]: the next time trigger, calendar boundary
+/// When the profile runtime must send the next [`Event::Tick`]: the next time trigger, calendar boundary
 /// of a profile-activating appointment, or inactivity threshold after `now`.
 pub fn next_trigger_time(state: &ProfileState, now: Timestamp, ctx: &Ctx<'_>) -> Option<Timestamp> {
     let settings = ctx.settings;
@@ -147,7 +147,7 @@ pub fn profile_source(state: &ProfileState, book: &ProfileBook) -> Option<Profil
 
 /// The presence model's `Sources.calendar`: the blocking appointments that did not activate a
 /// profile (all of them in simple-presence mode). Private subjects are not copied.
-pub fn presence_calendar(ctx: &Ctx<'_>) -> Vec<presence::Appointment> {
+pub fn presence_calendar(ctx: &Ctx<'_>) -> Vec<presence::Booking> {
     let full = ctx.settings.full_profiles();
     ctx.calendar
         .iter()
@@ -315,9 +315,9 @@ fn transition(old: Option<&Active>, new: Option<&Candidate>, book: &ProfileBook)
         }
         if let Some(p) = new_profile {
             match &p.spec.forwarding {
-                Forwarding::Unchanged => {}
-                Forwarding::Off => effects.push(Effect::SetForwarding { target: None }),
-                Forwarding::To(t) => effects.push(Effect::SetForwarding {
+                ForwardingChange::Unchanged => {}
+                ForwardingChange::Off => effects.push(Effect::SetForwarding { target: None }),
+                ForwardingChange::To(t) => effects.push(Effect::SetForwarding {
                     target: Some(t.clone()),
                 }),
             }

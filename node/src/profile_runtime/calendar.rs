@@ -1,11 +1,11 @@
 //! The calendar side of the runtime: appointments set over the API or imported from an `.ics`
-//! file, and the sharing choice. Each change is one [`Event::Tick`] for the profile engine, so an
-//! appointment that is already running activates its profile at once.
+//! file, and the sharing choice. Each change is one [`Event::Tick`] for the profile state machine,
+//! so an appointment that is already running activates its profile at once.
 
 use jid::BareJid;
 use serde::{Deserialize, Serialize};
 
-use super::{MAX_STORED_APPOINTMENTS, SwitchError, Switching};
+use super::{MAX_STORED_APPOINTMENTS, ProfileRuntime, ProfileRuntimeError};
 use crate::engine::now;
 use lampfield_domain::calendar::{self, Appointment, ImportLimits, ImportOptions, Sharing};
 use lampfield_domain::profiles::Event;
@@ -21,9 +21,12 @@ pub struct ImportSummary {
     pub truncated: bool,
 }
 
-impl Switching {
+impl ProfileRuntime {
     /// `user`'s stored appointments and sharing choice (for the owner: subjects included).
-    pub fn calendar(&self, user: &BareJid) -> Result<(Vec<Appointment>, Sharing), SwitchError> {
+    pub fn calendar(
+        &self,
+        user: &BareJid,
+    ) -> Result<(Vec<Appointment>, Sharing), ProfileRuntimeError> {
         let data = self.load(user)?;
         Ok((
             data.calendar.appointments,
@@ -36,9 +39,9 @@ impl Switching {
         &self,
         user: &BareJid,
         mut appointments: Vec<Appointment>,
-    ) -> Result<(), SwitchError> {
+    ) -> Result<(), ProfileRuntimeError> {
         if appointments.len() > MAX_STORED_APPOINTMENTS {
-            return Err(SwitchError::Invalid(format!(
+            return Err(ProfileRuntimeError::Invalid(format!(
                 "at most {MAX_STORED_APPOINTMENTS} appointments"
             )));
         }
@@ -57,7 +60,7 @@ impl Switching {
         &self,
         user: &BareJid,
         bytes: &[u8],
-    ) -> Result<ImportSummary, SwitchError> {
+    ) -> Result<ImportSummary, ProfileRuntimeError> {
         let zone = self.settings(user)?.zone;
         let start = now();
         let days = u64::from(self.inner.config.import_days);
@@ -82,7 +85,11 @@ impl Switching {
     }
 
     /// Set what `user` shares of their calendar.
-    pub async fn set_sharing(&self, user: &BareJid, sharing: Sharing) -> Result<(), SwitchError> {
+    pub async fn set_sharing(
+        &self,
+        user: &BareJid,
+        sharing: Sharing,
+    ) -> Result<(), ProfileRuntimeError> {
         self.apply(user, Event::Tick, move |d| {
             d.calendar.sharing = Some(sharing);
             Ok(())

@@ -11,7 +11,7 @@ use lampfield_domain::profiles::{ProfileError, ProfileSpec, Scope};
 
 /// Why a profile or calendar operation was refused or failed.
 #[derive(Debug, thiserror::Error)]
-pub enum SwitchError {
+pub enum ProfileRuntimeError {
     /// No such local account.
     #[error("no such user: {0}")]
     NoSuchUser(BareJid),
@@ -32,16 +32,16 @@ pub enum SwitchError {
     Store(#[from] StoreError),
 }
 
-impl From<EngineError> for SwitchError {
+impl From<EngineError> for ProfileRuntimeError {
     fn from(e: EngineError) -> Self {
         match e {
-            EngineError::NoSuchUser(u) => SwitchError::NoSuchUser(u),
-            other => SwitchError::Engine(other),
+            EngineError::NoSuchUser(u) => ProfileRuntimeError::NoSuchUser(u),
+            other => ProfileRuntimeError::Engine(other),
         }
     }
 }
 
-/// One profile as [`Switching::list`] shows it.
+/// One profile as [`ProfileRuntime::list`](super::ProfileRuntime::list) shows it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ProfileEntry {
     /// The name.

@@ -10,17 +10,17 @@
 //! handed over as an engine `Calendar` change, filtered by the user's sharing choice.
 //!
 //! The API others call (the XMPP ad-hoc commands of XEP-0050, the integration API, the CLI):
-//! - [`Switching::list`]: every profile the user can use, with `active` set on the active one;
-//! - [`Switching::activate`]: a manual switch to a profile by name (refused for unknown or
+//! - [`ProfileRuntime::list`]: every profile the user can use, with `active` set on the active one;
+//! - [`ProfileRuntime::activate`]: a manual switch to a profile by name (refused for unknown or
 //!   disabled ones);
-//! - [`Switching::deactivate`]: a manual switch to "no profile".
+//! - [`ProfileRuntime::deactivate`]: a manual switch to "no profile".
 //!
 //! Everything else (create, update, delete, settings, calendar, external meeting) is used by the
 //! integration API and the CLI.
 
 mod calendar;
 mod effects;
-mod feed;
+mod sessions;
 mod timer;
 mod values;
 
@@ -33,15 +33,16 @@ use tokio_util::task::TaskTracker;
 use crate::config::ProfilesConfig;
 use crate::connector::Connector;
 use crate::engine::{Engine, now};
-use crate::store::{CalendarRecord, ProfileRecord, Store};
+use crate::store::Store;
+use lampfield_domain::calendar::CalendarRecord;
 use lampfield_domain::presence::{ProfileName, Timestamp};
 use lampfield_domain::profiles::{
-    Active, Chain, Ctx, Editor, Event, Profile, ProfileBook, ProfileSettings, ProfileSpec,
-    ProfileState, Scope, next_trigger_time, on_event,
+    Active, Chain, Ctx, Editor, Event, Profile, ProfileBook, ProfileRecord, ProfileSettings,
+    ProfileSpec, ProfileState, Scope, next_trigger_time, on_event,
 };
 
 pub use calendar::ImportSummary;
-pub use values::{ProfileEntry, Signal, SwitchError};
+pub use values::{ProfileEntry, ProfileRuntimeError, Signal};
 
 /// Most appointments kept per user (an import beyond it is cut, and says so).
 pub const MAX_STORED_APPOINTMENTS: usize = 5_000;
@@ -50,13 +51,13 @@ pub const MAX_TIME_TRIGGERS: usize = 64;
 
 /// Cheap `Clone` handle over the runtime.
 #[derive(Clone)]
-pub struct Switching {
+pub struct ProfileRuntime {
     inner: Arc<Inner>,
 }
 
-impl std::fmt::Debug for Switching {
+impl std::fmt::Debug for ProfileRuntime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Switching").finish_non_exhaustive()
+        f.debug_struct("ProfileRuntime").finish_non_exhaustive()
     }
 }
 
@@ -78,7 +79,7 @@ struct Data {
     calendar: CalendarRecord,
 }
 
-impl Switching {
+impl ProfileRuntime {
     /// Start the runtime: evaluate every stored user once ([`Event::NodeStarted`], so triggers
     /// that fired while the node was down apply), then follow the engine's change feed and the
     /// timer until `cancel`.
@@ -89,8 +90,8 @@ impl Switching {
         connector: Connector,
         tracker: &TaskTracker,
         cancel: CancellationToken,
-    ) -> Switching {
-        let switching = Switching {
+    ) -> ProfileRuntime {
+        let profile_runtime = ProfileRuntime {
             inner: Arc::new(Inner {
                 system: config.system_profiles(),
                 config: config.clone(),
@@ -101,19 +102,19 @@ impl Switching {
                 writers: lampfield_stripes::Stripes::default(),
             }),
         };
-        let feed = engine.changes();
-        let s = switching.clone();
+        let feed = engine.subscribe(crate::engine::FeedScope::All);
+        let s = profile_runtime.clone();
         let c = cancel.clone();
         tracker.spawn(async move {
             s.evaluate_all(Event::NodeStarted).await;
-            feed::follow(s, feed, c).await;
+            sessions::follow(s, feed, c).await;
         });
-        tracker.spawn(timer::run(Arc::downgrade(&switching.inner), cancel));
-        switching
+        tracker.spawn(timer::run(Arc::downgrade(&profile_runtime.inner), cancel));
+        profile_runtime
     }
 
     /// Every profile `user` can use (system ones first), with the active one marked.
-    pub fn list(&self, user: &BareJid) -> Result<Vec<ProfileEntry>, SwitchError> {
+    pub fn list(&self, user: &BareJid) -> Result<Vec<ProfileEntry>, ProfileRuntimeError> {
         let data = self.load(user)?;
         let active = data.state.as_ref().and_then(|s| s.active.as_ref());
         Ok(data
@@ -131,7 +132,7 @@ impl Switching {
     }
 
     /// The active profile of `user`, if any.
-    pub fn active(&self, user: &BareJid) -> Result<Option<Active>, SwitchError> {
+    pub fn active(&self, user: &BareJid) -> Result<Option<Active>, ProfileRuntimeError> {
         Ok(self.load(user)?.state.and_then(|s| s.active))
     }
 
@@ -140,7 +141,7 @@ impl Switching {
         &self,
         user: &BareJid,
         name: &ProfileName,
-    ) -> Result<Option<ProfileName>, SwitchError> {
+    ) -> Result<Option<ProfileName>, ProfileRuntimeError> {
         let name = name.clone();
         self.apply(
             user,
@@ -157,7 +158,10 @@ impl Switching {
 
     /// Switch `user` to "no profile" by hand; returns the profile active afterwards (one that
     /// an appointment or a meeting activates still applies).
-    pub async fn deactivate(&self, user: &BareJid) -> Result<Option<ProfileName>, SwitchError> {
+    pub async fn deactivate(
+        &self,
+        user: &BareJid,
+    ) -> Result<Option<ProfileName>, ProfileRuntimeError> {
         self.apply(user, Event::Switch { profile: None }, |_| Ok(()))
             .await
     }
@@ -168,7 +172,7 @@ impl Switching {
         user: &BareJid,
         name: ProfileName,
         spec: ProfileSpec,
-    ) -> Result<(), SwitchError> {
+    ) -> Result<(), ProfileRuntimeError> {
         self.apply(user, Event::Tick, move |d| {
             Ok(d.book.create(Editor::User, name, Scope::User, spec)?)
         })
@@ -182,7 +186,7 @@ impl Switching {
         user: &BareJid,
         name: &ProfileName,
         spec: ProfileSpec,
-    ) -> Result<(), SwitchError> {
+    ) -> Result<(), ProfileRuntimeError> {
         let name = name.clone();
         self.apply(user, Event::Tick, move |d| {
             let in_use = d.is_active(&name);
@@ -193,7 +197,11 @@ impl Switching {
     }
 
     /// Delete a user profile (refused while it is active, and for system profiles).
-    pub async fn delete(&self, user: &BareJid, name: &ProfileName) -> Result<(), SwitchError> {
+    pub async fn delete(
+        &self,
+        user: &BareJid,
+        name: &ProfileName,
+    ) -> Result<(), ProfileRuntimeError> {
         let name = name.clone();
         self.apply(user, Event::Tick, move |d| {
             let in_use = d.is_active(&name);
@@ -211,7 +219,7 @@ impl Switching {
         chain: Chain,
         index: usize,
         enabled: bool,
-    ) -> Result<(), SwitchError> {
+    ) -> Result<(), ProfileRuntimeError> {
         let name = name.clone();
         self.apply(user, Event::Tick, move |d| {
             let in_use = d.is_active(&name);
@@ -223,7 +231,7 @@ impl Switching {
     }
 
     /// `user`'s trigger settings (the node's defaults until the user sets their own).
-    pub fn settings(&self, user: &BareJid) -> Result<ProfileSettings, SwitchError> {
+    pub fn settings(&self, user: &BareJid) -> Result<ProfileSettings, ProfileRuntimeError> {
         let data = self.load(user)?;
         Ok(data
             .settings
@@ -235,9 +243,9 @@ impl Switching {
         &self,
         user: &BareJid,
         settings: ProfileSettings,
-    ) -> Result<(), SwitchError> {
+    ) -> Result<(), ProfileRuntimeError> {
         if settings.time.len() > MAX_TIME_TRIGGERS {
-            return Err(SwitchError::Invalid(format!(
+            return Err(ProfileRuntimeError::Invalid(format!(
                 "at most {MAX_TIME_TRIGGERS} time triggers"
             )));
         }
@@ -254,7 +262,7 @@ impl Switching {
         &self,
         user: &BareJid,
         signal: Signal,
-    ) -> Result<Option<ProfileName>, SwitchError> {
+    ) -> Result<Option<ProfileName>, ProfileRuntimeError> {
         let event = match signal {
             Signal::MeetingStarted => Event::MeetingStarted,
             Signal::MeetingEnded => Event::MeetingEnded,
@@ -270,8 +278,8 @@ impl Switching {
         &self,
         user: &BareJid,
         event: Event,
-        edit: impl FnOnce(&mut Data) -> Result<(), SwitchError>,
-    ) -> Result<Option<ProfileName>, SwitchError> {
+        edit: impl FnOnce(&mut Data) -> Result<(), ProfileRuntimeError>,
+    ) -> Result<Option<ProfileName>, ProfileRuntimeError> {
         let _writer = self.write_lock(user).await;
         let mut data = self.load(user)?;
         let stored_calendar = data.calendar.clone();
@@ -317,17 +325,21 @@ impl Switching {
     }
 
     /// A state for a user seen for the first time: the sessions that are up count already.
-    fn fresh_state(&self, user: &BareJid, now: Timestamp) -> Result<ProfileState, SwitchError> {
+    fn fresh_state(
+        &self,
+        user: &BareJid,
+        now: Timestamp,
+    ) -> Result<ProfileState, ProfileRuntimeError> {
         let record = self.inner.engine.record(user)?;
         let mut state = ProfileState::new(now);
         state.sessions = u32::try_from(record.sources.clients.len()).unwrap_or(u32::MAX);
         Ok(state)
     }
 
-    fn load(&self, user: &BareJid) -> Result<Data, SwitchError> {
+    fn load(&self, user: &BareJid) -> Result<Data, ProfileRuntimeError> {
         let store = &self.inner.store;
         if !store.account_exists(user)? {
-            return Err(SwitchError::NoSuchUser(user.clone()));
+            return Err(ProfileRuntimeError::NoSuchUser(user.clone()));
         }
         let record = store.profile_record(user)?.unwrap_or_default();
         let calendar = store.calendar_record(user)?.unwrap_or_default();
@@ -339,7 +351,7 @@ impl Switching {
         })
     }
 
-    /// Apply `event` to every user with stored profile data (node start, a lagging feed).
+    /// Apply `event` to every user with stored profile data (node start).
     async fn evaluate_all(&self, event: Event) {
         let users = match self.inner.store.users_with_profiles() {
             Ok(u) => u,
@@ -364,7 +376,7 @@ impl Switching {
         let Ok(presence) = self.inner.engine.record(user) else {
             return;
         };
-        for event in feed::events(&state, &presence, now()) {
+        for event in sessions::events(&state, &presence, now()) {
             if let Err(e) = self.apply(user, event, |_| Ok(())).await {
                 tracing::warn!(%user, error = %e, "profile trigger failed");
                 return;

@@ -1,11 +1,11 @@
-//! Carrying out the profile engine's effects, in order, and handing the calendar to the presence
-//! model.
+//! Carrying out the profile state machine's effects, in order, and handing the calendar to the
+//! presence model.
 
 use jid::BareJid;
 
-use super::{Inner, SwitchError};
+use super::{Inner, ProfileRuntimeError};
 use crate::engine::{MAX_APPOINTMENTS, SourceChange};
-use lampfield_domain::access::Forwarding as ShownForwarding;
+use lampfield_domain::access::Forwarding;
 use lampfield_domain::calendar::{Appointment, Sharing};
 use lampfield_domain::presence::{self, AgentState, Note, ProfileName, QueueId, Timestamp};
 use lampfield_domain::profiles::{
@@ -23,7 +23,7 @@ pub(super) async fn carry_out(
     effects: Vec<Effect>,
     active: Option<&ProfileName>,
     now: Timestamp,
-) -> Result<(), SwitchError> {
+) -> Result<(), ProfileRuntimeError> {
     if effects.is_empty() {
         return Ok(());
     }
@@ -75,14 +75,12 @@ pub(super) async fn carry_out(
 }
 
 /// The forwarding as the presence detail shows it (team and above).
-fn shown_forwarding(target: &ForwardTarget) -> Option<ShownForwarding> {
+fn shown_forwarding(target: &ForwardTarget) -> Option<Forwarding> {
     let text = match target {
         ForwardTarget::Voicemail => "voicemail",
         ForwardTarget::Number(n) => n.as_str(),
     };
-    Note::new(text)
-        .ok()
-        .map(|target| ShownForwarding { target })
+    Note::new(text).ok().map(|target| Forwarding { target })
 }
 
 /// The queue-agent state a queue action leaves.
@@ -100,7 +98,7 @@ pub(super) fn visible_appointments(
     ctx: &Ctx<'_>,
     sharing: Sharing,
     now: Timestamp,
-) -> Vec<presence::Appointment> {
+) -> Vec<presence::Booking> {
     let horizon = now.saturating_add(HAND_OVER_AHEAD);
     let shared: Vec<Appointment> = ctx
         .calendar
@@ -128,10 +126,10 @@ pub(super) async fn hand_over_calendar(
     ctx: &Ctx<'_>,
     sharing: Sharing,
     now: Timestamp,
-) -> Result<(), SwitchError> {
+) -> Result<(), ProfileRuntimeError> {
     let wanted = visible_appointments(ctx, sharing, now);
     let record = inner.engine.record(user)?;
-    let current: Vec<&presence::Appointment> = record
+    let current: Vec<&presence::Booking> = record
         .sources
         .calendar
         .iter()

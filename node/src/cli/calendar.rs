@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use lampfield_node::Config;
-use lampfield_node::admin::profiles::ProfileOp;
+use lampfield_node::admin::protocol::ProfileOp;
 
 /// `lampfield calendar --help`.
 pub(crate) const HELP: &str = "\

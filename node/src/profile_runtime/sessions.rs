@@ -2,41 +2,22 @@
 //! of connected sessions and the idle time of the user's record, compared with what the profile
 //! state last saw.
 
-use jid::BareJid;
-use tokio::sync::broadcast;
 use tokio_util::sync::CancellationToken;
 
-use super::Switching;
+use super::ProfileRuntime;
+use crate::engine::ChangeFeed;
 use lampfield_domain::presence::Timestamp;
 use lampfield_domain::profiles::{Event, ProfileState};
 use lampfield_domain::record::UserRecord;
 
-/// Follow the feed until `cancel`; a lagging reader looks at every user again.
+/// Follow the feed until `cancel` or until the engine is gone.
 pub(super) async fn follow(
-    switching: Switching,
-    mut feed: broadcast::Receiver<BareJid>,
+    profile_runtime: ProfileRuntime,
+    mut feed: ChangeFeed,
     cancel: CancellationToken,
 ) {
-    loop {
-        let next = tokio::select! {
-            () = cancel.cancelled() => return,
-            next = feed.recv() => next,
-        };
-        match next {
-            Ok(user) => switching.observe(&user).await,
-            Err(broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "profile runtime lagged behind the presence feed");
-                let users = switching
-                    .inner
-                    .store
-                    .users_with_profiles()
-                    .unwrap_or_default();
-                for user in users {
-                    switching.observe(&user).await;
-                }
-            }
-            Err(broadcast::error::RecvError::Closed) => return,
-        }
+    while let Some(user) = feed.next_until(&cancel).await {
+        profile_runtime.observe(&user).await;
     }
 }
 
