@@ -9,7 +9,8 @@
 //! Layout:
 //! - [`backend`]: the port the node implements.
 //! - [`authority`]: the node's say over what each viewer sees of a user's presence.
-//! - `router`: the session table and the dispatch of stanzas by kind and address.
+//! - `session`: the table of bound resources, their outgoing queues and the fan-out writer.
+//! - `router`: the dispatch of stanzas by kind and address.
 //! - `features/`: one module per protocol feature (roster, subscription, presence, ...).
 //! - `stream/`, `sasl/`, `c2s/`: bytes to elements, negotiation, one task per connection.
 //! - `s2s/`: server-to-server streams, dialback, routing to other domains.
@@ -32,6 +33,7 @@ mod features;
 pub mod router;
 pub mod s2s;
 pub mod sasl;
+mod session;
 pub mod stream;
 pub mod tls;
 

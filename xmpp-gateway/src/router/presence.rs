@@ -12,11 +12,11 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use super::{Dest, Router};
 use crate::backend::{Backend, Contact};
 use crate::features::errors::Head;
-use crate::features::fanout::Fanout;
 use crate::features::presence::{self, Kind, subscription_stanza, unavailable};
-use crate::features::sessions::{Broadcast, Ended};
 use crate::features::stanza::{self, Shared};
 use crate::features::subscription::Event;
+use crate::session::fanout::Fanout;
+use crate::session::table::{Broadcast, Ended};
 
 /// Most directed-presence targets remembered per session; beyond it a target still
 /// gets the presence but not the unavailable at the end, which bounds what a client

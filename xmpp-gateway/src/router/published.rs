@@ -19,10 +19,10 @@ use minidom::Element;
 use super::Router;
 use crate::authority::PresenceAuthority;
 use crate::backend::{Backend, Contact};
-use crate::features::fanout::Fanout;
 use crate::features::presence::unavailable;
-use crate::features::sessions::Table;
 use crate::features::stanza::{self, Shared};
+use crate::session::fanout::Fanout;
+use crate::session::table::Table;
 
 /// Resource of the presence the node publishes for a user without a connected client.
 pub const NODE_RESOURCE: &str = "lampfield";

@@ -9,11 +9,11 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use super::Router;
 use crate::backend::{Backend, BackendError, Contact};
 use crate::features::errors::Head;
-use crate::features::fanout::Fanout;
 use crate::features::presence::{inbound, subscription_stanza, unavailable};
 use crate::features::roster;
 use crate::features::stanza::{self, Shared};
 use crate::features::subscription::{Effect, Event, State, step};
+use crate::session::fanout::Fanout;
 
 /// A subscription stanza still to be delivered: (inbound event, from, to). Kept in a
 /// work list so that auto-replies never recurse.
@@ -236,7 +236,7 @@ impl<B: Backend> Router<B> {
     /// Presence to a bare JID: its available resources if local, else the s2s seam.
     pub(super) fn deliver_presence(
         &self,
-        table: &crate::features::sessions::Table,
+        table: &crate::session::table::Table,
         to: &BareJid,
         p: &minidom::Element,
     ) {
@@ -250,7 +250,7 @@ impl<B: Backend> Router<B> {
     /// [`Router::deliver_presence`] for a stanza shared by a fan-out.
     pub(super) fn deliver_shared(
         &self,
-        table: &crate::features::sessions::Table,
+        table: &crate::session::table::Table,
         to: &BareJid,
         p: &Shared,
         fanout: &mut Fanout,

@@ -13,7 +13,7 @@ use rand::RngExt;
 use rand::distr::Alphanumeric;
 
 use super::outbox::{Outbox, OutboxHandle, OutboxSender, outbox};
-use crate::router::{BindError, Outgoing};
+use super::{BindError, Outgoing};
 
 /// Length of a server-generated resource (RFC 6120 §7.6.2.1).
 const GENERATED_RESOURCE_LEN: usize = 16;
