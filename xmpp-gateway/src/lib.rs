@@ -41,6 +41,6 @@ pub use authority::{PresenceAuthority, PresenceSnapshot};
 pub use backend::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};
 pub use c2s::{C2sConfig, serve_c2s};
 pub use commands::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
-pub use router::Router;
+pub use router::{Ports, Router};
 pub use s2s::{S2s, S2sConfig};
 pub use sasl::{derive_credentials, new_credentials};

@@ -22,14 +22,16 @@ mod roster;
 mod subscribe;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use crate::authority::PresenceAuthority;
 use crate::backend::Backend;
+use crate::commands::AdHocCommands;
 use crate::features::errors::{self, Head};
 use crate::features::stanza::{self, Shared};
 use crate::session::fanout::Fanout;
@@ -44,6 +46,19 @@ pub use remote::{RemoteError, RemoteSender};
 pub const DEFAULT_QUEUE_LEN: usize = 2048;
 /// Default limit of simultaneous sessions per account.
 pub const DEFAULT_MAX_SESSIONS_PER_USER: usize = 32;
+
+/// What the router needs from the node, all given at construction: a router never runs
+/// half-wired.
+pub struct Ports<B> {
+    /// Accounts, credentials and stored rosters.
+    pub backend: Arc<B>,
+    /// The node's say over what each viewer sees of a user's presence.
+    pub authority: Arc<dyn PresenceAuthority>,
+    /// The node's XEP-0050 commands; a node with none offers none.
+    pub commands: Option<Arc<dyn AdHocCommands>>,
+    /// Where stanzas for other domains go ([`RemoteSender::none`] when nothing routes them).
+    pub remote: RemoteSender,
+}
 
 /// Clone handle over the session table and the feature handlers.
 pub struct Router<B: Backend> {
@@ -74,15 +89,14 @@ struct Inner<B> {
     /// or a roster set), so that two sessions acting at once never lose an update.
     /// Striped by user; held across the backend write, never across anything else.
     writers: lampfield_stripes::Stripes,
-    /// Where stanzas for other domains go once s2s runs ([`Router::set_remote`]).
-    remote: OnceLock<RemoteSender>,
-    /// The node's say over presence ([`Router::set_authority`]); without it, clients'
-    /// presence is relayed as sent.
-    authority: OnceLock<Arc<dyn crate::authority::PresenceAuthority>>,
+    /// Where stanzas for other domains go.
+    remote: RemoteSender,
+    /// The node's say over presence.
+    authority: Arc<dyn PresenceAuthority>,
     /// Who was shown which published presence.
     published: published::PublishedState,
-    /// The node's XEP-0050 commands ([`Router::set_commands`]).
-    commands: OnceLock<Arc<dyn crate::commands::AdHocCommands>>,
+    /// The node's XEP-0050 commands.
+    commands: Option<Arc<dyn AdHocCommands>>,
 }
 
 impl<B: Backend> Clone for Router<B> {
@@ -94,13 +108,19 @@ impl<B: Backend> Clone for Router<B> {
 }
 
 impl<B: Backend> Router<B> {
-    /// A router for the local domain of `backend`'s accounts.
+    /// A router for the local `domain`, wired to the node through `ports`.
     ///
     /// # Panics
     /// If `domain` is not a valid JID domain: it comes from the configuration, which
     /// is checked before the gateway starts.
     #[allow(clippy::expect_used)]
-    pub fn new(domain: &str, backend: Arc<B>) -> Self {
+    pub fn new(domain: &str, ports: Ports<B>) -> Self {
+        let Ports {
+            backend,
+            authority,
+            commands,
+            remote,
+        } = ports;
         let domain = BareJid::new(domain).expect("the configured domain is a valid JID domain");
         let table = Table::new(DEFAULT_QUEUE_LEN, DEFAULT_MAX_SESSIONS_PER_USER);
         let inner = Inner {
@@ -109,10 +129,10 @@ impl<B: Backend> Router<B> {
             table: RwLock::new(table),
             pushes: AtomicU64::new(0),
             writers: lampfield_stripes::Stripes::default(),
-            remote: OnceLock::new(),
-            authority: OnceLock::new(),
+            remote,
+            authority,
             published: Default::default(),
-            commands: OnceLock::new(),
+            commands,
         };
         Self {
             inner: Arc::new(inner),
@@ -257,18 +277,16 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// Every stanza for another domain leaves through here (to the s2s sender set
-    /// with [`Router::set_remote`]). `false` (no s2s, or its queue is full) tells the
-    /// caller to answer `remote-server-not-found` where an answer is due; later
-    /// failures are bounced by the s2s layer itself.
+    /// Every stanza for another domain leaves through here. `false` (no route to other
+    /// domains, or its queue is full) tells the caller to answer `remote-server-not-found`
+    /// where an answer is due; later failures are bounced by the s2s layer itself.
     fn to_remote(&self, stanza: Element) -> bool {
-        match self.inner.remote.get() {
-            Some(remote) => remote.send(stanza),
-            None => {
-                tracing::trace!(to = ?stanza.attr("to"), "no route to remote domains");
-                false
-            }
-        }
+        self.inner.remote.send(stanza)
+    }
+
+    /// The node's presence authority.
+    fn authority(&self) -> &dyn PresenceAuthority {
+        self.inner.authority.as_ref()
     }
 
     /// Classify a destination. `None` means the sender's own account.

@@ -9,7 +9,7 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use super::Router;
 use crate::backend::{Backend, BackendError, Contact};
 use crate::features::errors::Head;
-use crate::features::presence::{inbound, subscription_stanza, unavailable};
+use crate::features::presence::{inbound, subscription_stanza};
 use crate::features::roster;
 use crate::features::stanza::{self, Shared};
 use crate::features::subscription::{Effect, Event, State, step};
@@ -195,41 +195,6 @@ impl<B: Backend> Router<B> {
             Some(c) if c.in_roster => self.push(user, roster::item(c)),
             Some(_) => {}
             None => self.push(user, roster::removed(contact)),
-        }
-    }
-
-    /// §3.1.5: the current presence of each of `user`'s available resources, to `contact`
-    /// (in `groups` of `user`'s roster): with an authority, the view it renders for `contact`.
-    pub(super) fn send_presence(&self, user: &BareJid, contact: &BareJid, groups: &[String]) {
-        if self.authority().is_some() {
-            return self.send_published(user, contact, groups);
-        }
-        let table = self.table();
-        let Some(sessions) = table.of(user) else {
-            return;
-        };
-        for p in sessions
-            .values()
-            .filter_map(|s| s.presence.as_ref()?.stanza())
-        {
-            self.deliver_presence(&table, contact, p);
-        }
-    }
-
-    /// §3.2.2, §3.3.3: unavailable from each of `user`'s available resources, to `contact`.
-    pub(super) fn send_unavailable(&self, user: &BareJid, contact: &BareJid) {
-        if self.authority().is_some() {
-            return self.withdraw_published(user, contact);
-        }
-        let table = self.table();
-        let Some(sessions) = table.of(user) else {
-            return;
-        };
-        for (resource, _) in sessions.iter().filter(|(_, s)| s.available()) {
-            let Ok(full) = user.with_resource_str(resource) else {
-                continue;
-            };
-            self.deliver_presence(&table, contact, &unavailable(&full));
         }
     }
 
