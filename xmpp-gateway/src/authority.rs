@@ -32,11 +32,12 @@ pub trait PresenceAuthority: Send + Sync + 'static {
 
 /// One user's presence at one instant, asked viewer by viewer.
 pub trait PresenceSnapshot: Send {
-    /// The `<presence/>` (in `jabber:client`, without `from`, `to` or priority) that `viewer`,
-    /// in `groups` of the owner's roster, may see; `None` when the viewer may see nothing, which
-    /// must look exactly like an offline user. Viewers at the same level get the same `Arc`, so
-    /// a fan-out serializes each distinct view once.
-    fn for_viewer(&mut self, viewer: &BareJid, groups: &[String]) -> Option<Arc<Element>>;
+    /// The `<presence/>` (in `jabber:client`, without `from`, `to` or priority) that `viewer`
+    /// may see; `None` when the viewer may see nothing, which must look exactly like an offline
+    /// user. Where the viewer stands in the owner's roster (its groups) is the node's to look
+    /// up. Viewers at the same level get the same `Arc`, so a fan-out serializes each distinct
+    /// view once.
+    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Arc<Element>>;
 }
 
 /// An authority under which nobody sees anything, for unit tests that never publish.
@@ -56,7 +57,7 @@ impl PresenceAuthority for Unseen {
 
 #[cfg(test)]
 impl PresenceSnapshot for Unseen {
-    fn for_viewer(&mut self, _: &BareJid, _: &[String]) -> Option<Arc<Element>> {
+    fn for_viewer(&mut self, _: &BareJid) -> Option<Arc<Element>> {
         None
     }
 }

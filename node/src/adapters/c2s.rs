@@ -72,10 +72,10 @@ pub fn spawn_c2s(
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> SessionControl {
-    let backend = Arc::new(StoreBackend::new(store));
+    let backend = Arc::new(StoreBackend::new(store.clone()));
     let ports = Ports {
         backend: Arc::clone(&backend),
-        authority: Arc::new(EngineAuthority::new(engine.clone())),
+        authority: Arc::new(EngineAuthority::new(engine.clone(), store)),
         commands: Some(Arc::new(NodeCommands::new(
             engine.clone(),
             switching.clone(),

@@ -86,15 +86,15 @@ impl<B: Backend> Router<B> {
             return;
         }
         // A new resource, or a new priority, is news even when the presence is the same.
-        if changed || !was || old_priority != priority {
-            self.publish_from(&user, announce, None, &directed).await;
+        if !changed && was && old_priority == priority {
+            return;
         }
-        // Only initial presence has more to do (probes, pending requests): an update
-        // needs no second roster load.
+        let contacts = self.publish_from(&user, announce, None, &directed).await;
+        // Only initial presence has more to do (probes, pending requests), with the roster
+        // the publication loaded.
         if was {
             return;
         }
-        let contacts = self.contacts_or_empty(&user).await;
         self.probe_contacts(from, &contacts).await;
         let table = self.table();
         for contact in presence::pending_requests(&contacts) {
@@ -153,8 +153,7 @@ impl<B: Backend> Router<B> {
         if !presence::may_see(entry.as_ref()) {
             return;
         }
-        let groups = entry.map(|c| c.groups).unwrap_or_default();
-        self.answer_probe_with_view(prober, probed, &groups);
+        self.answer_probe_with_view(prober, probed);
     }
 
     /// A probe sent by a client (§4.3.1 lets clients probe too).

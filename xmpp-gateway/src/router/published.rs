@@ -89,14 +89,15 @@ impl<B: Backend> Router<B> {
     }
 
     /// Publish what `announce` names, announcing that `gone` stopped being available and
-    /// telling `directed` targets (RFC 6121 §4.6.3) that it went away.
+    /// telling `directed` targets (RFC 6121 §4.6.3) that it went away. Returns the roster it
+    /// published to, for callers with more to do with it.
     pub(super) async fn publish_from(
         &self,
         owner: &BareJid,
         announce: Announce<'_>,
         gone: Option<&FullJid>,
         directed: &HashSet<Jid>,
-    ) {
+    ) -> Vec<Contact> {
         let _turn = self.publish_turn(owner).await;
         let started = std::time::Instant::now();
         let contacts = self.contacts_or_empty(owner).await;
@@ -118,16 +119,12 @@ impl<B: Backend> Router<B> {
             total_us = started.elapsed().as_micros() as u64,
             "presence published"
         );
+        contacts
     }
 
     /// §4.3.2: answer a probe with the prober's view, or with silence.
-    pub(super) fn answer_probe_with_view(
-        &self,
-        prober: &FullJid,
-        probed: &BareJid,
-        groups: &[String],
-    ) {
-        let Some((table, stanzas)) = self.current_for(probed, &prober.to_bare(), groups) else {
+    pub(super) fn answer_probe_with_view(&self, prober: &FullJid, probed: &BareJid) {
+        let Some((table, stanzas)) = self.current_for(probed, &prober.to_bare()) else {
             return;
         };
         for mut p in stanzas {
@@ -136,10 +133,10 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// §3.1.5: a new subscriber (`contact`, in `groups` of `user`'s roster) gets its view of
-    /// `user`'s presence, from each of `user`'s available resources.
-    pub(super) fn send_presence(&self, user: &BareJid, contact: &BareJid, groups: &[String]) {
-        let Some((table, stanzas)) = self.current_for(user, contact, groups) else {
+    /// §3.1.5: a new subscriber gets its view of `user`'s presence, from each of `user`'s
+    /// available resources.
+    pub(super) fn send_presence(&self, user: &BareJid, contact: &BareJid) {
+        let Some((table, stanzas)) = self.current_for(user, contact) else {
             return;
         };
         for p in stanzas {
@@ -170,12 +167,8 @@ impl<B: Backend> Router<B> {
         &self,
         owner: &BareJid,
         viewer: &BareJid,
-        groups: &[String],
     ) -> Option<(std::sync::RwLockReadGuard<'_, Table>, Vec<Element>)> {
-        let view = self
-            .authority()
-            .snapshot(owner)
-            .for_viewer(viewer, groups)?;
+        let view = self.authority().snapshot(owner).for_viewer(viewer)?;
         let table = self.table();
         let speakers = self.current_speakers(&table, owner);
         if speakers.live.is_empty() {
@@ -264,7 +257,7 @@ impl<B: Backend> Router<B> {
         contacts: &[Contact],
     ) -> (Fanout, HashSet<BareJid>, bool) {
         let mut snapshot = self.authority().snapshot(owner);
-        let own = snapshot.for_viewer(owner, &[]);
+        let own = snapshot.for_viewer(owner);
         let table = self.table();
         let all = self.speakers(&table, owner, gone, own.is_some());
         // Who is shown what follows every live speaker; the stanzas only the announced ones.
@@ -275,8 +268,8 @@ impl<B: Backend> Router<B> {
         let subscribers = contacts.iter().filter(|c| c.subscription.from);
         let mut rendered = Rendered::default();
         let mut fanout = Fanout::default();
-        for Contact { jid, groups, .. } in subscribers {
-            let view = snapshot.for_viewer(jid, groups);
+        for Contact { jid, .. } in subscribers {
+            let view = snapshot.for_viewer(jid);
             if view.is_none() && !shown.remove(jid) {
                 continue;
             }

@@ -228,10 +228,7 @@ impl<B: Backend> Router<B> {
             return;
         }
         match self.backend().contact(probed, prober).await {
-            Ok(entry) if presence::may_see(entry.as_ref()) => {
-                let groups = entry.map(|c| c.groups).unwrap_or_default();
-                self.send_presence(probed, prober, &groups);
-            }
+            Ok(entry) if presence::may_see(entry.as_ref()) => self.send_presence(probed, prober),
             Ok(_) => {}
             Err(e) => tracing::warn!(%probed, error = %e, "probe lookup failed"),
         }

@@ -79,9 +79,7 @@ impl<B: Backend> Router<B> {
                     }
                 }
                 Effect::Push => self.push_contact(&user, transition.0.as_ref(), &contact),
-                Effect::SendPresence => {
-                    self.send_presence(&user, &contact, &groups_of(transition.0.as_ref()))
-                }
+                Effect::SendPresence => self.send_presence(&user, &contact),
                 Effect::SendUnavailable => self.send_unavailable(&user, &contact),
                 Effect::Deliver | Effect::AutoSubscribed => {}
             }
@@ -149,9 +147,7 @@ impl<B: Backend> Router<B> {
                 Effect::AutoSubscribed => {
                     reply = Some((Event::InSubscribed, user.clone(), sender.clone()))
                 }
-                Effect::SendPresence => {
-                    self.send_presence(user, sender, &groups_of(stored.as_ref()))
-                }
+                Effect::SendPresence => self.send_presence(user, sender),
                 Effect::SendUnavailable => self.send_unavailable(user, sender),
                 Effect::Route => {}
             }
@@ -232,9 +228,4 @@ impl<B: Backend> Router<B> {
         stanza::set_to(&mut p, to.as_str());
         self.to_remote(p);
     }
-}
-
-/// The roster groups of a stored contact (access rules may name them).
-fn groups_of(contact: Option<&Contact>) -> Vec<String> {
-    contact.map(|c| c.groups.clone()).unwrap_or_default()
 }

@@ -63,7 +63,7 @@ impl PresenceAuthority for Relay {
 struct Fixed(Option<Arc<Element>>);
 
 impl PresenceSnapshot for Fixed {
-    fn for_viewer(&mut self, _: &BareJid, _: &[String]) -> Option<Arc<Element>> {
+    fn for_viewer(&mut self, _: &BareJid) -> Option<Arc<Element>> {
         self.0.clone()
     }
 }
