@@ -12,6 +12,7 @@
 //! §8.1.2.1), so a forged sender never reaches anyone.
 
 mod commands;
+mod deliver;
 mod iq;
 mod message;
 mod presence;
@@ -33,8 +34,6 @@ use crate::authority::PresenceAuthority;
 use crate::backend::Backend;
 use crate::commands::AdHocCommands;
 use crate::features::errors::{self, Head};
-use crate::features::stanza::{self, Shared};
-use crate::session::fanout::Fanout;
 use crate::session::table::Table;
 
 pub use crate::session::{BindError, Outbox, Outgoing, TryRecvError};
@@ -219,48 +218,6 @@ impl<B: Backend> Router<B> {
     /// Queue a stanza to one local session, if it is still bound.
     fn send_to(&self, jid: &FullJid, stanza: Element) -> bool {
         self.table().send_to(jid, stanza)
-    }
-
-    /// Queue a stanza to every available resource of a local account, readdressed
-    /// to its bare JID (RFC 6121 §8.5.2.1.1 for presence). Returns how many got it.
-    fn send_to_available(&self, table: &Table, user: &BareJid, stanza: &Element) -> usize {
-        let Some(sessions) = table.of(user) else {
-            return 0;
-        };
-        let mut n = 0;
-        for s in sessions.values().filter(|s| s.available()) {
-            // One copy per receiving session and none for offline contacts.
-            let mut copy = stanza.clone();
-            stanza::set_to(&mut copy, user.as_str());
-            s.send(copy);
-            n += 1;
-        }
-        n
-    }
-
-    /// [`Router::send_to_available`] for a stanza shared by a fan-out: the sessions get its
-    /// prepared bytes addressed to `user`, serialized once for all of them and written by
-    /// [`Fanout::send`].
-    fn send_shared_to_available(
-        &self,
-        table: &Table,
-        user: &BareJid,
-        stanza: &Shared,
-        fanout: &mut Fanout,
-    ) {
-        let Some(prepared) = &stanza.prepared else {
-            self.send_to_available(table, user, &stanza.element);
-            return;
-        };
-        let Some(sessions) = table.of(user) else {
-            return;
-        };
-        let mut xml = None;
-        for s in sessions.values().filter(|s| s.available()) {
-            // Addressed once, when the user has an available session at all.
-            let xml = xml.get_or_insert_with(|| prepared.addressed(user.as_str()));
-            fanout.push(s.outbox(), Arc::clone(xml));
-        }
     }
 
     /// Whether a local account exists; sessions answer without asking the backend.

@@ -118,13 +118,6 @@ impl<B: Backend> Router<B> {
             .await;
     }
 
-    pub(super) async fn contacts_or_empty(&self, user: &BareJid) -> Vec<Contact> {
-        self.backend().contacts(user).await.unwrap_or_else(|e| {
-            tracing::warn!(%user, error = %e, "roster load failed; presence reaches own resources only");
-            Vec::new()
-        })
-    }
-
     /// §4.2.2, §4.3.2: on initial presence, contacts the user is subscribed to answer
     /// with the view they give the user, to the new resource only. Local contacts who
     /// show nothing stay silent (§4.3.2 allows it); remote ones are probed over s2s.

@@ -11,9 +11,7 @@ use crate::backend::{Backend, BackendError, Contact};
 use crate::features::errors::Head;
 use crate::features::presence::{inbound, subscription_stanza};
 use crate::features::roster;
-use crate::features::stanza::{self, Shared};
 use crate::features::subscription::{Effect, Event, State, step};
-use crate::session::fanout::Fanout;
 
 /// A subscription stanza still to be delivered: (inbound event, from, to). Kept in a
 /// work list so that auto-replies never recurse.
@@ -192,40 +190,5 @@ impl<B: Backend> Router<B> {
             Some(_) => {}
             None => self.push(user, roster::removed(contact)),
         }
-    }
-
-    /// Presence to a bare JID: its available resources if local, else the s2s seam.
-    pub(super) fn deliver_presence(
-        &self,
-        table: &crate::session::table::Table,
-        to: &BareJid,
-        p: &minidom::Element,
-    ) {
-        if self.is_local(to) {
-            self.send_to_available(table, to, p);
-        } else {
-            self.presence_to_remote(to, p);
-        }
-    }
-
-    /// [`Router::deliver_presence`] for a stanza shared by a fan-out.
-    pub(super) fn deliver_shared(
-        &self,
-        table: &crate::session::table::Table,
-        to: &BareJid,
-        p: &Shared,
-        fanout: &mut Fanout,
-    ) {
-        if self.is_local(to) {
-            self.send_shared_to_available(table, to, p, fanout);
-        } else {
-            self.presence_to_remote(to, &p.element);
-        }
-    }
-
-    fn presence_to_remote(&self, to: &BareJid, p: &minidom::Element) {
-        let mut p = p.clone();
-        stanza::set_to(&mut p, to.as_str());
-        self.to_remote(p);
     }
 }
