@@ -161,6 +161,10 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         &tracker,
         cancel.clone(),
     );
+    // Stanzas for other domains leave the router through one queue, made before the router
+    // so that it is wired at construction: federation drains it when enabled, else s2s;
+    // with neither, it is dropped here and the router refuses such stanzas at once.
+    let (remote, outbound) = adapters::c2s::remote_queue();
     let sessions = adapters::c2s::spawn_c2s(
         listener,
         adapters::c2s::c2s_config(&config, secret),
@@ -168,6 +172,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         store.clone(),
         &engine,
         &profile_runtime,
+        remote,
         &tracker,
         cancel.clone(),
     );
@@ -180,6 +185,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
             Some(spawn(
                 prepared,
                 router,
+                outbound,
                 s2s,
                 &store,
                 &engine,
@@ -189,7 +195,8 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         }
         None => {
             if let Some(s2s) = s2s {
-                adapters::s2s::spawn(s2s, &sessions, &tracker, cancel.clone());
+                let (_, queue) = outbound;
+                adapters::s2s::spawn(s2s, &sessions, queue, &tracker, cancel.clone());
             }
             None
         }
@@ -197,7 +204,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     let forget = engine.clone();
     let service = admin::Service::new(config.domain.clone(), store.clone())
         .with_engine(engine.clone())
-        .with_switching(profile_runtime.clone())
+        .with_profile_runtime(profile_runtime.clone())
         .with_on_removed(Arc::new(move |user| {
             sessions.end_sessions_of(user);
             forget.forget(user);
@@ -217,7 +224,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
                 &config.http,
                 cancel.clone(),
             )
-            .with_switching(profile_runtime.clone());
+            .with_profile_runtime(profile_runtime.clone());
             let addr = http::spawn(listener, state, &config.http, &tracker, cancel.clone())
                 .map_err(http_error)?;
             tracing::info!("integration API listening on http://{addr}");

@@ -1,11 +1,10 @@
 //! The node's say over presence: the port through which the router hands a client's own presence
 //! to the node and asks what each viewer may see.
 //!
-//! Without an authority the router relays each client's presence as the client sent it (plain RFC
-//! 6121). With one, a client's presence is one input among others (the PBX line, the calendar, a
-//! hand-set state): the router reports it, and every presence it sends to a subscriber, to a
-//! prober or to the user's own resources is the one the authority renders for that viewer.
-//! Directed presence stays what the sender chose to send.
+//! A client's presence is one input among others (the PBX line, the calendar, a hand-set state):
+//! the router reports it, and every presence it sends to a subscriber, to a prober or to the
+//! user's own resources is the one the authority renders for that viewer. Directed presence stays
+//! what the sender chose to send.
 
 use std::sync::Arc;
 
@@ -33,9 +32,32 @@ pub trait PresenceAuthority: Send + Sync + 'static {
 
 /// One user's presence at one instant, asked viewer by viewer.
 pub trait PresenceSnapshot: Send {
-    /// The `<presence/>` (in `jabber:client`, without `from`, `to` or priority) that `viewer`,
-    /// in `groups` of the owner's roster, may see; `None` when the viewer may see nothing, which
-    /// must look exactly like an offline user. Viewers at the same level get the same `Arc`, so
-    /// a fan-out serializes each distinct view once.
-    fn for_viewer(&mut self, viewer: &BareJid, groups: &[String]) -> Option<Arc<Element>>;
+    /// The `<presence/>` (in `jabber:client`, without `from`, `to` or priority) that `viewer`
+    /// may see; `None` when the viewer may see nothing, which must look exactly like an offline
+    /// user. Where the viewer stands in the owner's roster (its groups) is the node's to look
+    /// up. Viewers at the same level get the same `Arc`, so a fan-out serializes each distinct
+    /// view once.
+    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Arc<Element>>;
+}
+
+/// An authority under which nobody sees anything, for unit tests that never publish.
+#[cfg(test)]
+pub(crate) struct Unseen;
+
+#[cfg(test)]
+impl PresenceAuthority for Unseen {
+    fn client_presence(&self, _: &FullJid, _: Option<&Presence>) -> bool {
+        false
+    }
+
+    fn snapshot(&self, _: &BareJid) -> Box<dyn PresenceSnapshot> {
+        Box::new(Unseen)
+    }
+}
+
+#[cfg(test)]
+impl PresenceSnapshot for Unseen {
+    fn for_viewer(&mut self, _: &BareJid) -> Option<Arc<Element>> {
+        None
+    }
 }

@@ -9,7 +9,8 @@
 //! Layout:
 //! - [`backend`]: the port the node implements.
 //! - [`authority`]: the node's say over what each viewer sees of a user's presence.
-//! - `router`: the session table and the dispatch of stanzas by kind and address.
+//! - `session`: the table of bound resources, their outgoing queues and the fan-out writer.
+//! - `router`: the dispatch of stanzas by kind and address.
 //! - `features/`: one module per protocol feature (roster, subscription, presence, ...).
 //! - [`ns`]: every XML namespace the streams speak, with the spec of each.
 //! - `stream/`: XML streams for c2s and s2s alike: bytes to elements and back, the
@@ -36,6 +37,7 @@ pub mod ns;
 pub mod router;
 pub mod s2s;
 pub mod sasl;
+mod session;
 pub mod stream;
 pub mod tls;
 
@@ -43,6 +45,6 @@ pub use authority::{PresenceAuthority, PresenceSnapshot};
 pub use backend::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};
 pub use c2s::{C2sConfig, serve_c2s};
 pub use commands::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
-pub use router::Router;
+pub use router::{Ports, Router};
 pub use s2s::{S2s, S2sConfig};
 pub use sasl::{derive_credentials, new_credentials};

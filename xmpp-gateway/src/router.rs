@@ -12,6 +12,7 @@
 //! §8.1.2.1), so a forged sender never reaches anyone.
 
 mod commands;
+mod deliver;
 mod iq;
 mod message;
 mod presence;
@@ -22,20 +23,20 @@ mod roster;
 mod subscribe;
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock, RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use crate::authority::PresenceAuthority;
 use crate::backend::Backend;
+use crate::commands::AdHocCommands;
 use crate::features::errors::{self, Head};
-use crate::features::fanout::Fanout;
-use crate::features::sessions::Table;
-use crate::features::stanza::{self, Shared};
+use crate::session::table::Table;
 
-pub use crate::features::outbox::{Outbox, TryRecvError};
+pub use crate::session::{BindError, Outbox, Outgoing, TryRecvError};
 pub use published::NODE_RESOURCE;
 pub use remote::{RemoteError, RemoteSender};
 
@@ -45,44 +46,17 @@ pub const DEFAULT_QUEUE_LEN: usize = 2048;
 /// Default limit of simultaneous sessions per account.
 pub const DEFAULT_MAX_SESSIONS_PER_USER: usize = 32;
 
-/// What the router asks a session's writer to do.
-#[derive(Debug)]
-pub enum Outgoing {
-    /// Write this stanza (already addressed, `jabber:client` namespace). Boxed so a
-    /// queue slot stays pointer-sized: every idle session pre-allocates a block of
-    /// slots, and an inline `Element` would make each slot over a hundred bytes.
-    Stanza(Box<Element>),
-    /// Write these bytes: one stanza, serialized once for a fan-out and addressed to this
-    /// session's account ([`stanza::Prepared`]).
-    Serialized(Box<str>),
-    /// Flush what a direct write left in the transport ([`crate::stream::DirectWrite`]).
-    Flush,
-    /// Close the stream with this RFC 6120 §4.9.3 condition (e.g. `conflict` when a new
-    /// session took the resource, `policy-violation` for a consumer too slow to keep up).
-    Close(&'static str),
-}
-
-impl Outgoing {
-    /// The stanza this asks the writer to write, as an element (serialized bytes are parsed
-    /// back); `None` for a close. For tests and diagnostics: the writer itself never parses.
-    pub fn stanza(&self) -> Option<Element> {
-        match self {
-            Outgoing::Stanza(el) => Some((**el).clone()),
-            Outgoing::Serialized(xml) => xml.parse().ok(),
-            Outgoing::Close(_) | Outgoing::Flush => None,
-        }
-    }
-}
-
-/// Why binding a resource failed (RFC 6120 §7.6.2).
-#[derive(Debug, thiserror::Error)]
-pub enum BindError {
-    /// The requested resource is not acceptable (`bad-request`).
-    #[error("resource not acceptable")]
-    BadResource,
-    /// The account may hold no more sessions (`resource-constraint`).
-    #[error("too many sessions for this account")]
-    TooManySessions,
+/// What the router needs from the node, all given at construction: a router never runs
+/// half-wired.
+pub struct Ports<B> {
+    /// Accounts, credentials and stored rosters.
+    pub backend: Arc<B>,
+    /// The node's say over what each viewer sees of a user's presence.
+    pub authority: Arc<dyn PresenceAuthority>,
+    /// The node's XEP-0050 commands; a node with none offers none.
+    pub commands: Option<Arc<dyn AdHocCommands>>,
+    /// Where stanzas for other domains go ([`RemoteSender::none`] when nothing routes them).
+    pub remote: RemoteSender,
 }
 
 /// Clone handle over the session table and the feature handlers.
@@ -114,15 +88,14 @@ struct Inner<B> {
     /// or a roster set), so that two sessions acting at once never lose an update.
     /// Striped by user; held across the backend write, never across anything else.
     writers: lampfield_stripes::Stripes,
-    /// Where stanzas for other domains go once s2s runs ([`Router::set_remote`]).
-    remote: OnceLock<RemoteSender>,
-    /// The node's say over presence ([`Router::set_authority`]); without it, clients'
-    /// presence is relayed as sent.
-    authority: OnceLock<Arc<dyn crate::authority::PresenceAuthority>>,
+    /// Where stanzas for other domains go.
+    remote: RemoteSender,
+    /// The node's say over presence.
+    authority: Arc<dyn PresenceAuthority>,
     /// Who was shown which published presence.
     published: published::PublishedState,
-    /// The node's XEP-0050 commands ([`Router::set_commands`]).
-    commands: OnceLock<Arc<dyn crate::commands::AdHocCommands>>,
+    /// The node's XEP-0050 commands.
+    commands: Option<Arc<dyn AdHocCommands>>,
 }
 
 impl<B: Backend> Clone for Router<B> {
@@ -134,13 +107,19 @@ impl<B: Backend> Clone for Router<B> {
 }
 
 impl<B: Backend> Router<B> {
-    /// A router for the local domain of `backend`'s accounts.
+    /// A router for the local `domain`, wired to the node through `ports`.
     ///
     /// # Panics
     /// If `domain` is not a valid JID domain: it comes from the configuration, which
     /// is checked before the gateway starts.
     #[allow(clippy::expect_used)]
-    pub fn new(domain: &str, backend: Arc<B>) -> Self {
+    pub fn new(domain: &str, ports: Ports<B>) -> Self {
+        let Ports {
+            backend,
+            authority,
+            commands,
+            remote,
+        } = ports;
         let domain = BareJid::new(domain).expect("the configured domain is a valid JID domain");
         let table = Table::new(DEFAULT_QUEUE_LEN, DEFAULT_MAX_SESSIONS_PER_USER);
         let inner = Inner {
@@ -149,10 +128,10 @@ impl<B: Backend> Router<B> {
             table: RwLock::new(table),
             pushes: AtomicU64::new(0),
             writers: lampfield_stripes::Stripes::default(),
-            remote: OnceLock::new(),
-            authority: OnceLock::new(),
+            remote,
+            authority,
             published: Default::default(),
-            commands: OnceLock::new(),
+            commands,
         };
         Self {
             inner: Arc::new(inner),
@@ -241,48 +220,6 @@ impl<B: Backend> Router<B> {
         self.table().send_to(jid, stanza)
     }
 
-    /// Queue a stanza to every available resource of a local account, readdressed
-    /// to its bare JID (RFC 6121 §8.5.2.1.1 for presence). Returns how many got it.
-    fn send_to_available(&self, table: &Table, user: &BareJid, stanza: &Element) -> usize {
-        let Some(sessions) = table.of(user) else {
-            return 0;
-        };
-        let mut n = 0;
-        for s in sessions.values().filter(|s| s.available()) {
-            // One copy per receiving session and none for offline contacts.
-            let mut copy = stanza.clone();
-            stanza::set_to(&mut copy, user.as_str());
-            s.send(copy);
-            n += 1;
-        }
-        n
-    }
-
-    /// [`Router::send_to_available`] for a stanza shared by a fan-out: the sessions get its
-    /// prepared bytes addressed to `user`, serialized once for all of them and written by
-    /// [`Fanout::send`].
-    fn send_shared_to_available(
-        &self,
-        table: &Table,
-        user: &BareJid,
-        stanza: &Shared,
-        fanout: &mut Fanout,
-    ) {
-        let Some(prepared) = &stanza.prepared else {
-            self.send_to_available(table, user, &stanza.element);
-            return;
-        };
-        let Some(sessions) = table.of(user) else {
-            return;
-        };
-        let mut xml = None;
-        for s in sessions.values().filter(|s| s.available()) {
-            // Addressed once, when the user has an available session at all.
-            let xml = xml.get_or_insert_with(|| prepared.addressed(user.as_str()));
-            fanout.push(s.outbox(), Arc::clone(xml));
-        }
-    }
-
     /// Whether a local account exists; sessions answer without asking the backend.
     async fn exists(&self, user: &BareJid) -> bool {
         if self.table().of(user).is_some() {
@@ -297,18 +234,16 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// Every stanza for another domain leaves through here (to the s2s sender set
-    /// with [`Router::set_remote`]). `false` (no s2s, or its queue is full) tells the
-    /// caller to answer `remote-server-not-found` where an answer is due; later
-    /// failures are bounced by the s2s layer itself.
+    /// Every stanza for another domain leaves through here. `false` (no route to other
+    /// domains, or its queue is full) tells the caller to answer `remote-server-not-found`
+    /// where an answer is due; later failures are bounced by the s2s layer itself.
     fn to_remote(&self, stanza: Element) -> bool {
-        match self.inner.remote.get() {
-            Some(remote) => remote.send(stanza),
-            None => {
-                tracing::trace!(to = ?stanza.attr("to"), "no route to remote domains");
-                false
-            }
-        }
+        self.inner.remote.send(stanza)
+    }
+
+    /// The node's presence authority.
+    fn authority(&self) -> &dyn PresenceAuthority {
+        self.inner.authority.as_ref()
     }
 
     /// Classify a destination. `None` means the sender's own account.

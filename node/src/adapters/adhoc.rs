@@ -34,13 +34,16 @@ const MAX_MINUTES: u64 = 7 * 24 * 60;
 /// The commands, over the engine.
 pub struct NodeCommands {
     engine: Engine,
-    switching: ProfileRuntime,
+    profile_runtime: ProfileRuntime,
 }
 
 impl NodeCommands {
     /// Over the engine and the profile runtime.
-    pub fn new(engine: Engine, switching: ProfileRuntime) -> Self {
-        NodeCommands { engine, switching }
+    pub fn new(engine: Engine, profile_runtime: ProfileRuntime) -> Self {
+        NodeCommands {
+            engine,
+            profile_runtime,
+        }
     }
 
     async fn run(&self, user: &BareJid, node: &str, form: Option<DataForm>) -> CommandReply {
@@ -58,7 +61,7 @@ impl NodeCommands {
 
     /// The user's enabled profiles, the active one preselected, plus "no profile".
     fn profile_form(&self, user: &BareJid) -> CommandReply {
-        let entries = match self.switching.list(user) {
+        let entries = match self.profile_runtime.list(user) {
             Ok(e) => e,
             Err(e) => return CommandReply::Refused(e.to_string()),
         };
@@ -88,10 +91,10 @@ impl NodeCommands {
     async fn switch_profile(&self, user: &BareJid, form: &DataForm) -> CommandReply {
         let choice = value(form, "profile").unwrap_or_default();
         let result = if choice == NO_PROFILE {
-            self.switching.deactivate(user).await
+            self.profile_runtime.deactivate(user).await
         } else {
             match ProfileName::new(choice) {
-                Ok(name) => self.switching.activate(user, &name).await,
+                Ok(name) => self.profile_runtime.activate(user, &name).await,
                 Err(e) => return CommandReply::Refused(format!("profile: {e}")),
             }
         };

@@ -4,8 +4,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use lampfield_xmpp::{C2sConfig, Router, serve_c2s};
+use lampfield_xmpp::router::RemoteSender;
+use lampfield_xmpp::{C2sConfig, Ports, Router, serve_c2s};
+use minidom::Element;
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -33,26 +36,43 @@ pub fn c2s_config(config: &Config, unknown_user_secret: Vec<u8>) -> C2sConfig {
     out
 }
 
+/// Both ends of the queue from the router to other domains, for whoever routes them.
+pub type RemoteQueue = (mpsc::Sender<Element>, mpsc::Receiver<Element>);
+
+/// The router's way to other domains, and the queue behind it for whoever routes there (s2s
+/// or the federation dispatcher). Dropping the queue closes the way: the router then refuses
+/// stanzas for other domains at once.
+pub fn remote_queue() -> (RemoteSender, RemoteQueue) {
+    let (tx, rx) = mpsc::channel(lampfield_xmpp::s2s::QUEUE_LEN);
+    (RemoteSender::new(tx.clone()), (tx, rx))
+}
+
 /// Serve XMPP clients on `listener` until `cancel` fires. The task is tracked, so
 /// shutdown waits until every session has sent its unavailable presence and closed
-/// its stream. Returns what the rest of the node may do to live sessions.
+/// its stream. Stanzas for other domains go to `remote`. Returns what the rest of the node
+/// may do to live sessions.
 pub fn spawn_c2s(
     listener: TcpListener,
     config: C2sConfig,
     tls: Arc<rustls::ServerConfig>,
     store: Store,
     engine: &Engine,
-    switching: &ProfileRuntime,
+    profile_runtime: &ProfileRuntime,
+    remote: RemoteSender,
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> SessionControl {
-    let backend = Arc::new(StoreBackend::new(store));
-    let router = Router::new(&config.domain, Arc::clone(&backend));
-    router.set_authority(Arc::new(EngineAuthority::new(engine.clone())));
-    router.set_commands(Arc::new(NodeCommands::new(
-        engine.clone(),
-        switching.clone(),
-    )));
+    let backend = Arc::new(StoreBackend::new(store.clone()));
+    let ports = Ports {
+        backend: Arc::clone(&backend),
+        authority: Arc::new(EngineAuthority::new(engine.clone(), store)),
+        commands: Some(Arc::new(NodeCommands::new(
+            engine.clone(),
+            profile_runtime.clone(),
+        ))),
+        remote,
+    };
+    let router = Router::new(&config.domain, ports);
     XmppPublisher::start(engine, router.clone(), cancel.clone());
     let control = SessionControl {
         router: router.clone(),

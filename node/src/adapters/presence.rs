@@ -12,17 +12,20 @@ use xmpp_parsers::presence::Presence;
 use super::presence_xml;
 use super::xmpp::StoreBackend;
 use crate::engine::{ChangeFeed, Engine, FeedScope, Snapshot};
+use crate::store::{Contact, Store};
 use lampfield_domain::access::Level;
 
-/// The engine as the gateway's presence authority.
+/// The engine as the gateway's presence authority; the store gives each viewer's groups in
+/// the owner's roster, which access rules may name.
 pub struct EngineAuthority {
     engine: Engine,
+    store: Store,
 }
 
 impl EngineAuthority {
-    /// Over `engine`.
-    pub fn new(engine: Engine) -> Self {
-        EngineAuthority { engine }
+    /// Over `engine`, with rosters from `store`.
+    pub fn new(engine: Engine, store: Store) -> Self {
+        EngineAuthority { engine, store }
     }
 }
 
@@ -48,6 +51,9 @@ impl PresenceAuthority for EngineAuthority {
         Box::new(XmlSnapshot {
             snapshot: self.engine.snapshot(owner).ok(),
             rendered: Default::default(),
+            store: self.store.clone(),
+            owner: owner.clone(),
+            roster: None,
         })
     }
 }
@@ -57,11 +63,46 @@ struct XmlSnapshot {
     /// `None` for an unknown user: nobody sees anything.
     snapshot: Option<Snapshot>,
     rendered: [Option<Option<Arc<Element>>>; Level::ALL.len()],
+    store: Store,
+    owner: BareJid,
+    /// The owner's roster, read once, at the first viewer who is not the owner (`Some(None)`:
+    /// it could not be read).
+    roster: Option<Option<Arc<Vec<(BareJid, Contact)>>>>,
+}
+
+/// `viewer`'s groups in `owner`'s roster, read into `roster` on first use; none for the owner
+/// and for strangers. `None` when the roster cannot be read: a rule may give a group less than
+/// its members would get otherwise, so nobody is judged without it.
+fn groups_of<'a>(
+    roster: &'a mut Option<Option<Arc<Vec<(BareJid, Contact)>>>>,
+    store: &Store,
+    owner: &BareJid,
+    viewer: &BareJid,
+) -> Option<&'a [String]> {
+    if viewer == owner {
+        return Some(&[]);
+    }
+    let roster = roster.get_or_insert_with(|| match store.roster(owner) {
+        Ok(roster) => Some(roster),
+        Err(e) => {
+            tracing::warn!(%owner, error = %e, "roster unreadable; presence shown to no one");
+            None
+        }
+    });
+    let roster = roster.as_ref()?;
+    // The store keeps a roster in byte order of the contact's JID.
+    Some(
+        match roster.binary_search_by(|(jid, _)| jid.as_str().cmp(viewer.as_str())) {
+            Ok(at) => &roster[at].1.groups,
+            Err(_) => &[],
+        },
+    )
 }
 
 impl PresenceSnapshot for XmlSnapshot {
-    fn for_viewer(&mut self, viewer: &BareJid, groups: &[String]) -> Option<Arc<Element>> {
+    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Arc<Element>> {
         let snapshot = self.snapshot.as_mut()?;
+        let groups = groups_of(&mut self.roster, &self.store, &self.owner, viewer)?;
         let level = snapshot.level_of(viewer, groups);
         self.rendered[level as usize]
             .get_or_insert_with(|| presence_xml::render(snapshot.at(level)).map(Arc::new))

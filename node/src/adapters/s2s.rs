@@ -104,11 +104,12 @@ pub async fn prepare(
     }))
 }
 
-/// Serve s2s on the router of `sessions` until `cancel` fires; tracked, so shutdown
-/// waits for server streams to close.
+/// Serve s2s on the router of `sessions` until `cancel` fires, carrying what the router
+/// queues in `outbound`; tracked, so shutdown waits for server streams to close.
 pub fn spawn(
     prepared: Prepared,
     sessions: &SessionControl,
+    outbound: tokio::sync::mpsc::Receiver<minidom::Element>,
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) {
@@ -117,7 +118,7 @@ pub fn spawn(
         listener,
         addr,
     } = prepared;
-    match S2s::new(config, sessions.router().clone(), cancel) {
+    match S2s::new(config, sessions.router().clone(), outbound, cancel) {
         Ok(s2s) => {
             tracing::info!("s2s listening on {addr}");
             tracker.spawn(s2s.serve(Some(listener)));

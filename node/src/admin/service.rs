@@ -87,7 +87,7 @@ impl Service {
     }
 
     /// Serve profile and calendar requests through a running node's runtime.
-    pub fn with_switching(
+    pub fn with_profile_runtime(
         mut self,
         profile_runtime: crate::profile_runtime::ProfileRuntime,
     ) -> Self {

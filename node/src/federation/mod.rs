@@ -30,9 +30,6 @@ use crate::engine::Engine;
 use crate::store::Store;
 use identity::{Identity, IdentityError};
 
-/// Capacity of the queue from the router to the dispatcher.
-const DISPATCH_QUEUE_LEN: usize = 4096;
-
 /// Why federation could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum FederationStartError {
@@ -149,12 +146,15 @@ struct Links {
     outbound: mpsc::Sender<Element>,
 }
 
-/// Install the dispatcher in `router` and run the federation until `cancel` fires.
-/// `s2s` is the s2s layer's queue, for every domain that is not a configured organization.
+/// Run the dispatcher and the federation until `cancel` fires. The dispatcher drains
+/// `outbound`, the queue `router` was built to send other domains' stanzas to (its sender
+/// carries the node's own re-probes too); `s2s` is the s2s layer's queue, for every domain
+/// that is not a configured organization.
 #[allow(clippy::too_many_arguments)]
 pub fn spawn(
     prepared: Prepared,
     router: &lampfield_xmpp::Router<StoreBackend>,
+    outbound: crate::adapters::c2s::RemoteQueue,
     s2s: Option<mpsc::Sender<Element>>,
     store: &Store,
     engine: &Engine,
@@ -166,8 +166,7 @@ pub fn spawn(
         inbound,
         organizations,
     } = prepared;
-    let (tx, rx) = mpsc::channel(DISPATCH_QUEUE_LEN);
-    router.set_remote(lampfield_xmpp::router::RemoteSender::new(tx.clone()));
+    let (tx, rx) = outbound;
     let links = Links {
         router: router.clone(),
         backend: StoreBackend::new(store.clone()),

@@ -21,7 +21,7 @@ use lampfield_domain::profiles::{Active, Chain, ProfileError, ProfileSettings, P
 
 impl ApiState {
     /// Serve the profile and calendar routes with this runtime.
-    pub fn with_switching(mut self, profile_runtime: ProfileRuntime) -> Self {
+    pub fn with_profile_runtime(mut self, profile_runtime: ProfileRuntime) -> Self {
         self.profile_runtime = Some(profile_runtime);
         self
     }

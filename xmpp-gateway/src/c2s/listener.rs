@@ -172,7 +172,15 @@ mod tests {
         let ctx = Ctx {
             cfg: Arc::new(C2sConfig::new("example.com")),
             tls: None,
-            router: Router::new("example.com", Arc::clone(&backend)),
+            router: Router::new(
+                "example.com",
+                crate::router::Ports {
+                    backend: Arc::clone(&backend),
+                    authority: Arc::new(crate::authority::Unseen),
+                    commands: None,
+                    remote: crate::router::RemoteSender::none(),
+                },
+            ),
             backend,
             shutdown: CancellationToken::new(),
         };

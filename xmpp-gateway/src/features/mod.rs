@@ -5,12 +5,9 @@
 pub(crate) mod adhoc;
 pub(crate) mod disco;
 pub(crate) mod errors;
-pub(crate) mod fanout;
 pub(crate) mod message;
-pub(crate) mod outbox;
 pub(crate) mod ping;
 pub(crate) mod presence;
 pub(crate) mod roster;
-pub(crate) mod sessions;
 pub(crate) mod stanza;
 pub(crate) mod subscription;

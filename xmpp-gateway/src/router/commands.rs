@@ -1,6 +1,5 @@
-//! XEP-0050 ad-hoc commands at the server's JID, run through the node's [`AdHocCommands`] port.
-
-use std::sync::Arc;
+//! XEP-0050 ad-hoc commands at the server's JID, run through the node's
+//! [`AdHocCommands`](crate::commands::AdHocCommands) port.
 
 use jid::FullJid;
 use xmpp_parsers::iq::Iq;
@@ -9,19 +8,13 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::Router;
 use crate::backend::Backend;
-use crate::commands::AdHocCommands;
 use crate::features::adhoc;
 use crate::features::errors::Head;
 
 impl<B: Backend> Router<B> {
-    /// Offer the node's commands; the first call wins.
-    pub fn set_commands(&self, commands: Arc<dyn AdHocCommands>) {
-        let _ = self.inner.commands.set(commands);
-    }
-
     /// Whether `iq` to the server is for the command port: a command, or disco of a node.
     pub(super) fn is_command_iq(&self, iq: &Iq) -> bool {
-        if self.inner.commands.get().is_none() {
+        if self.inner.commands.is_none() {
             return false;
         }
         match iq {
@@ -36,7 +29,7 @@ impl<B: Backend> Router<B> {
 
     /// Answer a command iq (see [`Router::is_command_iq`]).
     pub(super) async fn command_iq(&self, from: &FullJid, head: &Head, iq: Iq) {
-        let Some(commands) = self.inner.commands.get() else {
+        let Some(commands) = &self.inner.commands else {
             return;
         };
         let server = self.domain().clone();

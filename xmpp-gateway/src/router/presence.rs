@@ -1,6 +1,6 @@
 //! RFC 6121 §4 glue: broadcasts, probes, directed presence and the goodbye when a
-//! session ends. A broadcast loads the roster once, then fans out under one read
-//! lock with `try_send`, so a slow session never holds up the others.
+//! session ends. A client's broadcast is reported to the node's presence authority and
+//! published as the views it renders (`published`).
 
 use std::collections::HashSet;
 
@@ -9,14 +9,13 @@ use minidom::Element;
 use xmpp_parsers::presence::Presence;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use super::published::Announce;
 use super::{Dest, Router};
 use crate::backend::{Backend, Contact};
 use crate::features::errors::Head;
-use crate::features::fanout::Fanout;
-use crate::features::presence::{self, Kind, subscription_stanza, unavailable};
-use crate::features::sessions::{Broadcast, Ended};
-use crate::features::stanza::{self, Shared};
+use crate::features::presence::{self, Kind, subscription_stanza};
 use crate::features::subscription::Event;
+use crate::session::table::Ended;
 
 /// Most directed-presence targets remembered per session; beyond it a target still
 /// gets the presence but not the unavailable at the end, which bounds what a client
@@ -55,27 +54,18 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// §4.2, §4.4, §4.5: store the session's presence, then broadcast it. Initial
-    /// presence also probes contacts and delivers pending subscription requests.
+    /// §4.2, §4.4, §4.5: store the session's availability, report the presence to the
+    /// authority, then publish it. Initial presence also probes contacts and delivers
+    /// pending subscription requests.
     async fn broadcast(&self, from: &FullJid, p: Presence, available: bool) {
         let user = from.to_bare();
         let priority = p.priority.0;
-        let el: Element = p.clone().into();
         let (was, old_priority, directed) = {
             let mut table = self.table_mut();
             let Some(s) = table.get_mut(from) else { return };
             let was = s.available();
             let old_priority = s.priority;
-            if available {
-                s.presence = Some(match self.authority() {
-                    Some(_) => Broadcast::Reported,
-                    None => Broadcast::Stanza(Box::new(el.clone())),
-                });
-                s.priority = priority;
-            } else {
-                s.presence = None;
-                s.priority = 0;
-            }
+            s.set_available(available, priority);
             let directed = if available {
                 HashSet::new()
             } else {
@@ -86,35 +76,32 @@ impl<B: Backend> Router<B> {
         if !available && !was {
             return;
         }
-        if let Some(authority) = self.authority() {
-            let changed = authority.client_presence(from, Some(&p).filter(|_| available));
-            if !available {
-                self.publish_from(&user, Some(from), &directed).await;
-                return;
-            }
-            // A new resource, or a new priority, is news even when the presence is the same.
-            if changed || !was || old_priority != priority {
-                self.publish_from(&user, None, &directed).await;
-            }
-            // Only initial presence has more to do (probes, pending requests): an update
-            // needs no second roster load.
-            if was {
-                return;
-            }
+        let changed = self
+            .authority()
+            .client_presence(from, Some(&p).filter(|_| available));
+        let announce = announce(changed, from);
+        if !available {
+            self.publish_from(&user, announce, Some(from), &directed)
+                .await;
+            return;
         }
-        let contacts = self.contacts_or_empty(&user).await;
-        if self.authority().is_none() {
-            self.fan_out(&user, &el, &contacts, &directed).await;
+        // A new resource, or a new priority, is news even when the presence is the same.
+        if !changed && was && old_priority == priority {
+            return;
         }
-        if available && !was {
-            self.probe_contacts(from, &contacts).await;
-            let table = self.table();
-            for contact in presence::pending_requests(&contacts) {
-                table.send_to(
-                    from,
-                    subscription_stanza(Event::InSubscribe, contact, &user),
-                );
-            }
+        let contacts = self.publish_from(&user, announce, None, &directed).await;
+        // Only initial presence has more to do (probes, pending requests), with the roster
+        // the publication loaded.
+        if was {
+            return;
+        }
+        self.probe_contacts(from, &contacts).await;
+        let table = self.table();
+        for contact in presence::pending_requests(&contacts) {
+            table.send_to(
+                from,
+                subscription_stanza(Event::InSubscribe, contact, &user),
+            );
         }
     }
 
@@ -125,83 +112,25 @@ impl<B: Backend> Router<B> {
             return;
         }
         let user = ended.jid.to_bare();
-        if let Some(authority) = self.authority() {
-            authority.client_presence(&ended.jid, None);
-            return self
-                .publish_from(&user, Some(&ended.jid), &ended.directed)
-                .await;
-        }
-        let contacts = self.contacts_or_empty(&user).await;
-        self.fan_out(&user, &unavailable(&ended.jid), &contacts, &ended.directed)
+        let changed = self.authority().client_presence(&ended.jid, None);
+        let announce = announce(changed, &ended.jid);
+        self.publish_from(&user, announce, Some(&ended.jid), &ended.directed)
             .await;
     }
 
-    pub(super) async fn contacts_or_empty(&self, user: &BareJid) -> Vec<Contact> {
-        self.backend().contacts(user).await.unwrap_or_else(|e| {
-            tracing::warn!(%user, error = %e, "roster load failed; presence reaches own resources only");
-            Vec::new()
-        })
-    }
-
-    /// Send one presence to every subscriber, to the user's own available resources
-    /// and to directed-presence targets the broadcast did not reach (§4.6.3).
-    async fn fan_out(
-        &self,
-        user: &BareJid,
-        el: &Element,
-        contacts: &[Contact],
-        directed: &HashSet<Jid>,
-    ) {
-        let subscribers: HashSet<&BareJid> = presence::subscribers(contacts).collect();
-        let fanout = {
-            let table = self.table();
-            let shared = Shared::new(el.clone());
-            let mut fanout = Fanout::default();
-            for contact in &subscribers {
-                self.deliver_shared(&table, contact, &shared, &mut fanout);
-            }
-            self.send_to_available(&table, user, el);
-            for target in presence::directed_leftovers(directed, &subscribers) {
-                match target.try_as_full() {
-                    Ok(full) if self.is_local(&full.to_bare()) => {
-                        let mut e = el.clone();
-                        stanza::set_to(&mut e, full.as_str());
-                        table.send_to(full, e);
-                    }
-                    Ok(full) => self.deliver_presence(&table, &full.to_bare(), el),
-                    Err(bare) => self.deliver_presence(&table, bare, el),
-                }
-            }
-            fanout
-        };
-        fanout.send().await;
-    }
-
-    /// §4.2.2, §4.3.2: on initial presence, local contacts the user is subscribed to
-    /// answer with the last presence of each of their available resources, to the
-    /// new resource only. Offline contacts are not answered (§4.3.2 allows silence).
+    /// §4.2.2, §4.3.2: on initial presence, contacts the user is subscribed to answer
+    /// with the view they give the user, to the new resource only. Local contacts who
+    /// show nothing stay silent (§4.3.2 allows it); remote ones are probed over s2s.
     async fn probe_contacts(&self, from: &FullJid, contacts: &[Contact]) {
         let user = from.to_bare();
-        let online: Vec<BareJid> = {
-            let table = self.table();
-            presence::probed(contacts)
-                .filter(|c| {
-                    if !self.is_local(c) {
-                        self.to_remote(presence::probe(&user, c));
-                        return false;
-                    }
-                    // With an authority a user may be live without a client (a call on
-                    // the desk phone): ask about every local contact.
-                    self.authority().is_some()
-                        || table
-                            .of(c)
-                            .is_some_and(|s| s.values().any(|s| s.available()))
-                })
-                .cloned()
-                .collect()
-        };
-        for contact in online {
-            self.answer_probe(from, &contact).await;
+        for contact in presence::probed(contacts) {
+            if self.is_local(contact) {
+                // A user may be live without a client (a call on the desk phone): every
+                // local contact is asked, not only those with a session.
+                self.answer_probe(from, contact).await;
+            } else {
+                self.to_remote(presence::probe(&user, contact));
+            }
         }
     }
 
@@ -217,21 +146,7 @@ impl<B: Backend> Router<B> {
         if !presence::may_see(entry.as_ref()) {
             return;
         }
-        if self.authority().is_some() {
-            let groups = entry.map(|c| c.groups).unwrap_or_default();
-            return self.answer_probe_published(prober, probed, &groups);
-        }
-        let table = self.table();
-        let Some(sessions) = table.of(probed) else {
-            return;
-        };
-        for mut p in sessions
-            .values()
-            .filter_map(|s| s.presence.as_ref()?.stanza().cloned())
-        {
-            stanza::set_to(&mut p, prober.as_str());
-            table.send_to(prober, p);
-        }
+        self.answer_probe_with_view(prober, probed);
     }
 
     /// A probe sent by a client (§4.3.1 lets clients probe too).
@@ -292,5 +207,15 @@ impl<B: Backend> Router<B> {
             }
             Dest::Server => {}
         }
+    }
+}
+
+/// What a publication caused by `resource` sends: everything when the user's view changed,
+/// otherwise only what concerns that resource.
+fn announce(changed: bool, resource: &FullJid) -> Announce<'_> {
+    if changed {
+        Announce::All
+    } else {
+        Announce::Only(resource)
     }
 }

@@ -17,12 +17,11 @@ use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 
 use super::Router;
-use crate::authority::PresenceAuthority;
 use crate::backend::{Backend, Contact};
-use crate::features::fanout::Fanout;
-use crate::features::presence::unavailable;
-use crate::features::sessions::Table;
+use crate::features::presence::{self, unavailable};
 use crate::features::stanza::{self, Shared};
+use crate::session::fanout::Fanout;
+use crate::session::table::Table;
 
 /// Resource of the presence the node publishes for a user without a connected client.
 pub const NODE_RESOURCE: &str = "lampfield";
@@ -37,58 +36,73 @@ pub(super) struct Published {
 }
 
 /// The resources a publication speaks for.
+#[derive(Clone)]
 struct Speakers {
     /// Available resources with their priorities (the node resource, when it speaks, at −1 so
     /// it never takes messages addressed to the bare JID).
     live: Vec<(FullJid, i8)>,
     /// Resources that stopped speaking with this publication.
     gone: Vec<FullJid>,
+    /// The node resource started speaking with this publication.
+    node_started: bool,
+}
+
+impl Speakers {
+    /// The speakers whose presence `announce` sends: every live one, or the one resource that
+    /// changed and a node resource that started; those that stopped always.
+    fn announced(&self, announce: Announce<'_>) -> Speakers {
+        let Announce::Only(resource) = announce else {
+            return self.clone();
+        };
+        let mut out = self.clone();
+        out.live.retain(|(jid, _)| {
+            jid == resource || (self.node_started && jid.resource().as_str() == NODE_RESOURCE)
+        });
+        out
+    }
+}
+
+/// Which resources' presence a publication sends to the viewers.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Announce<'a> {
+    /// Every live resource: what viewers see of the user changed.
+    All,
+    /// Only this resource (it came, went or changed priority): the user's view is the same,
+    /// so what viewers hold of the other resources is still right.
+    Only(&'a FullJid),
 }
 
 impl<B: Backend> Router<B> {
-    /// Let `authority` decide what viewers see; the first call wins.
-    pub fn set_authority(&self, authority: Arc<dyn PresenceAuthority>) {
-        let _ = self.inner.authority.set(authority);
-    }
-
-    pub(super) fn authority(&self) -> Option<&Arc<dyn PresenceAuthority>> {
-        self.inner.authority.get()
-    }
-
     /// Send `owner`'s current presence again to every viewer (the node calls this when the
     /// presence changed for a reason other than a client, e.g. a PBX call or a rule change).
     pub async fn publish(&self, owner: &BareJid) {
-        self.publish_from(owner, None, &HashSet::new()).await;
+        self.publish_from(owner, Announce::All, None, &HashSet::new())
+            .await;
     }
 
     /// XEP-0352 from a bound session: the node may treat an inactive client as idle.
     pub async fn client_active(&self, jid: &FullJid, active: bool) {
         let available = self.table().get(jid).is_some_and(|s| s.available());
-        let Some(authority) = self.authority() else {
-            return;
-        };
-        if available && authority.client_active(jid, active) {
+        if available && self.authority().client_active(jid, active) {
             self.publish(&jid.to_bare()).await;
         }
     }
 
-    /// Publish, announcing that `gone` stopped being available and telling `directed` targets
-    /// (RFC 6121 §4.6.3) that it went away.
+    /// Publish what `announce` names, announcing that `gone` stopped being available and
+    /// telling `directed` targets (RFC 6121 §4.6.3) that it went away. Returns the roster it
+    /// published to, for callers with more to do with it.
     pub(super) async fn publish_from(
         &self,
         owner: &BareJid,
+        announce: Announce<'_>,
         gone: Option<&FullJid>,
         directed: &HashSet<Jid>,
-    ) {
-        let Some(authority) = self.authority() else {
-            return;
-        };
+    ) -> Vec<Contact> {
         let _turn = self.publish_turn(owner).await;
         let started = std::time::Instant::now();
         let contacts = self.contacts_or_empty(owner).await;
         let loaded = started.elapsed();
-        let (fanout, shown, live) =
-            self.render(authority.as_ref(), owner, gone, directed, &contacts);
+        let (fanout, shown, live) = self.render(owner, announce, gone, directed, &contacts);
         if live {
             // A probe answered meanwhile may have shown someone too: keep both.
             self.published()
@@ -105,16 +119,12 @@ impl<B: Backend> Router<B> {
             total_us = started.elapsed().as_micros() as u64,
             "presence published"
         );
+        contacts
     }
 
-    /// §4.3.2 with an authority: answer a probe with the prober's view, or with silence.
-    pub(super) fn answer_probe_published(
-        &self,
-        prober: &FullJid,
-        probed: &BareJid,
-        groups: &[String],
-    ) {
-        let Some((table, stanzas)) = self.current_for(probed, &prober.to_bare(), groups) else {
+    /// §4.3.2: answer a probe with the prober's view, or with silence.
+    pub(super) fn answer_probe_with_view(&self, prober: &FullJid, probed: &BareJid) {
+        let Some((table, stanzas)) = self.current_for(probed, &prober.to_bare()) else {
             return;
         };
         for mut p in stanzas {
@@ -123,9 +133,10 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// §3.1.5 with an authority: a new subscriber gets its view of `user`'s presence.
-    pub(super) fn send_published(&self, user: &BareJid, contact: &BareJid, groups: &[String]) {
-        let Some((table, stanzas)) = self.current_for(user, contact, groups) else {
+    /// §3.1.5: a new subscriber gets its view of `user`'s presence, from each of `user`'s
+    /// available resources.
+    pub(super) fn send_presence(&self, user: &BareJid, contact: &BareJid) {
+        let Some((table, stanzas)) = self.current_for(user, contact) else {
             return;
         };
         for p in stanzas {
@@ -133,9 +144,9 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// §3.2.2, §3.3.3 with an authority: a former subscriber that was shown `user` available
-    /// learns that it no longer is; one that was shown nothing gets nothing.
-    pub(super) fn withdraw_published(&self, user: &BareJid, contact: &BareJid) {
+    /// §3.2.2, §3.3.3: a former subscriber that was shown `user` available learns that it no
+    /// longer is, from each resource; one that was shown nothing gets nothing.
+    pub(super) fn send_unavailable(&self, user: &BareJid, contact: &BareJid) {
         let was_shown = self
             .published()
             .shown
@@ -156,10 +167,8 @@ impl<B: Backend> Router<B> {
         &self,
         owner: &BareJid,
         viewer: &BareJid,
-        groups: &[String],
     ) -> Option<(std::sync::RwLockReadGuard<'_, Table>, Vec<Element>)> {
-        let authority = self.authority()?;
-        let view = authority.snapshot(owner).for_viewer(viewer, groups)?;
+        let view = self.authority().snapshot(owner).for_viewer(viewer)?;
         let table = self.table();
         let speakers = self.current_speakers(&table, owner);
         if speakers.live.is_empty() {
@@ -193,7 +202,7 @@ impl<B: Backend> Router<B> {
             .live
             .retain(|(j, _)| j.resource().as_str() != NODE_RESOURCE);
         if wants_node {
-            published.node_resource.insert(owner.clone());
+            speakers.node_started = published.node_resource.insert(owner.clone());
             speakers.live.push((node_jid(owner), -1));
         } else if had_node {
             published.node_resource.remove(owner);
@@ -218,6 +227,7 @@ impl<B: Backend> Router<B> {
         Speakers {
             live,
             gone: Vec::new(),
+            node_started: false,
         }
     }
 
@@ -240,28 +250,30 @@ impl<B: Backend> Router<B> {
     /// presence, and whether any resource is live.
     fn render(
         &self,
-        authority: &dyn PresenceAuthority,
         owner: &BareJid,
+        announce: Announce<'_>,
         gone: Option<&FullJid>,
         directed: &HashSet<Jid>,
         contacts: &[Contact],
     ) -> (Fanout, HashSet<BareJid>, bool) {
-        let mut snapshot = authority.snapshot(owner);
-        let own = snapshot.for_viewer(owner, &[]);
+        let mut snapshot = self.authority().snapshot(owner);
+        let own = snapshot.for_viewer(owner);
         let table = self.table();
-        let speakers = self.speakers(&table, owner, gone, own.is_some());
+        let all = self.speakers(&table, owner, gone, own.is_some());
+        // Who is shown what follows every live speaker; the stanzas only the announced ones.
+        let speakers = all.announced(announce);
         // The owner's shown-set is taken out for the fan-out, so fan-outs of different users
         // never wait for each other; one owner's fan-outs are serialized by its publishing turn.
         let mut shown = self.published().shown.remove(owner).unwrap_or_default();
         let subscribers = contacts.iter().filter(|c| c.subscription.from);
         let mut rendered = Rendered::default();
         let mut fanout = Fanout::default();
-        for Contact { jid, groups, .. } in subscribers {
-            let view = snapshot.for_viewer(jid, groups);
+        for Contact { jid, .. } in subscribers {
+            let view = snapshot.for_viewer(jid);
             if view.is_none() && !shown.remove(jid) {
                 continue;
             }
-            if view.is_some() && !speakers.live.is_empty() && !shown.contains(jid) {
+            if view.is_some() && !all.live.is_empty() && !shown.contains(jid) {
                 shown.insert(jid.clone());
             }
             for p in rendered.stanzas(view, &speakers) {
@@ -271,18 +283,13 @@ impl<B: Backend> Router<B> {
         for p in stanzas(own.as_deref(), &speakers) {
             self.send_to_available(&table, owner, &p);
         }
-        let reached = |target: &Jid| {
-            let bare = target.to_bare();
-            contacts
-                .iter()
-                .any(|c| c.subscription.from && c.jid == bare)
-        };
-        for target in directed.iter().filter(|j| !reached(j)) {
+        let subscribers: HashSet<&BareJid> = presence::subscribers(contacts).collect();
+        for target in presence::directed_leftovers(directed, &subscribers) {
             for gone in &speakers.gone {
                 self.deliver_unavailable_to(&table, target, gone);
             }
         }
-        (fanout, shown, !speakers.live.is_empty())
+        (fanout, shown, !all.live.is_empty())
     }
 
     fn published(&self) -> MutexGuard<'_, Published> {

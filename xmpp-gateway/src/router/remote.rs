@@ -1,7 +1,7 @@
 //! Stanzas from and to other domains (RFC 6120 §10.4, RFC 6121 §3-§4 across servers).
 //!
-//! Outbound: [`Router::to_remote`] hands stanzas to the [`RemoteSender`] the s2s layer
-//! installed with [`Router::set_remote`]. Inbound: the s2s layer calls
+//! Outbound: [`Router::to_remote`] hands stanzas to the [`RemoteSender`] the router was
+//! built with. Inbound: the s2s layer calls
 //! [`Router::handle_remote`] for each stanza a verified remote domain sent; it is
 //! checked against that domain, rewritten to `jabber:client` and dispatched to local
 //! sessions with the same helpers local stanzas use, so subscriptions, probes and
@@ -22,19 +22,32 @@ use crate::features::subscription::Event;
 use crate::ns::{JABBER_CLIENT as CLIENT_NS, JABBER_SERVER as SERVER_NS};
 use crate::stream::{error_reply, rewrite_ns};
 
-/// The bounded queue from the router to the s2s layer.
+/// The bounded queue from the router to whatever routes stanzas to other domains (the
+/// s2s layer, or a node's dispatcher in front of it).
 #[derive(Debug, Clone)]
-pub struct RemoteSender(mpsc::Sender<Element>);
+pub struct RemoteSender(Option<mpsc::Sender<Element>>);
 
 impl RemoteSender {
-    /// A sender over `tx`; the s2s layer owns the receiver.
+    /// A sender over `tx`; whoever routes to other domains drains its receiver.
     pub fn new(tx: mpsc::Sender<Element>) -> Self {
-        Self(tx)
+        Self(Some(tx))
     }
 
-    /// Queue without waiting; `false` when the queue is full or closed.
+    /// No route to other domains: every stanza for one is refused
+    /// (`remote-server-not-found`).
+    pub fn none() -> Self {
+        Self(None)
+    }
+
+    /// Queue without waiting; `false` when there is no route or the queue is full or closed.
     pub(crate) fn send(&self, stanza: Element) -> bool {
-        self.0.try_send(stanza).is_ok()
+        match &self.0 {
+            Some(tx) => tx.try_send(stanza).is_ok(),
+            None => {
+                tracing::trace!(to = ?stanza.attr("to"), "no route to remote domains");
+                false
+            }
+        }
     }
 }
 
@@ -54,13 +67,6 @@ pub enum RemoteError {
 }
 
 impl<B: Backend> Router<B> {
-    /// Install the s2s sender. Only the first call counts: a router has one s2s layer.
-    pub fn set_remote(&self, remote: RemoteSender) {
-        if self.inner.remote.set(remote).is_err() {
-            tracing::warn!("s2s sender already set; keeping the first");
-        }
-    }
-
     /// A stanza the remote domain `peer` sent over a stream that authenticated it.
     /// `Err` means the stream must close with that error and the stanza is dropped.
     pub async fn handle_remote(&self, peer: &str, stanza: Element) -> Result<(), RemoteError> {
@@ -223,10 +229,7 @@ impl<B: Backend> Router<B> {
             return;
         }
         match self.backend().contact(probed, prober).await {
-            Ok(entry) if presence::may_see(entry.as_ref()) => {
-                let groups = entry.map(|c| c.groups).unwrap_or_default();
-                self.send_presence(probed, prober, &groups);
-            }
+            Ok(entry) if presence::may_see(entry.as_ref()) => self.send_presence(probed, prober),
             Ok(_) => {}
             Err(e) => tracing::warn!(%probed, error = %e, "probe lookup failed"),
         }

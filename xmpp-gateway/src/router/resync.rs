@@ -30,7 +30,7 @@ impl<B: Backend> Router<B> {
                     let table = self.table();
                     self.deliver_presence(&table, &contact.jid, &bare_unavailable(user));
                     drop(table);
-                    self.send_presence(user, &contact.jid, &contact.groups);
+                    self.send_presence(user, &contact.jid);
                 }
                 if contact.subscription.to {
                     self.to_remote(presence::probe(user, &contact.jid));

@@ -9,10 +9,8 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use super::Router;
 use crate::backend::{Backend, BackendError, Contact};
 use crate::features::errors::Head;
-use crate::features::fanout::Fanout;
-use crate::features::presence::{inbound, subscription_stanza, unavailable};
+use crate::features::presence::{inbound, subscription_stanza};
 use crate::features::roster;
-use crate::features::stanza::{self, Shared};
 use crate::features::subscription::{Effect, Event, State, step};
 
 /// A subscription stanza still to be delivered: (inbound event, from, to). Kept in a
@@ -79,9 +77,7 @@ impl<B: Backend> Router<B> {
                     }
                 }
                 Effect::Push => self.push_contact(&user, transition.0.as_ref(), &contact),
-                Effect::SendPresence => {
-                    self.send_presence(&user, &contact, &groups_of(transition.0.as_ref()))
-                }
+                Effect::SendPresence => self.send_presence(&user, &contact),
                 Effect::SendUnavailable => self.send_unavailable(&user, &contact),
                 Effect::Deliver | Effect::AutoSubscribed => {}
             }
@@ -149,9 +145,7 @@ impl<B: Backend> Router<B> {
                 Effect::AutoSubscribed => {
                     reply = Some((Event::InSubscribed, user.clone(), sender.clone()))
                 }
-                Effect::SendPresence => {
-                    self.send_presence(user, sender, &groups_of(stored.as_ref()))
-                }
+                Effect::SendPresence => self.send_presence(user, sender),
                 Effect::SendUnavailable => self.send_unavailable(user, sender),
                 Effect::Route => {}
             }
@@ -197,79 +191,4 @@ impl<B: Backend> Router<B> {
             None => self.push(user, roster::removed(contact)),
         }
     }
-
-    /// §3.1.5: the current presence of each of `user`'s available resources, to `contact`
-    /// (in `groups` of `user`'s roster): with an authority, the view it renders for `contact`.
-    pub(super) fn send_presence(&self, user: &BareJid, contact: &BareJid, groups: &[String]) {
-        if self.authority().is_some() {
-            return self.send_published(user, contact, groups);
-        }
-        let table = self.table();
-        let Some(sessions) = table.of(user) else {
-            return;
-        };
-        for p in sessions
-            .values()
-            .filter_map(|s| s.presence.as_ref()?.stanza())
-        {
-            self.deliver_presence(&table, contact, p);
-        }
-    }
-
-    /// §3.2.2, §3.3.3: unavailable from each of `user`'s available resources, to `contact`.
-    pub(super) fn send_unavailable(&self, user: &BareJid, contact: &BareJid) {
-        if self.authority().is_some() {
-            return self.withdraw_published(user, contact);
-        }
-        let table = self.table();
-        let Some(sessions) = table.of(user) else {
-            return;
-        };
-        for (resource, _) in sessions.iter().filter(|(_, s)| s.available()) {
-            let Ok(full) = user.with_resource_str(resource) else {
-                continue;
-            };
-            self.deliver_presence(&table, contact, &unavailable(&full));
-        }
-    }
-
-    /// Presence to a bare JID: its available resources if local, else the s2s seam.
-    pub(super) fn deliver_presence(
-        &self,
-        table: &crate::features::sessions::Table,
-        to: &BareJid,
-        p: &minidom::Element,
-    ) {
-        if self.is_local(to) {
-            self.send_to_available(table, to, p);
-        } else {
-            self.presence_to_remote(to, p);
-        }
-    }
-
-    /// [`Router::deliver_presence`] for a stanza shared by a fan-out.
-    pub(super) fn deliver_shared(
-        &self,
-        table: &crate::features::sessions::Table,
-        to: &BareJid,
-        p: &Shared,
-        fanout: &mut Fanout,
-    ) {
-        if self.is_local(to) {
-            self.send_shared_to_available(table, to, p, fanout);
-        } else {
-            self.presence_to_remote(to, &p.element);
-        }
-    }
-
-    fn presence_to_remote(&self, to: &BareJid, p: &minidom::Element) {
-        let mut p = p.clone();
-        stanza::set_to(&mut p, to.as_str());
-        self.to_remote(p);
-    }
-}
-
-/// The roster groups of a stored contact (access rules may name them).
-fn groups_of(contact: Option<&Contact>) -> Vec<String> {
-    contact.map(|c| c.groups.clone()).unwrap_or_default()
 }

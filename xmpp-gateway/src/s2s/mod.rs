@@ -11,8 +11,8 @@
 //! - `tls`: certificates both ways, validity decided after the handshake.
 //!
 //! Inbound stanzas reach local sessions through [`Router::handle_remote`]; outbound
-//! ones leave the router through the [`RemoteSender`](crate::router::RemoteSender)
-//! installed by [`S2s::new`].
+//! ones leave the router through the [`RemoteSender`](crate::router::RemoteSender) it
+//! was built with, whose receiver [`S2s::new`] takes.
 
 mod config;
 mod conn;
@@ -36,11 +36,12 @@ use tokio_util::task::TaskTracker;
 pub use config::S2sConfig;
 
 use crate::backend::Backend;
-use crate::router::{RemoteSender, Router};
+use crate::router::Router;
 use crate::tls::TlsError;
 
-/// Length of the queue from the router to the outbound manager.
-const ROUTER_QUEUE_LEN: usize = 4096;
+/// Length of the queue to the outbound manager; also what a router's
+/// [`RemoteSender`](crate::router::RemoteSender) queue should hold when s2s drains it.
+pub const QUEUE_LEN: usize = 4096;
 
 /// What every s2s task shares.
 pub(crate) struct Shared<B: Backend> {
@@ -58,29 +59,16 @@ pub struct S2s<B: Backend> {
 }
 
 impl<B: Backend> S2s<B> {
-    /// Check the configuration, build the TLS contexts and install the outbound
-    /// sender in `router`: from here on, stanzas for other domains queue for s2s.
+    /// Check the configuration and build the TLS contexts. `outbound` is the receiving end
+    /// of the [`RemoteSender`](crate::router::RemoteSender) `router` was built with: s2s carries every stanza queued there.
     pub fn new(
         cfg: S2sConfig,
         router: Router<B>,
+        outbound: mpsc::Receiver<Element>,
         shutdown: CancellationToken,
     ) -> Result<Self, TlsError> {
-        let (s2s, tx) = Self::behind(cfg, router.clone(), shutdown)?;
-        router.set_remote(RemoteSender::new(tx));
-        Ok(s2s)
-    }
-
-    /// Like [`S2s::new`], but the outbound queue's sender is returned instead of installed,
-    /// for a node that installs its own [`RemoteSender`] and passes s2s only the stanzas
-    /// it routes here (e.g. not those for organizations it reaches over federation).
-    pub fn behind(
-        cfg: S2sConfig,
-        router: Router<B>,
-        shutdown: CancellationToken,
-    ) -> Result<(Self, mpsc::Sender<Element>), TlsError> {
         let tls = tls::TlsContext::new(&cfg.cert_chain, &cfg.key, &cfg.ca)?;
         let resolver = resolve::Resolver::new(&cfg.routes);
-        let (tx, rx) = mpsc::channel(ROUTER_QUEUE_LEN);
         let shared = Arc::new(Shared {
             cfg,
             tls,
@@ -88,7 +76,22 @@ impl<B: Backend> S2s<B> {
             router,
             shutdown,
         });
-        Ok((Self { shared, rx }, tx))
+        Ok(Self {
+            shared,
+            rx: outbound,
+        })
+    }
+
+    /// Like [`S2s::new`], with a queue of its own whose sender is returned, for a node whose
+    /// [`RemoteSender`](crate::router::RemoteSender) leads elsewhere and passes s2s only the stanzas it routes here (e.g.
+    /// not those for organizations it reaches over federation).
+    pub fn behind(
+        cfg: S2sConfig,
+        router: Router<B>,
+        shutdown: CancellationToken,
+    ) -> Result<(Self, mpsc::Sender<Element>), TlsError> {
+        let (tx, rx) = mpsc::channel(QUEUE_LEN);
+        Ok((Self::new(cfg, router, rx, shutdown)?, tx))
     }
 
     /// Route outbound stanzas and, with a listener, accept inbound streams, until

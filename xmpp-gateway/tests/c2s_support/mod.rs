@@ -7,14 +7,19 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jid::BareJid;
+use lampfield_xmpp::router::RemoteSender;
 use lampfield_xmpp::{
-    Backend, BackendError, C2sConfig, Contact, Router, ScramCredentials, ScramHash,
+    Backend, BackendError, C2sConfig, Contact, Ports, Router, ScramCredentials, ScramHash,
     derive_credentials, serve_c2s,
 };
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+
+#[path = "../authority_support/mod.rs"]
+mod authority_support;
+use authority_support::Relay;
 
 pub const DOMAIN: &str = "example.com";
 pub const TIMEOUT: Duration = Duration::from_secs(10);
@@ -129,7 +134,13 @@ pub async fn start_with(
     } else {
         (None, None)
     };
-    let router = Router::new(DOMAIN, Arc::clone(&backend));
+    let ports = Ports {
+        backend: Arc::clone(&backend),
+        authority: Relay::new(),
+        commands: None,
+        remote: RemoteSender::none(),
+    };
+    let router = Router::new(DOMAIN, ports);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let shutdown = CancellationToken::new();

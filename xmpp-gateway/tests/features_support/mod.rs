@@ -6,9 +6,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jid::{BareJid, FullJid};
-use lampfield_xmpp::router::{Outbox, Outgoing};
-use lampfield_xmpp::{Backend, BackendError, Contact, Router, ScramCredentials, ScramHash};
+use lampfield_xmpp::router::{Outbox, Outgoing, RemoteSender};
+use lampfield_xmpp::{Backend, BackendError, Contact, Ports, Router, ScramCredentials, ScramHash};
 use minidom::Element;
+
+#[path = "../authority_support/mod.rs"]
+mod authority_support;
+pub use authority_support::Relay;
 
 pub const DOMAIN: &str = "example.org";
 
@@ -165,7 +169,17 @@ impl Client {
 
 pub fn router(names: &[&str]) -> (Router<FakeBackend>, Arc<FakeBackend>) {
     let b = FakeBackend::with_accounts(names);
-    (Router::new(DOMAIN, b.clone()), b)
+    (Router::new(DOMAIN, ports(&b, RemoteSender::none())), b)
+}
+
+/// What a test router is built with: `backend`, the relaying authority, no commands.
+pub fn ports(backend: &Arc<FakeBackend>, remote: RemoteSender) -> Ports<FakeBackend> {
+    Ports {
+        backend: Arc::clone(backend),
+        authority: Relay::new(),
+        commands: None,
+        remote,
+    }
 }
 
 /// The stanzas of `kind` (and `type`, `None` for no type attribute) in `els`.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use hmac::{Hmac, KeyInit, Mac};
+use lampfield_xmpp::router::RemoteSender;
 use lampfield_xmpp::{Router, S2s, S2sConfig};
 use rcgen::{
     BasicConstraints, CertificateParams, CertifiedIssuer, ExtendedKeyUsagePurpose, IsCa, KeyPair,
@@ -16,9 +17,10 @@ use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use crate::features_support::FakeBackend;
+use crate::features_support::{FakeBackend, ports};
 
 /// A certificate authority for one test.
 pub struct Ca {
@@ -111,7 +113,8 @@ impl Gateway {
     pub fn start(opts: Options, listener: TcpListener) -> Self {
         let names: Vec<&str> = opts.accounts.iter().map(String::as_str).collect();
         let backend = FakeBackend::with_accounts(&names);
-        let router = Router::new(opts.domain, Arc::clone(&backend));
+        let (outbound, queue) = mpsc::channel(lampfield_xmpp::s2s::QUEUE_LEN);
+        let router = Router::new(opts.domain, ports(&backend, RemoteSender::new(outbound)));
         let (chain, key) = match &opts.ca {
             Some(ca) => ca.issue(opts.domain),
             None => self_signed(opts.domain),
@@ -127,7 +130,7 @@ impl Gateway {
         let secret = cfg.dialback_secret.clone();
         let shutdown = CancellationToken::new();
         let addr = listener.local_addr().unwrap();
-        let s2s = S2s::new(cfg, router.clone(), shutdown.clone()).unwrap();
+        let s2s = S2s::new(cfg, router.clone(), queue, shutdown.clone()).unwrap();
         let task = tokio::spawn(s2s.serve(Some(listener)));
         Self {
             domain: opts.domain.to_owned(),

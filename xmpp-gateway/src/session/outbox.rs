@@ -16,7 +16,7 @@ use std::future::poll_fn;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Context, Poll, Waker};
 
-use crate::router::Outgoing;
+use super::Outgoing;
 use crate::stream::{Direct, DirectWrite};
 
 /// A queue for at most `capacity` stanzas, plus one close notice ([`OutboxSender::close_with`]).

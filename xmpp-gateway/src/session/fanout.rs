@@ -106,8 +106,8 @@ fn write(writes: &[(OutboxHandle, Arc<str>)]) {
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
-    use crate::features::outbox::{TryRecvError, outbox};
-    use crate::router::Outgoing;
+    use crate::session::Outgoing;
+    use crate::session::outbox::{TryRecvError, outbox};
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn every_session_gets_its_stanzas_once_in_order() {

@@ -13,7 +13,7 @@ use rand::RngExt;
 use rand::distr::Alphanumeric;
 
 use super::outbox::{Outbox, OutboxHandle, OutboxSender, outbox};
-use crate::router::{BindError, Outgoing};
+use super::{BindError, Outgoing};
 
 /// Length of a server-generated resource (RFC 6120 §7.6.2.1).
 const GENERATED_RESOURCE_LEN: usize = 16;
@@ -21,9 +21,9 @@ const GENERATED_RESOURCE_LEN: usize = 16;
 /// One bound resource.
 pub(crate) struct Session {
     tx: OutboxSender,
-    /// The last available presence it broadcast (RFC 6121 §4.2, §4.4); `None` before
-    /// initial presence and after unavailable.
-    pub(crate) presence: Option<Broadcast>,
+    /// It broadcast available presence (RFC 6121 §4.2, §4.4): it receives messages to the
+    /// bare JID and its presence is published. The presence itself is the node's to keep.
+    available: bool,
     /// Priority of that presence (RFC 6121 §4.7.2.3); 0 when unavailable.
     pub(crate) priority: i8,
     /// It requested the roster, so it receives roster pushes (RFC 6121 §2.1.6).
@@ -34,32 +34,11 @@ pub(crate) struct Session {
     replaced: u32,
 }
 
-/// What the table keeps of an available resource's broadcast presence.
-pub(crate) enum Broadcast {
-    /// The stanza, stamped with the full JID, for probes and new subscribers (plain RFC 6121).
-    /// Boxed: every bound session has a slot in the table, most of them idle, and an inline
-    /// element would double the slot's size.
-    Stanza(Box<Element>),
-    /// The node's presence authority keeps it and renders every view: only availability
-    /// matters here, and an idle session saves the stanza's memory.
-    Reported,
-}
-
-impl Broadcast {
-    /// The stored stanza, if the table keeps it.
-    pub(crate) fn stanza(&self) -> Option<&Element> {
-        match self {
-            Broadcast::Stanza(el) => Some(el),
-            Broadcast::Reported => None,
-        }
-    }
-}
-
 impl Session {
     fn new(tx: OutboxSender) -> Self {
         Self {
             tx,
-            presence: None,
+            available: false,
             priority: 0,
             interested: false,
             directed: HashSet::new(),
@@ -69,7 +48,13 @@ impl Session {
 
     /// Whether it sent available presence and may receive messages to the bare JID.
     pub(crate) fn available(&self) -> bool {
-        self.presence.is_some()
+        self.available
+    }
+
+    /// Record a broadcast: available with `priority`, or unavailable (priority 0).
+    pub(crate) fn set_available(&mut self, available: bool, priority: i8) {
+        self.available = available;
+        self.priority = if available { priority } else { 0 };
     }
 
     /// Queue a stanza; a full queue closes the session (`policy-violation`).
