@@ -14,7 +14,7 @@ use minidom::Element;
 use super::Router;
 use crate::backend::Backend;
 use crate::features::presence;
-use crate::s2s::stanza::CLIENT_NS;
+use crate::ns::JABBER_CLIENT;
 
 impl<B: Backend> Router<B> {
     /// Resend presence to, and probe, the contacts at `domain` of each of `users`
@@ -49,7 +49,7 @@ impl<B: Backend> Router<B> {
 
 /// `<presence type='unavailable'/>` from a bare JID: all of its resources went away.
 fn bare_unavailable(user: &BareJid) -> Element {
-    Element::builder("presence", CLIENT_NS)
+    Element::builder("presence", JABBER_CLIENT)
         .attr(rxml::xml_ncname!("type").to_owned(), "unavailable")
         .attr(rxml::xml_ncname!("from").to_owned(), user.as_str())
         .build()

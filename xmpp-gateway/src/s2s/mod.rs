@@ -22,7 +22,6 @@ mod manager;
 mod negotiate;
 mod outbound;
 mod resolve;
-pub(crate) mod stanza;
 mod tls;
 
 use std::sync::Arc;
