@@ -6,45 +6,65 @@
 //! outside world (credentials, stored rosters, whether an account exists) it asks
 //! through the [`Backend`] trait, which the node implements.
 //!
-//! Layout:
-//! - [`backend`]: the port the node implements.
-//! - [`authority`]: the node's say over what each viewer sees of a user's presence.
-//! - `session`: the table of bound resources, their outgoing queues and the fan-out writer.
-//! - `router`: the dispatch of stanzas by kind and address.
-//! - `features/`: one module per protocol feature (roster, subscription, presence, ...).
+//! Layout, lowest first; each protocol feature is one folder holding its rules (pure, tested
+//! without sockets) and its handling (`handler.rs`):
 //! - [`ns`]: every XML namespace the streams speak, with the spec of each.
-//! - `stream/`: XML streams for c2s and s2s alike: bytes to elements and back, the
-//!   transport before and after STARTTLS, one connection type and one accept loop.
-//! - `sasl/`, `c2s/`: the SASL mechanisms; client negotiation and one task per connection.
-//! - `s2s/`: server-to-server streams, dialback, routing to other domains.
+//! - [`ports`]: what the node implements and hands the router at construction: the
+//!   [`Backend`], the [`PresenceAuthority`], the XEP-0050 [`AdHocCommands`] and the
+//!   [`RemoteSender`] to other domains.
+//! - `stanza/`: RFC 6120 §8.1.1 addressing and §8.3 error replies, shared by every feature.
+//! - `session/`: the table of bound resources, their outgoing queues and the fan-out writer.
+//! - `roster/`: RFC 6121 §2, roster items and get/set/push.
+//! - `subscription/`: RFC 6121 §3, the subscription state machine and its stanzas.
+//! - `presence/`: RFC 6121 §4, broadcasts, probes, directed presence, the presence the node
+//!   publishes through the authority, and resynchronizing with another domain.
+//! - `message/`: RFC 6121 §5 and §8.5, messages to local accounts.
+//! - `disco/`, `ping/`, `adhoc/`: XEP-0030, XEP-0199 and XEP-0050, answered by the server.
+//! - `remote/`: RFC 6120 §10.4, stanzas from other domains.
+//! - [`router`]: the [`Router`], dispatch by (stanza kind, address kind) per RFC 6120 §10 and
+//!   RFC 6121 §8, the session table, and delivery.
+//! - [`stream`]: XML streams for c2s and s2s alike: bytes to elements and back, the transport
+//!   before and after STARTTLS, one connection type and one accept loop.
+//! - [`sasl`], [`c2s`]: the SASL mechanisms; client negotiation and one task per connection.
+//! - [`s2s`]: server-to-server streams, dialback, routing to other domains.
+//! - [`tls`]: loading the server's certificate and key.
 //!
 //! Where the IM side departs from or chooses within RFC 6121:
 //! - No offline storage: a `chat`/`normal` message no resource can take is answered
 //!   with `service-unavailable` (§8.5.2.2.1 allows it).
-//! - Stanzas for other domains leave through `Router::to_remote` to `s2s/`; without
+//! - Stanzas for other domains leave through the [`RemoteSender`] to `s2s/`; without
 //!   s2s configured they get `remote-server-not-found`.
 //! - Probes sent on initial presence are answered only by contacts that are online
 //!   (§4.3.2 allows silence for the others).
 //! - Roster sets ignore `subscription` values other than `remove`, `ask` and
 //!   `approved` (§2.1.2.5); roster versioning (XEP-0237) is not offered.
 
-pub mod authority;
-pub mod backend;
+mod adhoc;
 pub mod c2s;
-pub mod commands;
-mod features;
+mod disco;
+mod message;
 pub mod ns;
+mod ping;
+pub mod ports;
+mod presence;
+mod remote;
+mod roster;
 pub mod router;
 pub mod s2s;
 pub mod sasl;
 mod session;
+mod stanza;
 pub mod stream;
+mod subscription;
 pub mod tls;
 
-pub use authority::{PresenceAuthority, PresenceSnapshot};
-pub use backend::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};
 pub use c2s::{C2sConfig, serve_c2s};
-pub use commands::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
-pub use router::{Ports, Router};
+pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
+pub use ports::authority::{PresenceAuthority, PresenceSnapshot};
+pub use ports::backend::{
+    Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription,
+};
+pub use ports::{Ports, RemoteSender};
+pub use router::Router;
 pub use s2s::{S2s, S2sConfig};
 pub use sasl::{derive_credentials, new_credentials};

@@ -9,8 +9,8 @@ use minidom::Element;
 use tokio::io::{AsyncRead, AsyncWrite};
 
 use super::conn::{Conn, End};
-use crate::backend::{Backend, ScramCredentials, ScramHash};
 use crate::ns::SASL;
+use crate::ports::backend::{Backend, ScramCredentials, ScramHash};
 use crate::sasl::{
     ClientFirst, Mechanism, PlainRequest, SaslError, fake_credentials, verify_plain,
 };

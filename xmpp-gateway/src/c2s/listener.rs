@@ -16,7 +16,7 @@ use super::bind;
 use super::conn::{self, End};
 use super::negotiate::negotiate;
 use super::session::{self, SessionEnd};
-use crate::backend::Backend;
+use crate::ports::backend::Backend;
 use crate::router::Router;
 use crate::stream::StreamCondition;
 use crate::stream::accept::{self, Listener};
@@ -136,7 +136,7 @@ mod tests {
     use jid::BareJid;
 
     use super::*;
-    use crate::backend::{BackendError, Contact, ScramCredentials, ScramHash};
+    use crate::ports::backend::{BackendError, Contact, ScramCredentials, ScramHash};
 
     struct NoAccounts;
 
@@ -176,7 +176,7 @@ mod tests {
                 "example.com",
                 crate::router::Ports {
                     backend: Arc::clone(&backend),
-                    authority: Arc::new(crate::authority::Unseen),
+                    authority: Arc::new(crate::ports::authority::Unseen),
                     commands: None,
                     remote: crate::router::RemoteSender::none(),
                 },

@@ -10,10 +10,10 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::auth;
 use super::bind::{self, BindRequest};
 use super::conn::{Conn, End};
-use crate::backend::Backend;
 use crate::ns::{
     BIND, COMPONENT_ACCEPT, CSI, JABBER_CLIENT, JABBER_SERVER, SASL, SESSION, STREAM_LIMITS, TLS,
 };
+use crate::ports::backend::Backend;
 use crate::sasl::{Mechanism, SaslError};
 use crate::stream::{Item, ServerTls, StreamCondition, check_header};
 

@@ -11,8 +11,8 @@ use tokio_util::sync::CancellationToken;
 use super::bind;
 use super::conn::{Conn, End};
 use super::negotiate::{Phase, first_level_condition};
-use crate::backend::Backend;
 use crate::ns::{CSI, JABBER_CLIENT, PING};
+use crate::ports::backend::Backend;
 use crate::router::{Outbox, Outgoing, Router};
 use crate::stream::{Item, StreamCondition};
 

@@ -8,15 +8,15 @@ use jid::BareJid;
 use minidom::Element;
 
 use super::Router;
-use crate::backend::{Backend, Contact};
-use crate::features::stanza::{self, Shared};
+use crate::ports::backend::{Backend, Contact};
 use crate::session::fanout::Fanout;
 use crate::session::table::Table;
+use crate::stanza::{self, Shared};
 
 impl<B: Backend> Router<B> {
     /// Queue a stanza to every available resource of a local account, readdressed
     /// to its bare JID (RFC 6121 §8.5.2.1.1 for presence). Returns how many got it.
-    pub(super) fn send_to_available(
+    pub(crate) fn send_to_available(
         &self,
         table: &Table,
         user: &BareJid,
@@ -63,7 +63,7 @@ impl<B: Backend> Router<B> {
 
     /// `user`'s stored contacts; on a backend failure none, so that a presence still reaches
     /// the user's own resources rather than failing outright.
-    pub(super) async fn contacts_or_empty(&self, user: &BareJid) -> Vec<Contact> {
+    pub(crate) async fn contacts_or_empty(&self, user: &BareJid) -> Vec<Contact> {
         self.backend().contacts(user).await.unwrap_or_else(|e| {
             tracing::warn!(%user, error = %e, "roster load failed; presence reaches own resources only");
             Vec::new()
@@ -71,7 +71,7 @@ impl<B: Backend> Router<B> {
     }
 
     /// Presence to a bare JID: its available resources if local, else the s2s seam.
-    pub(super) fn deliver_presence(&self, table: &Table, to: &BareJid, p: &Element) {
+    pub(crate) fn deliver_presence(&self, table: &Table, to: &BareJid, p: &Element) {
         if self.is_local(to) {
             self.send_to_available(table, to, p);
         } else {
@@ -80,7 +80,7 @@ impl<B: Backend> Router<B> {
     }
 
     /// [`Router::deliver_presence`] for a stanza shared by a fan-out.
-    pub(super) fn deliver_shared(
+    pub(crate) fn deliver_shared(
         &self,
         table: &Table,
         to: &BareJid,

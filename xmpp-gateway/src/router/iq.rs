@@ -7,10 +7,10 @@ use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::{Dest, Router};
-use crate::backend::Backend;
-use crate::features::disco::{self, Entity};
-use crate::features::errors::Head;
-use crate::features::ping;
+use crate::disco::{self, Entity};
+use crate::ping;
+use crate::ports::backend::Backend;
+use crate::stanza::error::Head;
 
 impl<B: Backend> Router<B> {
     /// Parse, then dispatch by destination. Get/set nobody handles gets

@@ -20,8 +20,8 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use super::Shared;
 use super::conn::S2sConn;
 use super::outbound;
-use crate::backend::Backend;
 use crate::ns::{JABBER_CLIENT, JABBER_SERVER, STREAM};
+use crate::ports::backend::Backend;
 use crate::stream::{Item, error_reply, rewrite_ns};
 
 /// Most remote domains with a stream (or a queue) at once.

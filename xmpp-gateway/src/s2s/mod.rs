@@ -34,7 +34,7 @@ use tokio_util::task::TaskTracker;
 
 pub use config::S2sConfig;
 
-use crate::backend::Backend;
+use crate::ports::backend::Backend;
 use crate::router::Router;
 use crate::tls::TlsError;
 

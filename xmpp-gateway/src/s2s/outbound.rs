@@ -18,8 +18,8 @@ use super::Shared;
 use super::conn::{self, End, S2sConn};
 use super::dialback::{self, Verdict};
 use super::negotiate::{Offered, Step, next_step};
-use crate::backend::Backend;
 use crate::ns::{DIALBACK, SASL, STREAM, TLS};
+use crate::ports::backend::Backend;
 use crate::stream::{Item, MaybeTls, ReadLimits};
 
 /// Time one TCP connect may take before the next address is tried.

@@ -9,7 +9,7 @@ use hmac::{KeyInit, Mac};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
-use crate::backend::{ScramCredentials, ScramHash};
+use crate::ports::backend::{ScramCredentials, ScramHash};
 
 /// PBKDF2 iterations for new SCRAM-SHA-1 credentials: the RFC 5802 example value,
 /// which every SHA-1 client accepts.

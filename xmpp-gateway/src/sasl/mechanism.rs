@@ -1,7 +1,7 @@
 //! The mechanisms we offer (RFC 6120 §6.3.3) and the fake keys of unknown accounts.
 
 use super::credentials::{default_iterations, hmac, output_len};
-use crate::backend::{ScramCredentials, ScramHash};
+use crate::ports::backend::{ScramCredentials, ScramHash};
 
 /// A SASL mechanism the server implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

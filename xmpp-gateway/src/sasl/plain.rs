@@ -5,7 +5,7 @@ use subtle::ConstantTimeEq;
 
 use super::SaslError;
 use super::credentials::{digest, hmac, prepare, salted_password};
-use crate::backend::{ScramCredentials, ScramHash};
+use crate::ports::backend::{ScramCredentials, ScramHash};
 
 /// Longest PLAIN message we accept (authzid, authcid, password and two NULs).
 const MAX_PLAIN_LEN: usize = 3 * 1024;

@@ -14,7 +14,7 @@ use subtle::ConstantTimeEq;
 
 use super::SaslError;
 use super::credentials::{digest, hmac, output_len};
-use crate::backend::{ScramCredentials, ScramHash};
+use crate::ports::backend::{ScramCredentials, ScramHash};
 
 /// Random bytes of the server's nonce part (base64-encoded on the wire).
 const SERVER_NONCE_BYTES: usize = 18;

@@ -1,4 +1,4 @@
-//! Resynchronizing with another domain after its link came (back) up: the stanzas
+//! RFC 6121 §4.3 and §3.1.2 across servers: resynchronizing with another domain after its link came (back) up: the stanzas
 //! sent while it was unreachable may be lost, so every local user's subscribers at that
 //! domain get the user's current presence again, and every contact the user watches
 //! there is probed again (RFC 6121 §4.3). A pending subscription request is sent again
@@ -11,10 +11,10 @@
 use jid::BareJid;
 use minidom::Element;
 
-use super::Router;
-use crate::backend::Backend;
-use crate::features::presence;
 use crate::ns::JABBER_CLIENT;
+use crate::ports::backend::Backend;
+use crate::presence;
+use crate::router::Router;
 
 impl<B: Backend> Router<B> {
     /// Resend presence to, and probe, the contacts at `domain` of each of `users`
@@ -36,7 +36,7 @@ impl<B: Backend> Router<B> {
                     self.to_remote(presence::probe(user, &contact.jid));
                 } else if contact.subscription.pending_out {
                     let el = presence::subscription_stanza(
-                        crate::features::subscription::Event::OutSubscribe,
+                        crate::subscription::Event::OutSubscribe,
                         user,
                         &contact.jid,
                     );

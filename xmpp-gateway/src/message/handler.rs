@@ -1,19 +1,19 @@
-//! RFC 6121 §8.5 glue: messages to local full and bare JIDs; see
-//! `features::message` for the delivery rules and the no-offline-storage choice.
+//! RFC 6121 §8.5 handling: messages from local sessions to full and bare JIDs; see the
+//! parent module for the delivery rules and the no-offline-storage choice.
 
 use jid::{BareJid, FullJid};
 use minidom::Element;
 use xmpp_parsers::message::{Message, MessageType};
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use super::{Dest, Router};
-use crate::backend::Backend;
-use crate::features::errors::Head;
-use crate::features::message::{self, Resource, Route};
+use crate::message::{self, Resource, Route};
+use crate::ports::backend::Backend;
+use crate::router::{Dest, Router};
+use crate::stanza::error::Head;
 
 impl<B: Backend> Router<B> {
     /// Parse, stamp the sender, route by destination.
-    pub(super) async fn message(&self, from: &FullJid, stanza: Element) {
+    pub(crate) async fn message(&self, from: &FullJid, stanza: Element) {
         let head = Head::of(&stanza);
         let Ok(mut m) = Message::try_from(stanza) else {
             return self.error(

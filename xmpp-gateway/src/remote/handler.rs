@@ -1,70 +1,20 @@
-//! Stanzas from and to other domains (RFC 6120 §10.4, RFC 6121 §3-§4 across servers).
-//!
-//! Outbound: [`Router::to_remote`] hands stanzas to the [`RemoteSender`] the router was
-//! built with. Inbound: the s2s layer calls
-//! [`Router::handle_remote`] for each stanza a verified remote domain sent; it is
-//! checked against that domain, rewritten to `jabber:client` and dispatched to local
-//! sessions with the same helpers local stanzas use, so subscriptions, probes and
-//! presence follow one state machine whichever side the contact is on.
+//! Handling of stanzas a verified remote domain sent (RFC 6120 §10.4, RFC 6121 §8.5 for
+//! messages, §3-§4 for presence), and of errors the s2s layer bounces back.
 
 use jid::{BareJid, Jid};
 use minidom::Element;
-use tokio::sync::mpsc;
 use xmpp_parsers::message::MessageType;
 use xmpp_parsers::presence::Type;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use super::Router;
-use crate::backend::Backend;
-use crate::features::message::{self, Resource, Route};
-use crate::features::presence;
-use crate::features::subscription::Event;
+use super::RemoteError;
+use crate::message::{self, Resource, Route};
 use crate::ns::{JABBER_CLIENT as CLIENT_NS, JABBER_SERVER as SERVER_NS};
+use crate::ports::backend::Backend;
+use crate::presence;
+use crate::router::Router;
 use crate::stream::{error_reply, rewrite_ns};
-
-/// The bounded queue from the router to whatever routes stanzas to other domains (the
-/// s2s layer, or a node's dispatcher in front of it).
-#[derive(Debug, Clone)]
-pub struct RemoteSender(Option<mpsc::Sender<Element>>);
-
-impl RemoteSender {
-    /// A sender over `tx`; whoever routes to other domains drains its receiver.
-    pub fn new(tx: mpsc::Sender<Element>) -> Self {
-        Self(Some(tx))
-    }
-
-    /// No route to other domains: every stanza for one is refused
-    /// (`remote-server-not-found`).
-    pub fn none() -> Self {
-        Self(None)
-    }
-
-    /// Queue without waiting; `false` when there is no route or the queue is full or closed.
-    pub(crate) fn send(&self, stanza: Element) -> bool {
-        match &self.0 {
-            Some(tx) => tx.try_send(stanza).is_ok(),
-            None => {
-                tracing::trace!(to = ?stanza.attr("to"), "no route to remote domains");
-                false
-            }
-        }
-    }
-}
-
-/// Why a stanza from a remote domain is refused; the s2s stream closes with the
-/// stream error of the same name (RFC 6120 §4.9.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum RemoteError {
-    /// `from` is missing or not of the domain the stream authenticated (§4.9.3.9).
-    #[error("invalid-from")]
-    InvalidFrom,
-    /// `to` is missing or not a valid JID (§4.9.3.14 improper-addressing).
-    #[error("improper-addressing")]
-    ImproperAddressing,
-    /// `to` names a domain we do not serve (§4.9.3.6).
-    #[error("host-unknown")]
-    HostUnknown,
-}
+use crate::subscription::Event;
 
 impl<B: Backend> Router<B> {
     /// A stanza the remote domain `peer` sent over a stream that authenticated it.

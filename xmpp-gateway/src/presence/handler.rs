@@ -1,6 +1,6 @@
-//! RFC 6121 §4 glue: broadcasts, probes, directed presence and the goodbye when a
+//! RFC 6121 §4 handling: broadcasts, probes, directed presence and the goodbye when a
 //! session ends. A client's broadcast is reported to the node's presence authority and
-//! published as the views it renders (`published`).
+//! published as the views it renders (`publish`).
 
 use std::collections::HashSet;
 
@@ -10,12 +10,12 @@ use xmpp_parsers::presence::Presence;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::published::Announce;
-use super::{Dest, Router};
-use crate::backend::{Backend, Contact};
-use crate::features::errors::Head;
-use crate::features::presence::{self, Kind, subscription_stanza};
-use crate::features::subscription::Event;
+use crate::ports::backend::{Backend, Contact};
+use crate::presence::{self, Kind, subscription_stanza};
+use crate::router::{Dest, Router};
 use crate::session::table::Ended;
+use crate::stanza::error::Head;
+use crate::subscription::Event;
 
 /// Most directed-presence targets remembered per session; beyond it a target still
 /// gets the presence but not the unavailable at the end, which bounds what a client
@@ -24,7 +24,7 @@ const MAX_DIRECTED: usize = 1024;
 
 impl<B: Backend> Router<B> {
     /// Parse, stamp the sender, dispatch by kind.
-    pub(super) async fn presence(&self, from: &FullJid, stanza: Element) {
+    pub(crate) async fn presence(&self, from: &FullJid, stanza: Element) {
         let head = Head::of(&stanza);
         let Ok(mut p) = Presence::try_from(stanza) else {
             return self.error(
@@ -107,7 +107,7 @@ impl<B: Backend> Router<B> {
 
     /// §4.5.2: a session left the table after being available; it may have dropped
     /// without a word, so the server says unavailable on its behalf.
-    pub(super) async fn ended(&self, ended: Ended) {
+    pub(crate) async fn ended(&self, ended: Ended) {
         if !ended.was_available {
             return;
         }

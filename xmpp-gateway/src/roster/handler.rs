@@ -1,4 +1,4 @@
-//! RFC 6121 §2 glue: roster get and set against the backend, pushes to every
+//! RFC 6121 §2 handling: roster get and set against the backend, pushes to every
 //! interested resource. Each write is durable before anything is pushed or answered.
 
 use jid::{BareJid, FullJid};
@@ -7,15 +7,15 @@ use xmpp_parsers::iq::Iq;
 use xmpp_parsers::roster::Item;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use super::Router;
-use crate::backend::Backend;
-use crate::features::errors::Head;
-use crate::features::roster::{self, Set};
-use crate::features::subscription::Event;
+use crate::ports::backend::Backend;
+use crate::roster::{self, Set};
+use crate::router::Router;
+use crate::stanza::error::Head;
+use crate::subscription::Event;
 
 impl<B: Backend> Router<B> {
     /// A roster get or set from one of the user's sessions.
-    pub(super) async fn roster(
+    pub(crate) async fn roster(
         &self,
         from: &FullJid,
         head: &Head,
@@ -60,7 +60,7 @@ impl<B: Backend> Router<B> {
         id: &str,
         payload: Element,
     ) -> Result<(), DefinedCondition> {
-        let internal = |e: crate::backend::BackendError| {
+        let internal = |e: crate::ports::backend::BackendError| {
             tracing::warn!(%user, error = %e, "roster write failed");
             DefinedCondition::InternalServerError
         };
@@ -116,7 +116,7 @@ impl<B: Backend> Router<B> {
     }
 
     /// §2.1.6: push one item to every interested resource of `user`.
-    pub(super) fn push(&self, user: &BareJid, item: Item) {
+    pub(crate) fn push(&self, user: &BareJid, item: Item) {
         let table = self.table();
         let Some(sessions) = table.of(user) else {
             return;

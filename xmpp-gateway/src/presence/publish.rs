@@ -1,76 +1,20 @@
-//! Presence published on the node's behalf (see [`crate::authority`]): every viewer gets the view
-//! the node renders for it, from each of the user's available resources.
-//!
-//! Two pieces of state make this indistinguishable from plain XMPP for the viewer:
-//! - `shown`: which viewers currently hold an available presence of the user. A viewer that may
-//!   see nothing gets an unavailable only if it was shown something before, so a blocked viewer
-//!   never receives a stanza an offline user would not cause.
-//! - the node resource: a user with no client online may still be live (a call on the desk
-//!   phone, docs/PRESENCE.md rule 4). The presence then comes from `user@domain/`
-//!   [`NODE_RESOURCE`], which goes unavailable when a client comes online or the user goes
-//!   offline.
+//! Publishing a user's presence (see [`super::published`]): the fan-out to every viewer of the
+//! view the node renders for it, probes answered with the prober's view, and the presence a new
+//! or former subscriber is owed.
 
-use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::HashSet;
+use std::sync::MutexGuard;
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 
-use super::Router;
-use crate::backend::{Backend, Contact};
-use crate::features::presence::{self, unavailable};
-use crate::features::stanza::{self, Shared};
+use super::published::{Announce, NODE_RESOURCE, Published, Rendered, Speakers, node_jid, stanzas};
+use super::{self as presence, unavailable};
+use crate::ports::backend::{Backend, Contact};
+use crate::router::Router;
 use crate::session::fanout::Fanout;
 use crate::session::table::Table;
-
-/// Resource of the presence the node publishes for a user without a connected client.
-pub const NODE_RESOURCE: &str = "lampfield";
-
-/// Who was shown what, per published user.
-#[derive(Debug, Default)]
-pub(super) struct Published {
-    /// Viewers holding an available presence of the user, by user.
-    shown: HashMap<BareJid, HashSet<BareJid>>,
-    /// Users whose presence currently comes from the node resource.
-    node_resource: HashSet<BareJid>,
-}
-
-/// The resources a publication speaks for.
-#[derive(Clone)]
-struct Speakers {
-    /// Available resources with their priorities (the node resource, when it speaks, at −1 so
-    /// it never takes messages addressed to the bare JID).
-    live: Vec<(FullJid, i8)>,
-    /// Resources that stopped speaking with this publication.
-    gone: Vec<FullJid>,
-    /// The node resource started speaking with this publication.
-    node_started: bool,
-}
-
-impl Speakers {
-    /// The speakers whose presence `announce` sends: every live one, or the one resource that
-    /// changed and a node resource that started; those that stopped always.
-    fn announced(&self, announce: Announce<'_>) -> Speakers {
-        let Announce::Only(resource) = announce else {
-            return self.clone();
-        };
-        let mut out = self.clone();
-        out.live.retain(|(jid, _)| {
-            jid == resource || (self.node_started && jid.resource().as_str() == NODE_RESOURCE)
-        });
-        out
-    }
-}
-
-/// Which resources' presence a publication sends to the viewers.
-#[derive(Debug, Clone, Copy)]
-pub(super) enum Announce<'a> {
-    /// Every live resource: what viewers see of the user changed.
-    All,
-    /// Only this resource (it came, went or changed priority): the user's view is the same,
-    /// so what viewers hold of the other resources is still right.
-    Only(&'a FullJid),
-}
+use crate::stanza;
 
 impl<B: Backend> Router<B> {
     /// Send `owner`'s current presence again to every viewer (the node calls this when the
@@ -91,7 +35,7 @@ impl<B: Backend> Router<B> {
     /// Publish what `announce` names, announcing that `gone` stopped being available and
     /// telling `directed` targets (RFC 6121 §4.6.3) that it went away. Returns the roster it
     /// published to, for callers with more to do with it.
-    pub(super) async fn publish_from(
+    pub(crate) async fn publish_from(
         &self,
         owner: &BareJid,
         announce: Announce<'_>,
@@ -123,7 +67,7 @@ impl<B: Backend> Router<B> {
     }
 
     /// §4.3.2: answer a probe with the prober's view, or with silence.
-    pub(super) fn answer_probe_with_view(&self, prober: &FullJid, probed: &BareJid) {
+    pub(crate) fn answer_probe_with_view(&self, prober: &FullJid, probed: &BareJid) {
         let Some((table, stanzas)) = self.current_for(probed, &prober.to_bare()) else {
             return;
         };
@@ -135,7 +79,7 @@ impl<B: Backend> Router<B> {
 
     /// §3.1.5: a new subscriber gets its view of `user`'s presence, from each of `user`'s
     /// available resources.
-    pub(super) fn send_presence(&self, user: &BareJid, contact: &BareJid) {
+    pub(crate) fn send_presence(&self, user: &BareJid, contact: &BareJid) {
         let Some((table, stanzas)) = self.current_for(user, contact) else {
             return;
         };
@@ -146,7 +90,7 @@ impl<B: Backend> Router<B> {
 
     /// §3.2.2, §3.3.3: a former subscriber that was shown `user` available learns that it no
     /// longer is, from each resource; one that was shown nothing gets nothing.
-    pub(super) fn send_unavailable(&self, user: &BareJid, contact: &BareJid) {
+    pub(crate) fn send_unavailable(&self, user: &BareJid, contact: &BareJid) {
         let was_shown = self
             .published()
             .shown
@@ -293,90 +237,11 @@ impl<B: Backend> Router<B> {
     }
 
     fn published(&self) -> MutexGuard<'_, Published> {
-        self.inner
-            .published
-            .state
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.published_state().state()
     }
 
     /// Exclusive right to publish `owner`'s presence until the guard drops.
     async fn publish_turn(&self, owner: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
-        self.inner.published.turns.lock(owner).await
+        self.published_state().turn(owner).await
     }
-}
-
-/// The node resource of `owner`.
-#[allow(clippy::expect_used)]
-fn node_jid(owner: &BareJid) -> FullJid {
-    owner
-        .with_resource_str(NODE_RESOURCE)
-        .expect("the node resource is a valid resourcepart")
-}
-
-/// The stanzas one viewer gets: the view from each live resource (or unavailable from each, when
-/// it may see nothing), then unavailable from each resource that stopped speaking.
-fn stanzas(view: Option<&Element>, speakers: &Speakers) -> Vec<Element> {
-    let mut out = Vec::with_capacity(speakers.live.len() + speakers.gone.len());
-    for (jid, priority) in &speakers.live {
-        out.push(match view {
-            Some(v) => from_resource(v, jid, *priority),
-            None => unavailable(jid),
-        });
-    }
-    out.extend(speakers.gone.iter().map(unavailable));
-    out
-}
-
-/// The stanzas of one fan-out, built and serialized once per distinct view (a view is shared
-/// by every viewer at its level, see [`crate::PresenceSnapshot::for_viewer`]).
-#[derive(Default)]
-struct Rendered {
-    views: Vec<(Option<Arc<Element>>, Vec<Shared>)>,
-}
-
-impl Rendered {
-    fn stanzas(&mut self, view: Option<Arc<Element>>, speakers: &Speakers) -> &[Shared] {
-        let same = |seen: &Option<Arc<Element>>| match (seen, &view) {
-            (Some(a), Some(b)) => Arc::ptr_eq(a, b),
-            (None, None) => true,
-            _ => false,
-        };
-        let at = match self.views.iter().position(|(seen, _)| same(seen)) {
-            Some(at) => at,
-            None => {
-                let built = stanzas(view.as_deref(), speakers)
-                    .into_iter()
-                    .map(Shared::new)
-                    .collect();
-                self.views.push((view, built));
-                self.views.len() - 1
-            }
-        };
-        &self.views[at].1
-    }
-}
-
-/// `view` stamped with its resource and priority.
-fn from_resource(view: &Element, jid: &FullJid, priority: i8) -> Element {
-    let mut p = view.clone();
-    stanza::set_from(&mut p, jid.as_str());
-    if priority != 0 {
-        p.append_child(
-            Element::builder("priority", xmpp_parsers::ns::DEFAULT_NS)
-                .append(priority.to_string())
-                .build(),
-        );
-    }
-    p
-}
-
-/// The router's publication state.
-#[derive(Default)]
-pub(super) struct PublishedState {
-    state: Mutex<Published>,
-    /// One publication per user at a time, striped by user: a fan-out takes its snapshot and
-    /// delivers it before the next one for the same user begins, so an older snapshot can never
-    /// arrive after a newer one.
-    turns: lampfield_stripes::Stripes,
 }

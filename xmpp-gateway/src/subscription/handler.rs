@@ -1,4 +1,4 @@
-//! RFC 6121 §3 glue: runs the subscription state machine for the user who sent a
+//! RFC 6121 §3 handling: runs the subscription state machine for the user who sent a
 //! subscription stanza and, when the contact is local, for the contact who receives
 //! it. Every state change is durable (`put_contact`/`remove_contact`) before the
 //! stanza is routed, pushed or delivered.
@@ -6,12 +6,12 @@
 use jid::{BareJid, FullJid};
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use super::Router;
-use crate::backend::{Backend, BackendError, Contact};
-use crate::features::errors::Head;
-use crate::features::presence::{inbound, subscription_stanza};
-use crate::features::roster;
-use crate::features::subscription::{Effect, Event, State, step};
+use crate::ports::backend::{Backend, BackendError, Contact};
+use crate::presence::{inbound, subscription_stanza};
+use crate::roster;
+use crate::router::Router;
+use crate::stanza::error::Head;
+use crate::subscription::{Effect, Event, State, step};
 
 /// A subscription stanza still to be delivered: (inbound event, from, to). Kept in a
 /// work list so that auto-replies never recurse.
@@ -31,7 +31,7 @@ fn state_of(stored: Option<&Contact>) -> State {
 
 impl<B: Backend> Router<B> {
     /// §3.1.2, §3.1.5, §3.2.2, §3.3.2, §3.4: an outbound subscription stanza.
-    pub(super) async fn subscription_out(
+    pub(crate) async fn subscription_out(
         &self,
         from: &FullJid,
         head: &Head,
@@ -87,7 +87,7 @@ impl<B: Backend> Router<B> {
 
     /// Route a subscription stanza the server itself sends on the user's behalf
     /// (§2.5.2 roster removal), without a state change on the user's side.
-    pub(super) async fn route_subscription(&self, event: Event, user: &BareJid, contact: &BareJid) {
+    pub(crate) async fn route_subscription(&self, event: Event, user: &BareJid, contact: &BareJid) {
         if self.is_local(contact) {
             self.run(vec![(inbound(event), user.clone(), contact.clone())])
                 .await;

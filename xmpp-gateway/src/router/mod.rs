@@ -1,5 +1,5 @@
-//! The session table and stanza dispatch: every stanza a bound session sends, and
-//! every stanza addressed to a local account, passes through here.
+//! RFC 6120 §10 and RFC 6121 §8: the session table and stanza dispatch. Every stanza a
+//! bound session sends, and every stanza addressed to a local account, passes through here.
 //!
 //! Contract with the c2s layer (`c2s/`): after resource binding the session calls
 //! [`Router::bind`] and gets the full JID it was given plus a bounded receiver of
@@ -11,16 +11,8 @@
 //! out. The stanza's own `from` is always replaced by the session's full JID (RFC 6120
 //! §8.1.2.1), so a forged sender never reaches anyone.
 
-mod commands;
 mod deliver;
 mod iq;
-mod message;
-mod presence;
-mod published;
-mod remote;
-mod resync;
-mod roster;
-mod subscribe;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
@@ -30,34 +22,23 @@ use minidom::Element;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use crate::authority::PresenceAuthority;
-use crate::backend::Backend;
-use crate::commands::AdHocCommands;
-use crate::features::errors::{self, Head};
+use crate::ports::adhoc::AdHocCommands;
+use crate::ports::authority::PresenceAuthority;
+use crate::ports::backend::Backend;
+use crate::presence::published::PublishedState;
 use crate::session::table::Table;
+use crate::stanza::error::{self, Head};
 
+pub use crate::ports::{Ports, RemoteSender};
+pub use crate::presence::published::NODE_RESOURCE;
+pub use crate::remote::RemoteError;
 pub use crate::session::{BindError, Outbox, Outgoing, TryRecvError};
-pub use published::NODE_RESOURCE;
-pub use remote::{RemoteError, RemoteSender};
 
 /// Default length of each session's outgoing queue, in stanzas. Large enough for the
 /// burst of presences a user with a big roster receives when logging in.
 pub const DEFAULT_QUEUE_LEN: usize = 2048;
 /// Default limit of simultaneous sessions per account.
 pub const DEFAULT_MAX_SESSIONS_PER_USER: usize = 32;
-
-/// What the router needs from the node, all given at construction: a router never runs
-/// half-wired.
-pub struct Ports<B> {
-    /// Accounts, credentials and stored rosters.
-    pub backend: Arc<B>,
-    /// The node's say over what each viewer sees of a user's presence.
-    pub authority: Arc<dyn PresenceAuthority>,
-    /// The node's XEP-0050 commands; a node with none offers none.
-    pub commands: Option<Arc<dyn AdHocCommands>>,
-    /// Where stanzas for other domains go ([`RemoteSender::none`] when nothing routes them).
-    pub remote: RemoteSender,
-}
 
 /// Clone handle over the session table and the feature handlers.
 pub struct Router<B: Backend> {
@@ -66,7 +47,7 @@ pub struct Router<B: Backend> {
 
 /// Where a stanza is going, seen from the local server (RFC 6120 §10.3-§10.5).
 #[derive(Debug, Clone, PartialEq, Eq)]
-enum Dest {
+pub(crate) enum Dest {
     /// The server itself (its domain, with or without a resource).
     Server,
     /// A local account's bare JID (the sender's own, when `to` is absent).
@@ -93,7 +74,7 @@ struct Inner<B> {
     /// The node's say over presence.
     authority: Arc<dyn PresenceAuthority>,
     /// Who was shown which published presence.
-    published: published::PublishedState,
+    published: PublishedState,
     /// The node's XEP-0050 commands.
     commands: Option<Arc<dyn AdHocCommands>>,
 }
@@ -188,7 +169,7 @@ impl<B: Backend> Router<B> {
     }
 
     /// Read access to the session table; never held across `.await`.
-    fn table(&self) -> RwLockReadGuard<'_, Table> {
+    pub(crate) fn table(&self) -> RwLockReadGuard<'_, Table> {
         self.inner
             .table
             .read()
@@ -196,32 +177,32 @@ impl<B: Backend> Router<B> {
     }
 
     /// Write access to the session table; never held across `.await`.
-    fn table_mut(&self) -> RwLockWriteGuard<'_, Table> {
+    pub(crate) fn table_mut(&self) -> RwLockWriteGuard<'_, Table> {
         self.inner
             .table
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn backend(&self) -> &B {
+    pub(crate) fn backend(&self) -> &B {
         &self.inner.backend
     }
 
-    fn domain(&self) -> &Jid {
+    pub(crate) fn domain(&self) -> &Jid {
         &self.inner.domain
     }
 
-    fn is_local(&self, jid: &BareJid) -> bool {
+    pub(crate) fn is_local(&self, jid: &BareJid) -> bool {
         jid.domain() == self.inner.domain.domain()
     }
 
     /// Queue a stanza to one local session, if it is still bound.
-    fn send_to(&self, jid: &FullJid, stanza: Element) -> bool {
+    pub(crate) fn send_to(&self, jid: &FullJid, stanza: Element) -> bool {
         self.table().send_to(jid, stanza)
     }
 
     /// Whether a local account exists; sessions answer without asking the backend.
-    async fn exists(&self, user: &BareJid) -> bool {
+    pub(crate) async fn exists(&self, user: &BareJid) -> bool {
         if self.table().of(user).is_some() {
             return true;
         }
@@ -237,17 +218,17 @@ impl<B: Backend> Router<B> {
     /// Every stanza for another domain leaves through here. `false` (no route to other
     /// domains, or its queue is full) tells the caller to answer `remote-server-not-found`
     /// where an answer is due; later failures are bounced by the s2s layer itself.
-    fn to_remote(&self, stanza: Element) -> bool {
+    pub(crate) fn to_remote(&self, stanza: Element) -> bool {
         self.inner.remote.send(stanza)
     }
 
     /// The node's presence authority.
-    fn authority(&self) -> &dyn PresenceAuthority {
+    pub(crate) fn authority(&self) -> &dyn PresenceAuthority {
         self.inner.authority.as_ref()
     }
 
     /// Classify a destination. `None` means the sender's own account.
-    fn dest(&self, sender: &FullJid, to: Option<&Jid>) -> Dest {
+    pub(crate) fn dest(&self, sender: &FullJid, to: Option<&Jid>) -> Dest {
         let Some(to) = to else {
             return Dest::Account(sender.to_bare());
         };
@@ -264,19 +245,35 @@ impl<B: Backend> Router<B> {
     }
 
     /// Answer `head` with a stanza error from `replier`.
-    fn error(&self, head: &Head, sender: &FullJid, replier: Jid, condition: DefinedCondition) {
-        if let Some(reply) = errors::reply_to(head, sender, replier, condition) {
+    pub(crate) fn error(
+        &self,
+        head: &Head,
+        sender: &FullJid,
+        replier: Jid,
+        condition: DefinedCondition,
+    ) {
+        if let Some(reply) = error::reply_to(head, sender, replier, condition) {
             self.send_to(sender, reply);
         }
     }
 
     /// Exclusive right to change `user`'s stored contacts until the guard drops.
-    async fn write_lock(&self, user: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
+    pub(crate) async fn write_lock(&self, user: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
         self.inner.writers.lock(user).await
     }
 
     /// A fresh roster push id.
-    fn push_id(&self) -> String {
+    pub(crate) fn push_id(&self) -> String {
         format!("push{}", self.inner.pushes.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The node's XEP-0050 ad-hoc commands, if it offers any.
+    pub(crate) fn commands(&self) -> Option<&dyn AdHocCommands> {
+        self.inner.commands.as_deref()
+    }
+
+    /// Who was shown which published presence.
+    pub(crate) fn published_state(&self) -> &PublishedState {
+        &self.inner.published
     }
 }

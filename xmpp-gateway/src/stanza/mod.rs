@@ -1,5 +1,8 @@
-//! RFC 6120 §8.1.1: stanza addressing, done on the element itself so that a
-//! stanza built once can be readdressed cheaply for each recipient of a fan-out.
+//! RFC 6120 §8.1.1 and §8.3: what every feature does to stanzas. Addressing is here, done on
+//! the element itself so that a stanza built once can be readdressed cheaply for each
+//! recipient of a fan-out; `error` builds stanza error replies.
+
+pub(crate) mod error;
 
 use std::sync::Arc;
 

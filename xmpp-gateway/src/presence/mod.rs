@@ -1,9 +1,15 @@
 //! RFC 6121 §4: Exchanging presence information.
 //!
-//! Pure decisions: what kind of presence a client sent, who receives a broadcast,
-//! whom to probe, which pending requests to deliver again, and whether a probe may
-//! be answered. The router owns the state (last presence per session, directed
-//! presence targets) and the fan-out.
+//! Pure decisions are here: what kind of presence a client sent, who receives a broadcast,
+//! whom to probe, which pending requests to deliver again, and whether a probe may be
+//! answered. `handler` takes a client's presence, `published` keeps who was shown what of
+//! the presence the node renders, `publish` fans it out, and `resync` sends it again to a
+//! domain whose link came back.
+
+mod handler;
+mod publish;
+pub(crate) mod published;
+mod resync;
 
 use std::collections::HashSet;
 
@@ -11,8 +17,8 @@ use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 use xmpp_parsers::presence::{Presence, Type};
 
-use crate::backend::Contact;
-use crate::features::subscription::Event;
+use crate::ports::backend::Contact;
+use crate::subscription::Event;
 
 /// What a client's presence stanza asks for.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -166,5 +172,4 @@ pub(crate) fn directed_leftovers<'a>(
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-#[path = "presence_tests.rs"]
 mod tests;

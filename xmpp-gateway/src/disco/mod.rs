@@ -16,7 +16,7 @@ const SERVER_FEATURES: &[&str] = &[
     ns::PING,
     ns::ROSTER,
     "presence",
-    super::adhoc::NS,
+    crate::adhoc::NS,
 ];
 /// Features an account's bare JID offers, as answered by its server.
 const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];

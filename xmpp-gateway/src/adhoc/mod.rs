@@ -1,5 +1,8 @@
-//! XEP-0050: Ad-Hoc Commands, the wire side (pure): reading a `<command/>` request and writing
-//! the response, and the disco#items answer that lists the commands.
+//! XEP-0050: Ad-Hoc Commands at the server's JID. The wire side is here (pure): reading a
+//! `<command/>` request and writing the response, and the disco#items answer that lists the
+//! commands; `handler` runs them through the node's [`AdHocCommands`](crate::AdHocCommands) port.
+
+mod handler;
 
 use jid::{FullJid, Jid};
 use minidom::Element;
@@ -7,7 +10,7 @@ use rxml::xml_ncname;
 use xmpp_parsers::data_forms::DataForm;
 use xmpp_parsers::iq::Iq;
 
-use crate::commands::{CommandInfo, CommandReply};
+use crate::ports::adhoc::{CommandInfo, CommandReply};
 
 /// XEP-0050's namespace, also the disco node that lists the commands.
 pub(crate) const NS: &str = "http://jabber.org/protocol/commands";

@@ -1,5 +1,5 @@
 use super::*;
-use crate::backend::Subscription;
+use crate::ports::backend::Subscription;
 
 fn p(xml: &str) -> Presence {
     Presence::try_from(xml.parse::<Element>().unwrap()).unwrap()

@@ -12,7 +12,9 @@
 //! - A pre-approval (§3.4) given for someone not in the roster stays hidden: it is
 //!   stored but not pushed, as the roster shows only items the user added.
 
-use crate::backend::Subscription;
+mod handler;
+
+use crate::ports::backend::Subscription;
 
 /// A subscription stanza, seen from the user whose roster holds the contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,5 +191,4 @@ pub(crate) fn step(state: State, event: Event) -> Transition {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-#[path = "subscription_tests.rs"]
 mod tests;

@@ -8,6 +8,8 @@
 //! subscription state (§2.1.2.5); some clients echo them back when renaming a contact.
 //! Roster versioning (XEP-0237) is not offered: results always carry the full roster.
 
+mod handler;
+
 use std::collections::HashSet;
 
 use jid::{BareJid, FullJid, Jid};
@@ -16,7 +18,7 @@ use xmpp_parsers::iq::Iq;
 use xmpp_parsers::roster::{Ask, Group, Item, Roster, Subscription as WireSub};
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use crate::backend::{Contact, Subscription};
+use crate::ports::backend::{Contact, Subscription};
 
 /// Longest handle or group name accepted, in bytes (§2.3.3 lets the server choose).
 pub(crate) const MAX_TEXT_LEN: usize = 1024;
@@ -166,5 +168,4 @@ pub(crate) fn cancellations(sub: Subscription) -> (bool, bool) {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-#[path = "roster_tests.rs"]
 mod tests;

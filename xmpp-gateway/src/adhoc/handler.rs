@@ -1,20 +1,20 @@
 //! XEP-0050 ad-hoc commands at the server's JID, run through the node's
-//! [`AdHocCommands`](crate::commands::AdHocCommands) port.
+//! [`AdHocCommands`](crate::ports::adhoc::AdHocCommands) port.
 
 use jid::FullJid;
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use super::Router;
-use crate::backend::Backend;
-use crate::features::adhoc;
-use crate::features::errors::Head;
+use crate::adhoc;
+use crate::ports::backend::Backend;
+use crate::router::Router;
+use crate::stanza::error::Head;
 
 impl<B: Backend> Router<B> {
     /// Whether `iq` to the server is for the command port: a command, or disco of a node.
-    pub(super) fn is_command_iq(&self, iq: &Iq) -> bool {
-        if self.inner.commands.is_none() {
+    pub(crate) fn is_command_iq(&self, iq: &Iq) -> bool {
+        if self.commands().is_none() {
             return false;
         }
         match iq {
@@ -28,8 +28,8 @@ impl<B: Backend> Router<B> {
     }
 
     /// Answer a command iq (see [`Router::is_command_iq`]).
-    pub(super) async fn command_iq(&self, from: &FullJid, head: &Head, iq: Iq) {
-        let Some(commands) = &self.inner.commands else {
+    pub(crate) async fn command_iq(&self, from: &FullJid, head: &Head, iq: Iq) {
+        let Some(commands) = self.commands() else {
             return;
         };
         let server = self.domain().clone();

@@ -1,4 +1,4 @@
-//! RFC 6121 §8.5: delivery of messages to local accounts.
+//! RFC 6121 §5 and §8.5 (RFC 6120 §10.5): delivery of messages to local accounts.
 //!
 //! To a full JID: that session if it is bound, else as if to the bare JID
 //! (§8.5.3.2.1). To a bare JID (§8.5.2.1.1): `chat` goes to the available resources
@@ -8,6 +8,8 @@
 //! There is no offline storage: a `chat` or `normal` message that no resource can take
 //! is answered with `service-unavailable` (§8.5.2.2.1 allows either), so the sender
 //! learns it was not delivered instead of believing it was queued.
+
+mod handler;
 
 use xmpp_parsers::message::MessageType;
 
