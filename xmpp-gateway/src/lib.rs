@@ -41,6 +41,7 @@
 
 mod adhoc;
 pub mod c2s;
+mod delivery;
 mod disco;
 mod message;
 pub mod ns;

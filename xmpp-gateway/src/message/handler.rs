@@ -6,7 +6,7 @@ use minidom::Element;
 use xmpp_parsers::message::{Message, MessageType};
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use crate::message::{self, Resource, Route};
+use crate::message::{self, Route};
 use crate::ports::backend::Backend;
 use crate::router::{Dest, Router};
 use crate::stanza::error::Head;
@@ -84,34 +84,7 @@ impl<B: Backend> Router<B> {
                 DefinedCondition::ServiceUnavailable,
             );
         }
-        let refused = {
-            let table = self.table();
-            let sessions = table.of(to);
-            let resources: Vec<Resource<'_>> = sessions
-                .map(|m| {
-                    m.iter()
-                        .map(|(name, s)| Resource {
-                            name,
-                            available: s.available(),
-                            priority: s.priority,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            match message::to_bare(kind, &resources) {
-                Route::Deliver(names) => {
-                    for s in names
-                        .iter()
-                        .filter_map(|n| sessions.and_then(|m| m.get(*n)))
-                    {
-                        s.send(el.clone());
-                    }
-                    false
-                }
-                Route::Refuse => true,
-                Route::Drop => false,
-            }
-        };
+        let refused = message::send_to_bare(&self.table(), to, kind, &el).is_err();
         if refused {
             self.error(
                 head,

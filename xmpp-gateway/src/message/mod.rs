@@ -11,7 +11,11 @@
 
 mod handler;
 
+use jid::BareJid;
+use minidom::Element;
 use xmpp_parsers::message::MessageType;
+
+use crate::session::table::Table;
 
 /// One bound resource of the recipient, as message delivery sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,6 +60,45 @@ pub(crate) fn to_bare<'a>(kind: &MessageType, resources: &[Resource<'a>]) -> Rou
         (false, _) => Route::Deliver(chosen),
         (true, MessageType::Headline) => Route::Drop,
         (true, _) => Route::Refuse,
+    }
+}
+
+/// A message no resource of its recipient may take: the sender is owed `service-unavailable`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refused;
+
+/// §8.5.2: queue `el` to the resources of `to` that a message of type `kind` goes to, for
+/// local senders and remote ones alike.
+pub(crate) fn send_to_bare(
+    table: &Table,
+    to: &BareJid,
+    kind: &MessageType,
+    el: &Element,
+) -> Result<(), Refused> {
+    let sessions = table.of(to);
+    let resources: Vec<Resource<'_>> = sessions
+        .map(|m| {
+            m.iter()
+                .map(|(name, s)| Resource {
+                    name,
+                    available: s.available(),
+                    priority: s.priority,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    match to_bare(kind, &resources) {
+        Route::Deliver(names) => {
+            for s in names
+                .iter()
+                .filter_map(|n| sessions.and_then(|m| m.get(*n)))
+            {
+                s.send(el.clone());
+            }
+            Ok(())
+        }
+        Route::Refuse => Err(Refused),
+        Route::Drop => Ok(()),
     }
 }
 

@@ -11,7 +11,7 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::published::Announce;
 use crate::ports::backend::{Backend, Contact};
-use crate::presence::{self, Kind, subscription_stanza};
+use crate::presence::{self, subscription_stanza};
 use crate::router::{Dest, Router};
 use crate::session::table::Ended;
 use crate::stanza::error::Head;
@@ -23,41 +23,10 @@ use crate::subscription::Event;
 const MAX_DIRECTED: usize = 1024;
 
 impl<B: Backend> Router<B> {
-    /// Parse, stamp the sender, dispatch by kind.
-    pub(crate) async fn presence(&self, from: &FullJid, stanza: Element) {
-        let head = Head::of(&stanza);
-        let Ok(mut p) = Presence::try_from(stanza) else {
-            return self.error(
-                &head,
-                from,
-                self.domain().clone(),
-                DefinedCondition::BadRequest,
-            );
-        };
-        p.from = Some(from.clone().into());
-        match presence::classify(&p) {
-            Kind::Broadcast { available } => self.broadcast(from, p, available).await,
-            Kind::Directed { available, to } => {
-                self.directed(from, &head, p.into(), available, to).await
-            }
-            Kind::Subscription(event, contact) => {
-                self.subscription_out(from, &head, event, contact).await
-            }
-            Kind::Probe(contact) => self.client_probe(from, &contact).await,
-            Kind::Error(to) => self.forward_error(from, p.into(), to).await,
-            Kind::Invalid => self.error(
-                &head,
-                from,
-                self.domain().clone(),
-                DefinedCondition::BadRequest,
-            ),
-        }
-    }
-
     /// §4.2, §4.4, §4.5: store the session's availability, report the presence to the
     /// authority, then publish it. Initial presence also probes contacts and delivers
     /// pending subscription requests.
-    async fn broadcast(&self, from: &FullJid, p: Presence, available: bool) {
+    pub(crate) async fn broadcast(&self, from: &FullJid, p: Presence, available: bool) {
         let user = from.to_bare();
         let priority = p.priority.0;
         let (was, old_priority, directed) = {
@@ -146,11 +115,18 @@ impl<B: Backend> Router<B> {
         if !presence::may_see(entry.as_ref()) {
             return;
         }
-        self.answer_probe_with_view(prober, probed);
+        let view = self
+            .authority()
+            .snapshot(probed)
+            .for_viewer(&prober.to_bare());
+        self.deliver_with(|table| {
+            self.published_state()
+                .to_prober(table, view, prober, probed)
+        });
     }
 
     /// A probe sent by a client (§4.3.1 lets clients probe too).
-    async fn client_probe(&self, from: &FullJid, contact: &BareJid) {
+    pub(crate) async fn client_probe(&self, from: &FullJid, contact: &BareJid) {
         if self.is_local(contact) {
             if contact.node().is_some() {
                 self.answer_probe(from, contact).await;
@@ -162,7 +138,14 @@ impl<B: Backend> Router<B> {
 
     /// §4.6: directed presence is delivered, and remembered while the session is
     /// available so that the target learns when it goes away.
-    async fn directed(&self, from: &FullJid, head: &Head, el: Element, available: bool, to: Jid) {
+    pub(crate) async fn directed(
+        &self,
+        from: &FullJid,
+        head: &Head,
+        el: Element,
+        available: bool,
+        to: Jid,
+    ) {
         match self.dest(from, Some(&to)) {
             Dest::Server => return,
             Dest::Remote(target) => {
@@ -194,7 +177,7 @@ impl<B: Backend> Router<B> {
 
     /// A presence error from a client, e.g. refusing directed presence: passed on to
     /// a local target, dropped otherwise.
-    async fn forward_error(&self, from: &FullJid, el: Element, to: Jid) {
+    pub(crate) async fn forward_error(&self, from: &FullJid, el: Element, to: Jid) {
         match self.dest(from, Some(&to)) {
             Dest::Session(full) => {
                 self.send_to(&full, el);

@@ -2,14 +2,13 @@
 //!
 //! Pure decisions are here: what kind of presence a client sent, who receives a broadcast,
 //! whom to probe, which pending requests to deliver again, and whether a probe may be
-//! answered. `handler` takes a client's presence, `published` keeps who was shown what of
-//! the presence the node renders, `publish` fans it out, and `resync` sends it again to a
-//! domain whose link came back.
+//! answered. `handler` takes a client's presence and probes, `published` keeps who was shown
+//! what of the presence the node renders (and hands back what a new or former subscriber and a
+//! prober are owed), and `publish` fans it out, also again to a domain whose link came back.
 
 mod handler;
 mod publish;
 pub(crate) mod published;
-mod resync;
 
 use std::collections::HashSet;
 

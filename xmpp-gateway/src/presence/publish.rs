@@ -1,15 +1,16 @@
-//! Publishing a user's presence (see [`super::published`]): the fan-out to every viewer of the
-//! view the node renders for it, probes answered with the prober's view, and the presence a new
-//! or former subscriber is owed.
+//! RFC 6121 §4.2-§4.6: publishing a user's presence (see [`super::published`]): the fan-out to
+//! every viewer of the view the node renders for it, and resynchronizing with another domain
+//! after its link came (back) up.
 
 use std::collections::HashSet;
-use std::sync::MutexGuard;
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 
-use super::published::{Announce, NODE_RESOURCE, Published, Rendered, Speakers, node_jid, stanzas};
+use super::published::{Announce, Rendered, stanzas};
 use super::{self as presence, unavailable};
+use crate::delivery::Delivery;
+use crate::ns::JABBER_CLIENT;
 use crate::ports::backend::{Backend, Contact};
 use crate::router::Router;
 use crate::session::fanout::Fanout;
@@ -32,6 +33,47 @@ impl<B: Backend> Router<B> {
         }
     }
 
+    /// Resend presence to, and probe, the contacts at `domain` of each of `users` (local
+    /// accounts; the node knows them, the router does not): the stanzas sent while the link to
+    /// `domain` was down may be lost, so every local user's subscribers there get the user's
+    /// current presence again, and every contact the user watches there is probed again (RFC
+    /// 6121 §4.3). A pending subscription request is sent again too (§3.1.2 lets a server
+    /// resend it).
+    ///
+    /// A subscriber first gets an unavailable from the user's bare JID, which clears every
+    /// resource it may still show (one that went away while the link was down would otherwise
+    /// stay "available" forever), then the view it may see now, if any.
+    pub async fn resync_domain(&self, domain: &str, users: &[BareJid]) {
+        for user in users.iter().filter(|u| self.is_local(u)) {
+            let contacts = self.contacts_or_empty(user).await;
+            let there = contacts
+                .iter()
+                .filter(|c| c.jid.domain().as_str().eq_ignore_ascii_case(domain));
+            for contact in there {
+                if contact.subscription.from {
+                    let view = self.authority().snapshot(user).for_viewer(&contact.jid);
+                    self.deliver_with(|table| {
+                        let clear = Delivery::Presence(contact.jid.clone(), bare_unavailable(user));
+                        let published = self.published_state();
+                        let mut out = vec![clear];
+                        out.extend(published.to_new_subscriber(table, view, user, &contact.jid));
+                        out
+                    });
+                }
+                if contact.subscription.to {
+                    self.to_remote(presence::probe(user, &contact.jid));
+                } else if contact.subscription.pending_out {
+                    let el = presence::subscription_stanza(
+                        crate::subscription::Event::OutSubscribe,
+                        user,
+                        &contact.jid,
+                    );
+                    self.to_remote(el);
+                }
+            }
+        }
+    }
+
     /// Publish what `announce` names, announcing that `gone` stopped being available and
     /// telling `directed` targets (RFC 6121 §4.6.3) that it went away. Returns the roster it
     /// published to, for callers with more to do with it.
@@ -49,7 +91,8 @@ impl<B: Backend> Router<B> {
         let (fanout, shown, live) = self.render(owner, announce, gone, directed, &contacts);
         if live {
             // A probe answered meanwhile may have shown someone too: keep both.
-            self.published()
+            self.published_state()
+                .state()
                 .shown
                 .entry(owner.clone())
                 .or_default()
@@ -64,115 +107,6 @@ impl<B: Backend> Router<B> {
             "presence published"
         );
         contacts
-    }
-
-    /// §4.3.2: answer a probe with the prober's view, or with silence.
-    pub(crate) fn answer_probe_with_view(&self, prober: &FullJid, probed: &BareJid) {
-        let Some((table, stanzas)) = self.current_for(probed, &prober.to_bare()) else {
-            return;
-        };
-        for mut p in stanzas {
-            stanza::set_to(&mut p, prober.as_str());
-            table.send_to(prober, p);
-        }
-    }
-
-    /// §3.1.5: a new subscriber gets its view of `user`'s presence, from each of `user`'s
-    /// available resources.
-    pub(crate) fn send_presence(&self, user: &BareJid, contact: &BareJid) {
-        let Some((table, stanzas)) = self.current_for(user, contact) else {
-            return;
-        };
-        for p in stanzas {
-            self.deliver_presence(&table, contact, &p);
-        }
-    }
-
-    /// §3.2.2, §3.3.3: a former subscriber that was shown `user` available learns that it no
-    /// longer is, from each resource; one that was shown nothing gets nothing.
-    pub(crate) fn send_unavailable(&self, user: &BareJid, contact: &BareJid) {
-        let was_shown = self
-            .published()
-            .shown
-            .get_mut(user)
-            .is_some_and(|s| s.remove(contact));
-        if !was_shown {
-            return;
-        }
-        let table = self.table();
-        for (jid, _) in self.current_speakers(&table, user).live {
-            self.deliver_presence(&table, contact, &unavailable(&jid));
-        }
-    }
-
-    /// The presence stanzas `viewer` may see of `owner` now (marking it shown), with the table
-    /// to deliver them under; `None` when there is nothing to send.
-    fn current_for(
-        &self,
-        owner: &BareJid,
-        viewer: &BareJid,
-    ) -> Option<(std::sync::RwLockReadGuard<'_, Table>, Vec<Element>)> {
-        let view = self.authority().snapshot(owner).for_viewer(viewer)?;
-        let table = self.table();
-        let speakers = self.current_speakers(&table, owner);
-        if speakers.live.is_empty() {
-            return None;
-        }
-        self.published()
-            .shown
-            .entry(owner.clone())
-            .or_default()
-            .insert(viewer.clone());
-        Some((table, stanzas(Some(&view), &speakers)))
-    }
-
-    /// Which resources speak for `owner` now, updating the node resource's state.
-    fn speakers(
-        &self,
-        table: &Table,
-        owner: &BareJid,
-        gone: Option<&FullJid>,
-        live: bool,
-    ) -> Speakers {
-        let mut speakers = self.current_speakers(table, owner);
-        let clients = speakers
-            .live
-            .iter()
-            .any(|(j, _)| j.resource().as_str() != NODE_RESOURCE);
-        let wants_node = live && !clients;
-        let mut published = self.published();
-        let had_node = published.node_resource.contains(owner);
-        speakers
-            .live
-            .retain(|(j, _)| j.resource().as_str() != NODE_RESOURCE);
-        if wants_node {
-            speakers.node_started = published.node_resource.insert(owner.clone());
-            speakers.live.push((node_jid(owner), -1));
-        } else if had_node {
-            published.node_resource.remove(owner);
-            speakers.gone.push(node_jid(owner));
-        }
-        speakers.gone.extend(gone.cloned());
-        speakers
-    }
-
-    /// The resources speaking for `owner` as of the last publication.
-    fn current_speakers(&self, table: &Table, owner: &BareJid) -> Speakers {
-        let mut live: Vec<(FullJid, i8)> = table
-            .of(owner)
-            .into_iter()
-            .flat_map(|sessions| sessions.iter())
-            .filter(|(_, s)| s.available())
-            .filter_map(|(res, s)| owner.with_resource_str(res).ok().map(|j| (j, s.priority)))
-            .collect();
-        if live.is_empty() && self.published().node_resource.contains(owner) {
-            live.push((node_jid(owner), -1));
-        }
-        Speakers {
-            live,
-            gone: Vec::new(),
-            node_started: false,
-        }
     }
 
     /// An unavailable from `from` to a directed-presence target, local or remote.
@@ -203,12 +137,19 @@ impl<B: Backend> Router<B> {
         let mut snapshot = self.authority().snapshot(owner);
         let own = snapshot.for_viewer(owner);
         let table = self.table();
-        let all = self.speakers(&table, owner, gone, own.is_some());
+        let all = self
+            .published_state()
+            .speakers(&table, owner, gone, own.is_some());
         // Who is shown what follows every live speaker; the stanzas only the announced ones.
         let speakers = all.announced(announce);
         // The owner's shown-set is taken out for the fan-out, so fan-outs of different users
         // never wait for each other; one owner's fan-outs are serialized by its publishing turn.
-        let mut shown = self.published().shown.remove(owner).unwrap_or_default();
+        let mut shown = self
+            .published_state()
+            .state()
+            .shown
+            .remove(owner)
+            .unwrap_or_default();
         let subscribers = contacts.iter().filter(|c| c.subscription.from);
         let mut rendered = Rendered::default();
         let mut fanout = Fanout::default();
@@ -236,12 +177,16 @@ impl<B: Backend> Router<B> {
         (fanout, shown, !all.live.is_empty())
     }
 
-    fn published(&self) -> MutexGuard<'_, Published> {
-        self.published_state().state()
-    }
-
     /// Exclusive right to publish `owner`'s presence until the guard drops.
     async fn publish_turn(&self, owner: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
         self.published_state().turn(owner).await
     }
+}
+
+/// `<presence type='unavailable'/>` from a bare JID: all of its resources went away.
+fn bare_unavailable(user: &BareJid) -> Element {
+    Element::builder("presence", JABBER_CLIENT)
+        .attr(rxml::xml_ncname!("type").to_owned(), "unavailable")
+        .attr(rxml::xml_ncname!("from").to_owned(), user.as_str())
+        .build()
 }

@@ -17,6 +17,8 @@ use jid::{BareJid, FullJid};
 use minidom::Element;
 
 use super::unavailable;
+use crate::delivery::{Deliveries, Delivery};
+use crate::session::table::Table;
 use crate::stanza::{self, Shared};
 
 /// Resource of the presence the node publishes for a user without a connected client.
@@ -152,5 +154,134 @@ impl PublishedState {
     /// Exclusive right to publish `owner`'s presence until the guard drops.
     pub(crate) async fn turn(&self, owner: &BareJid) -> tokio::sync::MutexGuard<'_, ()> {
         self.turns.lock(owner).await
+    }
+
+    /// §3.1.5: what a new subscriber `contact` is owed of `user`: its `view`, asked of the
+    /// authority before the table was locked, from each of `user`'s available resources.
+    pub(crate) fn to_new_subscriber(
+        &self,
+        table: &Table,
+        view: Option<Arc<Element>>,
+        user: &BareJid,
+        contact: &BareJid,
+    ) -> Deliveries {
+        self.current_for(table, view, user, contact)
+            .into_iter()
+            .map(|p| Delivery::Presence(contact.clone(), p))
+            .collect()
+    }
+
+    /// §4.3.2: the answer to a probe of `probed`: the prober's `view` to the probing resource
+    /// only, or silence.
+    pub(crate) fn to_prober(
+        &self,
+        table: &Table,
+        view: Option<Arc<Element>>,
+        prober: &FullJid,
+        probed: &BareJid,
+    ) -> Deliveries {
+        self.current_for(table, view, probed, &prober.to_bare())
+            .into_iter()
+            .map(|mut p| {
+                stanza::set_to(&mut p, prober.as_str());
+                Delivery::Session(prober.clone(), p)
+            })
+            .collect()
+    }
+
+    /// §3.2.2, §3.3.3: a former subscriber that was shown `user` available learns that it no
+    /// longer is, from each resource; one that was shown nothing gets nothing.
+    pub(crate) fn to_former_subscriber(
+        &self,
+        table: &Table,
+        user: &BareJid,
+        contact: &BareJid,
+    ) -> Deliveries {
+        let was_shown = self
+            .state()
+            .shown
+            .get_mut(user)
+            .is_some_and(|s| s.remove(contact));
+        if !was_shown {
+            return Vec::new();
+        }
+        self.current_speakers(table, user)
+            .live
+            .iter()
+            .map(|(jid, _)| Delivery::Presence(contact.clone(), unavailable(jid)))
+            .collect()
+    }
+
+    /// The presence stanzas `viewer` may see of `owner` now, marking it shown; none when it may
+    /// see nothing or nothing speaks for `owner`.
+    fn current_for(
+        &self,
+        table: &Table,
+        view: Option<Arc<Element>>,
+        owner: &BareJid,
+        viewer: &BareJid,
+    ) -> Vec<Element> {
+        let Some(view) = view else {
+            return Vec::new();
+        };
+        let speakers = self.current_speakers(table, owner);
+        if speakers.live.is_empty() {
+            return Vec::new();
+        }
+        self.state()
+            .shown
+            .entry(owner.clone())
+            .or_default()
+            .insert(viewer.clone());
+        stanzas(Some(&view), &speakers)
+    }
+
+    /// Which resources speak for `owner` now, updating the node resource's state.
+    pub(crate) fn speakers(
+        &self,
+        table: &Table,
+        owner: &BareJid,
+        gone: Option<&FullJid>,
+        live: bool,
+    ) -> Speakers {
+        let mut speakers = self.current_speakers(table, owner);
+        let clients = speakers
+            .live
+            .iter()
+            .any(|(j, _)| j.resource().as_str() != NODE_RESOURCE);
+        let wants_node = live && !clients;
+        let mut published = self.state();
+        let had_node = published.node_resource.contains(owner);
+        speakers
+            .live
+            .retain(|(j, _)| j.resource().as_str() != NODE_RESOURCE);
+        if wants_node {
+            speakers.node_started = published.node_resource.insert(owner.clone());
+            speakers.live.push((node_jid(owner), -1));
+        } else if had_node {
+            published.node_resource.remove(owner);
+            speakers.gone.push(node_jid(owner));
+        }
+        speakers.gone.extend(gone.cloned());
+        speakers
+    }
+
+    /// The resources speaking for `owner` as of the last publication.
+    fn current_speakers(&self, table: &Table, owner: &BareJid) -> Speakers {
+        let mut live: Vec<(FullJid, i8)> = table
+            .of(owner)
+            .into_iter()
+            .flat_map(|sessions| sessions.iter())
+            .filter(|(_, s)| s.available())
+            .filter_map(|(res, s)| owner.with_resource_str(res).ok().map(|j| (j, s.priority)))
+            .collect();
+        if live.is_empty() && self.state().node_resource.contains(owner) {
+            live.push((node_jid(owner), -1));
+        }
+        Speakers {
+            live,
+            gone: Vec::new(),
+            node_started: false,
+        }
     }
 }

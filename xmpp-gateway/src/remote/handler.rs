@@ -8,7 +8,7 @@ use xmpp_parsers::presence::Type;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::RemoteError;
-use crate::message::{self, Resource, Route};
+use crate::message::{self, Route};
 use crate::ns::{JABBER_CLIENT as CLIENT_NS, JABBER_SERVER as SERVER_NS};
 use crate::ports::backend::Backend;
 use crate::presence;
@@ -44,25 +44,6 @@ impl<B: Backend> Router<B> {
         Ok(())
     }
 
-    /// Deliver a stanza built for a local recipient (an error bounced by the s2s
-    /// layer): to the session named, or to the account's available resources.
-    pub(crate) fn deliver_local(&self, stanza: Element) {
-        let Some(to) = stanza.attr("to").and_then(|t| Jid::new(t).ok()) else {
-            return;
-        };
-        if !self.is_local(&to.to_bare()) {
-            return;
-        }
-        match to.try_as_full() {
-            Ok(full) => {
-                self.send_to(full, stanza);
-            }
-            Err(bare) => {
-                self.send_to_available(&self.table(), bare, &stanza);
-            }
-        }
-    }
-
     /// Answer a remote sender with a stanza error, over s2s.
     fn refuse_remote(&self, stanza: &Element, condition: DefinedCondition) {
         if let Some(reply) = error_reply(stanza, condition) {
@@ -96,34 +77,7 @@ impl<B: Backend> Router<B> {
         if !self.exists(&bare).await {
             return self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
         }
-        let refused = {
-            let table = self.table();
-            let sessions = table.of(&bare);
-            let resources: Vec<Resource<'_>> = sessions
-                .map(|m| {
-                    m.iter()
-                        .map(|(name, s)| Resource {
-                            name,
-                            available: s.available(),
-                            priority: s.priority,
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            match message::to_bare(&kind, &resources) {
-                Route::Deliver(names) => {
-                    for s in names
-                        .iter()
-                        .filter_map(|n| sessions.and_then(|m| m.get(*n)))
-                    {
-                        s.send(stanza.clone());
-                    }
-                    false
-                }
-                Route::Refuse => true,
-                Route::Drop => false,
-            }
-        };
+        let refused = message::send_to_bare(&self.table(), &bare, &kind, &stanza).is_err();
         if refused {
             self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
         }
@@ -179,7 +133,13 @@ impl<B: Backend> Router<B> {
             return;
         }
         match self.backend().contact(probed, prober).await {
-            Ok(entry) if presence::may_see(entry.as_ref()) => self.send_presence(probed, prober),
+            Ok(entry) if presence::may_see(entry.as_ref()) => {
+                let view = self.authority().snapshot(probed).for_viewer(prober);
+                self.deliver_with(|table| {
+                    self.published_state()
+                        .to_new_subscriber(table, view, probed, prober)
+                });
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(%probed, error = %e, "probe lookup failed"),
         }

@@ -4,9 +4,9 @@
 use jid::{BareJid, FullJid};
 use minidom::Element;
 use xmpp_parsers::iq::Iq;
-use xmpp_parsers::roster::Item;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use crate::delivery::Delivery;
 use crate::ports::backend::Backend;
 use crate::roster::{self, Set};
 use crate::router::Router;
@@ -81,7 +81,7 @@ impl<B: Backend> Router<B> {
                     .put_contact(user, contact)
                     .await
                     .map_err(internal)?;
-                self.push(user, item);
+                self.deliver([Delivery::RosterPush(user.clone(), item)]);
                 drop(writer);
                 self.send_to(from, Iq::empty_result(from.clone().into(), id).into());
             }
@@ -94,13 +94,16 @@ impl<B: Backend> Router<B> {
                     .remove_contact(user, &jid)
                     .await
                     .map_err(internal)?;
-                self.push(user, roster::removed(&jid));
+                self.deliver([Delivery::RosterPush(user.clone(), roster::removed(&jid))]);
                 drop(writer);
                 self.send_to(from, Iq::empty_result(from.clone().into(), id).into());
                 // §2.5.2: the contact learns that both directions are over.
                 let (unsubscribe, unsubscribed) = roster::cancellations(existing.subscription);
                 if existing.subscription.from {
-                    self.send_unavailable(user, &jid);
+                    self.deliver_with(|table| {
+                        self.published_state()
+                            .to_former_subscriber(table, user, &jid)
+                    });
                 }
                 if unsubscribe {
                     self.route_subscription(Event::OutUnsubscribe, user, &jid)
@@ -113,19 +116,5 @@ impl<B: Backend> Router<B> {
             }
         }
         Ok(())
-    }
-
-    /// §2.1.6: push one item to every interested resource of `user`.
-    pub(crate) fn push(&self, user: &BareJid, item: Item) {
-        let table = self.table();
-        let Some(sessions) = table.of(user) else {
-            return;
-        };
-        for (resource, s) in sessions.iter().filter(|(_, s)| s.interested) {
-            let Ok(to) = user.with_resource_str(resource) else {
-                continue;
-            };
-            s.send(roster::push(self.push_id(), &to, item.clone()));
-        }
     }
 }

@@ -18,6 +18,7 @@ use xmpp_parsers::iq::Iq;
 use xmpp_parsers::roster::{Ask, Group, Item, Roster, Subscription as WireSub};
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use crate::delivery::Delivery;
 use crate::ports::backend::{Contact, Subscription};
 
 /// Longest handle or group name accepted, in bytes (§2.3.3 lets the server choose).
@@ -104,6 +105,21 @@ pub(crate) fn push(id: String, to: &FullJid, item: Item) -> Element {
         payload: roster.into(),
     }
     .into()
+}
+
+/// The push a stored change of `contact` owes `user`'s clients (§2.1.6): its item, its removal
+/// when nothing is left of it, or none for a contact outside the visible roster.
+pub(crate) fn push_for(
+    user: &BareJid,
+    stored: Option<&Contact>,
+    contact: &BareJid,
+) -> Option<Delivery> {
+    let item = match stored {
+        Some(c) if c.in_roster => item(c),
+        Some(_) => return None,
+        None => removed(contact),
+    };
+    Some(Delivery::RosterPush(user.clone(), item))
 }
 
 /// Validate a roster set payload sent by `user` (§2.3.3).

@@ -1,19 +1,94 @@
-//! Delivery to local sessions and to other domains, shared by every feature: one stanza to the
-//! available resources of an account (RFC 6121 §8.5.2.1.1), presence to a bare JID wherever it
-//! lives, and the roster a publication goes out to.
+//! Delivery to local sessions and to other domains (RFC 6120 §10), for every feature: what a
+//! feature hands back ([`Delivery`]), one stanza to the available resources of an account (RFC
+//! 6121 §8.5.2.1.1), presence to a bare JID wherever it lives, roster pushes, subscription
+//! stanzas the server sends on a user's behalf, and the roster a publication goes out to.
 
 use std::sync::Arc;
 
-use jid::BareJid;
+use jid::{BareJid, Jid};
 use minidom::Element;
+use xmpp_parsers::roster::Item;
 
 use super::Router;
+use crate::delivery::{Deliveries, Delivery};
 use crate::ports::backend::{Backend, Contact};
+use crate::presence::{inbound, subscription_stanza};
+use crate::roster;
 use crate::session::fanout::Fanout;
 use crate::session::table::Table;
 use crate::stanza::{self, Shared};
+use crate::subscription::Event;
 
 impl<B: Backend> Router<B> {
+    /// Send what a feature handed back, in order.
+    pub(crate) fn deliver(&self, deliveries: impl IntoIterator<Item = Delivery>) {
+        self.deliver_under(&self.table(), deliveries);
+    }
+
+    /// Hand `plan` the session table and send what it hands back under the same lock: the
+    /// sessions it saw are the ones that get it, and no session changes its presence between.
+    pub(crate) fn deliver_with(&self, plan: impl FnOnce(&Table) -> Deliveries) {
+        let table = self.table();
+        let deliveries = plan(&table);
+        self.deliver_under(&table, deliveries);
+    }
+
+    fn deliver_under(&self, table: &Table, deliveries: impl IntoIterator<Item = Delivery>) {
+        for delivery in deliveries {
+            match delivery {
+                Delivery::Session(to, stanza) => {
+                    table.send_to(&to, stanza);
+                }
+                Delivery::Presence(to, p) => self.deliver_presence(table, &to, &p),
+                Delivery::RosterPush(user, item) => self.push(table, &user, item),
+            }
+        }
+    }
+
+    /// §2.1.6: push one item to every interested resource of `user`.
+    fn push(&self, table: &Table, user: &BareJid, item: Item) {
+        let Some(sessions) = table.of(user) else {
+            return;
+        };
+        for (resource, s) in sessions.iter().filter(|(_, s)| s.interested) {
+            let Ok(to) = user.with_resource_str(resource) else {
+                continue;
+            };
+            s.send(roster::push(self.push_id(), &to, item.clone()));
+        }
+    }
+
+    /// A subscription stanza the server sends on `user`'s behalf, without a state change on the
+    /// user's side (RFC 6121 §2.5.2 roster removal, or a remote user's stanza arriving): a local
+    /// contact's state machine takes it, another domain gets it over s2s.
+    pub(crate) async fn route_subscription(&self, event: Event, user: &BareJid, contact: &BareJid) {
+        if self.is_local(contact) {
+            self.subscriptions_in(vec![(inbound(event), user.clone(), contact.clone())])
+                .await;
+        } else {
+            self.to_remote(subscription_stanza(event, user, contact));
+        }
+    }
+
+    /// Deliver a stanza built for a local recipient (an error bounced by the s2s
+    /// layer): to the session named, or to the account's available resources.
+    pub(crate) fn deliver_local(&self, stanza: Element) {
+        let Some(to) = stanza.attr("to").and_then(|t| Jid::new(t).ok()) else {
+            return;
+        };
+        if !self.is_local(&to.to_bare()) {
+            return;
+        }
+        match to.try_as_full() {
+            Ok(full) => {
+                self.send_to(full, stanza);
+            }
+            Err(bare) => {
+                self.send_to_available(&self.table(), bare, &stanza);
+            }
+        }
+    }
+
     /// Queue a stanza to every available resource of a local account, readdressed
     /// to its bare JID (RFC 6121 §8.5.2.1.1 for presence). Returns how many got it.
     pub(crate) fn send_to_available(

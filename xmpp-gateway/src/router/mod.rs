@@ -12,20 +12,24 @@
 //! §8.1.2.1), so a forged sender never reaches anyone.
 
 mod deliver;
-mod iq;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
+use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
+use xmpp_parsers::presence::Presence;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use crate::disco::{self, Entity};
+use crate::ping;
 use crate::ports::adhoc::AdHocCommands;
 use crate::ports::authority::PresenceAuthority;
 use crate::ports::backend::Backend;
 use crate::presence::published::PublishedState;
+use crate::presence::{self, Kind};
 use crate::session::table::Table;
 use crate::stanza::error::{self, Head};
 
@@ -275,5 +279,144 @@ impl<B: Backend> Router<B> {
     /// Who was shown which published presence.
     pub(crate) fn published_state(&self) -> &PublishedState {
         &self.inner.published
+    }
+}
+
+impl<B: Backend> Router<B> {
+    /// RFC 6121 §3 and §4: parse, stamp the sender, hand subscription stanzas to the
+    /// subscription feature and the rest to the presence feature.
+    async fn presence(&self, from: &FullJid, stanza: Element) {
+        let head = Head::of(&stanza);
+        let Ok(mut p) = Presence::try_from(stanza) else {
+            return self.error(
+                &head,
+                from,
+                self.domain().clone(),
+                DefinedCondition::BadRequest,
+            );
+        };
+        p.from = Some(from.clone().into());
+        match presence::classify(&p) {
+            Kind::Broadcast { available } => self.broadcast(from, p, available).await,
+            Kind::Directed { available, to } => {
+                self.directed(from, &head, p.into(), available, to).await
+            }
+            Kind::Subscription(event, contact) => {
+                self.subscription_out(from, &head, event, contact).await
+            }
+            Kind::Probe(contact) => self.client_probe(from, &contact).await,
+            Kind::Error(to) => self.forward_error(from, p.into(), to).await,
+            Kind::Invalid => self.error(
+                &head,
+                from,
+                self.domain().clone(),
+                DefinedCondition::BadRequest,
+            ),
+        }
+    }
+
+    /// Parse, then dispatch by destination. Get/set nobody handles gets
+    /// `service-unavailable` (RFC 6120 §8.4); results and errors for the server or an
+    /// account are dropped.
+    async fn iq(&self, from: &FullJid, stanza: Element) {
+        let head = Head::of(&stanza);
+        // A request carries exactly one payload (RFC 6120 §8.2.3).
+        let request = matches!(head.kind.as_deref(), Some("get" | "set"));
+        let parsed = if request && stanza.children().count() != 1 {
+            None
+        } else {
+            Iq::try_from(stanza).ok()
+        };
+        let Some(mut iq) = parsed else {
+            return self.error(
+                &head,
+                from,
+                self.domain().clone(),
+                DefinedCondition::BadRequest,
+            );
+        };
+        *iq.from_mut() = Some(from.clone().into());
+        match self.dest(from, iq.to()) {
+            Dest::Session(to) => self.iq_to_session(from, &head, to, iq),
+            Dest::Remote(to) => {
+                if !self.to_remote(iq.into()) {
+                    self.error(&head, from, to, DefinedCondition::RemoteServerNotFound);
+                }
+            }
+            Dest::Server if self.is_command_iq(&iq) => self.command_iq(from, &head, iq).await,
+            Dest::Server => self.iq_to_server(from, &head, iq),
+            Dest::Account(to) => self.iq_to_account(from, &head, to, iq).await,
+        }
+    }
+
+    /// RFC 6121 §8.5.3.1 and §8.5.3.2.1: to a bound resource, or an error.
+    fn iq_to_session(&self, from: &FullJid, head: &Head, to: FullJid, iq: Iq) {
+        let is_request = matches!(iq, Iq::Get { .. } | Iq::Set { .. });
+        if !self.send_to(&to, iq.into()) && is_request {
+            self.error(head, from, to.into(), DefinedCondition::ServiceUnavailable);
+        }
+    }
+
+    /// RFC 6120 §10.3.3: requests the server answers for itself.
+    fn iq_to_server(&self, from: &FullJid, head: &Head, iq: Iq) {
+        if let Some(request) = request(iq) {
+            let server = self.domain().clone();
+            self.answer(from, head, Entity::Server, server, request);
+        }
+    }
+
+    /// RFC 6121 §8.5.2.1.3 and §8.5.2.2.3: the server answers for an account's bare
+    /// JID; the roster only for the account's own sessions (§2.1.5 `forbidden`).
+    async fn iq_to_account(&self, from: &FullJid, head: &Head, to: BareJid, iq: Iq) {
+        let own = to == from.to_bare();
+        let Some((id, payload, get)) = request(iq) else {
+            return;
+        };
+        let replier: Jid = to.clone().into();
+        if !own && !self.exists(&to).await {
+            return self.error(head, from, replier, DefinedCondition::ServiceUnavailable);
+        }
+        if payload.is("query", ns::ROSTER) {
+            if !own {
+                return self.error(head, from, replier, DefinedCondition::Forbidden);
+            }
+            return self.roster(from, head, &id, get, payload).await;
+        }
+        self.answer(from, head, Entity::Account, replier, (id, payload, get));
+    }
+
+    /// A ping (XEP-0199) or disco query (XEP-0030) to `replier` answered, anything else
+    /// refused with `service-unavailable`.
+    fn answer(
+        &self,
+        from: &FullJid,
+        head: &Head,
+        entity: Entity,
+        replier: Jid,
+        (id, payload, get): (String, Element, bool),
+    ) {
+        let answer = if !get {
+            None
+        } else if ping::is_ping(&payload) {
+            Some(ping::pong(&id, from, replier.clone()))
+        } else {
+            disco::answer(entity, &id, from, replier.clone(), payload)
+        };
+        match answer {
+            Some(a) => {
+                self.send_to(from, a);
+            }
+            None => self.error(head, from, replier, DefinedCondition::ServiceUnavailable),
+        }
+    }
+}
+
+/// The id and payload of a get or set, and whether it is a get; `None` for a result or an
+/// error, which nobody answers.
+fn request(iq: Iq) -> Option<(String, Element, bool)> {
+    match iq {
+        Iq::Get { id, payload, .. } => Some((id, payload, true)),
+        Iq::Set { id, payload, .. } => Some((id, payload, false)),
+        Iq::Result { .. } | Iq::Error { .. } => None,
     }
 }

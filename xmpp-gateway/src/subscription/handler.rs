@@ -15,7 +15,7 @@ use crate::subscription::{Effect, Event, State, step};
 
 /// A subscription stanza still to be delivered: (inbound event, from, to). Kept in a
 /// work list so that auto-replies never recurse.
-type Work = (Event, BareJid, BareJid);
+pub(crate) type Work = (Event, BareJid, BareJid);
 
 /// Upper bound on chained auto-replies for one client stanza.
 const MAX_CHAIN: usize = 4;
@@ -76,28 +76,19 @@ impl<B: Backend> Router<B> {
                         work.push(reply);
                     }
                 }
-                Effect::Push => self.push_contact(&user, transition.0.as_ref(), &contact),
-                Effect::SendPresence => self.send_presence(&user, &contact),
-                Effect::SendUnavailable => self.send_unavailable(&user, &contact),
+                Effect::Push => {
+                    self.deliver(roster::push_for(&user, transition.0.as_ref(), &contact))
+                }
+                Effect::SendPresence => self.presence_owed(&user, &contact, true),
+                Effect::SendUnavailable => self.presence_owed(&user, &contact, false),
                 Effect::Deliver | Effect::AutoSubscribed => {}
             }
         }
-        self.run(work).await;
-    }
-
-    /// Route a subscription stanza the server itself sends on the user's behalf
-    /// (§2.5.2 roster removal), without a state change on the user's side.
-    pub(crate) async fn route_subscription(&self, event: Event, user: &BareJid, contact: &BareJid) {
-        if self.is_local(contact) {
-            self.run(vec![(inbound(event), user.clone(), contact.clone())])
-                .await;
-        } else {
-            self.to_remote(subscription_stanza(event, user, contact));
-        }
+        self.subscriptions_in(work).await;
     }
 
     /// Deliver queued inbound subscription stanzas, and the auto-replies they cause.
-    async fn run(&self, mut work: Vec<Work>) {
+    pub(crate) async fn subscriptions_in(&self, mut work: Vec<Work>) {
         let mut steps = 0;
         while let Some((event, from, to)) = work.pop() {
             steps += 1;
@@ -136,7 +127,7 @@ impl<B: Backend> Router<B> {
         let mut reply = None;
         for effect in effects {
             match effect {
-                Effect::Push => self.push_contact(user, stored.as_ref(), sender),
+                Effect::Push => self.deliver(roster::push_for(user, stored.as_ref(), sender)),
                 Effect::Deliver => {
                     let stanza = subscription_stanza(event, sender, user);
                     let n = self.send_to_available(&self.table(), user, &stanza);
@@ -145,8 +136,8 @@ impl<B: Backend> Router<B> {
                 Effect::AutoSubscribed => {
                     reply = Some((Event::InSubscribed, user.clone(), sender.clone()))
                 }
-                Effect::SendPresence => self.send_presence(user, sender),
-                Effect::SendUnavailable => self.send_unavailable(user, sender),
+                Effect::SendPresence => self.presence_owed(user, sender, true),
+                Effect::SendUnavailable => self.presence_owed(user, sender, false),
                 Effect::Route => {}
             }
         }
@@ -184,11 +175,15 @@ impl<B: Backend> Router<B> {
         Ok((Some(next), t.effects))
     }
 
-    fn push_contact(&self, user: &BareJid, stored: Option<&Contact>, contact: &BareJid) {
-        match stored {
-            Some(c) if c.in_roster => self.push(user, roster::item(c)),
-            Some(_) => {}
-            None => self.push(user, roster::removed(contact)),
+    /// §3.1.5, §3.2.2, §3.3.3: what `contact` is owed of `user`'s presence now that it may
+    /// (`subscribed`) or may no longer see it, as the presence feature hands it back.
+    fn presence_owed(&self, user: &BareJid, contact: &BareJid, subscribed: bool) {
+        let published = self.published_state();
+        if subscribed {
+            let view = self.authority().snapshot(user).for_viewer(contact);
+            self.deliver_with(|table| published.to_new_subscriber(table, view, user, contact));
+        } else {
+            self.deliver_with(|table| published.to_former_subscriber(table, user, contact));
         }
     }
 }
