@@ -6,26 +6,32 @@
 //! outside world (credentials, stored rosters, whether an account exists) it asks
 //! through the [`Backend`] trait, which the node implements.
 //!
-//! Layout, lowest first; each protocol feature is one folder holding its rules (pure, tested
+//! Layout; each protocol feature is one folder holding its rules (pure, tested
 //! without sockets) and its handling (`handler.rs`):
 //! - [`ns`]: every XML namespace the streams speak, with the spec of each.
 //! - [`ports`]: what the node implements and hands the router at construction: the
-//!   [`Backend`], the [`PresenceAuthority`], the XEP-0050 [`AdHocCommands`] and the
-//!   [`RemoteSender`] to other domains.
-//! - `stanza/`: RFC 6120 §8.1.1 addressing and §8.3 error replies, shared by every feature.
+//!   [`Backend`], the [`PresenceAuthority`], the XEP-0050 ad-hoc command port
+//!   ([`AdHocCommands`]) and the [`RemoteSender`] to other domains.
+//! - `stanza/`: RFC 6120 §8.1.1 addressing (with the stanza prepared once for a fan-out) and
+//!   §8.3 error replies, shared by every feature.
 //! - `session/`: the table of bound resources, their outgoing queues and the fan-out writer.
+//! - `delivery`: what a feature hands back to be sent (a [`Router`] executes it), so features
+//!   never send through each other.
 //! - `roster/`: RFC 6121 §2, roster items and get/set/push.
 //! - `subscription/`: RFC 6121 §3, the subscription state machine and its stanzas.
 //! - `presence/`: RFC 6121 §4, broadcasts, probes, directed presence, the presence the node
 //!   publishes through the authority, and resynchronizing with another domain.
 //! - `message/`: RFC 6121 §5 and §8.5, messages to local accounts.
-//! - `disco/`, `ping/`, `adhoc/`: XEP-0030, XEP-0199 and XEP-0050, answered by the server.
+//! - `disco/`: XEP-0030 service discovery, answered for the server and for accounts.
+//! - `ping/`: XEP-0199 ping, answered for the server and for accounts.
+//! - `adhoc/`: XEP-0050 ad-hoc commands, the wire format and the handler of the command port.
 //! - `remote/`: RFC 6120 §10.4, stanzas from other domains.
 //! - [`router`]: the [`Router`], dispatch by (stanza kind, address kind) per RFC 6120 §10 and
-//!   RFC 6121 §8, the session table, and delivery.
+//!   RFC 6121 §8, the session table, and executing deliveries.
 //! - [`stream`]: XML streams for c2s and s2s alike: bytes to elements and back, the transport
 //!   before and after STARTTLS, one connection type and one accept loop.
-//! - [`sasl`], [`c2s`]: the SASL mechanisms; client negotiation and one task per connection.
+//! - [`sasl`]: the SASL mechanisms (RFC 6120 §6).
+//! - [`c2s`]: client streams: negotiation and one task per connection.
 //! - [`s2s`]: server-to-server streams, dialback, routing to other domains.
 //! - [`tls`]: loading the server's certificate and key.
 //!

@@ -1,4 +1,5 @@
-//! XEP-0050 ad-hoc commands at the server's JID, run through the node's
+//! XEP-0050 ad-hoc commands, the handler: command iqs at the server's JID (and disco of the
+//! command nodes) answered by running the node's
 //! [`AdHocCommands`](crate::ports::adhoc::AdHocCommands) port.
 
 use jid::FullJid;
@@ -13,8 +14,8 @@ use crate::stanza::error::Head;
 
 impl<B: Backend> Router<B> {
     /// Whether `iq` to the server is for the command port: a command, or disco of a node.
-    pub(crate) fn is_command_iq(&self, iq: &Iq) -> bool {
-        if self.commands().is_none() {
+    pub(crate) fn is_adhoc_iq(&self, iq: &Iq) -> bool {
+        if self.adhoc_commands().is_none() {
             return false;
         }
         match iq {
@@ -27,9 +28,9 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// Answer a command iq (see [`Router::is_command_iq`]).
-    pub(crate) async fn command_iq(&self, from: &FullJid, head: &Head, iq: Iq) {
-        let Some(commands) = self.commands() else {
+    /// Answer a command iq (see [`Router::is_adhoc_iq`]).
+    pub(crate) async fn adhoc_iq(&self, from: &FullJid, head: &Head, iq: Iq) {
+        let Some(commands) = self.adhoc_commands() else {
             return;
         };
         let server = self.domain().clone();

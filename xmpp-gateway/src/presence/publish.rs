@@ -162,7 +162,7 @@ impl<B: Backend> Router<B> {
                 shown.insert(jid.clone());
             }
             for p in rendered.stanzas(view, &speakers) {
-                self.deliver_shared(&table, jid, p, &mut fanout);
+                self.deliver_fanout(&table, jid, p, &mut fanout);
             }
         }
         for p in stanzas(own.as_deref(), &speakers) {

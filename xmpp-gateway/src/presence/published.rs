@@ -19,7 +19,7 @@ use minidom::Element;
 use super::unavailable;
 use crate::delivery::{Deliveries, Delivery};
 use crate::session::table::Table;
-use crate::stanza::{self, Shared};
+use crate::stanza::{self, FanoutStanza};
 
 /// Resource of the presence the node publishes for a user without a connected client.
 pub const NODE_RESOURCE: &str = "lampfield";
@@ -96,11 +96,15 @@ pub(crate) fn stanzas(view: Option<&Element>, speakers: &Speakers) -> Vec<Elemen
 /// by every viewer at its level, see [`crate::PresenceSnapshot::for_viewer`]).
 #[derive(Default)]
 pub(crate) struct Rendered {
-    views: Vec<(Option<Arc<Element>>, Vec<Shared>)>,
+    views: Vec<(Option<Arc<Element>>, Vec<FanoutStanza>)>,
 }
 
 impl Rendered {
-    pub(crate) fn stanzas(&mut self, view: Option<Arc<Element>>, speakers: &Speakers) -> &[Shared] {
+    pub(crate) fn stanzas(
+        &mut self,
+        view: Option<Arc<Element>>,
+        speakers: &Speakers,
+    ) -> &[FanoutStanza] {
         let same = |seen: &Option<Arc<Element>>| match (seen, &view) {
             (Some(a), Some(b)) => Arc::ptr_eq(a, b),
             (None, None) => true,
@@ -111,7 +115,7 @@ impl Rendered {
             None => {
                 let built = stanzas(view.as_deref(), speakers)
                     .into_iter()
-                    .map(Shared::new)
+                    .map(FanoutStanza::new)
                     .collect();
                 self.views.push((view, built));
                 self.views.len() - 1

@@ -16,7 +16,7 @@ use crate::presence::{inbound, subscription_stanza};
 use crate::roster;
 use crate::session::fanout::Fanout;
 use crate::session::table::Table;
-use crate::stanza::{self, Shared};
+use crate::stanza::{self, FanoutStanza};
 use crate::subscription::Event;
 
 impl<B: Backend> Router<B> {
@@ -114,11 +114,11 @@ impl<B: Backend> Router<B> {
     /// [`Router::send_to_available`] for a stanza shared by a fan-out: the sessions get its
     /// prepared bytes addressed to `user`, serialized once for all of them and written by
     /// [`Fanout::send`].
-    fn send_shared_to_available(
+    fn send_fanout_to_available(
         &self,
         table: &Table,
         user: &BareJid,
-        stanza: &Shared,
+        stanza: &FanoutStanza,
         fanout: &mut Fanout,
     ) {
         let Some(prepared) = &stanza.prepared else {
@@ -155,15 +155,15 @@ impl<B: Backend> Router<B> {
     }
 
     /// [`Router::deliver_presence`] for a stanza shared by a fan-out.
-    pub(crate) fn deliver_shared(
+    pub(crate) fn deliver_fanout(
         &self,
         table: &Table,
         to: &BareJid,
-        p: &Shared,
+        p: &FanoutStanza,
         fanout: &mut Fanout,
     ) {
         if self.is_local(to) {
-            self.send_shared_to_available(table, to, p, fanout);
+            self.send_fanout_to_available(table, to, p, fanout);
         } else {
             self.presence_to_remote(to, &p.element);
         }

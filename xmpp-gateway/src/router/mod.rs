@@ -79,7 +79,7 @@ struct Inner<B> {
     authority: Arc<dyn PresenceAuthority>,
     /// Who was shown which published presence.
     published: PublishedState,
-    /// The node's XEP-0050 commands.
+    /// The node's XEP-0050 ad-hoc command port.
     commands: Option<Arc<dyn AdHocCommands>>,
 }
 
@@ -272,7 +272,7 @@ impl<B: Backend> Router<B> {
     }
 
     /// The node's XEP-0050 ad-hoc commands, if it offers any.
-    pub(crate) fn commands(&self) -> Option<&dyn AdHocCommands> {
+    pub(crate) fn adhoc_commands(&self) -> Option<&dyn AdHocCommands> {
         self.inner.commands.as_deref()
     }
 
@@ -343,7 +343,7 @@ impl<B: Backend> Router<B> {
                     self.error(&head, from, to, DefinedCondition::RemoteServerNotFound);
                 }
             }
-            Dest::Server if self.is_command_iq(&iq) => self.command_iq(from, &head, iq).await,
+            Dest::Server if self.is_adhoc_iq(&iq) => self.adhoc_iq(from, &head, iq).await,
             Dest::Server => self.iq_to_server(from, &head, iq),
             Dest::Account(to) => self.iq_to_account(from, &head, to, iq).await,
         }

@@ -63,17 +63,17 @@ impl Prepared {
     }
 }
 
-/// One stanza for many recipients: the element for those that need one (remote domains, whose
-/// s2s stream serializes it) and its prepared bytes for local sessions.
-pub(crate) struct Shared {
+/// A stanza prepared once for a fan-out to many recipients: the element for those that need one
+/// (remote domains, whose s2s stream serializes it) and its prepared bytes for local sessions.
+pub(crate) struct FanoutStanza {
     pub(crate) element: Element,
     pub(crate) prepared: Option<Prepared>,
 }
 
-impl Shared {
-    pub(crate) fn new(element: Element) -> Shared {
+impl FanoutStanza {
+    pub(crate) fn new(element: Element) -> FanoutStanza {
         let prepared = Prepared::new(&element);
-        Shared { element, prepared }
+        FanoutStanza { element, prepared }
     }
 }
 

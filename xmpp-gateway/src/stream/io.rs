@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use rustls_pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use super::shared::{self, DirectWrite, Shared};
+use super::shared::{self, DirectWrite, SharedTransport};
 use super::tls::ServerTls;
 
 /// A connection that may have been upgraded to TLS.
@@ -20,7 +20,7 @@ pub enum MaybeTls<S> {
     /// [`ServerTls`]); boxed so the plain variant stays small.
     Tls(Box<ServerTls<S>>),
     /// A bound session's TLS transport, shared with direct writers ([`Self::share`]).
-    Shared(Arc<Shared<ServerTls<S>>>),
+    Shared(Arc<SharedTransport<ServerTls<S>>>),
     /// After STARTTLS on a server stream, as either side: tokio-rustls, which can be the
     /// TLS client and tells us the certificates the peer presented. Server streams are
     /// few, so its buffers cost little.
@@ -86,7 +86,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin + Send + 'static> MaybeTls<S> {
     pub fn share(&mut self) -> Option<Arc<dyn DirectWrite>> {
         match std::mem::replace(self, Self::Detached) {
             Self::Tls(tls) => {
-                let shared = Arc::new(Shared::new(*tls));
+                let shared = Arc::new(SharedTransport::new(*tls));
                 *self = Self::Shared(Arc::clone(&shared));
                 Some(shared)
             }

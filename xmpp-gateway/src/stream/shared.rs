@@ -46,7 +46,7 @@ pub trait WriteNow {
 
 /// The transport `T` of a bound session, behind a lock held only for one poll or one
 /// direct write.
-pub struct Shared<T> {
+pub struct SharedTransport<T> {
     inner: Mutex<Inner<T>>,
 }
 
@@ -59,7 +59,7 @@ struct Inner<T> {
     ended: bool,
 }
 
-impl<T> Shared<T> {
+impl<T> SharedTransport<T> {
     pub(super) fn new(io: T) -> Self {
         Self {
             inner: Mutex::new(Inner {
@@ -80,7 +80,7 @@ impl<T> Shared<T> {
     }
 }
 
-impl<T: WriteNow + Send> DirectWrite for Shared<T> {
+impl<T: WriteNow + Send> DirectWrite for SharedTransport<T> {
     fn write_now(&self, bytes: &[u8]) -> Direct {
         let mut inner = match self.inner.try_lock() {
             Ok(inner) => inner,
@@ -94,7 +94,7 @@ impl<T: WriteNow + Send> DirectWrite for Shared<T> {
 }
 
 pub(super) fn poll_read<T: AsyncRead + Unpin>(
-    shared: &Shared<T>,
+    shared: &SharedTransport<T>,
     cx: &mut Context<'_>,
     buf: &mut ReadBuf<'_>,
 ) -> Poll<io::Result<()>> {
@@ -102,7 +102,7 @@ pub(super) fn poll_read<T: AsyncRead + Unpin>(
 }
 
 pub(super) fn poll_write<T: AsyncWrite + Unpin>(
-    shared: &Shared<T>,
+    shared: &SharedTransport<T>,
     cx: &mut Context<'_>,
     buf: &[u8],
 ) -> Poll<io::Result<usize>> {
@@ -112,7 +112,7 @@ pub(super) fn poll_write<T: AsyncWrite + Unpin>(
 }
 
 pub(super) fn poll_flush<T: AsyncWrite + Unpin>(
-    shared: &Shared<T>,
+    shared: &SharedTransport<T>,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
     let mut inner = shared.lock();
@@ -122,7 +122,7 @@ pub(super) fn poll_flush<T: AsyncWrite + Unpin>(
 }
 
 pub(super) fn poll_shutdown<T: AsyncWrite + Unpin>(
-    shared: &Shared<T>,
+    shared: &SharedTransport<T>,
     cx: &mut Context<'_>,
 ) -> Poll<io::Result<()>> {
     let mut inner = shared.lock();
