@@ -11,11 +11,11 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::published::Announce;
 use crate::ports::backend::{Backend, Contact};
-use crate::presence::{self, subscription_stanza};
+use crate::presence;
 use crate::router::{Dest, Router};
 use crate::session::table::Ended;
 use crate::stanza::error::Head;
-use crate::subscription::Event;
+use crate::subscription::{Event, subscription_stanza};
 
 /// Most directed-presence targets remembered per session; beyond it a target still
 /// gets the presence but not the unavailable at the end, which bounds what a client

@@ -17,6 +17,7 @@ use minidom::Element;
 use xmpp_parsers::presence::{Presence, Type};
 
 use crate::ports::backend::Contact;
+use crate::stanza;
 use crate::subscription::Event;
 
 /// What a client's presence stanza asks for.
@@ -73,55 +74,19 @@ pub(crate) fn classify(p: &Presence) -> Kind {
     }
 }
 
-/// The presence type of an event's stanza.
-pub(crate) fn event_type(event: Event) -> Type {
-    match event {
-        Event::OutSubscribe | Event::InSubscribe => Type::Subscribe,
-        Event::OutSubscribed | Event::InSubscribed => Type::Subscribed,
-        Event::OutUnsubscribe | Event::InUnsubscribe => Type::Unsubscribe,
-        Event::OutUnsubscribed | Event::InUnsubscribed => Type::Unsubscribed,
-    }
-}
-
-/// The inbound event a routed outbound event becomes at the contact.
-pub(crate) fn inbound(event: Event) -> Event {
-    match event {
-        Event::OutSubscribe => Event::InSubscribe,
-        Event::OutSubscribed => Event::InSubscribed,
-        Event::OutUnsubscribe => Event::InUnsubscribe,
-        Event::OutUnsubscribed => Event::InUnsubscribed,
-        inbound => inbound,
-    }
-}
-
-/// A subscription stanza stamped with bare JIDs (§3.1.2: the server stamps the user's
-/// bare JID).
-pub(crate) fn subscription_stanza(event: Event, from: &BareJid, to: &BareJid) -> Element {
-    let p = Presence::new(event_type(event))
-        .with_from(from.clone())
-        .with_to(to.clone());
-    without_priority(p.into())
-}
-
 /// Unavailable presence from one resource (§4.5.2).
 pub(crate) fn unavailable(from: &FullJid) -> Element {
-    without_priority(Presence::unavailable().with_from(from.clone()).into())
+    stanza::without_priority(Presence::unavailable().with_from(from.clone()).into())
 }
 
 /// A probe from the user's bare JID (§4.3.1).
 pub(crate) fn probe(from: &BareJid, to: &BareJid) -> Element {
-    without_priority(
+    stanza::without_priority(
         Presence::probe()
             .with_from(from.clone())
             .with_to(to.clone())
             .into(),
     )
-}
-
-/// Server-built presences carry no priority; the serializer always writes one.
-fn without_priority(mut el: Element) -> Element {
-    el.remove_child("priority", xmpp_parsers::ns::DEFAULT_NS);
-    el
 }
 
 /// The contacts that receive the user's broadcasts: subscription `from` (§4.2.2, §4.4.2).

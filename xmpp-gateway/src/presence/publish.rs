@@ -16,6 +16,7 @@ use crate::router::Router;
 use crate::session::fanout::Fanout;
 use crate::session::table::Table;
 use crate::stanza;
+use crate::subscription::{Event, subscription_stanza};
 
 impl<B: Backend> Router<B> {
     /// Send `owner`'s current presence again to every viewer (the node calls this when the
@@ -63,11 +64,7 @@ impl<B: Backend> Router<B> {
                 if contact.subscription.to {
                     self.to_remote(presence::probe(user, &contact.jid));
                 } else if contact.subscription.pending_out {
-                    let el = presence::subscription_stanza(
-                        crate::subscription::Event::OutSubscribe,
-                        user,
-                        &contact.jid,
-                    );
+                    let el = subscription_stanza(Event::OutSubscribe, user, &contact.jid);
                     self.to_remote(el);
                 }
             }

@@ -1,5 +1,6 @@
 use super::*;
 use crate::ports::backend::Subscription;
+use crate::subscription::subscription_stanza;
 
 fn p(xml: &str) -> Presence {
     Presence::try_from(xml.parse::<Element>().unwrap()).unwrap()

@@ -12,12 +12,11 @@ use xmpp_parsers::roster::Item;
 use super::Router;
 use crate::delivery::{Deliveries, Delivery};
 use crate::ports::backend::{Backend, Contact};
-use crate::presence::{inbound, subscription_stanza};
 use crate::roster;
 use crate::session::fanout::Fanout;
 use crate::session::table::Table;
 use crate::stanza::{self, FanoutStanza};
-use crate::subscription::Event;
+use crate::subscription::{Event, inbound, subscription_stanza};
 
 impl<B: Backend> Router<B> {
     /// Send what a feature handed back, in order.

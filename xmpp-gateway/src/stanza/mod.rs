@@ -21,6 +21,12 @@ pub(crate) fn set_from(stanza: &mut Element, from: &str) {
     stanza.set_attr(Namespace::NONE, xml_ncname!("from").to_owned(), from);
 }
 
+/// Server-built presences carry no priority; the serializer always writes one.
+pub(crate) fn without_priority(mut el: Element) -> Element {
+    el.remove_child("priority", xmpp_parsers::ns::DEFAULT_NS);
+    el
+}
+
 /// A stanza serialized once and addressed per recipient: a presence broadcast to a thousand
 /// watchers is turned into XML once, and each copy is those bytes with its `to` spliced in
 /// after the element name (attribute order is free in XML).

@@ -7,11 +7,10 @@ use jid::{BareJid, FullJid};
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use crate::ports::backend::{Backend, BackendError, Contact};
-use crate::presence::{inbound, subscription_stanza};
 use crate::roster;
 use crate::router::Router;
 use crate::stanza::error::Head;
-use crate::subscription::{Effect, Event, State, step};
+use crate::subscription::{Effect, Event, State, inbound, step, subscription_stanza};
 
 /// A subscription stanza still to be delivered: (inbound event, from, to). Kept in a
 /// work list so that auto-replies never recurse.

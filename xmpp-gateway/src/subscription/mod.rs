@@ -1,4 +1,5 @@
-//! RFC 6121 §3: Managing presence subscriptions, as a pure state machine.
+//! RFC 6121 §3: Managing presence subscriptions, as a pure state machine, and the
+//! subscription stanzas the server builds.
 //!
 //! [`step`] takes the state of one contact in one user's roster and one subscription
 //! stanza, outbound (the user sent it) or inbound (the contact sent it to the user),
@@ -14,7 +15,12 @@
 
 mod handler;
 
+use jid::BareJid;
+use minidom::Element;
+use xmpp_parsers::presence::{Presence, Type};
+
 use crate::ports::backend::Subscription;
+use crate::stanza;
 
 /// A subscription stanza, seen from the user whose roster holds the contact.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -187,6 +193,36 @@ pub(crate) fn step(state: State, event: Event) -> Transition {
         effects.insert(at, Effect::Push);
     }
     Transition { next, effects }
+}
+
+/// The presence type of an event's stanza.
+pub(crate) fn event_type(event: Event) -> Type {
+    match event {
+        Event::OutSubscribe | Event::InSubscribe => Type::Subscribe,
+        Event::OutSubscribed | Event::InSubscribed => Type::Subscribed,
+        Event::OutUnsubscribe | Event::InUnsubscribe => Type::Unsubscribe,
+        Event::OutUnsubscribed | Event::InUnsubscribed => Type::Unsubscribed,
+    }
+}
+
+/// The inbound event a routed outbound event becomes at the contact.
+pub(crate) fn inbound(event: Event) -> Event {
+    match event {
+        Event::OutSubscribe => Event::InSubscribe,
+        Event::OutSubscribed => Event::InSubscribed,
+        Event::OutUnsubscribe => Event::InUnsubscribe,
+        Event::OutUnsubscribed => Event::InUnsubscribed,
+        inbound => inbound,
+    }
+}
+
+/// A subscription stanza stamped with bare JIDs (§3.1.2: the server stamps the user's
+/// bare JID).
+pub(crate) fn subscription_stanza(event: Event, from: &BareJid, to: &BareJid) -> Element {
+    let p = Presence::new(event_type(event))
+        .with_from(from.clone())
+        .with_to(to.clone());
+    stanza::without_priority(p.into())
 }
 
 #[cfg(test)]
