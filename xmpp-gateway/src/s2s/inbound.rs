@@ -14,7 +14,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 use tokio_rustls::TlsAcceptor;
 
-use super::Shared;
+use super::Context;
 use super::conn::{self, End, S2sConn};
 use super::dialback::{self, Request, Verdict};
 use super::negotiate::{InPhase, external_identity, inbound_features};
@@ -31,7 +31,7 @@ const MAX_AUTH_FAILURES: u32 = 3;
 const MAX_DOMAINS_PER_STREAM: usize = 64;
 
 /// Accept server connections until shutdown; returns when every connection ended.
-pub(crate) async fn serve<B: Backend>(listener: TcpListener, shared: Arc<Shared<B>>) {
+pub(crate) async fn serve<B: Backend>(listener: TcpListener, shared: Arc<Context<B>>) {
     let this = Listener {
         name: "s2s",
         max_connections: shared.cfg.max_connections.max(1),
@@ -66,7 +66,7 @@ struct Peer {
 
 /// One inbound connection, under the negotiation deadline until a domain is
 /// authenticated and then under the idle timeout.
-async fn connection<B: Backend>(tcp: TcpStream, shared: &Shared<B>) -> End {
+async fn connection<B: Backend>(tcp: TcpStream, shared: &Context<B>) -> End {
     let cfg = &shared.cfg;
     let mut conn = conn::new(tcp, &cfg.domain, cfg.preauth_limits(), cfg.write_timeout);
     let mut peer = Peer {
@@ -118,7 +118,7 @@ async fn next_item(conn: &mut S2sConn, peer: &Peer, idle: Duration) -> Result<It
 async fn stream<B: Backend>(
     conn: &mut S2sConn,
     peer: &mut Peer,
-    shared: &Shared<B>,
+    shared: &Context<B>,
 ) -> Result<(), End> {
     let idle = shared.cfg.idle_timeout;
     let Item::Header(header) = next_item(conn, peer, idle).await? else {
@@ -187,7 +187,7 @@ async fn stream<B: Backend>(
 async fn starttls<B: Backend>(
     conn: &mut S2sConn,
     peer: &mut Peer,
-    shared: &Shared<B>,
+    shared: &Context<B>,
 ) -> Result<(), End> {
     if peer.phase.tls {
         conn.writer.raw(&format!("<failure xmlns='{TLS}'/>"));
@@ -251,7 +251,7 @@ async fn external(conn: &mut S2sConn, peer: &mut Peer, auth: &Element) -> Result
 async fn dialback_result<B: Backend>(
     conn: &mut S2sConn,
     peer: &mut Peer,
-    shared: &Shared<B>,
+    shared: &Context<B>,
     el: &Element,
 ) -> Result<(), End> {
     let ours = shared.cfg.domain.clone();
@@ -296,7 +296,7 @@ async fn dialback_result<B: Backend>(
 /// XEP-0220 §2.2.2: a receiving server asks whether we made a key.
 async fn dialback_verify<B: Backend>(
     conn: &mut S2sConn,
-    shared: &Shared<B>,
+    shared: &Context<B>,
     el: &Element,
 ) -> Result<(), End> {
     let ours = &shared.cfg.domain;
@@ -316,7 +316,7 @@ async fn dialback_verify<B: Backend>(
 async fn stanza<B: Backend>(
     conn: &mut S2sConn,
     peer: &Peer,
-    shared: &Shared<B>,
+    shared: &Context<B>,
     el: Element,
 ) -> Result<(), End> {
     if peer.authed.is_empty() {

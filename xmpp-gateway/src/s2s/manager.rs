@@ -17,7 +17,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use super::Shared;
+use super::Context;
 use super::conn::S2sConn;
 use super::outbound;
 use crate::ns::{JABBER_CLIENT, JABBER_SERVER, STREAM};
@@ -29,7 +29,7 @@ const MAX_DOMAINS: usize = 10_000;
 
 /// Route every stanza the router hands over until shutdown.
 pub(crate) async fn run<B: Backend>(
-    shared: Arc<Shared<B>>,
+    shared: Arc<Context<B>>,
     mut rx: mpsc::Receiver<Element>,
     tracker: TaskTracker,
 ) {
@@ -76,7 +76,7 @@ pub(crate) async fn run<B: Backend>(
 
 /// The life of one outbound stream: connect, then write queued stanzas until idle.
 async fn stream_task<B: Backend>(
-    shared: Arc<Shared<B>>,
+    shared: Arc<Context<B>>,
     domain: String,
     mut queue: mpsc::Receiver<Element>,
 ) {
@@ -111,7 +111,7 @@ const RETRY_AFTER: Duration = Duration::from_secs(10);
 /// Bounce what is queued and what arrives until `RETRY_AFTER` has passed, then end
 /// (the next stanza starts a new attempt).
 async fn refuse_for_a_while<B: Backend>(
-    shared: &Shared<B>,
+    shared: &Context<B>,
     queue: &mut mpsc::Receiver<Element>,
     condition: DefinedCondition,
 ) {
@@ -139,7 +139,7 @@ enum Ended {
 /// Write queued stanzas; read (and ignore) what the peer sends on our stream; close
 /// after `idle_timeout` without a stanza.
 async fn serve<B: Backend>(
-    shared: &Shared<B>,
+    shared: &Context<B>,
     conn: &mut S2sConn,
     queue: &mut mpsc::Receiver<Element>,
 ) -> Ended {
@@ -190,7 +190,7 @@ async fn serve<B: Backend>(
 
 /// Write what is left in a closed queue.
 async fn flush_queue<B: Backend>(
-    shared: &Shared<B>,
+    shared: &Context<B>,
     conn: &mut S2sConn,
     queue: &mut mpsc::Receiver<Element>,
 ) {
@@ -209,7 +209,7 @@ async fn write(conn: &mut S2sConn, el: &Element) -> Result<(), String> {
 
 /// Bounce everything still queued, and refuse more.
 fn drain<B: Backend>(
-    shared: &Shared<B>,
+    shared: &Context<B>,
     queue: &mut mpsc::Receiver<Element>,
     condition: DefinedCondition,
 ) {
@@ -220,7 +220,7 @@ fn drain<B: Backend>(
 }
 
 /// Tell the local sender its stanza did not get through (RFC 6120 §8.3.1).
-fn bounce<B: Backend>(shared: &Shared<B>, el: &Element, condition: DefinedCondition) {
+fn bounce<B: Backend>(shared: &Context<B>, el: &Element, condition: DefinedCondition) {
     if let Some(reply) = error_reply(el, condition) {
         shared.router.deliver_local(reply);
     }

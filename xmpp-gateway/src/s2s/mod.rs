@@ -42,8 +42,8 @@ use crate::tls::TlsError;
 /// [`RemoteSender`](crate::router::RemoteSender) queue should hold when s2s drains it.
 pub const QUEUE_LEN: usize = 4096;
 
-/// What every s2s task shares.
-pub(crate) struct Shared<B: Backend> {
+/// What every s2s task shares: configuration, TLS, resolver, router and the shutdown signal.
+pub(crate) struct Context<B: Backend> {
     pub(crate) cfg: S2sConfig,
     pub(crate) tls: tls::TlsContext,
     pub(crate) resolver: resolve::Resolver,
@@ -53,7 +53,7 @@ pub(crate) struct Shared<B: Backend> {
 
 /// The s2s side of one gateway, wired to its router.
 pub struct S2s<B: Backend> {
-    shared: Arc<Shared<B>>,
+    shared: Arc<Context<B>>,
     rx: mpsc::Receiver<Element>,
 }
 
@@ -68,7 +68,7 @@ impl<B: Backend> S2s<B> {
     ) -> Result<Self, TlsError> {
         let tls = tls::TlsContext::new(&cfg.cert_chain, &cfg.key, &cfg.ca)?;
         let resolver = resolve::Resolver::new(&cfg.routes);
-        let shared = Arc::new(Shared {
+        let shared = Arc::new(Context {
             cfg,
             tls,
             resolver,

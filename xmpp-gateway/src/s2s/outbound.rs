@@ -14,7 +14,7 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use super::Shared;
+use super::Context;
 use super::conn::{self, End, S2sConn};
 use super::dialback::{self, Verdict};
 use super::negotiate::{Offered, Step, next_step};
@@ -64,7 +64,7 @@ pub(crate) struct Opened {
 }
 
 /// Connect to `domain` and negotiate up to (not including) authentication.
-pub(crate) async fn open<B: Backend>(shared: &Shared<B>, domain: &str) -> Result<Opened, Failure> {
+pub(crate) async fn open<B: Backend>(shared: &Context<B>, domain: &str) -> Result<Opened, Failure> {
     let addrs = shared
         .resolver
         .resolve(domain)
@@ -106,7 +106,7 @@ pub(crate) async fn open<B: Backend>(shared: &Shared<B>, domain: &str) -> Result
 
 /// Open and authenticate a stream for our stanzas to `domain`.
 pub(crate) async fn connect<B: Backend>(
-    shared: &Shared<B>,
+    shared: &Context<B>,
     domain: &str,
 ) -> Result<S2sConn, Failure> {
     let Opened {
@@ -157,7 +157,7 @@ pub(crate) async fn connect<B: Backend>(
 /// Ask `originating`'s authoritative server whether it made `key` for the stream
 /// `stream_id` it opened to us (XEP-0220 §2.2). Any failure is `Verdict::Error`.
 pub(crate) async fn verify<B: Backend>(
-    shared: &Shared<B>,
+    shared: &Context<B>,
     originating: &str,
     stream_id: &str,
     key: &str,
@@ -208,7 +208,7 @@ async fn start(conn: &mut S2sConn, domain: &str) -> Result<(Option<String>, Offe
 
 /// The TLS handshake as client, then a fresh stream.
 async fn upgrade<B: Backend>(
-    shared: &Shared<B>,
+    shared: &Context<B>,
     conn: &mut S2sConn,
     domain: &str,
 ) -> Result<(), Failure> {
