@@ -287,3 +287,38 @@ async fn preapproval_is_used_without_asking() {
             .from
     );
 }
+
+#[tokio::test]
+async fn a_new_resource_hears_of_the_users_other_resources_when_the_view_stays_the_same() {
+    // RFC 6121 §4.2.2: initial presence from a second client leaves what contacts see
+    // unchanged, so they get only the new resource's presence; the new client itself still
+    // learns that the user's first client is online (as Prosody and ejabberd do).
+    let (router, _) = router(&["alice"]);
+    let mut desk = online(&router, "alice", "desk", 0).await;
+    let mut laptop = Client::login(&router, "alice", Some("laptop")).await;
+    laptop.send("<presence/>").await;
+    let got = laptop.drain();
+    let froms: Vec<_> = of(&got, "presence", None)
+        .iter()
+        .filter_map(|p| p.attr("from"))
+        .map(str::to_owned)
+        .collect();
+    assert!(
+        froms.contains(&"alice@example.org/desk".to_owned()),
+        "the laptop hears of the desk: {got:?}"
+    );
+    assert!(
+        froms.contains(&"alice@example.org/laptop".to_owned()),
+        "and of itself: {got:?}"
+    );
+    let got = desk.drain();
+    let froms: Vec<_> = of(&got, "presence", None)
+        .iter()
+        .filter_map(|p| p.attr("from"))
+        .collect();
+    assert_eq!(
+        froms,
+        vec!["alice@example.org/laptop"],
+        "the desk hears of the laptop once, not of itself again"
+    );
+}

@@ -48,7 +48,10 @@ impl<B: Backend> Router<B> {
         let changed = self
             .authority()
             .client_presence(from, Some(&p).filter(|_| available));
-        let announce = announce(changed, from);
+        let announce = match announce(changed, from) {
+            Announce::Only(resource) if !was => Announce::Arrived(resource),
+            other => other,
+        };
         if !available {
             self.publish_from(&user, announce, Some(from), &directed)
                 .await;

@@ -165,6 +165,12 @@ impl<B: Backend> Router<B> {
         for p in stanzas(own.as_deref(), &speakers) {
             self.send_to_available(&table, owner, &p);
         }
+        if let Announce::Arrived(new) = announce {
+            for mut p in stanzas(own.as_deref(), &all.others_than(new)) {
+                stanza::set_to(&mut p, new.as_str());
+                table.send_to(new, p);
+            }
+        }
         let subscribers: HashSet<&BareJid> = presence::subscribers(contacts).collect();
         for target in presence::directed_leftovers(directed, &subscribers) {
             for gone in &speakers.gone {

@@ -49,7 +49,7 @@ impl Speakers {
     /// The speakers whose presence `announce` sends: every live one, or the one resource that
     /// changed and a node resource that started; those that stopped always.
     pub(crate) fn announced(&self, announce: Announce<'_>) -> Speakers {
-        let Announce::Only(resource) = announce else {
+        let (Announce::Only(resource) | Announce::Arrived(resource)) = announce else {
             return self.clone();
         };
         let mut out = self.clone();
@@ -57,6 +57,21 @@ impl Speakers {
             jid == resource || (self.node_started && jid.resource().as_str() == NODE_RESOURCE)
         });
         out
+    }
+
+    /// The live speakers other than `resource`, with nothing gone: what a resource that just
+    /// became available has not heard of yet.
+    pub(crate) fn others_than(&self, resource: &FullJid) -> Speakers {
+        Speakers {
+            live: self
+                .live
+                .iter()
+                .filter(|(jid, _)| jid != resource)
+                .cloned()
+                .collect(),
+            gone: Vec::new(),
+            node_started: false,
+        }
     }
 }
 
@@ -68,6 +83,10 @@ pub(crate) enum Announce<'a> {
     /// Only this resource (it came, went or changed priority): the user's view is the same,
     /// so what viewers hold of the other resources is still right.
     Only(&'a FullJid),
+    /// Like [`Announce::Only`] for a resource that just sent initial presence, which also gets
+    /// the presence of the user's other available resources (RFC 6121 §4.2.2): it has seen
+    /// none of them yet.
+    Arrived(&'a FullJid),
 }
 
 /// The node resource of `owner`.
