@@ -60,3 +60,28 @@ def test_team_and_public_watchers_see_different_detail_of_the_same_changes(node)
             assert not leaked, f"carol saw alice while blocked: {leaked}"
 
     run(scenario())
+
+
+def test_moving_a_contact_into_a_blocked_group_takes_effect_at_once(node):
+    """A rule may name a roster group (docs/ACCESS.md). Moving bob into alice's blocked group
+    shows him alice going offline right away, not at her next change; moving him out shows her
+    again."""
+
+    async def scenario():
+        alice = Client(node, ALICE, USERS[ALICE], resource="desk")
+        bob = Client(node, BOB, USERS[BOB], resource="desk")
+        async with logged_in(alice, bob):
+            await befriend(alice, bob)
+            await bob.wait_presence("alice online", type="available", **{"from": alice.jid})
+            api = Api(node, make_token(node, "rules", "personal"))
+            api.put(f"/v1/users/{ALICE}/rules", {"groups": {"Blocked": "blocked"}})
+
+            await alice.x.update_roster(BOB, groups=["Blocked"], timeout=10)
+            await bob.wait_presence("alice gone once bob is in the blocked group",
+                                    type="unavailable", **{"from": alice.jid})
+
+            await alice.x.update_roster(BOB, groups=["Colleagues"], timeout=10)
+            await bob.wait_presence("alice back once bob left the group", type="available",
+                                    **{"from": alice.jid})
+
+    run(scenario())

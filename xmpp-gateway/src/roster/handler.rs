@@ -75,7 +75,13 @@ impl<B: Backend> Router<B> {
                         return Err(DefinedCondition::ResourceConstraint);
                     }
                 }
-                let contact = roster::updated(existing, jid, name, groups);
+                // Access rules may name roster groups (docs/ACCESS.md): a subscriber moved
+                // between groups is shown the view of its new place now, not at the user's
+                // next change.
+                let regrouped = existing
+                    .as_ref()
+                    .is_some_and(|c| c.subscription.from && c.groups != groups);
+                let contact = roster::updated(existing, jid.clone(), name, groups);
                 let item = roster::item(&contact);
                 self.backend()
                     .put_contact(user, contact)
@@ -84,6 +90,9 @@ impl<B: Backend> Router<B> {
                 self.deliver([Delivery::RosterPush(user.clone(), item)]);
                 drop(writer);
                 self.send_to(from, Iq::empty_result(from.clone().into(), id).into());
+                if regrouped {
+                    self.reshow(user, &jid);
+                }
             }
             Set::Remove(jid) => {
                 let existing = self.backend().contact(user, &jid).await.map_err(internal)?;

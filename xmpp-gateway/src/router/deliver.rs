@@ -32,6 +32,20 @@ impl<B: Backend> Router<B> {
         self.deliver_under(&table, deliveries);
     }
 
+    /// Show `contact`, a subscriber of `user`, the view it may see now (its level changed):
+    /// the presence of each live resource, or one unavailable if it was shown something and
+    /// may now see nothing, which looks exactly like `user` going offline.
+    pub(crate) fn reshow(&self, user: &BareJid, contact: &BareJid) {
+        let view = self.authority().snapshot(user).for_viewer(contact);
+        let published = self.published_state();
+        match view {
+            Some(_) => {
+                self.deliver_with(|table| published.to_new_subscriber(table, view, user, contact))
+            }
+            None => self.deliver_with(|table| published.to_former_subscriber(table, user, contact)),
+        }
+    }
+
     fn deliver_under(&self, table: &Table, deliveries: impl IntoIterator<Item = Delivery>) {
         for delivery in deliveries {
             match delivery {
