@@ -67,7 +67,7 @@ pub mod tls;
 
 pub use c2s::{C2sConfig, serve_c2s};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
-pub use ports::authority::{PresenceAuthority, PresenceSnapshot};
+pub use ports::authority::{Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 pub use ports::backend::{
     Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription,
 };

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use jid::{BareJid, FullJid};
-use lampfield_xmpp::{PresenceAuthority, PresenceSnapshot, Router};
+use lampfield_xmpp::{Disclosure, PresenceAuthority, PresenceSnapshot, Router, Shown};
 use minidom::Element;
 use tokio_util::sync::CancellationToken;
 use xmpp_parsers::presence::Presence;
@@ -100,13 +100,29 @@ fn groups_of<'a>(
 }
 
 impl PresenceSnapshot for XmlSnapshot {
-    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Arc<Element>> {
+    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Shown> {
         let snapshot = self.snapshot.as_mut()?;
         let groups = groups_of(&mut self.roster, &self.store, &self.owner, viewer)?;
         let level = snapshot.level_of(viewer, groups);
-        self.rendered[level as usize]
+        let presence = self.rendered[level as usize]
             .get_or_insert_with(|| presence_xml::render(snapshot.at(level)).map(Arc::new))
-            .clone()
+            .clone()?;
+        Some(Shown {
+            presence,
+            disclosure: disclosure(level)?,
+        })
+    }
+}
+
+/// How much of the user's clients a level shows (docs/ACCESS.md, "Client extensions in
+/// presence"): devices from team on, everything they say at personal (the owner's own level);
+/// below team only the person.
+fn disclosure(level: Level) -> Option<Disclosure> {
+    match level {
+        Level::Blocked => None,
+        Level::Public | Level::Business => Some(Disclosure::Person),
+        Level::Team => Some(Disclosure::Devices),
+        Level::Personal => Some(Disclosure::Everything),
     }
 }
 

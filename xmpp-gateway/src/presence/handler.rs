@@ -9,6 +9,7 @@ use minidom::Element;
 use xmpp_parsers::presence::Presence;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use super::extensions::Extensions;
 use super::published::Announce;
 use crate::ports::backend::{Backend, Contact};
 use crate::presence;
@@ -29,18 +30,20 @@ impl<B: Backend> Router<B> {
     pub(crate) async fn broadcast(&self, from: &FullJid, p: Presence, available: bool) {
         let user = from.to_bare();
         let priority = p.priority.0;
-        let (was, old_priority, directed) = {
+        let extensions = Extensions::of(&p);
+        let (was, old_priority, same_extensions, directed) = {
             let mut table = self.table_mut();
             let Some(s) = table.get_mut(from) else { return };
             let was = s.available();
             let old_priority = s.priority;
-            s.set_available(available, priority);
+            let same_extensions = s.extensions == extensions;
+            s.set_available(available, priority, extensions);
             let directed = if available {
                 HashSet::new()
             } else {
                 std::mem::take(&mut s.directed)
             };
-            (was, old_priority, directed)
+            (was, old_priority, same_extensions, directed)
         };
         if !available && !was {
             return;
@@ -49,7 +52,7 @@ impl<B: Backend> Router<B> {
             .authority()
             .client_presence(from, Some(&p).filter(|_| available));
         let announce = match announce(changed, from) {
-            Announce::Only(resource) if !was => Announce::Arrived(resource),
+            announce if !was => announce.arriving(from),
             other => other,
         };
         if !available {
@@ -57,8 +60,9 @@ impl<B: Backend> Router<B> {
                 .await;
             return;
         }
-        // A new resource, or a new priority, is news even when the presence is the same.
-        if !changed && was && old_priority == priority {
+        // A new resource, a new priority or new extensions are news even when the presence is
+        // the same (to those who see them).
+        if !changed && was && old_priority == priority && same_extensions {
             return;
         }
         let contacts = self.publish_from(&user, announce, None, &directed).await;
@@ -200,8 +204,8 @@ impl<B: Backend> Router<B> {
 /// otherwise only what concerns that resource.
 fn announce(changed: bool, resource: &FullJid) -> Announce<'_> {
     if changed {
-        Announce::All
+        Announce::all()
     } else {
-        Announce::Only(resource)
+        Announce::only(resource)
     }
 }

@@ -6,6 +6,8 @@
 //! what of the presence the node renders (and hands back what a new or former subscriber and a
 //! prober are owed), and `publish` fans it out, also again to a domain whose link came back.
 
+mod addressing;
+pub(crate) mod extensions;
 mod handler;
 mod publish;
 pub(crate) mod published;

@@ -1,12 +1,14 @@
 //! A presence authority for the gateway's tests: every viewer sees the user's last broadcast
-//! presence as the client sent it (plain RFC 6121), with no access levels and no other source.
+//! presence as the client sent it (plain RFC 6121: its show and status, extensions left to the
+//! router), with no other source. Viewers see the user's devices unless a test says otherwise
+//! ([`Relay::disclose`]); the user sees everything.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use jid::{BareJid, FullJid};
-use lampfield_xmpp::{PresenceAuthority, PresenceSnapshot};
+use lampfield_xmpp::{Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 use minidom::Element;
 use xmpp_parsers::presence::Presence;
 
@@ -14,20 +16,31 @@ use xmpp_parsers::presence::Presence;
 #[derive(Default)]
 pub struct Relay {
     users: Mutex<HashMap<BareJid, Vec<(FullJid, Arc<Element>)>>>,
+    /// What a viewer may see of an owner, where a test set it (`None`: nothing).
+    disclosed: Mutex<HashMap<(BareJid, BareJid), Option<Disclosure>>>,
 }
 
 impl Relay {
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
     }
+
+    /// From now on `viewer` sees `owner` at `disclosure` (`None`: sees nothing, as if blocked).
+    pub fn disclose(&self, owner: &BareJid, viewer: &BareJid, disclosure: Option<Disclosure>) {
+        self.disclosed
+            .lock()
+            .unwrap()
+            .insert((owner.clone(), viewer.clone()), disclosure);
+    }
 }
 
-/// The client's stanza without its sender; a non-zero priority is left to the router, which
-/// stamps each resource's own.
+/// The client's stanza without its sender and its extensions, which the router passes on itself;
+/// a non-zero priority is left to the router, which stamps each resource's own.
 fn view(p: &Presence) -> Element {
     let mut p = p.clone();
     p.from = None;
     p.to = None;
+    p.payloads.clear();
     let nonzero = p.priority.0 != 0;
     let mut el = Element::from(p);
     if nonzero {
@@ -55,15 +68,42 @@ impl PresenceAuthority for Relay {
             .get(owner)
             .and_then(|r| r.last())
             .map(|(_, v)| Arc::clone(v));
-        Box::new(Fixed(last))
+        let disclosed = self
+            .disclosed
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|((o, _), _)| o == owner)
+            .map(|((_, v), d)| (v.clone(), *d))
+            .collect();
+        Box::new(Fixed {
+            owner: owner.clone(),
+            view: last,
+            disclosed,
+        })
     }
 }
 
-/// The same view for every viewer.
-struct Fixed(Option<Arc<Element>>);
+/// The same view for every viewer, in the form the test disclosed to it.
+struct Fixed {
+    owner: BareJid,
+    view: Option<Arc<Element>>,
+    disclosed: HashMap<BareJid, Option<Disclosure>>,
+}
 
 impl PresenceSnapshot for Fixed {
-    fn for_viewer(&mut self, _: &BareJid) -> Option<Arc<Element>> {
-        self.0.clone()
+    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Shown> {
+        let disclosure = if *viewer == self.owner {
+            Disclosure::Everything
+        } else {
+            self.disclosed
+                .get(viewer)
+                .copied()
+                .unwrap_or(Some(Disclosure::Devices))?
+        };
+        Some(Shown {
+            presence: Arc::clone(self.view.as_ref()?),
+            disclosure,
+        })
     }
 }

@@ -168,8 +168,19 @@ impl Client {
 }
 
 pub fn router(names: &[&str]) -> (Router<FakeBackend>, Arc<FakeBackend>) {
+    let (router, backend, _) = router_with_relay(names);
+    (router, backend)
+}
+
+/// A router whose authority the test steers: what each viewer may see of each user.
+pub fn router_with_relay(names: &[&str]) -> (Router<FakeBackend>, Arc<FakeBackend>, Arc<Relay>) {
     let b = FakeBackend::with_accounts(names);
-    (Router::new(DOMAIN, ports(&b, RemoteSender::none())), b)
+    let relay = Relay::new();
+    let ports = Ports {
+        authority: Arc::clone(&relay) as _,
+        ..ports(&b, RemoteSender::none())
+    };
+    (Router::new(DOMAIN, ports), b, relay)
 }
 
 /// What a test router is built with: `backend`, the relaying authority, no commands.
