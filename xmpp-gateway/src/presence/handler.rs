@@ -158,8 +158,8 @@ impl<B: Backend> Router<B> {
             Dest::Remote(target) => {
                 if !self.to_remote(el) {
                     self.error(head, from, target, DefinedCondition::RemoteServerNotFound);
+                    return;
                 }
-                return;
             }
             Dest::Account(bare) => {
                 // §8.5.1: presence for an unknown account is dropped silently.

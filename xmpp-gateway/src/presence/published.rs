@@ -326,7 +326,7 @@ fn digest<'a>(stanzas: impl IntoIterator<Item = &'a FanoutStanza>) -> u64 {
 /// The presence per person: `view` from the node resource, with the person-level extensions of
 /// the user's first client.
 fn person(view: &Element, owner: &BareJid, speakers: &Speakers) -> Element {
-    let mut p = view.clone();
+    let mut p = stanza::without_priority(view.clone());
     stanza::set_from(&mut p, node_jid(owner).as_str());
     if let Some(first) = speakers.first_client() {
         for e in first.extensions.at(Disclosure::Person) {

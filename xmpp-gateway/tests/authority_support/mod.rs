@@ -34,18 +34,15 @@ impl Relay {
     }
 }
 
-/// The client's stanza without its sender and its extensions, which the router passes on itself;
-/// a non-zero priority is left to the router, which stamps each resource's own.
+/// The client's stanza without its sender, its priority and its extensions, as the node renders
+/// it: the router stamps each resource's priority and passes the extensions on itself.
 fn view(p: &Presence) -> Element {
     let mut p = p.clone();
     p.from = None;
     p.to = None;
     p.payloads.clear();
-    let nonzero = p.priority.0 != 0;
     let mut el = Element::from(p);
-    if nonzero {
-        el.remove_child("priority", xmpp_parsers::ns::DEFAULT_NS);
-    }
+    el.remove_child("priority", xmpp_parsers::ns::DEFAULT_NS);
     el
 }
 

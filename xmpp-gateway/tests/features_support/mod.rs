@@ -205,6 +205,24 @@ pub fn error_condition(e: &Element) -> Option<String> {
     err.children().next().map(|c| c.name().to_owned())
 }
 
+/// An error stanza with its `from`, `id` and `to` left out: two errors that differ only in these
+/// are the same answer (the addressee, the request's own id, the asker).
+pub fn error_shape(e: &Element) -> String {
+    let xml = String::from(e);
+    let mut out = String::new();
+    let mut rest = xml.as_str();
+    // The root's attributes, written in this order; a value never holds its own quote.
+    for name in [" from=", " id=", " to="] {
+        let Some(at) = rest.find(name) else { continue };
+        let quote = &rest[at + name.len()..at + name.len() + 1];
+        let end = rest[at + name.len() + 1..].find(quote).unwrap() + at + name.len() + 2;
+        out.push_str(&rest[..at]);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Log in, ask for the roster and send initial presence; returns the drained client.
 pub async fn online(
     router: &Router<FakeBackend>,
