@@ -51,10 +51,10 @@ impl<B: Backend> Router<B> {
         let changed = self
             .authority()
             .client_presence(from, Some(&p).filter(|_| available));
-        let announce = match announce(changed, from) {
-            announce if !was => announce.arriving(from),
-            other => other,
-        };
+        let mut announce = announce(changed, from);
+        if !was {
+            announce = announce.arriving(from);
+        }
         if !available {
             self.publish_from(&user, announce, Some(from), &directed)
                 .await;
