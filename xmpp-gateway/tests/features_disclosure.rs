@@ -9,6 +9,7 @@ mod features_support;
 
 use features_support::*;
 use lampfield_xmpp::Disclosure::{self, Devices, Everything, Person};
+use lampfield_xmpp::Router;
 use minidom::Element;
 
 const NODE: &str = "alice@example.org/lampfield";
@@ -72,14 +73,41 @@ fn nick(p: &Element) -> Option<String> {
         .map(Element::text)
 }
 
-#[tokio::test]
-async fn below_team_one_presence_per_person_and_never_the_same_twice() {
-    let (router, _, relay) = router_with_relay(&["alice", "bob", "carol"]);
+/// Alice on her desk (priority 5), watched by bob below team and by carol at team.
+struct Watched {
+    router: Router<FakeBackend>,
+    desk: Client,
+    bob: Client,
+    carol: Client,
+}
+
+async fn alice_watched(others: &[&str]) -> Watched {
+    let names: Vec<&str> = ["alice", "bob", "carol"]
+        .into_iter()
+        .chain(others.iter().copied())
+        .collect();
+    let (router, _, relay) = router_with_relay(&names);
     let mut desk = online(&router, "alice", "desk", 5).await;
     let mut bob = online(&router, "bob", "b", 0).await;
     let mut carol = online(&router, "carol", "c", 0).await;
     watch(&relay, &mut desk, &mut bob, Some(Person)).await;
     watch(&relay, &mut desk, &mut carol, Some(Devices)).await;
+    Watched {
+        router,
+        desk,
+        bob,
+        carol,
+    }
+}
+
+#[tokio::test]
+async fn below_team_one_presence_per_person_and_never_the_same_twice() {
+    let Watched {
+        router,
+        desk,
+        mut bob,
+        mut carol,
+    } = alice_watched(&[]).await;
 
     let got = bob.drain();
     assert_eq!(presences(&got), pairs(&[(NODE, "available")]));
@@ -138,46 +166,29 @@ async fn moving_between_person_and_devices_withdraws_what_was_held_first() {
     assert_eq!(presences(&bob.drain()), pairs(&[(NODE, "available")]));
     let bj = bob.jid.to_bare();
 
-    // A rule change, published by the node.
-    relay.disclose(&alice, &bj, Some(Devices));
-    router.publish(&alice).await;
-    assert_eq!(
-        presences(&bob.drain()),
-        pairs(&[
-            (NODE, "unavailable"),
-            (DESK, "available"),
-            (PHONE, "available")
-        ])
-    );
-    relay.disclose(&alice, &bj, Some(Person));
-    router.publish(&alice).await;
-    assert_eq!(
-        presences(&bob.drain()),
-        pairs(&[
-            (DESK, "unavailable"),
-            (PHONE, "unavailable"),
-            (NODE, "available")
-        ])
-    );
-
+    // A rule change, published by the node: bob gets `want`.
+    let mut rule = async |disclosure, want: &[(&str, &'static str)]| {
+        relay.disclose(&alice, &bj, disclosure);
+        router.publish(&alice).await;
+        assert_eq!(presences(&bob.drain()), pairs(want), "{disclosure:?}");
+    };
+    let devices_came = [(DESK, "available"), (PHONE, "available")];
+    let devices_went = [(DESK, "unavailable"), (PHONE, "unavailable")];
+    rule(
+        Some(Devices),
+        &[(NODE, "unavailable"), devices_came[0], devices_came[1]],
+    )
+    .await;
+    rule(
+        Some(Person),
+        &[devices_went[0], devices_went[1], (NODE, "available")],
+    )
+    .await;
     // Blocked: unavailable for exactly what it held, then nothing.
-    relay.disclose(&alice, &bj, None);
-    router.publish(&alice).await;
-    assert_eq!(presences(&bob.drain()), pairs(&[(NODE, "unavailable")]));
-    router.publish(&alice).await;
-    assert_eq!(presences(&bob.drain()), []);
-    relay.disclose(&alice, &bj, Some(Devices));
-    router.publish(&alice).await;
-    assert_eq!(
-        presences(&bob.drain()),
-        pairs(&[(DESK, "available"), (PHONE, "available")])
-    );
-    relay.disclose(&alice, &bj, None);
-    router.publish(&alice).await;
-    assert_eq!(
-        presences(&bob.drain()),
-        pairs(&[(DESK, "unavailable"), (PHONE, "unavailable")])
-    );
+    rule(None, &[(NODE, "unavailable")]).await;
+    rule(None, &[]).await;
+    rule(Some(Devices), &devices_came).await;
+    rule(None, &devices_went).await;
 
     // A roster-group move shows the new place at once (Router::reshow), in its form.
     relay.disclose(&alice, &bj, Some(Person));
@@ -307,13 +318,14 @@ async fn the_person_speaks_with_the_first_clients_nickname() {
 
 #[tokio::test]
 async fn a_full_jid_iq_reaches_the_client_only_from_who_may_address_it() {
-    let (router, _, relay) = router_with_relay(&["alice", "bob", "carol", "dave"]);
-    let mut desk = online(&router, "alice", "desk", 0).await;
-    let mut bob = online(&router, "bob", "b", 0).await;
-    let mut carol = online(&router, "carol", "c", 0).await;
+    let Watched {
+        router,
+        mut desk,
+        mut bob,
+        mut carol,
+        ..
+    } = alice_watched(&["dave"]).await;
     let mut dave = online(&router, "dave", "d", 0).await;
-    watch(&relay, &mut desk, &mut bob, Some(Person)).await;
-    watch(&relay, &mut desk, &mut carol, Some(Devices)).await;
     for v in [&mut bob, &mut carol] {
         v.drain();
     }
@@ -368,13 +380,14 @@ async fn a_full_jid_iq_reaches_the_client_only_from_who_may_address_it() {
 
 #[tokio::test]
 async fn a_full_jid_message_goes_to_the_bare_jid_from_who_may_not_address_it() {
-    let (router, _, relay) = router_with_relay(&["alice", "bob", "carol"]);
-    let mut desk = online(&router, "alice", "desk", 5).await;
+    let Watched {
+        router,
+        mut desk,
+        mut bob,
+        mut carol,
+        ..
+    } = alice_watched(&[]).await;
     let mut phone = online(&router, "alice", "phone", 0).await;
-    let mut bob = online(&router, "bob", "b", 0).await;
-    let mut carol = online(&router, "carol", "c", 0).await;
-    watch(&relay, &mut desk, &mut bob, Some(Person)).await;
-    watch(&relay, &mut desk, &mut carol, Some(Devices)).await;
     for c in [&mut desk, &mut phone, &mut bob, &mut carol] {
         c.drain();
     }
@@ -407,13 +420,13 @@ async fn a_full_jid_message_goes_to_the_bare_jid_from_who_may_not_address_it() {
 
 #[tokio::test]
 async fn probes_get_the_form_of_the_probers_level() {
-    let (router, _, relay) = router_with_relay(&["alice", "bob", "carol"]);
-    let mut desk = online(&router, "alice", "desk", 5).await;
+    let Watched {
+        router,
+        mut bob,
+        mut carol,
+        ..
+    } = alice_watched(&[]).await;
     let _phone = online(&router, "alice", "phone", 0).await;
-    let mut bob = online(&router, "bob", "b", 0).await;
-    let mut carol = online(&router, "carol", "c", 0).await;
-    watch(&relay, &mut desk, &mut bob, Some(Person)).await;
-    watch(&relay, &mut desk, &mut carol, Some(Devices)).await;
     bob.drain();
     carol.drain();
     let probe = "<presence type='probe' to='alice@example.org'/>";

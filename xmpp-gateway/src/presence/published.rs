@@ -436,19 +436,10 @@ impl PublishedState {
         user: &BareJid,
         contact: &BareJid,
     ) -> Deliveries {
-        let Some(view) = view else {
+        if view.is_none() {
             return Vec::new();
-        };
-        self.with_owner(user, |state| {
-            let speakers = current_speakers(table, user, state);
-            let mut rendered = Rendered::new(user, &speakers, Announce::all());
-            let old = state.held.get(contact).copied();
-            let (out, held) = rendered.plan(old, Some(&view), true);
-            set_held(state, contact, held);
-            out.iter()
-                .map(|p| Delivery::Presence(contact.clone(), p.element.clone()))
-                .collect()
-        })
+        }
+        self.show(table, view, user, contact, true)
     }
 
     /// A subscriber whose level or roster place changed gets what differs between what it holds
@@ -461,11 +452,24 @@ impl PublishedState {
         user: &BareJid,
         contact: &BareJid,
     ) -> Deliveries {
+        self.show(table, view, user, contact, false)
+    }
+
+    /// What `contact` is owed of `user` between what it holds and `view` (all of `view` when
+    /// `again`), recording what it holds then.
+    fn show(
+        &self,
+        table: &Table,
+        view: Option<Shown>,
+        user: &BareJid,
+        contact: &BareJid,
+        again: bool,
+    ) -> Deliveries {
         self.with_owner(user, |state| {
             let speakers = current_speakers(table, user, state);
             let mut rendered = Rendered::new(user, &speakers, Announce::all());
             let old = state.held.get(contact).copied();
-            let (out, held) = rendered.plan(old, view.as_ref(), false);
+            let (out, held) = rendered.plan(old, view.as_ref(), again);
             set_held(state, contact, held);
             out.iter()
                 .map(|p| Delivery::Presence(contact.clone(), p.element.clone()))
