@@ -6,9 +6,17 @@
 use lampfield_domain::presence::{Call, LineId, LineState};
 use lampfield_node::engine::SourceChange;
 use lampfield_tests::client::{QUIET, from_is, person, status};
-use lampfield_tests::{befriend, start_node};
+use lampfield_tests::{TestClient, befriend, start_node};
 use tokio_xmpp::Stanza;
+use tokio_xmpp::jid::FullJid;
 use tokio_xmpp::parsers::presence::Type;
+
+/// `client` sees `from` go unavailable.
+async fn gone(client: &mut TestClient, what: &str, from: &FullJid) {
+    client
+        .expect_presence(what, |p| p.type_ == Type::Unavailable && from_is(p, from))
+        .await;
+}
 
 #[tokio::test]
 async fn a_call_without_a_client_then_the_client_comes_online() {
@@ -22,15 +30,8 @@ async fn a_call_without_a_client_then_the_client_comes_online() {
     let (ab, setup) = (alice.bare(), alice.jid.clone());
     let alice_person = person(&ab);
     alice.close().await;
-    bob.expect_presence("alice gone (business)", |p| {
-        p.type_ == Type::Unavailable && from_is(p, &alice_person)
-    })
-    .await;
-    carol
-        .expect_presence("alice's setup client gone (team)", |p| {
-            p.type_ == Type::Unavailable && from_is(p, &setup)
-        })
-        .await;
+    gone(&mut bob, "alice gone (business)", &alice_person).await;
+    gone(&mut carol, "alice's setup client gone (team)", &setup).await;
     bob.forget_backlog();
     carol.forget_backlog();
 
@@ -55,11 +56,7 @@ async fn a_call_without_a_client_then_the_client_comes_online() {
     // Her desk client comes online: carol sees the device take over; bob still sees the person.
     let desk = node.online("alice@localhost", "desk", 0).await;
     let dj = desk.jid.clone();
-    carol
-        .expect_presence("the node's resource gone (team)", |p| {
-            p.type_ == Type::Unavailable && from_is(p, &alice_person)
-        })
-        .await;
+    gone(&mut carol, "the node's resource gone (team)", &alice_person).await;
     carol
         .expect_presence("alice's desk (team)", |p| {
             p.type_ == Type::None && from_is(p, &dj)
@@ -84,15 +81,8 @@ async fn a_call_without_a_client_then_the_client_comes_online() {
         .await
         .unwrap();
     desk.close().await;
-    bob.expect_presence("alice gone (business)", |p| {
-        p.type_ == Type::Unavailable && from_is(p, &alice_person)
-    })
-    .await;
-    carol
-        .expect_presence("alice's desk gone (team)", |p| {
-            p.type_ == Type::Unavailable && from_is(p, &dj)
-        })
-        .await;
+    gone(&mut bob, "alice gone (business)", &alice_person).await;
+    gone(&mut carol, "alice's desk gone (team)", &dj).await;
     bob.close().await;
     carol.close().await;
     node.stop().await;
