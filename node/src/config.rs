@@ -256,9 +256,11 @@ impl Config {
                 "max_connections and max_event_streams must be at least 1",
             ));
         }
-        crate::tokens::from_config(&self.http.tokens).map_err(|reason| ConfigError::Invalid {
-            key: "http.tokens",
-            reason,
+        crate::tokens::from_config(&self.http.tokens, &self.domain).map_err(|reason| {
+            ConfigError::Invalid {
+                key: "http.tokens",
+                reason,
+            }
         })?;
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             return Err(invalid(
@@ -387,6 +389,20 @@ mod tests {
         let twice = good.clone() + &good;
         let err = Config::from_toml(&twice).unwrap_err().to_string();
         assert!(err.contains("twice"), "{err}");
+        let scoped = good.clone() + "users = [\"alice@localhost\"]\ncan = [\"read\"]\nrate = 5\n";
+        let c = Config::from_toml(&scoped).unwrap();
+        assert_eq!(c.http.tokens[0].rate, Some(5));
+        let err = Config::from_toml(&scoped.replace("read", "write"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("write"), "{err}");
+        let err = Config::from_toml(&scoped.replace("alice@localhost", "alice@elsewhere"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("http.tokens") && err.contains("localhost"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -202,9 +202,12 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         }
     };
     let forget = engine.clone();
+    // Removing a token through the admin service ends its change streams in the API.
+    let live_tokens = crate::tokens::LiveTokens::default();
     let service = admin::Service::new(config.domain.clone(), store.clone())
         .with_engine(engine.clone())
         .with_profile_runtime(profile_runtime.clone())
+        .with_live_tokens(live_tokens.clone())
         .with_on_removed(Arc::new(move |user| {
             sessions.end_sessions_of(user);
             forget.forget(user);
@@ -224,7 +227,8 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
                 &config.http,
                 cancel.clone(),
             )
-            .with_profile_runtime(profile_runtime.clone());
+            .with_profile_runtime(profile_runtime.clone())
+            .with_live_tokens(live_tokens);
             let addr = http::spawn(listener, state, &config.http, &tracker, cancel.clone())
                 .map_err(http_error)?;
             tracing::info!("integration API listening on http://{addr}");

@@ -8,7 +8,7 @@ use crate::adapters::xmpp::{PasswordError, new_account};
 use crate::engine::Engine;
 use crate::store::StoredToken;
 use crate::store::{Store, StoreError};
-use crate::tokens;
+use crate::tokens::{self, LiveTokens, TokenScope};
 use lampfield_domain::access::{Level, NodePolicy};
 use lampfield_domain::users::{UserJidError, parse_user};
 
@@ -50,6 +50,8 @@ pub struct Service {
     policy: NodePolicy,
     /// The running node's profile runtime (profile and calendar requests).
     profile_runtime: Option<crate::profile_runtime::ProfileRuntime>,
+    /// The running node's per-token state: a removed token's change streams end at once.
+    live_tokens: Option<LiveTokens>,
 }
 
 impl std::fmt::Debug for Service {
@@ -70,6 +72,7 @@ impl Service {
             engine: None,
             policy: NodePolicy::default(),
             profile_runtime: None,
+            live_tokens: None,
         }
     }
 
@@ -92,6 +95,12 @@ impl Service {
         profile_runtime: crate::profile_runtime::ProfileRuntime,
     ) -> Self {
         self.profile_runtime = Some(profile_runtime);
+        self
+    }
+
+    /// End a removed token's change streams through the running node's API state.
+    pub fn with_live_tokens(mut self, live_tokens: LiveTokens) -> Self {
+        self.live_tokens = Some(live_tokens);
         self
     }
 
@@ -142,10 +151,21 @@ impl Service {
                         existed,
                     })
             }
-            Request::AddToken { name, level } => self
-                .add_token(&name, level)
+            Request::AddToken {
+                name,
+                level,
+                scope,
+                rate,
+            } => self
+                .add_token(&name, level, &scope, rate)
                 .await
-                .map(|token| Response::TokenAdded { name, level, token }),
+                .map(|(token, stored)| Response::TokenAdded {
+                    name,
+                    level,
+                    token,
+                    scope: stored.scope,
+                    rate: tokens::check_rate(stored.rate).unwrap_or(tokens::DEFAULT_RATE),
+                }),
             Request::ListTokens => self.tokens().map(|tokens| Response::Tokens { tokens }),
             Request::RemoveToken { name } => self
                 .remove_token(&name)
@@ -210,24 +230,47 @@ impl Service {
 }
 
 impl Service {
-    /// Make a token for the integration API; returns it (only its hash is stored).
-    pub async fn add_token(&self, name: &str, level: Level) -> Result<String, AdminError> {
+    /// Make a token for the integration API, acting within `scope` (checked and normalized here)
+    /// at `rate` requests a second; returns it (only its hash is stored) and what was stored.
+    pub async fn add_token(
+        &self,
+        name: &str,
+        level: Level,
+        scope: &TokenScope,
+        rate: Option<u32>,
+    ) -> Result<(String, StoredToken), AdminError> {
         tokens::check_name(name).map_err(AdminError::Token)?;
+        let scope = TokenScope::new(
+            scope.users(),
+            scope.domains(),
+            scope.actions(),
+            &self.domain,
+        )
+        .map_err(AdminError::Token)?;
+        tokens::check_rate(rate).map_err(AdminError::Token)?;
         let (token, sha256) = tokens::generate();
-        if !self
-            .store
-            .add_token(name, &StoredToken { sha256, level })
-            .await?
-        {
+        let stored = StoredToken {
+            sha256,
+            level,
+            scope,
+            rate,
+        };
+        if !self.store.add_token(name, &stored).await? {
             return Err(AdminError::Token(format!(
                 "a token named {name:?} exists; remove it first"
             )));
         }
-        tracing::info!(token = name, %level, "integration token added");
-        Ok(token)
+        tracing::info!(
+            token = name,
+            %level,
+            users = %stored.scope.users_text(),
+            actions = %stored.scope.actions_text(),
+            "integration token added"
+        );
+        Ok((token, stored))
     }
 
-    /// Every stored token's name and level.
+    /// Every stored token's name, level, scope and rate.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, AdminError> {
         Ok(self
             .store
@@ -236,18 +279,23 @@ impl Service {
             .map(|(name, t)| TokenInfo {
                 name,
                 level: t.level,
+                rate: tokens::check_rate(t.rate).unwrap_or(tokens::DEFAULT_RATE),
+                scope: t.scope,
             })
             .collect())
     }
 
-    /// Revoke a token at once (the API reads the store on every request). Returns whether it
-    /// existed.
+    /// Revoke a token at once: the API reads the store on every request, and a running node ends
+    /// the token's open change streams. Returns whether it existed.
     pub async fn remove_token(&self, name: &str) -> Result<bool, AdminError> {
-        let existed = self.store.remove_token(name).await?;
-        if existed {
+        let removed = self.store.remove_token(name).await?;
+        if let Some(token) = &removed {
+            if let Some(live) = &self.live_tokens {
+                live.revoke(&token.sha256);
+            }
             tracing::info!(token = name, "integration token removed");
         }
-        Ok(existed)
+        Ok(removed.is_some())
     }
 }
 
@@ -311,6 +359,8 @@ mod tests {
         let add = |name: &str| Request::AddToken {
             name: name.into(),
             level: Level::Team,
+            scope: TokenScope::default(),
+            rate: None,
         };
         let Response::TokenAdded { token, .. } = service.apply(add("pbx")).await else {
             panic!("token not added");
@@ -325,7 +375,9 @@ mod tests {
             Response::Tokens {
                 tokens: vec![TokenInfo {
                     name: "pbx".into(),
-                    level: Level::Team
+                    level: Level::Team,
+                    scope: TokenScope::default(),
+                    rate: tokens::DEFAULT_RATE,
                 }]
             }
         );
@@ -345,5 +397,60 @@ mod tests {
             }
         );
         assert!(service.tokens().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn scoped_tokens_are_checked_and_removing_one_ends_its_streams() {
+        let live = LiveTokens::default();
+        let service = Service::new("example.org".into(), Store::temporary().unwrap())
+            .with_live_tokens(live.clone());
+        let users = vec!["Alice@example.org".to_owned()];
+        let unchecked = |users: &[String], actions: Option<&[tokens::Action]>| {
+            // Unchecked, as the admin socket decodes it.
+            serde_json::from_value::<TokenScope>(serde_json::json!({
+                "users": users,
+                "actions": actions,
+            }))
+            .unwrap()
+        };
+        let add = |name: &str, scope: TokenScope, rate: Option<u32>| Request::AddToken {
+            name: name.into(),
+            level: Level::Team,
+            scope,
+            rate,
+        };
+        let read_only = unchecked(&users, Some(&[tokens::Action::Read]));
+        let Response::TokenAdded {
+            token, scope, rate, ..
+        } = service.apply(add("pbx", read_only, Some(5))).await
+        else {
+            panic!("token not added");
+        };
+        assert_eq!(scope.users(), ["alice@example.org"], "normalized");
+        assert_eq!(rate, 5);
+        let listed = service.tokens().unwrap();
+        assert_eq!((listed[0].scope.clone(), listed[0].rate), (scope, 5));
+
+        for (bad, why) in [
+            (
+                add("x", unchecked(&["a@other.org".into()], None), None),
+                "@example.org",
+            ),
+            (
+                add("x", unchecked(&[], Some(&[])), None),
+                "at least one action",
+            ),
+            (add("x", TokenScope::default(), Some(0)), "rate"),
+        ] {
+            let answer = service.apply(bad).await;
+            assert!(
+                matches!(&answer, Response::Error { message } if message.contains(why)),
+                "{answer:?}"
+            );
+        }
+
+        let stream = live.stream(&tokens::hash(&token));
+        assert!(service.remove_token("pbx").await.unwrap());
+        assert!(stream.is_cancelled(), "its open streams end at once");
     }
 }
