@@ -304,20 +304,26 @@ async fn a_token_without_scopes_keeps_working_as_before() {
 async fn the_rate_limit_answers_429_after_the_burst() {
     let dir = tempfile::tempdir().unwrap();
     let (node, base) = node(dir.path()).await;
-    let default = Api::new(
+    let busy = Api::new(
         &base,
-        &token_with(dir.path(), "busy", Level::Team, TokenScope::default(), None).await,
+        &token_with(
+            dir.path(),
+            "busy",
+            Level::Team,
+            TokenScope::default(),
+            Some(20),
+        )
+        .await,
     );
     let other = Api::new(&base, &token(dir.path(), "other", Level::Team).await);
     let path = format!("/v1/users/{ALICE}/presence");
 
-    // A hundred at once: the default burst of forty goes through (and whatever the rate of twenty
-    // a second refills meanwhile), the rest get 429 with a Retry-After and a JSON body.
+    // A hundred at once: the burst of forty goes through (and whatever the rate of twenty a
+    // second refills meanwhile), the rest get 429 with a Retry-After and a JSON body.
     let sent = (0..100).map(|_| async {
-        default
-            .http
+        busy.http
             .get(format!("{base}{path}"))
-            .bearer_auth(&default.token)
+            .bearer_auth(&busy.token)
             .send()
             .await
             .unwrap()

@@ -12,7 +12,9 @@ use serde::{Deserialize, Serialize};
 use lampfield_domain::users::parse_user;
 
 /// Sustained requests per second of a token that names no rate.
-pub const DEFAULT_RATE: u32 = 20;
+/// High enough for a PBX connector of a large site (a few hundred line changes a second at peak),
+/// low enough that one runaway client cannot occupy the node.
+pub const DEFAULT_RATE: u32 = 200;
 /// Highest rate a token may be given, requests per second.
 pub const MAX_RATE: u32 = 100_000;
 /// Requests a token may make at once after a quiet spell, per request a second of its rate.
