@@ -69,7 +69,7 @@ pub use c2s::{C2sConfig, serve_c2s};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
 pub use ports::authority::{PresenceAuthority, PresenceSnapshot};
 pub use ports::backend::{
-    Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription,
+    Backend, BackendError, Contact, Kept, ScramCredentials, ScramHash, Subscription,
 };
 pub use ports::{Ports, RemoteSender};
 pub use router::Router;
