@@ -161,11 +161,14 @@ impl<B: Backend> Router<B> {
     /// `user` asked for the sender's presence (subscription `to`), which makes it the sender's
     /// broadcast.
     async fn drops_presence(&self, sender: &BareJid, user: &BareJid) -> bool {
-        if user.node().is_none() || !self.authority().hides_from(user, sender) {
+        if user.node().is_none() {
             return false;
         }
+        // Most presence from other domains is the broadcast of a contact the user asked for:
+        // one contact read settles it before the user's rules are consulted.
         match self.backend().contact(user, sender).await {
-            Ok(entry) => !entry.is_some_and(|c| c.subscription.to),
+            Ok(Some(c)) if c.subscription.to => false,
+            Ok(_) => self.authority().hides_from(user, sender),
             Err(e) => {
                 tracing::warn!(%user, error = %e, "contact lookup failed; presence dropped");
                 true
