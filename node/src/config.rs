@@ -27,6 +27,10 @@ pub const DEFAULT_TOML: &str = include_str!("../../configs/default.toml");
 /// RFC 6120 §13.12: a server must accept stanzas of at least 10,000 bytes.
 const MIN_STANZA_BYTES: usize = 10_000;
 
+/// Most offline messages a user may have kept: they are all queued to the client at once when
+/// it comes online, into a session queue of 2048 stanzas that the roster's presences share.
+const MAX_OFFLINE_MESSAGES: usize = 1024;
+
 /// Why a configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -149,6 +153,11 @@ pub struct C2s {
     pub idle_timeout_s: u64,
     /// Time a pinged client has to answer or send anything, in seconds. Default: `60`.
     pub ping_timeout_s: u64,
+    /// Most messages kept per user while no client of theirs takes them (XEP-0160); one more
+    /// is refused with `service-unavailable`. Default: `1000`; at most 1024.
+    pub offline_max_messages: usize,
+    /// Most bytes of messages kept per user, as stored. Default: `1048576` (1 MiB).
+    pub offline_max_bytes: usize,
 }
 
 /// `[tls]`: the certificate offered on STARTTLS. Both files or neither: with neither,
@@ -191,6 +200,8 @@ impl Default for C2s {
             negotiation_timeout_s: 30,
             idle_timeout_s: 300,
             ping_timeout_s: 60,
+            offline_max_messages: 1000,
+            offline_max_bytes: 1 << 20,
         }
     }
 }
@@ -246,6 +257,15 @@ impl Config {
             if value == 0 {
                 return Err(invalid(key, "must be at least 1"));
             }
+        }
+        if !(1..=MAX_OFFLINE_MESSAGES).contains(&self.c2s.offline_max_messages) {
+            return Err(invalid(
+                "c2s.offline_max_messages",
+                "must be between 1 and 1024",
+            ));
+        }
+        if self.c2s.offline_max_bytes == 0 {
+            return Err(invalid("c2s.offline_max_bytes", "must be at least 1"));
         }
         if self.c2s.max_auth_failures == 0 {
             return Err(invalid("c2s.max_auth_failures", "must be at least 1"));
@@ -361,6 +381,15 @@ mod tests {
             ("[c2s]\nmax_stanza_bytes = 100", "c2s.max_stanza_bytes"),
             ("[c2s]\nmax_connections = 0", "c2s.max_connections"),
             ("[c2s]\nping_timeout_s = 0", "c2s.ping_timeout_s"),
+            (
+                "[c2s]\noffline_max_messages = 0",
+                "c2s.offline_max_messages",
+            ),
+            (
+                "[c2s]\noffline_max_messages = 5000",
+                "c2s.offline_max_messages",
+            ),
+            ("[c2s]\noffline_max_bytes = 0", "c2s.offline_max_bytes"),
             ("[tls]\ncert_file = \"c.pem\"", "tls"),
         ];
         for (text, key) in cases {

@@ -169,7 +169,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         listener,
         adapters::c2s::c2s_config(&config, secret),
         tls,
-        store.clone(),
+        adapters::xmpp::StoreBackend::with_offline_limits(store.clone(), &config.c2s),
         &engine,
         &profile_runtime,
         remote,

@@ -18,7 +18,6 @@ use super::xmpp::StoreBackend;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::profile_runtime::ProfileRuntime;
-use crate::store::Store;
 
 /// The gateway's settings from the node's `[c2s]` section. `unknown_user_secret`
 /// keeps the fake SCRAM salts of unknown accounts stable across restarts.
@@ -47,22 +46,23 @@ pub fn remote_queue() -> (RemoteSender, RemoteQueue) {
     (RemoteSender::new(tx.clone()), (tx, rx))
 }
 
-/// Serve XMPP clients on `listener` until `cancel` fires. The task is tracked, so
-/// shutdown waits until every session has sent its unavailable presence and closed
-/// its stream. Stanzas for other domains go to `remote`. Returns what the rest of the node
-/// may do to live sessions.
+/// Serve XMPP clients on `listener` until `cancel` fires, answering from `backend`. The task
+/// is tracked, so shutdown waits until every session has sent its unavailable presence and
+/// closed its stream. Stanzas for other domains go to `remote`. Returns what the rest of the
+/// node may do to live sessions.
 pub fn spawn_c2s(
     listener: TcpListener,
     config: C2sConfig,
     tls: Arc<rustls::ServerConfig>,
-    store: Store,
+    backend: StoreBackend,
     engine: &Engine,
     profile_runtime: &ProfileRuntime,
     remote: RemoteSender,
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> SessionControl {
-    let backend = Arc::new(StoreBackend::new(store.clone()));
+    let store = backend.store().clone();
+    let backend = Arc::new(backend);
     let ports = Ports {
         backend: Arc::clone(&backend),
         authority: Arc::new(EngineAuthority::new(engine.clone(), store)),

@@ -13,7 +13,7 @@ use super::presence_xml;
 use super::xmpp::StoreBackend;
 use crate::engine::{ChangeFeed, Engine, FeedScope, Snapshot};
 use crate::store::{Contact, Store};
-use lampfield_domain::access::Level;
+use lampfield_domain::access::{self, Level};
 
 /// The engine as the gateway's presence authority; the store gives each viewer's groups in
 /// the owner's roster, which access rules may name.
@@ -55,6 +55,20 @@ impl PresenceAuthority for EngineAuthority {
             owner: owner.clone(),
             roster: None,
         })
+    }
+
+    /// The viewer's level by the owner's rules, its roster groups and the node's policy, as a
+    /// snapshot would judge it. When the rules or the roster cannot be read the owner hides:
+    /// a rule may block a group, so nobody is judged without them.
+    fn hides_from(&self, owner: &BareJid, viewer: &BareJid) -> bool {
+        let Ok(rules) = self.engine.rules(owner) else {
+            return true;
+        };
+        let mut roster = None;
+        let Some(groups) = groups_of(&mut roster, &self.store, owner, viewer) else {
+            return true;
+        };
+        access::level_for(owner, viewer, groups, &rules, &self.engine.policy()) == Level::Blocked
     }
 }
 
@@ -132,6 +146,59 @@ impl XmppPublisher {
     async fn run(mut self, cancel: CancellationToken) {
         while let Some(user) = self.feed.next_until(&cancel).await {
             self.router.publish(&user).await;
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::time::Duration;
+
+    use lampfield_domain::access::{NodePolicy, Rules};
+
+    use super::*;
+    use crate::engine::EngineConfig;
+
+    fn jid(s: &str) -> BareJid {
+        BareJid::new(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn hides_from_whoever_a_contact_group_or_domain_rule_blocks() {
+        let store = Store::temporary().unwrap();
+        let alice = jid("alice@example.org");
+        let account = crate::adapters::xmpp::new_account("pw").unwrap();
+        store.create_account(&alice, &account).await.unwrap();
+        let config = EngineConfig {
+            idle_threshold: Duration::from_secs(300),
+            policy: NodePolicy::default(),
+        };
+        let engine = Engine::start(store.clone(), config, CancellationToken::new());
+        let in_group = Contact {
+            groups: vec!["Blocked".into()],
+            ..Contact::default()
+        };
+        store
+            .put_contact(&alice, &jid("grouped@example.org"), &in_group)
+            .await
+            .unwrap();
+        let mut rules = Rules::default();
+        rules
+            .contacts
+            .insert(jid("bob@example.org"), Level::Blocked);
+        rules.groups.insert("Blocked".into(), Level::Blocked);
+        rules
+            .domains
+            .insert(jid("x@spam.example").domain().to_owned(), Level::Blocked);
+        engine.set_rules(&alice, rules).await.unwrap();
+        let authority = EngineAuthority::new(engine, store);
+
+        for hidden in ["bob@example.org", "grouped@example.org", "eve@spam.example"] {
+            assert!(authority.hides_from(&alice, &jid(hidden)), "{hidden}");
+        }
+        for shown in ["carol@example.org", "alice@example.org", "zed@remote.net"] {
+            assert!(!authority.hides_from(&alice, &jid(shown)), "{shown}");
         }
     }
 }

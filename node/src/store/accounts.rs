@@ -26,6 +26,7 @@ impl Store {
             self.remove_contacts_of(user)?;
             self.remove_presence_of(user)?;
             self.remove_profiles_of(user)?;
+            self.remove_offline_of(user)?;
         }
         let swapped = self.accounts.compare_and_swap(
             schema::account_key(user),
@@ -85,7 +86,8 @@ impl Store {
             .collect()
     }
 
-    /// Remove an account and all its contacts. Returns whether the account existed.
+    /// Remove an account with all it kept: contacts, presence state and rules, profiles and
+    /// calendar, offline messages. Returns whether the account existed.
     ///
     /// The account goes first, then its contacts; see
     /// [`Store::put_contact`] for why no contact write can survive this. A crash in
@@ -96,6 +98,7 @@ impl Store {
         self.remove_contacts_of(user)?;
         self.remove_presence_of(user)?;
         self.remove_profiles_of(user)?;
+        self.remove_offline_of(user)?;
         self.flush().await?;
         Ok(existed)
     }

@@ -1,8 +1,9 @@
 //! A presence authority for the gateway's tests: every viewer sees the user's last broadcast
-//! presence as the client sent it (plain RFC 6121), with no access levels and no other source.
+//! presence as the client sent it (plain RFC 6121), with no other source and one access level
+//! besides "sees everything": a viewer the user hides from (blocked) sees nothing.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 
 use jid::{BareJid, FullJid};
@@ -14,11 +15,30 @@ use xmpp_parsers::presence::Presence;
 #[derive(Default)]
 pub struct Relay {
     users: Mutex<HashMap<BareJid, Vec<(FullJid, Arc<Element>)>>>,
+    /// (owner, viewer): the owner hides from the viewer.
+    hidden: Mutex<HashSet<(BareJid, BareJid)>>,
 }
 
 impl Relay {
     pub fn new() -> Arc<Self> {
         Arc::new(Self::default())
+    }
+
+    /// From now on `owner` hides from `viewer`, as a rule at level blocked does.
+    pub fn hide(&self, owner: &BareJid, viewer: &BareJid) {
+        self.hidden
+            .lock()
+            .unwrap()
+            .insert((owner.clone(), viewer.clone()));
+    }
+
+    fn hidden_from(&self, owner: &BareJid) -> HashSet<BareJid> {
+        let hidden = self.hidden.lock().unwrap();
+        hidden
+            .iter()
+            .filter(|(o, _)| o == owner)
+            .map(|(_, v)| v.clone())
+            .collect()
     }
 }
 
@@ -55,7 +75,32 @@ impl PresenceAuthority for Relay {
             .get(owner)
             .and_then(|r| r.last())
             .map(|(_, v)| Arc::clone(v));
-        Box::new(Fixed(last))
+        Box::new(Hiding {
+            hidden: self.hidden_from(owner),
+            shown: Fixed(last),
+        })
+    }
+
+    fn hides_from(&self, owner: &BareJid, viewer: &BareJid) -> bool {
+        self.hidden
+            .lock()
+            .unwrap()
+            .contains(&(owner.clone(), viewer.clone()))
+    }
+}
+
+/// What everyone else sees, and nothing for those the owner hides from.
+struct Hiding {
+    hidden: HashSet<BareJid>,
+    shown: Fixed,
+}
+
+impl PresenceSnapshot for Hiding {
+    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Arc<Element>> {
+        if self.hidden.contains(viewer) {
+            return None;
+        }
+        self.shown.for_viewer(viewer)
     }
 }
 
