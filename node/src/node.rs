@@ -93,7 +93,7 @@ pub struct RunningNode {
     socket: PathBuf,
     cancel: CancellationToken,
     tracker: TaskTracker,
-    federation: Option<lampfield_federation::FederationHandle>,
+    federation: Option<crate::federation::Running>,
 }
 
 /// Start a node: open the store, load or generate the certificate, bind the c2s
@@ -202,12 +202,16 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         }
     };
     let forget = engine.clone();
+    let notices = federation.clone();
     let service = admin::Service::new(config.domain.clone(), store.clone())
         .with_engine(engine.clone())
         .with_profile_runtime(profile_runtime.clone())
         .with_on_removed(Arc::new(move |user| {
             sessions.end_sessions_of(user);
             forget.forget(user);
+            if let Some(f) = &notices {
+                f.forget_user(user);
+            }
         }));
     tracker.spawn(admin::server::serve(
         admin_listener,
@@ -306,7 +310,17 @@ impl RunningNode {
 
     /// The federation service (`None` when `[federation] enabled = false`).
     pub fn federation(&self) -> Option<&lampfield_federation::FederationHandle> {
-        self.federation.as_ref()
+        self.federation.as_ref().map(|f| f.handle())
+    }
+
+    /// The last change notices other organizations sent this node (at most 256, oldest
+    /// first): the sending organization and the payload as received. Empty without
+    /// federation.
+    pub fn federation_notices_received(&self) -> Vec<(String, Vec<u8>)> {
+        self.federation
+            .as_ref()
+            .map(|f| f.received_notices())
+            .unwrap_or_default()
     }
 
     /// Every account.
