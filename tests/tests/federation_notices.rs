@@ -32,6 +32,17 @@ fn notices(payloads: &[Vec<u8>]) -> Vec<Notice> {
         .collect()
 }
 
+/// Wait until organization `i` received a notice from org0 matching `pred`.
+async fn told(orgs: &Orgs, i: usize, what: &str, pred: impl Fn(&Notice) -> bool) {
+    for _ in 0..100 {
+        if notices(&from_org0(orgs, i)).iter().any(&pred) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("org{i} was not told {what}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn federation_notices_follow_what_each_partner_sees() {
     let orgs = Orgs::start(3).await;
@@ -58,18 +69,7 @@ async fn federation_notices_follow_what_each_partner_sees() {
         from_bare(&p.from, &a) && p.show == Some(Show::Away)
     })
     .await;
-    let mut told = false;
-    for _ in 0..100 {
-        if notices(&from_org0(&orgs, 1))
-            .iter()
-            .any(|n| n.user == "alice")
-        {
-            told = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(told, "org1 watches alice and was not told of her change");
+    told(&orgs, 1, "of alice's change", |n| n.user == "alice").await;
     tokio::time::sleep(QUIET).await;
     let seen1 = from_org0(&orgs, 1);
 
@@ -103,16 +103,10 @@ async fn federation_notices_follow_what_each_partner_sees() {
         p.type_ == PresenceType::Unavailable && from_bare(&p.from, &a)
     })
     .await;
-    let mut offline = false;
-    for _ in 0..100 {
-        let got = notices(&from_org0(&orgs, 1));
-        if got.iter().any(|n| n.user == "alice" && !n.available) {
-            offline = true;
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(offline, "org1 was not told alice went offline");
+    told(&orgs, 1, "that alice went offline", |n| {
+        n.user == "alice" && !n.available
+    })
+    .await;
     tokio::time::sleep(QUIET).await;
     let heard = from_org0(&orgs, 2);
     assert!(

@@ -257,14 +257,14 @@ async fn send_to(
 mod tests {
     use super::*;
 
-    fn el(xml: &str) -> Element {
-        xml.parse().unwrap()
-    }
-
     #[test]
     fn the_fingerprint_is_the_set_of_views() {
-        let away = el("<presence xmlns='jabber:client'><show>away</show></presence>");
-        let dnd = el("<presence xmlns='jabber:client'><show>dnd</show></presence>");
+        let show = |s: &str| -> Element {
+            format!("<presence xmlns='jabber:client'><show>{s}</show></presence>")
+                .parse()
+                .unwrap()
+        };
+        let (away, dnd) = (show("away"), show("dnd"));
         let one = org_view([Some(&away), None]);
         assert!(one.available);
         // Order and repetition say nothing.
