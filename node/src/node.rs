@@ -206,8 +206,8 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     let service = admin::Service::new(config.domain.clone(), store.clone())
         .with_engine(engine.clone())
         .with_profile_runtime(profile_runtime.clone())
+        .with_sessions(sessions)
         .with_on_removed(Arc::new(move |user| {
-            sessions.end_sessions_of(user);
             forget.forget(user);
             if let Some(f) = &notices {
                 f.forget_user(user);
@@ -293,7 +293,8 @@ impl RunningNode {
         self.admin.add_user(jid, password.to_owned()).await
     }
 
-    /// Remove an account and its contacts; durable on return. Returns whether it existed.
+    /// Remove an account and every trace of it (see [`admin::Service::remove_user`]); durable
+    /// on return. Returns whether it existed.
     pub async fn remove_user(&self, jid: &str) -> Result<bool, AdminError> {
         Ok(self.admin.remove_user(jid).await?.1)
     }
