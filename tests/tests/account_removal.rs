@@ -1,7 +1,8 @@
 //! Removing an account removes every trace of it: bob, who had alice in his roster with a
 //! rule for her, sees her go offline and her roster item go (a roster push), and a new
 //! account of the same name inherits nothing: it is in nobody's roster, holds no
-//! subscription, no rule names it, and its presence reaches no one.
+//! subscription, no rule names it, and its presence reaches no one. A contact at another
+//! organization sees its subscriptions cancelled.
 
 use lampfield_domain::access::{Level, Rules};
 use lampfield_tests::client::{QUIET, from_bare};
@@ -94,4 +95,41 @@ async fn a_removed_account_leaves_no_trace_in_other_rosters_and_rules() {
     bob.close().await;
     carol.close().await;
     node.stop().await;
+}
+
+/// A contact at another organization (Lampfield federation) sees the account go offline and
+/// both subscriptions cancelled: its server keeps no subscription to the removed account.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_removed_account_cancels_its_subscriptions_at_other_organizations() {
+    let orgs = lampfield_tests::federation::Orgs::start(2).await;
+    let mut alice = orgs.online(0, "alice", "desk").await;
+    let mut bob = orgs.online(1, "bob", "laptop").await;
+    let a = alice.bare();
+    befriend(&mut alice, &mut bob).await;
+    bob.expect_presence("alice available", |p| {
+        p.type_ == PresenceType::None && from_bare(&p.from, &a)
+    })
+    .await;
+
+    assert!(orgs.node(0).remove_user(a.as_str()).await.unwrap());
+    bob.expect_presence("alice unavailable", |p| {
+        p.type_ == PresenceType::Unavailable && from_bare(&p.from, &a)
+    })
+    .await;
+    for kind in [PresenceType::Unsubscribe, PresenceType::Unsubscribed] {
+        bob.expect_presence("alice's cancellation", |p| {
+            p.type_ == kind && from_bare(&p.from, &a)
+        })
+        .await;
+    }
+    let item = bob.roster().await.into_iter().find(|i| i.jid == a);
+    assert!(
+        item.as_ref()
+            .is_none_or(|i| i.subscription == Subscription::None),
+        "bob's server still holds a subscription: {item:?}"
+    );
+
+    alice.close().await;
+    bob.close().await;
+    orgs.shutdown().await;
 }

@@ -136,13 +136,16 @@ fn views_by_org(links: &Links, engine: &Engine, user: &BareJid) -> HashMap<Strin
             return HashMap::new();
         }
     };
-    let mut snapshot = XmlSnapshot::new(engine, &links.store, user);
+    // The snapshot is taken at the first watcher at an organization: most changes concern
+    // users nobody at another organization watches.
+    let mut snapshot = None;
     let mut views: HashMap<String, Vec<Option<Arc<Element>>>> = HashMap::new();
     for (watcher, _) in roster.iter().filter(|(_, c)| c.subscription.from) {
         let domain = watcher.domain().as_str().to_ascii_lowercase();
         if !links.organizations.contains(&domain) {
             continue;
         }
+        let snapshot = snapshot.get_or_insert_with(|| XmlSnapshot::new(engine, &links.store, user));
         match snapshot.level_and_view(watcher) {
             Some((Level::Blocked, _)) | None => {}
             Some((_, view)) => views.entry(domain).or_default().push(view),
