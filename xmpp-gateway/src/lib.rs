@@ -17,7 +17,8 @@
 //! - `session/`: the table of bound resources, their outgoing queues and the fan-out writer.
 //! - `delivery`: what a feature hands back to be sent (a [`Router`] executes it), so features
 //!   never send through each other.
-//! - `roster/`: RFC 6121 §2, roster items and get/set/push.
+//! - `roster/`: RFC 6121 §2, roster items and get/set/push, and a removed account taken out of
+//!   every roster (with the §3 cancellations it owes other domains).
 //! - `subscription/`: RFC 6121 §3, the subscription state machine and its stanzas.
 //! - `presence/`: RFC 6121 §4, broadcasts, probes, directed presence, the presence the node
 //!   publishes through the authority, and resynchronizing with another domain.

@@ -100,10 +100,17 @@ impl SessionControl {
         &self.router
     }
 
-    /// Close every session of a removed account; RFC 6120 has no dedicated stream
-    /// condition for it, and `not-authorized` tells the client its login is gone.
-    pub fn end_sessions_of(&self, user: &jid::BareJid) {
-        self.router.end_sessions(user, "not-authorized");
+    /// Remove account `user` with `removal`, the store's part, which returns its result and
+    /// the accounts whose rosters name `user`: the sessions end (`not-authorized`), those
+    /// rosters lose it with a push to their clients, whoever was shown its presence gets
+    /// `unavailable`, its contacts at other domains `unsubscribe`/`unsubscribed`
+    /// (`Router::remove_account`).
+    pub async fn remove_account<T, E>(
+        &self,
+        user: &jid::BareJid,
+        removal: impl std::future::Future<Output = Result<(T, Vec<jid::BareJid>), E>>,
+    ) -> Result<T, E> {
+        self.router.remove_account(user, removal).await
     }
 }
 

@@ -48,13 +48,7 @@ impl PresenceAuthority for EngineAuthority {
     }
 
     fn snapshot(&self, owner: &BareJid) -> Box<dyn PresenceSnapshot> {
-        Box::new(XmlSnapshot {
-            snapshot: self.engine.snapshot(owner).ok(),
-            rendered: Default::default(),
-            store: self.store.clone(),
-            owner: owner.clone(),
-            roster: None,
-        })
+        Box::new(XmlSnapshot::new(&self.engine, &self.store, owner))
     }
 
     /// The viewer's level by the owner's rules, its roster groups and the node's policy, as a
@@ -72,8 +66,10 @@ impl PresenceAuthority for EngineAuthority {
     }
 }
 
-/// A snapshot whose views are rendered to XML once per level.
-struct XmlSnapshot {
+/// One user's presence frozen for one fan-out, as every viewer is shown it: the viewer's level
+/// and the `<presence/>` rendered for that level (once per level). The gateway's publications
+/// and the federation's change notices both read it, so they cannot disagree on a view.
+pub struct XmlSnapshot {
     /// `None` for an unknown user: nobody sees anything.
     snapshot: Option<Snapshot>,
     rendered: [Option<Option<Arc<Element>>>; Level::ALL.len()],
@@ -113,14 +109,35 @@ fn groups_of<'a>(
     )
 }
 
-impl PresenceSnapshot for XmlSnapshot {
-    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Arc<Element>> {
+impl XmlSnapshot {
+    /// `owner`'s presence now, with rosters from `store`.
+    pub fn new(engine: &Engine, store: &Store, owner: &BareJid) -> Self {
+        XmlSnapshot {
+            snapshot: engine.snapshot(owner).ok(),
+            rendered: Default::default(),
+            store: store.clone(),
+            owner: owner.clone(),
+            roster: None,
+        }
+    }
+
+    /// The level `viewer` sees the owner at, and the presence rendered for it (`None`: the
+    /// owner shows as offline). `None` altogether for an unknown owner, or when the owner's
+    /// roster cannot be read (nobody is judged without it).
+    pub fn level_and_view(&mut self, viewer: &BareJid) -> Option<(Level, Option<Arc<Element>>)> {
         let snapshot = self.snapshot.as_mut()?;
         let groups = groups_of(&mut self.roster, &self.store, &self.owner, viewer)?;
         let level = snapshot.level_of(viewer, groups);
-        self.rendered[level as usize]
+        let view = self.rendered[level as usize]
             .get_or_insert_with(|| presence_xml::render(snapshot.at(level)).map(Arc::new))
-            .clone()
+            .clone();
+        Some((level, view))
+    }
+}
+
+impl PresenceSnapshot for XmlSnapshot {
+    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Arc<Element>> {
+        self.level_and_view(viewer)?.1
     }
 }
 

@@ -4,6 +4,7 @@
 use jid::BareJid;
 
 use super::protocol::{Request, Response, TokenInfo};
+use crate::adapters::c2s::SessionControl;
 use crate::adapters::xmpp::{PasswordError, new_account};
 use crate::engine::Engine;
 use crate::store::StoredToken;
@@ -35,7 +36,8 @@ pub enum AdminError {
     Derivation(String),
 }
 
-/// Called with each removed account, so its live sessions end at once.
+/// Called with each removed account, once it is gone from the store, so that a running node
+/// forgets what it holds of it in memory.
 pub type OnRemoved = std::sync::Arc<dyn Fn(&BareJid) + Send + Sync>;
 
 /// Applies admin requests to one node's store.
@@ -44,6 +46,8 @@ pub struct Service {
     domain: String,
     store: Store,
     on_removed: Option<OnRemoved>,
+    /// The running node's XMPP sessions: a removal ends them and tells everyone concerned.
+    sessions: Option<SessionControl>,
     /// The running node's engine: rule changes go through it so watchers see them at once.
     engine: Option<Engine>,
     /// The node's access defaults and ceilings (from the configuration).
@@ -69,6 +73,7 @@ impl Service {
             domain,
             store,
             on_removed: None,
+            sessions: None,
             engine: None,
             policy: NodePolicy::default(),
             profile_runtime: None,
@@ -124,9 +129,16 @@ impl Service {
         self.policy
     }
 
-    /// Also call `hook` for every account removed (a running node ends its sessions).
+    /// Also call `hook` for every account removed (a running node forgets it in memory).
     pub fn with_on_removed(mut self, hook: OnRemoved) -> Self {
         self.on_removed = Some(hook);
+        self
+    }
+
+    /// Remove accounts through a running node's XMPP sessions, which end the removed user's
+    /// sessions and tell its contacts (roster pushes, unavailable, cancellations).
+    pub fn with_sessions(mut self, sessions: SessionControl) -> Self {
+        self.sessions = Some(sessions);
         self
     }
 
@@ -214,16 +226,41 @@ impl Service {
         Ok(self.store.users()?)
     }
 
-    /// Remove an account and its contacts; durable on return. Returns the normalized
+    /// Remove an account and every trace of it; durable on return. Returns the normalized
     /// JID and whether there was an account.
+    ///
+    /// Gone are the account with its own data (contacts, presence sources, rules, profiles,
+    /// calendar, extensions), its place in every other account's roster (items, pending
+    /// requests, pre-approvals) and every rule naming it (`contact:<jid>`), so an account
+    /// created later under the same name inherits nothing. A running node also ends its
+    /// sessions, pushes the roster removals to the other users' clients, sends `unavailable`
+    /// to whoever was shown its presence and `unsubscribe`/`unsubscribed` to its contacts at
+    /// other domains. The cleanup runs even when the account is already gone, so running it
+    /// again finishes a removal a crash interrupted.
     pub async fn remove_user(&self, jid: &str) -> Result<(BareJid, bool), AdminError> {
         let user = parse_user(&self.domain, jid)?;
-        let existed = self.store.remove_account(&user).await?;
-        if existed {
-            tracing::info!(%user, "account removed");
+        let store = &self.store;
+        let removal = async {
+            let existed = store.remove_account(&user).await?;
             if let Some(hook) = &self.on_removed {
                 hook(&user);
             }
+            // After the account is gone no contact naming it can be added by its sessions.
+            Ok::<_, StoreError>((existed, store.holders_of(&user)?))
+        };
+        let existed = match &self.sessions {
+            Some(sessions) => sessions.remove_account(&user, removal).await?,
+            None => {
+                let (existed, holders) = removal.await?;
+                for holder in holders {
+                    store.remove_contact(&holder, &user).await?;
+                }
+                existed
+            }
+        };
+        self.forget_in_rules(&user).await?;
+        if existed {
+            tracing::info!(%user, "account removed");
         }
         Ok((user, existed))
     }
@@ -351,6 +388,71 @@ mod tests {
             service.apply(Request::ListUsers).await,
             Response::Users { users: vec![] }
         );
+    }
+
+    #[tokio::test]
+    async fn a_removed_account_leaves_nothing_a_new_one_could_inherit() {
+        use crate::store::{Contact, Subscription};
+        let store = Store::temporary().unwrap();
+        let service = Service::new("example.org".into(), store.clone());
+        let jid = |s: &str| BareJid::new(s).unwrap();
+        let (alice, bob, carol) = (
+            jid("alice@example.org"),
+            jid("bob@example.org"),
+            jid("carol@example.org"),
+        );
+        for u in [&alice, &bob, &carol] {
+            service.add_user(u.as_str(), "pw".into()).await.unwrap();
+        }
+        let both = Contact {
+            name: Some("Alice".into()),
+            groups: vec!["Friends".into()],
+            subscription: Subscription {
+                to: true,
+                from: true,
+                ..Subscription::default()
+            },
+            in_roster: true,
+        };
+        store.put_contact(&bob, &alice, &both).await.unwrap();
+        store.put_contact(&alice, &bob, &both).await.unwrap();
+        // carol only holds alice's pending request, outside her visible roster.
+        let pending = Contact {
+            subscription: Subscription {
+                pending_in: true,
+                ..Subscription::default()
+            },
+            ..Contact::default()
+        };
+        store.put_contact(&carol, &alice, &pending).await.unwrap();
+        service
+            .set_rule(bob.as_str(), "contact:alice@example.org", Some(Level::Team))
+            .await
+            .unwrap();
+        service
+            .set_rule(bob.as_str(), "group:Friends", Some(Level::Business))
+            .await
+            .unwrap();
+        store.put_extension("201", &alice).await.unwrap();
+
+        let (_, existed) = service.remove_user("alice@example.org").await.unwrap();
+        assert!(existed);
+        service
+            .add_user("alice@example.org", "pw".into())
+            .await
+            .unwrap();
+        assert!(store.holders_of(&alice).unwrap().is_empty());
+        assert!(store.contacts(&alice).unwrap().is_empty());
+        assert!(store.contacts(&bob).unwrap().is_empty());
+        assert!(store.contacts(&carol).unwrap().is_empty());
+        let rules = store.rules(&bob).unwrap();
+        assert!(!rules.contacts.contains_key(&alice), "{rules:?}");
+        assert_eq!(rules.groups.get("Friends"), Some(&Level::Business));
+        assert_eq!(store.extension_user("201").unwrap(), None);
+        // Removing again finds nothing and fails nothing.
+        service.remove_user("alice@example.org").await.unwrap();
+        let (_, again) = service.remove_user("alice@example.org").await.unwrap();
+        assert!(!again);
     }
 
     #[tokio::test]

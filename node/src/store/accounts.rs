@@ -86,8 +86,11 @@ impl Store {
             .collect()
     }
 
-    /// Remove an account with all it kept: contacts, presence state and rules, profiles and
-    /// calendar, offline messages. Returns whether the account existed.
+    /// Remove an account and all its own data: contacts, presence sources and settings, rules,
+    /// profiles, calendar, offline messages and the extensions mapped to it. Returns whether the
+    /// account existed.
+    /// Other accounts' contacts and rules naming it are the caller's (see
+    /// [`Store::holders_of`]).
     ///
     /// The account goes first, then its contacts; see
     /// [`Store::put_contact`] for why no contact write can survive this. A crash in
@@ -99,6 +102,7 @@ impl Store {
         self.remove_presence_of(user)?;
         self.remove_profiles_of(user)?;
         self.remove_offline_of(user)?;
+        self.remove_extensions_of(user)?;
         self.flush().await?;
         Ok(existed)
     }
