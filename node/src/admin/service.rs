@@ -259,6 +259,7 @@ impl Service {
             }
         };
         self.forget_in_rules(&user).await?;
+        self.forget_in_tokens(&user).await?;
         if existed {
             tracing::info!(%user, "account removed");
         }
@@ -320,6 +321,43 @@ impl Service {
                 scope: t.scope,
             })
             .collect())
+    }
+
+    /// Take `removed` out of every stored token's scope, so that an account re-created under the
+    /// name is not acted for by tokens made for the person before. A token that acted for that
+    /// account alone is removed: with the name taken out its scope would read "every user". A
+    /// token that keeps other users is rewritten, and its open change streams end (they were
+    /// opened under the old scope; the integration reconnects under the new one).
+    async fn forget_in_tokens(&self, removed: &BareJid) -> Result<(), AdminError> {
+        let name = removed.to_string();
+        for (token_name, token) in self.store.tokens()? {
+            let scope = &token.scope;
+            if !scope.users().contains(&name) {
+                continue;
+            }
+            let users: Vec<String> = scope
+                .users()
+                .iter()
+                .filter(|u| **u != name)
+                .cloned()
+                .collect();
+            if users.is_empty() && scope.domains().is_empty() {
+                self.remove_token(&token_name).await?;
+                continue;
+            }
+            let narrowed = TokenScope::new(&users, scope.domains(), scope.actions(), &self.domain)
+                .map_err(AdminError::Token)?;
+            let rewritten = StoredToken {
+                scope: narrowed,
+                ..token.clone()
+            };
+            self.store.put_token(&token_name, &rewritten).await?;
+            if let Some(live) = &self.live_tokens {
+                live.revoke(&token.sha256);
+            }
+            tracing::info!(token = token_name, user = %removed, "removed account taken out of a token's scope");
+        }
+        Ok(())
     }
 
     /// Revoke a token at once: the API reads the store on every request, and a running node ends
@@ -388,6 +426,40 @@ mod tests {
             service.apply(Request::ListUsers).await,
             Response::Users { users: vec![] }
         );
+    }
+
+    #[tokio::test]
+    async fn a_removed_account_leaves_no_token_acting_for_its_name() {
+        let service = Service::new("example.org".into(), Store::temporary().unwrap());
+        for user in ["alice@example.org", "bob@example.org"] {
+            service.add_user(user, "pw".into()).await.unwrap();
+        }
+        let scope = |users: &[&str]| {
+            let users: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+            TokenScope::new(&users, &[], None, "example.org").unwrap()
+        };
+        let add = |name: &'static str, scope: TokenScope| {
+            let service = &service;
+            async move {
+                service
+                    .add_token(name, Level::Team, &scope, None)
+                    .await
+                    .unwrap()
+            }
+        };
+        add("alice-only", scope(&["alice@example.org"])).await;
+        add("both", scope(&["alice@example.org", "bob@example.org"])).await;
+        add("everyone", TokenScope::default()).await;
+
+        service.remove_user("alice@example.org").await.unwrap();
+
+        let tokens = service.tokens().unwrap();
+        let names: Vec<&str> = tokens.iter().map(|t| t.name.as_str()).collect();
+        // Taking alice out of "alice-only" would leave a token for every user: it goes.
+        assert_eq!(names, ["both", "everyone"]);
+        let both = &tokens[0];
+        assert_eq!(both.scope.users(), ["bob@example.org".to_owned()]);
+        assert!(tokens[1].scope.every_user());
     }
 
     #[tokio::test]

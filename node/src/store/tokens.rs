@@ -58,6 +58,14 @@ impl Store {
         Ok(true)
     }
 
+    /// Store `token` under `name`, replacing what was there; durable on return.
+    pub async fn put_token(&self, name: &str, token: &StoredToken) -> Result<(), StoreError> {
+        let value = records::encode(NAME_TOKEN, token)?;
+        self.tokens.insert(name.as_bytes(), value)?;
+        self.flush().await?;
+        Ok(())
+    }
+
     /// Remove the token `name`; durable on return. Returns what was stored, if anything.
     pub async fn remove_token(&self, name: &str) -> Result<Option<StoredToken>, StoreError> {
         let removed = self.tokens.remove(name.as_bytes())?;
