@@ -338,6 +338,20 @@ async fn offline_messages_are_bounded_in_count_and_in_bytes() {
     assert!(store.take_offline(&bob).await.unwrap().is_empty());
 }
 
+/// Open the database at `path` again once the store dropped just before has let go of it: sled
+/// releases its file lock from a background thread, a moment after the last handle is dropped.
+async fn reopen(path: &std::path::Path) -> Store {
+    for _ in 0..100 {
+        match Store::open(path).await {
+            Err(StoreError::Locked { .. }) => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await
+            }
+            other => return other.unwrap(),
+        }
+    }
+    panic!("{} still locked after 5 s", path.display());
+}
+
 #[tokio::test]
 async fn offline_messages_survive_reopening_and_come_back_once_in_order() {
     let dir = tempfile::tempdir().unwrap();
@@ -357,13 +371,13 @@ async fn offline_messages_survive_reopening_and_come_back_once_in_order() {
             );
         }
     }
-    let store = Store::open(&path).await.unwrap();
+    let store = reopen(&path).await;
     let taken = store.take_offline(&alice).await.unwrap();
     assert_eq!(taken, (0..n).map(message).collect::<Vec<_>>());
     assert!(store.take_offline(&alice).await.unwrap().is_empty());
     drop(store);
     // The removal was on disk too.
-    let store = Store::open(&path).await.unwrap();
+    let store = reopen(&path).await;
     assert!(store.take_offline(&alice).await.unwrap().is_empty());
     store
         .keep_offline(&alice, &message(7), ROOMY)
