@@ -27,6 +27,10 @@ pub const DEFAULT_TOML: &str = include_str!("../../configs/default.toml");
 /// RFC 6120 §13.12: a server must accept stanzas of at least 10,000 bytes.
 const MIN_STANZA_BYTES: usize = 10_000;
 
+/// Most offline messages a user may have kept: they are all queued to the client at once when
+/// it comes online, into a session queue of 2048 stanzas that the roster's presences share.
+const MAX_OFFLINE_MESSAGES: usize = 1024;
+
 /// Why a configuration cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -149,6 +153,11 @@ pub struct C2s {
     pub idle_timeout_s: u64,
     /// Time a pinged client has to answer or send anything, in seconds. Default: `60`.
     pub ping_timeout_s: u64,
+    /// Most messages kept per user while no client of theirs takes them (XEP-0160); one more
+    /// is refused with `service-unavailable`. Default: `1000`; at most 1024.
+    pub offline_max_messages: usize,
+    /// Most bytes of messages kept per user, as stored. Default: `1048576` (1 MiB).
+    pub offline_max_bytes: usize,
 }
 
 /// `[tls]`: the certificate offered on STARTTLS. Both files or neither: with neither,
@@ -191,6 +200,8 @@ impl Default for C2s {
             negotiation_timeout_s: 30,
             idle_timeout_s: 300,
             ping_timeout_s: 60,
+            offline_max_messages: 1000,
+            offline_max_bytes: 1 << 20,
         }
     }
 }
@@ -247,6 +258,15 @@ impl Config {
                 return Err(invalid(key, "must be at least 1"));
             }
         }
+        if !(1..=MAX_OFFLINE_MESSAGES).contains(&self.c2s.offline_max_messages) {
+            return Err(invalid(
+                "c2s.offline_max_messages",
+                "must be between 1 and 1024",
+            ));
+        }
+        if self.c2s.offline_max_bytes == 0 {
+            return Err(invalid("c2s.offline_max_bytes", "must be at least 1"));
+        }
         if self.c2s.max_auth_failures == 0 {
             return Err(invalid("c2s.max_auth_failures", "must be at least 1"));
         }
@@ -256,9 +276,11 @@ impl Config {
                 "max_connections and max_event_streams must be at least 1",
             ));
         }
-        crate::tokens::from_config(&self.http.tokens).map_err(|reason| ConfigError::Invalid {
-            key: "http.tokens",
-            reason,
+        crate::tokens::from_config(&self.http.tokens, &self.domain).map_err(|reason| {
+            ConfigError::Invalid {
+                key: "http.tokens",
+                reason,
+            }
         })?;
         if self.tls.cert_file.is_some() != self.tls.key_file.is_some() {
             return Err(invalid(
@@ -359,6 +381,15 @@ mod tests {
             ("[c2s]\nmax_stanza_bytes = 100", "c2s.max_stanza_bytes"),
             ("[c2s]\nmax_connections = 0", "c2s.max_connections"),
             ("[c2s]\nping_timeout_s = 0", "c2s.ping_timeout_s"),
+            (
+                "[c2s]\noffline_max_messages = 0",
+                "c2s.offline_max_messages",
+            ),
+            (
+                "[c2s]\noffline_max_messages = 5000",
+                "c2s.offline_max_messages",
+            ),
+            ("[c2s]\noffline_max_bytes = 0", "c2s.offline_max_bytes"),
             ("[tls]\ncert_file = \"c.pem\"", "tls"),
         ];
         for (text, key) in cases {
@@ -387,6 +418,20 @@ mod tests {
         let twice = good.clone() + &good;
         let err = Config::from_toml(&twice).unwrap_err().to_string();
         assert!(err.contains("twice"), "{err}");
+        let scoped = good.clone() + "users = [\"alice@localhost\"]\ncan = [\"read\"]\nrate = 5\n";
+        let c = Config::from_toml(&scoped).unwrap();
+        assert_eq!(c.http.tokens[0].rate, Some(5));
+        let err = Config::from_toml(&scoped.replace("read", "write"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("write"), "{err}");
+        let err = Config::from_toml(&scoped.replace("alice@localhost", "alice@elsewhere"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("http.tokens") && err.contains("localhost"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -165,20 +165,38 @@ enum RuleAction {
 #[derive(Debug, Subcommand)]
 enum TokenAction {
     /// Make a token and print it once (only its SHA-256 is stored).
-    Add {
-        /// A name for the integration: letters, digits, '.', '_', '-'.
-        name: String,
-        /// The most the token may read: blocked, public, business, team or personal.
-        #[arg(long, default_value = "team")]
-        level: lampfield_domain::access::Level,
-    },
-    /// List stored tokens: name and level, one per line.
+    Add(AddToken),
+    /// List stored tokens, one per line: name, level, users, actions, rate (tab-separated).
     List,
     /// Revoke a token.
     Remove {
         /// The token's name.
         name: String,
     },
+}
+
+#[derive(Debug, Args)]
+struct AddToken {
+    /// A name for the integration: letters, digits, '.', '_', '-'.
+    name: String,
+    /// The most the token may read: blocked, public, business, team or personal.
+    #[arg(long, default_value = "team")]
+    level: lampfield_domain::access::Level,
+    /// An account the token may act for (repeatable). With no --user and no --domain, the
+    /// token acts for every user.
+    #[arg(long = "user", value_name = "JID")]
+    users: Vec<String>,
+    /// A domain whose every account the token may act for (repeatable; the node's domain).
+    #[arg(long = "domain", value_name = "DOMAIN")]
+    domains: Vec<String>,
+    /// What the token may do, comma-separated: read (presence, change stream), sources (lines,
+    /// queues, external, manual incl. appear offline, idle, settings, extensions), rules,
+    /// profiles (profiles and calendar). Default: all of them.
+    #[arg(long, value_name = "ACTIONS", value_delimiter = ',')]
+    can: Option<Vec<lampfield_node::tokens::Action>>,
+    /// Requests per second, with bursts of twice that (429 beyond). Default: 20.
+    #[arg(long, value_name = "N")]
+    rate: Option<u32>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -246,7 +264,16 @@ fn main() -> ExitCode {
                 UserAction::Remove { jid } => cli::user::remove(&config, &jid).await,
             },
             Command::Token { action } => match action {
-                TokenAction::Add { name, level } => cli::token::add(&config, &name, level).await,
+                TokenAction::Add(add) => {
+                    let scope = lampfield_node::tokens::TokenScope::new(
+                        &add.users,
+                        &add.domains,
+                        add.can.as_deref(),
+                        &config.domain,
+                    )
+                    .map_err(anyhow::Error::msg)?;
+                    cli::token::add(&config, &add.name, add.level, scope, add.rate).await
+                }
                 TokenAction::List => cli::token::list(&config).await,
                 TokenAction::Remove { name } => cli::token::remove(&config, &name).await,
             },

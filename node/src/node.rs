@@ -93,7 +93,7 @@ pub struct RunningNode {
     socket: PathBuf,
     cancel: CancellationToken,
     tracker: TaskTracker,
-    federation: Option<lampfield_federation::FederationHandle>,
+    federation: Option<crate::federation::Running>,
 }
 
 /// Start a node: open the store, load or generate the certificate, bind the c2s
@@ -169,7 +169,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         listener,
         adapters::c2s::c2s_config(&config, secret),
         tls,
-        store.clone(),
+        adapters::xmpp::StoreBackend::with_offline_limits(store.clone(), &config.c2s),
         &engine,
         &profile_runtime,
         remote,
@@ -202,12 +202,19 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         }
     };
     let forget = engine.clone();
+    // Removing a token through the admin service ends its change streams in the API.
+    let live_tokens = crate::tokens::LiveTokens::default();
+    let notices = federation.clone();
     let service = admin::Service::new(config.domain.clone(), store.clone())
         .with_engine(engine.clone())
         .with_profile_runtime(profile_runtime.clone())
+        .with_live_tokens(live_tokens.clone())
+        .with_sessions(sessions)
         .with_on_removed(Arc::new(move |user| {
-            sessions.end_sessions_of(user);
             forget.forget(user);
+            if let Some(f) = &notices {
+                f.forget_user(user);
+            }
         }));
     tracker.spawn(admin::server::serve(
         admin_listener,
@@ -224,7 +231,8 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
                 &config.http,
                 cancel.clone(),
             )
-            .with_profile_runtime(profile_runtime.clone());
+            .with_profile_runtime(profile_runtime.clone())
+            .with_live_tokens(live_tokens);
             let addr = http::spawn(listener, state, &config.http, &tracker, cancel.clone())
                 .map_err(http_error)?;
             tracing::info!("integration API listening on http://{addr}");
@@ -289,7 +297,8 @@ impl RunningNode {
         self.admin.add_user(jid, password.to_owned()).await
     }
 
-    /// Remove an account and its contacts; durable on return. Returns whether it existed.
+    /// Remove an account and every trace of it (see [`admin::Service::remove_user`]); durable
+    /// on return. Returns whether it existed.
     pub async fn remove_user(&self, jid: &str) -> Result<bool, AdminError> {
         Ok(self.admin.remove_user(jid).await?.1)
     }
@@ -306,7 +315,17 @@ impl RunningNode {
 
     /// The federation service (`None` when `[federation] enabled = false`).
     pub fn federation(&self) -> Option<&lampfield_federation::FederationHandle> {
-        self.federation.as_ref()
+        self.federation.as_ref().map(|f| f.handle())
+    }
+
+    /// The last change notices other organizations sent this node (at most 256, oldest
+    /// first): the sending organization and the payload as received. Empty without
+    /// federation.
+    pub fn federation_notices_received(&self) -> Vec<(String, Vec<u8>)> {
+        self.federation
+            .as_ref()
+            .map(|f| f.received_notices())
+            .unwrap_or_default()
     }
 
     /// Every account.

@@ -1,6 +1,8 @@
 //! Bearer tokens of the integration API (RFC 6750): the ones written in the configuration,
-//! making new ones, checking them, and finding which one a request presented. The configuration,
-//! the API and the admin service all use this module, so it depends on none of them.
+//! making new ones, checking them, and finding which one a request presented; what each may do
+//! (`scope`: users, actions, rate), and what a running node holds per token (`live`: the request
+//! budget and the open change streams). The configuration, the API and the admin service all use
+//! this module, so it depends on none of them.
 //!
 //! Only the SHA-256 of a token is ever kept (in the database or the configuration file). A
 //! presented token is hashed and compared with every known hash in constant time, without stopping
@@ -11,6 +13,14 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use lampfield_domain::access::Level;
+
+mod live;
+mod scope;
+
+pub use live::LiveTokens;
+pub use scope::{
+    Action, BURST_PER_RATE, DEFAULT_RATE, MAX_RATE, MAX_SCOPE_ENTRIES, TokenScope, check_rate,
+};
 
 /// Longest token accepted in a request; ours are 67 bytes.
 pub const MAX_TOKEN_BYTES: usize = 256;
@@ -30,6 +40,18 @@ pub struct HttpToken {
     /// The most this token may read of anyone's presence. Default: `team`.
     #[serde(default = "team")]
     pub level: Level,
+    /// Accounts (bare JIDs) this token may act for. With `domains`, absent or empty: every user.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub users: Vec<String>,
+    /// Domains whose every account this token may act for (the node's own).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<String>,
+    /// The actions it may take: `read`, `sources`, `rules`, `profiles`. Absent: all of them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub can: Option<Vec<Action>>,
+    /// Requests per second, with bursts of twice that. Absent: [`DEFAULT_RATE`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate: Option<u32>,
 }
 
 fn team() -> Level {
@@ -45,6 +67,10 @@ pub struct KnownToken {
     pub sha256: [u8; 32],
     /// The most it may read.
     pub level: Level,
+    /// For whom and what it acts.
+    pub scope: TokenScope,
+    /// Requests per second.
+    pub rate: u32,
 }
 
 /// SHA-256 of a token.
@@ -95,8 +121,9 @@ pub fn check_name(name: &str) -> Result<(), String> {
     }
 }
 
-/// The configured tokens, checked: valid names, no name twice, 64 hex digits each.
-pub fn from_config(tokens: &[HttpToken]) -> Result<Vec<KnownToken>, String> {
+/// The configured tokens of the node serving `domain`, checked: valid names, no name twice, 64 hex
+/// digits each, scopes and rates as [`TokenScope::new`] and [`check_rate`] take them.
+pub fn from_config(tokens: &[HttpToken], domain: &str) -> Result<Vec<KnownToken>, String> {
     let mut known: Vec<KnownToken> = Vec::with_capacity(tokens.len());
     for t in tokens {
         check_name(&t.name)?;
@@ -105,10 +132,15 @@ pub fn from_config(tokens: &[HttpToken]) -> Result<Vec<KnownToken>, String> {
         }
         let sha256 = parse_sha256(&t.token_sha256)
             .ok_or_else(|| format!("token {:?}: token_sha256 must be 64 hex digits", t.name))?;
+        let scope = TokenScope::new(&t.users, &t.domains, t.can.as_deref(), domain)
+            .map_err(|e| format!("token {:?}: {e}", t.name))?;
+        let rate = check_rate(t.rate).map_err(|e| format!("token {:?}: {e}", t.name))?;
         known.push(KnownToken {
             name: t.name.clone(),
             sha256,
             level: t.level,
+            scope,
+            rate,
         });
     }
     Ok(known)
@@ -140,6 +172,10 @@ mod tests {
             name: name.into(),
             token_sha256: sha.into(),
             level: Level::Team,
+            users: Vec::new(),
+            domains: Vec::new(),
+            can: None,
+            rate: None,
         }
     }
 
@@ -154,11 +190,15 @@ mod tests {
                 name: "a".into(),
                 sha256: ha,
                 level: Level::Team,
+                scope: TokenScope::default(),
+                rate: DEFAULT_RATE,
             },
             KnownToken {
                 name: "b".into(),
                 sha256: hb,
                 level: Level::Public,
+                scope: TokenScope::default(),
+                rate: DEFAULT_RATE,
             },
         ];
         assert_eq!(find(&b, &known).unwrap().name, "b");
@@ -188,13 +228,38 @@ mod tests {
             assert!(check_name(bad).is_err(), "{bad:?}");
         }
         let sha = "ab".repeat(32);
-        assert_eq!(from_config(&[config("pbx", &sha)]).unwrap().len(), 1);
-        let twice = from_config(&[config("pbx", &sha), config("pbx", &sha)]);
+        let d = "example.org";
+        let plain = from_config(&[config("pbx", &sha)], d).unwrap();
+        assert_eq!(plain.len(), 1);
+        assert_eq!(
+            plain[0].scope,
+            TokenScope::default(),
+            "no scope: every user and action"
+        );
+        assert_eq!(plain[0].rate, DEFAULT_RATE);
+        let twice = from_config(&[config("pbx", &sha), config("pbx", &sha)], d);
         assert!(twice.unwrap_err().contains("twice"));
         assert!(
-            from_config(&[config("pbx", "00")])
+            from_config(&[config("pbx", "00")], d)
                 .unwrap_err()
                 .contains("64 hex")
         );
+        let mut scoped = config("pbx", &sha);
+        scoped.users = vec!["Alice@example.org".into()];
+        scoped.can = Some(vec![Action::Read]);
+        scoped.rate = Some(5);
+        let known = from_config(&[scoped.clone()], d).unwrap();
+        assert_eq!(known[0].scope.users(), ["alice@example.org"]);
+        assert!(!known[0].scope.allows(Action::Source));
+        assert_eq!(known[0].rate, 5);
+        scoped.users = vec!["alice@other.org".into()];
+        assert!(
+            from_config(&[scoped.clone()], d)
+                .unwrap_err()
+                .contains("pbx")
+        );
+        scoped.users = Vec::new();
+        scoped.rate = Some(0);
+        assert!(from_config(&[scoped], d).unwrap_err().contains("rate"));
     }
 }

@@ -8,8 +8,7 @@ mod api_support;
 use std::path::Path;
 use std::time::Duration;
 
-use api_support::{Api, token};
-use futures::StreamExt;
+use api_support::{Api, Events, token};
 use lampfield_domain::access::Level;
 use lampfield_node::admin::client;
 use lampfield_node::admin::protocol::{Request, Response};
@@ -416,62 +415,6 @@ async fn every_route_and_every_error_class() {
     node.shutdown().await.unwrap();
 }
 
-/// Reads server-sent events off a response body.
-struct Events {
-    body: futures::stream::BoxStream<'static, reqwest::Result<axum::body::Bytes>>,
-    buffer: String,
-}
-
-impl Events {
-    async fn open(api: &Api) -> (StatusCode, Option<Events>) {
-        let resp = api
-            .http
-            .get(format!("{}/v1/events", api.base))
-            .bearer_auth(&api.token)
-            .timeout(Duration::from_secs(3600))
-            .send()
-            .await
-            .unwrap();
-        let status = resp.status();
-        if status != StatusCode::OK {
-            return (status, None);
-        }
-        let events = Events {
-            body: resp.bytes_stream().boxed(),
-            buffer: String::new(),
-        };
-        (status, Some(events))
-    }
-
-    /// The next event (name, data), within 10 s.
-    async fn next(&mut self) -> (String, String) {
-        tokio::time::timeout(Duration::from_secs(10), async {
-            loop {
-                if let Some(end) = self.buffer.find("\n\n") {
-                    let block: String = self.buffer.drain(..end + 2).collect();
-                    let mut name = String::from("message");
-                    let mut data = String::new();
-                    for line in block.lines() {
-                        if let Some(n) = line.strip_prefix("event:") {
-                            name = n.trim().to_owned();
-                        } else if let Some(d) = line.strip_prefix("data:") {
-                            data.push_str(d.trim());
-                        }
-                    }
-                    if data.is_empty() && name == "message" {
-                        continue; // a keep-alive comment
-                    }
-                    return (name, data);
-                }
-                let chunk = self.body.next().await.expect("stream open").unwrap();
-                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-            }
-        })
-        .await
-        .expect("an event within 10 s")
-    }
-}
-
 #[tokio::test]
 async fn the_event_stream_sends_each_change_at_the_tokens_level() {
     let dir = tempfile::tempdir().unwrap();
@@ -541,6 +484,10 @@ async fn tokens_from_the_cli_and_the_config_work_while_the_node_runs() {
         name: "configured".into(),
         token_sha256: lampfield_node::tokens::hex(&lampfield_node::tokens::hash(configured)),
         level: Level::Business,
+        users: Vec::new(),
+        domains: Vec::new(),
+        can: None,
+        rate: None,
     }];
     let (node, base) = node(cfg).await;
     let path = format!("/v1/users/{ALICE}/presence");

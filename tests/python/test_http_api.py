@@ -6,13 +6,15 @@ arrive in the structured element, an external claim falls back when it expires
 
 from __future__ import annotations
 
+import http.client
 import json
+import time
 import urllib.error
 import urllib.request
 from xml.etree import ElementTree as ET
 
 from conftest import USERS
-from harness import Client, befriend, close_all, login_all, run
+from harness import QUIET_S, Client, befriend, close_all, login_all, run
 
 ALICE, BOB = "alice@localhost", "bob@localhost"
 DETAIL_NS = "urn:lampfield:presence:0"
@@ -48,9 +50,11 @@ class Api:
         return answer
 
 
-def make_token(node, name: str, level: str) -> str:
-    """`lampfield token add` against the running node: the token is the only stdout line."""
-    out = node.cli("token", "add", name, "--level", level).stdout.strip()
+def make_token(node, name: str, level: str, *scope: str) -> str:
+    """`lampfield token add` (the running node's admin socket, or the database when it is
+    stopped), with scope flags such as `--user`, `--can`, `--rate`: the token is the only stdout
+    line."""
+    out = node.cli("token", "add", name, "--level", level, *scope).stdout.strip()
     assert out.startswith("lf_"), out
     return out
 
@@ -221,3 +225,86 @@ def test_bad_tokens_and_bad_input_get_precise_errors(node):
     node.cli("token", "remove", "pbx")
     status, _ = api.call("GET", f"/v1/users/{ALICE}/presence")
     assert status == 401
+
+
+def test_a_token_scoped_to_alice_cannot_make_bob_appear_offline(node):
+    pbx = Api(node, make_token(node, "pbx", "team", "--user", ALICE, "--can", "sources"))
+    listed = node.cli("token", "list").stdout.splitlines()
+    assert f"pbx\tteam\t{ALICE}\tsources\t20/s" in listed, listed
+
+    async def scenario():
+        alice, bob = await alice_watched_by_bob(node)
+        await alice.wait_presence("bob online", type="available", **{"from": bob.person})
+        try:
+            for path, body in [(f"/v1/users/{BOB}/manual", {"availability": "appear_offline"}),
+                               (f"/v1/users/{BOB}/lines/201", {"state": "on_call"})]:
+                status, answer = pbx.call("PUT", path, body)
+                assert status == 403, (path, status, answer)
+                assert answer["error"] == "out_of_scope" and answer["scope"] == BOB, answer
+            # An account that does not exist gets the same answer as bob.
+            status, answer = pbx.call("PUT", "/v1/users/nobody@localhost/manual",
+                                      {"availability": "appear_offline"})
+            assert (status, answer["error"]) == (403, "out_of_scope"), answer
+            await alice.assert_no("presences",
+                                  lambda r: r["from"].startswith(BOB) and
+                                  (r["type"] == "unavailable" or r["show"]),
+                                  "a change of bob made by alice's token")
+            # Alice herself: the write goes through and bob sees it.
+            pbx.put(f"/v1/users/{ALICE}/manual", {"availability": "do_not_disturb"})
+            await bob.wait("presences",
+                           lambda r: r["from"] == alice.person and r["show"] == "dnd",
+                           "alice do not disturb")
+        finally:
+            await close_all(alice, bob)
+
+    run(scenario())
+
+
+def test_tokens_made_while_the_node_is_stopped_keep_their_scope_and_rate(make_node):
+    node = make_node(start=False)
+    reader = Api(node, make_token(node, "wallboard", "business", "--can", "read", "--rate", "1"))
+    listed = node.cli("token", "list").stdout.splitlines()
+    assert "wallboard\tbusiness\tall users\tread\t1/s" in listed, listed
+    node.start()
+    status, answer = reader.call("GET", f"/v1/users/{ALICE}/presence")
+    assert status == 200 and answer["level"] == "business", answer
+    # Read-only: no writes. A rate of one a second allows a burst of two, then 429.
+    status, answer = reader.call("PUT", f"/v1/users/{ALICE}/lines/201", {"state": "on_call"})
+    assert (status, answer["error"], answer["scope"]) == (403, "missing_scope", "sources"), answer
+    statuses = [reader.call("GET", f"/v1/users/{ALICE}/presence")[0] for _ in range(4)]
+    assert 429 in statuses, statuses
+    req = urllib.request.Request(node_url(node, f"/v1/users/{ALICE}/presence"))
+    req.add_header("Authorization", f"Bearer {reader.token}")
+    try:
+        urllib.request.urlopen(req, timeout=10)
+        raise AssertionError("expected 429")
+    except urllib.error.HTTPError as e:
+        assert e.code == 429
+        assert int(e.headers["Retry-After"]) >= 1
+        assert json.loads(e.read())["error"] == "rate_limited"
+
+
+def node_url(node, path: str) -> str:
+    return f"http://127.0.0.1:{node.http_port}{path}"
+
+
+def test_removing_a_token_closes_its_event_stream_within_a_second(node):
+    token = make_token(node, "wallboard", "team", "--can", "read")
+    conn = http.client.HTTPConnection("127.0.0.1", node.http_port, timeout=10)
+    conn.request("GET", "/v1/events", headers={"Authorization": f"Bearer {token}"})
+    resp = conn.getresponse()
+    assert resp.status == 200
+    assert resp.readline().startswith(b"event: ready"), "ready first"
+
+    node.cli("token", "remove", "wallboard")
+    removed = time.monotonic()
+    # The node ends the response: reading runs to its end instead of waiting for events.
+    conn.sock.settimeout(QUIET_S)
+    rest = resp.read()
+    closed_after = time.monotonic() - removed
+    assert closed_after < 1.0, f"stream still open {closed_after:.2f}s after removal"
+    assert b"event: presence" not in rest
+    conn.close()
+    status, _ = Api(node, token).call("GET", "/v1/events")
+    assert status == 401
+

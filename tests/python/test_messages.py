@@ -55,19 +55,20 @@ def test_message_to_bare_jid_reaches_highest_priority_resource(node):
     run(scenario())
 
 
-def test_message_to_offline_account_comes_back_as_service_unavailable(node):
-    """No resource online and no offline storage (the documented choice; RFC 6121
-    §8.5.2.2.1 allows it): the sender gets a service-unavailable error, never silence."""
+def test_message_to_missing_account_comes_back_as_service_unavailable(node):
+    """No such account (RFC 6121 §8.5.1): the sender gets a service-unavailable error from
+    the bare JID it wrote to. (An account with no resource online keeps the message:
+    test_offline_messages.py.)"""
 
     async def scenario():
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         await alice.login()
         try:
-            alice.x.send_message(mto=BOB, mbody="are you there", mtype="chat")
+            alice.x.send_message(mto="nobody@localhost", mbody="are you there", mtype="chat")
             err = await alice.wait("messages", lambda r: r["type"] == "error",
-                                   "error for a message to an account with no resource online")
+                                   "error for a message to an account that does not exist")
             assert "service-unavailable" in err["xml"], err["xml"]
-            assert err["from"].split("/")[0] == BOB, err
+            assert err["from"].split("/")[0] == "nobody@localhost", err
         finally:
             await close_all(alice)
 

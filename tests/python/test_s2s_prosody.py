@@ -157,3 +157,25 @@ def test_mutual_subscription_helper_works_across_servers(federation):
         await bob.wait_presence("alice available", type="available", **{"from": alice.person})
 
     scenario(federation, body)
+
+
+def test_removed_account_leaves_the_prosody_users_roster(federation):
+    """Removing a Lampfield account tells its contacts at other servers: Prosody's user sees
+    it go offline and both subscriptions cancelled (RFC 6121 §3.2, §3.3), so Prosody drops
+    them from its roster."""
+
+    async def body(alice: Client, bob: Client) -> None:
+        await befriend(alice, bob)
+        await bob.wait_presence("alice available", type="available", **{"from": alice.person})
+        roster = await bob.roster()
+        assert roster.get(ALICE, {}).get("subscription") == "both", f"bob's roster: {roster}"
+
+        federation.node.cli("user", "remove", ALICE)
+        await bob.wait_presence("alice unavailable", type="unavailable", **{"from": alice.person})
+        await bob.wait_presence("alice cancels bob's subscription", type="unsubscribed", from_bare=ALICE)
+        await bob.wait_presence("alice ends her subscription", type="unsubscribe", from_bare=ALICE)
+        roster = await bob.roster()
+        assert roster.get(ALICE, {}).get("subscription", "none") == "none", f"bob's roster: {roster}"
+        assert not roster.get(ALICE, {}).get("ask"), f"bob's roster: {roster}"
+
+    scenario(federation, body)

@@ -75,6 +75,11 @@ impl TestNode {
         self.node.as_ref().expect("node is running")
     }
 
+    /// The running node itself (accounts, rules, federation).
+    pub fn node(&self) -> &RunningNode {
+        self.running()
+    }
+
     /// The node's self-signed certificate.
     pub fn cert(&self) -> PathBuf {
         self.config.data_dir.join("cert.pem")

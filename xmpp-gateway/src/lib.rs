@@ -17,7 +17,8 @@
 //! - `session/`: the table of bound resources, their outgoing queues and the fan-out writer.
 //! - `delivery`: what a feature hands back to be sent (a [`Router`] executes it), so features
 //!   never send through each other.
-//! - `roster/`: RFC 6121 §2, roster items and get/set/push.
+//! - `roster/`: RFC 6121 §2, roster items and get/set/push, and a removed account taken out of
+//!   every roster (with the §3 cancellations it owes other domains).
 //! - `subscription/`: RFC 6121 §3, the subscription state machine and its stanzas.
 //! - `presence/`: RFC 6121 §4, broadcasts, probes, directed presence, the presence the node
 //!   publishes through the authority (once per person or per device, with the clients'
@@ -38,8 +39,12 @@
 //! - [`tls`]: loading the server's certificate and key.
 //!
 //! Where the IM side departs from or chooses within RFC 6121:
-//! - No offline storage: a `chat`/`normal` message no resource can take is answered
-//!   with `service-unavailable` (§8.5.2.2.1 allows it).
+//! - A `chat`/`normal` message no resource can take is kept offline through the [`Backend`]
+//!   (XEP-0160) and delivered at the next available presence; `service-unavailable` only
+//!   when the user's store is full.
+//! - A sender the user hides from (the [`PresenceAuthority`] says so) is answered exactly as
+//!   for an account that does not exist (§8.5.1): messages, iqs to the bare JID,
+//!   subscription requests and directed presence.
 //! - Stanzas for other domains leave through the [`RemoteSender`] to `s2s/`; without
 //!   s2s configured they get `remote-server-not-found`.
 //! - Probes sent on initial presence are answered only by contacts that are online
@@ -74,7 +79,7 @@ pub use c2s::{C2sConfig, serve_c2s};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
 pub use ports::authority::{Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 pub use ports::backend::{
-    Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription,
+    Backend, BackendError, Contact, Kept, ScramCredentials, ScramHash, Subscription,
 };
 pub use ports::{Ports, RemoteSender};
 pub use router::Router;

@@ -1,5 +1,5 @@
 //! The XML namespaces the streams speak (RFC 6120, RFC 3921, XEP-0220, XEP-0352,
-//! XEP-0199, XEP-0478), each with the spec that defines it.
+//! XEP-0199, XEP-0478, XEP-0203, XEP-0334), each with the spec that defines it.
 //!
 //! One place for all of them, so no two modules can disagree on a namespace and no
 //! module imports another only for a string. Those xmpp-parsers defines are its own
@@ -50,3 +50,9 @@ pub use xmpp_parsers::ns::PING;
 
 /// Stream limits advertisement (XEP-0478).
 pub use xmpp_parsers::ns::STREAM_LIMITS;
+
+/// Delayed delivery, the stamp on a message kept offline (XEP-0203).
+pub use xmpp_parsers::ns::DELAY;
+
+/// Message processing hints: `<store/>`, `<no-store/>` (XEP-0334).
+pub const HINTS: &str = "urn:xmpp:hints";

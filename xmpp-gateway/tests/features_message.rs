@@ -70,10 +70,6 @@ async fn undeliverable_messages_get_errors() {
     let mut a = online(&router, "alice", "a", 0).await;
     let cases = [
         (
-            "<message type='chat' to='bob@example.org' id='offline'><body>x</body></message>",
-            "service-unavailable",
-        ),
-        (
             "<message to='nobody@example.org' id='unknown'><body>x</body></message>",
             "service-unavailable",
         ),

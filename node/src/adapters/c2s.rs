@@ -18,7 +18,6 @@ use super::xmpp::StoreBackend;
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::profile_runtime::ProfileRuntime;
-use crate::store::Store;
 
 /// The gateway's settings from the node's `[c2s]` section. `unknown_user_secret`
 /// keeps the fake SCRAM salts of unknown accounts stable across restarts.
@@ -47,22 +46,23 @@ pub fn remote_queue() -> (RemoteSender, RemoteQueue) {
     (RemoteSender::new(tx.clone()), (tx, rx))
 }
 
-/// Serve XMPP clients on `listener` until `cancel` fires. The task is tracked, so
-/// shutdown waits until every session has sent its unavailable presence and closed
-/// its stream. Stanzas for other domains go to `remote`. Returns what the rest of the node
-/// may do to live sessions.
+/// Serve XMPP clients on `listener` until `cancel` fires, answering from `backend`. The task
+/// is tracked, so shutdown waits until every session has sent its unavailable presence and
+/// closed its stream. Stanzas for other domains go to `remote`. Returns what the rest of the
+/// node may do to live sessions.
 pub fn spawn_c2s(
     listener: TcpListener,
     config: C2sConfig,
     tls: Arc<rustls::ServerConfig>,
-    store: Store,
+    backend: StoreBackend,
     engine: &Engine,
     profile_runtime: &ProfileRuntime,
     remote: RemoteSender,
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) -> SessionControl {
-    let backend = Arc::new(StoreBackend::new(store.clone()));
+    let store = backend.store().clone();
+    let backend = Arc::new(backend);
     let ports = Ports {
         backend: Arc::clone(&backend),
         authority: Arc::new(EngineAuthority::new(engine.clone(), store)),
@@ -100,10 +100,17 @@ impl SessionControl {
         &self.router
     }
 
-    /// Close every session of a removed account; RFC 6120 has no dedicated stream
-    /// condition for it, and `not-authorized` tells the client its login is gone.
-    pub fn end_sessions_of(&self, user: &jid::BareJid) {
-        self.router.end_sessions(user, "not-authorized");
+    /// Remove account `user` with `removal`, the store's part, which returns its result and
+    /// the accounts whose rosters name `user`: the sessions end (`not-authorized`), those
+    /// rosters lose it with a push to their clients, whoever was shown its presence gets
+    /// `unavailable`, its contacts at other domains `unsubscribe`/`unsubscribed`
+    /// (`Router::remove_account`).
+    pub async fn remove_account<T, E>(
+        &self,
+        user: &jid::BareJid,
+        removal: impl std::future::Future<Output = Result<(T, Vec<jid::BareJid>), E>>,
+    ) -> Result<T, E> {
+        self.router.remove_account(user, removal).await
     }
 }
 

@@ -13,7 +13,7 @@ use super::presence_xml;
 use super::xmpp::StoreBackend;
 use crate::engine::{ChangeFeed, Engine, FeedScope, Snapshot};
 use crate::store::{Contact, Store};
-use lampfield_domain::access::Level;
+use lampfield_domain::access::{self, Level};
 
 /// The engine as the gateway's presence authority; the store gives each viewer's groups in
 /// the owner's roster, which access rules may name.
@@ -48,18 +48,28 @@ impl PresenceAuthority for EngineAuthority {
     }
 
     fn snapshot(&self, owner: &BareJid) -> Box<dyn PresenceSnapshot> {
-        Box::new(XmlSnapshot {
-            snapshot: self.engine.snapshot(owner).ok(),
-            rendered: Default::default(),
-            store: self.store.clone(),
-            owner: owner.clone(),
-            roster: None,
-        })
+        Box::new(XmlSnapshot::new(&self.engine, &self.store, owner))
+    }
+
+    /// The viewer's level by the owner's rules, its roster groups and the node's policy, as a
+    /// snapshot would judge it. When the rules or the roster cannot be read the owner hides:
+    /// a rule may block a group, so nobody is judged without them.
+    fn hides_from(&self, owner: &BareJid, viewer: &BareJid) -> bool {
+        let Ok(rules) = self.engine.rules(owner) else {
+            return true;
+        };
+        let mut roster = None;
+        let Some(groups) = groups_of(&mut roster, &self.store, owner, viewer) else {
+            return true;
+        };
+        access::level_for(owner, viewer, groups, &rules, &self.engine.policy()) == Level::Blocked
     }
 }
 
-/// A snapshot whose views are rendered to XML once per level.
-struct XmlSnapshot {
+/// One user's presence frozen for one fan-out, as every viewer is shown it: the viewer's level
+/// and the `<presence/>` rendered for that level (once per level). The gateway's publications
+/// and the federation's change notices both read it, so they cannot disagree on a view.
+pub struct XmlSnapshot {
     /// `None` for an unknown user: nobody sees anything.
     snapshot: Option<Snapshot>,
     rendered: [Option<Option<Arc<Element>>>; Level::ALL.len()],
@@ -99,16 +109,37 @@ fn groups_of<'a>(
     )
 }
 
-impl PresenceSnapshot for XmlSnapshot {
-    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Shown> {
+impl XmlSnapshot {
+    /// `owner`'s presence now, with rosters from `store`.
+    pub fn new(engine: &Engine, store: &Store, owner: &BareJid) -> Self {
+        XmlSnapshot {
+            snapshot: engine.snapshot(owner).ok(),
+            rendered: Default::default(),
+            store: store.clone(),
+            owner: owner.clone(),
+            roster: None,
+        }
+    }
+
+    /// The level `viewer` sees the owner at, and the presence rendered for it (`None`: the
+    /// owner shows as offline). `None` altogether for an unknown owner, or when the owner's
+    /// roster cannot be read (nobody is judged without it).
+    pub fn level_and_view(&mut self, viewer: &BareJid) -> Option<(Level, Option<Arc<Element>>)> {
         let snapshot = self.snapshot.as_mut()?;
         let groups = groups_of(&mut self.roster, &self.store, &self.owner, viewer)?;
         let level = snapshot.level_of(viewer, groups);
-        let presence = self.rendered[level as usize]
+        let view = self.rendered[level as usize]
             .get_or_insert_with(|| presence_xml::render(snapshot.at(level)).map(Arc::new))
-            .clone()?;
+            .clone();
+        Some((level, view))
+    }
+}
+
+impl PresenceSnapshot for XmlSnapshot {
+    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Shown> {
+        let (level, presence) = self.level_and_view(viewer)?;
         Some(Shown {
-            presence,
+            presence: presence?,
             disclosure: disclosure(level)?,
         })
     }
@@ -148,6 +179,59 @@ impl XmppPublisher {
     async fn run(mut self, cancel: CancellationToken) {
         while let Some(user) = self.feed.next_until(&cancel).await {
             self.router.publish(&user).await;
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::time::Duration;
+
+    use lampfield_domain::access::{NodePolicy, Rules};
+
+    use super::*;
+    use crate::engine::EngineConfig;
+
+    fn jid(s: &str) -> BareJid {
+        BareJid::new(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn hides_from_whoever_a_contact_group_or_domain_rule_blocks() {
+        let store = Store::temporary().unwrap();
+        let alice = jid("alice@example.org");
+        let account = crate::adapters::xmpp::new_account("pw").unwrap();
+        store.create_account(&alice, &account).await.unwrap();
+        let config = EngineConfig {
+            idle_threshold: Duration::from_secs(300),
+            policy: NodePolicy::default(),
+        };
+        let engine = Engine::start(store.clone(), config, CancellationToken::new());
+        let in_group = Contact {
+            groups: vec!["Blocked".into()],
+            ..Contact::default()
+        };
+        store
+            .put_contact(&alice, &jid("grouped@example.org"), &in_group)
+            .await
+            .unwrap();
+        let mut rules = Rules::default();
+        rules
+            .contacts
+            .insert(jid("bob@example.org"), Level::Blocked);
+        rules.groups.insert("Blocked".into(), Level::Blocked);
+        rules
+            .domains
+            .insert(jid("x@spam.example").domain().to_owned(), Level::Blocked);
+        engine.set_rules(&alice, rules).await.unwrap();
+        let authority = EngineAuthority::new(engine, store);
+
+        for hidden in ["bob@example.org", "grouped@example.org", "eve@spam.example"] {
+            assert!(authority.hides_from(&alice, &jid(hidden)), "{hidden}");
+        }
+        for shown in ["carol@example.org", "alice@example.org", "zed@remote.net"] {
+            assert!(!authority.hides_from(&alice, &jid(shown)), "{shown}");
         }
     }
 }

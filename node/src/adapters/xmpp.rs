@@ -3,20 +3,39 @@
 
 use jid::BareJid;
 use lampfield_xmpp::sasl;
-use lampfield_xmpp::{Backend, BackendError, Contact, ScramCredentials, ScramHash, Subscription};
+use lampfield_xmpp::{
+    Backend, BackendError, Contact, Kept, ScramCredentials, ScramHash, Subscription,
+};
+use minidom::Element;
 
-use crate::store::{self, Store, StoreError};
+use crate::config;
+use crate::store::{self, OfflineLimits, Store, StoreError};
 
 /// Answers the gateway from the store; every write is flushed before it resolves.
 #[derive(Debug, Clone)]
 pub struct StoreBackend {
     store: Store,
+    offline: OfflineLimits,
 }
 
 impl StoreBackend {
-    /// A backend over `store`.
+    /// A backend over `store`, keeping offline messages within the built-in `[c2s]` limits.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self::with_offline_limits(store, &config::C2s::default())
+    }
+
+    /// A backend over `store`, keeping offline messages within the limits of `c2s`.
+    pub fn with_offline_limits(store: Store, c2s: &config::C2s) -> Self {
+        let offline = OfflineLimits {
+            max_messages: c2s.offline_max_messages,
+            max_bytes: c2s.offline_max_bytes,
+        };
+        Self { store, offline }
+    }
+
+    /// The store it answers from.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 }
 
@@ -74,6 +93,31 @@ impl Backend for StoreBackend {
             .remove_contact(user, contact)
             .await
             .map_err(failed)
+    }
+
+    async fn keep_offline(&self, user: &BareJid, message: &Element) -> Result<Kept, BackendError> {
+        let xml = String::from(message);
+        let stored = self.store.keep_offline(user, &xml, self.offline).await;
+        match stored.map_err(failed)? {
+            true => Ok(Kept::Stored),
+            false => Ok(Kept::Full),
+        }
+    }
+
+    async fn take_offline(&self, user: &BareJid) -> Result<Vec<Element>, BackendError> {
+        let taken = self.store.take_offline(user).await.map_err(failed)?;
+        // What the gateway serialized parses again; should a record not, it is reported and
+        // the others still go out.
+        Ok(taken
+            .iter()
+            .filter_map(|xml| match xml.parse::<Element>() {
+                Ok(el) => Some(el),
+                Err(e) => {
+                    tracing::warn!(%user, error = %e, "kept message unreadable; dropped");
+                    None
+                }
+            })
+            .collect())
     }
 }
 
@@ -245,6 +289,39 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[tokio::test]
+    async fn offline_messages_round_trip_through_the_port_within_the_configured_limits() {
+        let (backend, alice) = backend_with_alice("secret").await;
+        let c2s = config::C2s {
+            offline_max_messages: 2,
+            ..config::C2s::default()
+        };
+        let backend = StoreBackend::with_offline_limits(backend.store().clone(), &c2s);
+        let m = |i: u8| -> Element {
+            format!(
+                "<message xmlns='jabber:client' to='alice@example.org' type='chat'>\
+                 <body>{i}</body><delay xmlns='urn:xmpp:delay' from='example.org' \
+                 stamp='2026-01-01T00:00:00.000Z'/></message>"
+            )
+            .parse()
+            .unwrap()
+        };
+        assert_eq!(
+            backend.keep_offline(&alice, &m(1)).await.unwrap(),
+            Kept::Stored
+        );
+        assert_eq!(
+            backend.keep_offline(&alice, &m(2)).await.unwrap(),
+            Kept::Stored
+        );
+        assert_eq!(
+            backend.keep_offline(&alice, &m(3)).await.unwrap(),
+            Kept::Full
+        );
+        assert_eq!(backend.take_offline(&alice).await.unwrap(), [m(1), m(2)]);
+        assert!(backend.take_offline(&alice).await.unwrap().is_empty());
     }
 
     #[test]

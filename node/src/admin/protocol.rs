@@ -8,9 +8,11 @@
 //! > {"op":"remove_user","jid":"alice@example.org"}
 //! < {"status":"removed","jid":"alice@example.org","existed":true}
 //! > {"op":"add_token","name":"pbx","level":"team"}
-//! < {"status":"token_added","name":"pbx","level":"team","token":"lf_..."}
+//! < {"status":"token_added","name":"pbx","level":"team","token":"lf_...","scope":{},"rate":20}
+//! > {"op":"add_token","name":"pbx","level":"team","scope":{"users":["alice@example.org"],"actions":["sources"]},"rate":50}
+//! < {"status":"token_added","name":"pbx","level":"team","token":"lf_...","scope":{...},"rate":50}
 //! > {"op":"list_tokens"}
-//! < {"status":"tokens","tokens":[{"name":"pbx","level":"team"}]}
+//! < {"status":"tokens","tokens":[{"name":"pbx","level":"team","scope":{},"rate":20}]}
 //! > {"op":"remove_token","name":"pbx"}
 //! < {"status":"token_removed","name":"pbx","existed":true}
 //! > {"op":"set_rule","jid":"alice@example.org","selector":"contact:bob@example.org","level":"team"}
@@ -25,6 +27,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::profile_runtime::ImportSummary;
+use crate::tokens::TokenScope;
 use lampfield_domain::access::Level;
 use lampfield_domain::profiles::{ProfileSpec, Scope};
 
@@ -57,6 +60,13 @@ pub enum Request {
         name: String,
         /// The most it may read.
         level: Level,
+        /// For whom and what it acts; absent: every user, every action (and left out when so,
+        /// so that a plain `token add` reads the same to a node that knows no scopes).
+        #[serde(default, skip_serializing_if = "TokenScope::is_everything")]
+        scope: TokenScope,
+        /// Requests per second; absent: the default rate.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        rate: Option<u32>,
     },
     /// Every stored token's name and level.
     ListTokens,
@@ -104,10 +114,17 @@ impl std::fmt::Debug for Request {
                 .finish_non_exhaustive(),
             Self::ListUsers => f.write_str("ListUsers"),
             Self::RemoveUser { jid } => f.debug_struct("RemoveUser").field("jid", jid).finish(),
-            Self::AddToken { name, level } => f
+            Self::AddToken {
+                name,
+                level,
+                scope,
+                rate,
+            } => f
                 .debug_struct("AddToken")
                 .field("name", name)
                 .field("level", level)
+                .field("scope", scope)
+                .field("rate", rate)
                 .finish(),
             Self::ListTokens => f.write_str("ListTokens"),
             Self::RemoveToken { name } => {
@@ -167,10 +184,16 @@ pub enum Response {
         level: Level,
         /// The token.
         token: String,
+        /// For whom and what it acts, normalized.
+        #[serde(default)]
+        scope: TokenScope,
+        /// Requests per second.
+        #[serde(default)]
+        rate: u32,
     },
     /// Every stored token.
     Tokens {
-        /// Name and level of each, by name.
+        /// Name, level, scope and rate of each, by name.
         tokens: Vec<TokenInfo>,
     },
     /// The token is revoked (or never was).
@@ -240,6 +263,12 @@ pub struct TokenInfo {
     pub name: String,
     /// Its level.
     pub level: Level,
+    /// For whom and what it acts.
+    #[serde(default)]
+    pub scope: TokenScope,
+    /// Requests per second.
+    #[serde(default)]
+    pub rate: u32,
 }
 
 /// One profile operation.
@@ -335,6 +364,40 @@ mod tests {
         let line = to_line(&Request::ListUsers);
         assert_eq!(line, b"{\"op\":\"list_users\"}\n");
         assert!(serde_json::from_str::<Request>(r#"{"op":"drop_db"}"#).is_err());
+    }
+
+    #[test]
+    fn token_requests_without_a_scope_mean_every_user_and_action() {
+        let r: Request =
+            serde_json::from_str(r#"{"op":"add_token","name":"pbx","level":"team"}"#).unwrap();
+        assert_eq!(
+            r,
+            Request::AddToken {
+                name: "pbx".into(),
+                level: Level::Team,
+                scope: TokenScope::default(),
+                rate: None,
+            }
+        );
+        let scoped = r#"{"op":"add_token","name":"pbx","level":"team","scope":{"users":["a@b"],"actions":["read"]},"rate":5}"#;
+        let Request::AddToken { scope, rate, .. } = serde_json::from_str(scoped).unwrap() else {
+            panic!("not add_token");
+        };
+        assert_eq!((scope.users(), rate), (&["a@b".to_owned()][..], Some(5)));
+    }
+
+    #[test]
+    fn a_plain_token_request_is_written_as_before_scopes() {
+        let r = Request::AddToken {
+            name: "pbx".into(),
+            level: Level::Team,
+            scope: TokenScope::default(),
+            rate: None,
+        };
+        assert_eq!(
+            to_line(&r),
+            b"{\"op\":\"add_token\",\"name\":\"pbx\",\"level\":\"team\"}\n"
+        );
     }
 
     #[test]

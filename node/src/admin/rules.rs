@@ -44,28 +44,39 @@ impl Service {
         let selector: Selector = selector
             .parse()
             .map_err(|e| AdminError::Rules(format!("{selector:?}: {e}")))?;
+        self.change_rule(&user, &selector, level).await?;
+        Ok((user, selector))
+    }
+
+    /// Set or remove one rule entry of an existing account `user`.
+    async fn change_rule(
+        &self,
+        user: &BareJid,
+        selector: &Selector,
+        level: Option<Level>,
+    ) -> Result<(), AdminError> {
         match self.engine() {
             Some(engine) => {
                 let mut rules = engine
-                    .rules(&user)
+                    .rules(user)
                     .map_err(|e| AdminError::Rules(e.to_string()))?;
                 rules.set(selector.clone(), level);
                 engine
-                    .set_rules(&user, rules)
+                    .set_rules(user, rules)
                     .await
                     .map_err(|e| AdminError::Rules(e.to_string()))?;
             }
             None => {
-                let mut rules = self.store().rules(&user)?;
+                let mut rules = self.store().rules(user)?;
                 rules.set(selector.clone(), level);
                 rules
                     .check()
                     .map_err(|e| AdminError::Rules(e.to_string()))?;
-                self.store().put_rules(&user, &rules).await?;
+                self.store().put_rules(user, &rules).await?;
             }
         }
         tracing::info!(%user, %selector, level = ?level, "access rule changed");
-        Ok((user, selector))
+        Ok(())
     }
 
     /// Which level `viewer` gets of `jid`, and which rule decided it.
@@ -97,6 +108,20 @@ impl Service {
             None => basis,
         };
         Ok((d.level, reason))
+    }
+
+    /// Drop every `contact:` rule naming `removed`, a removed account, from every account's
+    /// rules; durable on return. The stored rules are read first (the engine writes them
+    /// before it uses them), so only accounts with such a rule are loaded into the engine.
+    pub(super) async fn forget_in_rules(&self, removed: &BareJid) -> Result<(), AdminError> {
+        for user in self.store().users()? {
+            if !self.store().rules(&user)?.contacts.contains_key(removed) {
+                continue;
+            }
+            self.change_rule(&user, &Selector::Contact(removed.clone()), None)
+                .await?;
+        }
+        Ok(())
     }
 
     /// `user`'s rules as the running node's engine has them, else as stored.

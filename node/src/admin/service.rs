@@ -4,11 +4,12 @@
 use jid::BareJid;
 
 use super::protocol::{Request, Response, TokenInfo};
+use crate::adapters::c2s::SessionControl;
 use crate::adapters::xmpp::{PasswordError, new_account};
 use crate::engine::Engine;
 use crate::store::StoredToken;
 use crate::store::{Store, StoreError};
-use crate::tokens;
+use crate::tokens::{self, LiveTokens, TokenScope};
 use lampfield_domain::access::{Level, NodePolicy};
 use lampfield_domain::users::{UserJidError, parse_user};
 
@@ -35,7 +36,8 @@ pub enum AdminError {
     Derivation(String),
 }
 
-/// Called with each removed account, so its live sessions end at once.
+/// Called with each removed account, once it is gone from the store, so that a running node
+/// forgets what it holds of it in memory.
 pub type OnRemoved = std::sync::Arc<dyn Fn(&BareJid) + Send + Sync>;
 
 /// Applies admin requests to one node's store.
@@ -44,12 +46,16 @@ pub struct Service {
     domain: String,
     store: Store,
     on_removed: Option<OnRemoved>,
+    /// The running node's XMPP sessions: a removal ends them and tells everyone concerned.
+    sessions: Option<SessionControl>,
     /// The running node's engine: rule changes go through it so watchers see them at once.
     engine: Option<Engine>,
     /// The node's access defaults and ceilings (from the configuration).
     policy: NodePolicy,
     /// The running node's profile runtime (profile and calendar requests).
     profile_runtime: Option<crate::profile_runtime::ProfileRuntime>,
+    /// The running node's per-token state: a removed token's change streams end at once.
+    live_tokens: Option<LiveTokens>,
 }
 
 impl std::fmt::Debug for Service {
@@ -67,9 +73,11 @@ impl Service {
             domain,
             store,
             on_removed: None,
+            sessions: None,
             engine: None,
             policy: NodePolicy::default(),
             profile_runtime: None,
+            live_tokens: None,
         }
     }
 
@@ -95,6 +103,12 @@ impl Service {
         self
     }
 
+    /// End a removed token's change streams through the running node's API state.
+    pub fn with_live_tokens(mut self, live_tokens: LiveTokens) -> Self {
+        self.live_tokens = Some(live_tokens);
+        self
+    }
+
     pub(super) fn profile_runtime(&self) -> Option<&crate::profile_runtime::ProfileRuntime> {
         self.profile_runtime.as_ref()
     }
@@ -115,9 +129,16 @@ impl Service {
         self.policy
     }
 
-    /// Also call `hook` for every account removed (a running node ends its sessions).
+    /// Also call `hook` for every account removed (a running node forgets it in memory).
     pub fn with_on_removed(mut self, hook: OnRemoved) -> Self {
         self.on_removed = Some(hook);
+        self
+    }
+
+    /// Remove accounts through a running node's XMPP sessions, which end the removed user's
+    /// sessions and tell its contacts (roster pushes, unavailable, cancellations).
+    pub fn with_sessions(mut self, sessions: SessionControl) -> Self {
+        self.sessions = Some(sessions);
         self
     }
 
@@ -142,10 +163,21 @@ impl Service {
                         existed,
                     })
             }
-            Request::AddToken { name, level } => self
-                .add_token(&name, level)
+            Request::AddToken {
+                name,
+                level,
+                scope,
+                rate,
+            } => self
+                .add_token(&name, level, &scope, rate)
                 .await
-                .map(|token| Response::TokenAdded { name, level, token }),
+                .map(|(token, stored)| Response::TokenAdded {
+                    name,
+                    level,
+                    token,
+                    scope: stored.scope,
+                    rate: tokens::check_rate(stored.rate).unwrap_or(tokens::DEFAULT_RATE),
+                }),
             Request::ListTokens => self.tokens().map(|tokens| Response::Tokens { tokens }),
             Request::RemoveToken { name } => self
                 .remove_token(&name)
@@ -194,40 +226,89 @@ impl Service {
         Ok(self.store.users()?)
     }
 
-    /// Remove an account and its contacts; durable on return. Returns the normalized
+    /// Remove an account and every trace of it; durable on return. Returns the normalized
     /// JID and whether there was an account.
+    ///
+    /// Gone are the account with its own data (contacts, presence sources, rules, profiles,
+    /// calendar, extensions), its place in every other account's roster (items, pending
+    /// requests, pre-approvals) and every rule naming it (`contact:<jid>`), so an account
+    /// created later under the same name inherits nothing. A running node also ends its
+    /// sessions, pushes the roster removals to the other users' clients, sends `unavailable`
+    /// to whoever was shown its presence and `unsubscribe`/`unsubscribed` to its contacts at
+    /// other domains. The cleanup runs even when the account is already gone, so running it
+    /// again finishes a removal a crash interrupted.
     pub async fn remove_user(&self, jid: &str) -> Result<(BareJid, bool), AdminError> {
         let user = parse_user(&self.domain, jid)?;
-        let existed = self.store.remove_account(&user).await?;
-        if existed {
-            tracing::info!(%user, "account removed");
+        let store = &self.store;
+        let removal = async {
+            let existed = store.remove_account(&user).await?;
             if let Some(hook) = &self.on_removed {
                 hook(&user);
             }
+            // After the account is gone no contact naming it can be added by its sessions.
+            Ok::<_, StoreError>((existed, store.holders_of(&user)?))
+        };
+        let existed = match &self.sessions {
+            Some(sessions) => sessions.remove_account(&user, removal).await?,
+            None => {
+                let (existed, holders) = removal.await?;
+                for holder in holders {
+                    store.remove_contact(&holder, &user).await?;
+                }
+                existed
+            }
+        };
+        self.forget_in_rules(&user).await?;
+        self.forget_in_tokens(&user).await?;
+        if existed {
+            tracing::info!(%user, "account removed");
         }
         Ok((user, existed))
     }
 }
 
 impl Service {
-    /// Make a token for the integration API; returns it (only its hash is stored).
-    pub async fn add_token(&self, name: &str, level: Level) -> Result<String, AdminError> {
+    /// Make a token for the integration API, acting within `scope` (checked and normalized here)
+    /// at `rate` requests a second; returns it (only its hash is stored) and what was stored.
+    pub async fn add_token(
+        &self,
+        name: &str,
+        level: Level,
+        scope: &TokenScope,
+        rate: Option<u32>,
+    ) -> Result<(String, StoredToken), AdminError> {
         tokens::check_name(name).map_err(AdminError::Token)?;
+        let scope = TokenScope::new(
+            scope.users(),
+            scope.domains(),
+            scope.actions(),
+            &self.domain,
+        )
+        .map_err(AdminError::Token)?;
+        tokens::check_rate(rate).map_err(AdminError::Token)?;
         let (token, sha256) = tokens::generate();
-        if !self
-            .store
-            .add_token(name, &StoredToken { sha256, level })
-            .await?
-        {
+        let stored = StoredToken {
+            sha256,
+            level,
+            scope,
+            rate,
+        };
+        if !self.store.add_token(name, &stored).await? {
             return Err(AdminError::Token(format!(
                 "a token named {name:?} exists; remove it first"
             )));
         }
-        tracing::info!(token = name, %level, "integration token added");
-        Ok(token)
+        tracing::info!(
+            token = name,
+            %level,
+            users = %stored.scope.users_text(),
+            actions = %stored.scope.actions_text(),
+            "integration token added"
+        );
+        Ok((token, stored))
     }
 
-    /// Every stored token's name and level.
+    /// Every stored token's name, level, scope and rate.
     pub fn tokens(&self) -> Result<Vec<TokenInfo>, AdminError> {
         Ok(self
             .store
@@ -236,18 +317,60 @@ impl Service {
             .map(|(name, t)| TokenInfo {
                 name,
                 level: t.level,
+                rate: tokens::check_rate(t.rate).unwrap_or(tokens::DEFAULT_RATE),
+                scope: t.scope,
             })
             .collect())
     }
 
-    /// Revoke a token at once (the API reads the store on every request). Returns whether it
-    /// existed.
+    /// Take `removed` out of every stored token's scope, so that an account re-created under the
+    /// name is not acted for by tokens made for the person before. A token that acted for that
+    /// account alone is removed: with the name taken out its scope would read "every user". A
+    /// token that keeps other users is rewritten, and its open change streams end (they were
+    /// opened under the old scope; the integration reconnects under the new one).
+    async fn forget_in_tokens(&self, removed: &BareJid) -> Result<(), AdminError> {
+        let name = removed.to_string();
+        for (token_name, token) in self.store.tokens()? {
+            let scope = &token.scope;
+            if !scope.users().contains(&name) {
+                continue;
+            }
+            let users: Vec<String> = scope
+                .users()
+                .iter()
+                .filter(|u| **u != name)
+                .cloned()
+                .collect();
+            if users.is_empty() && scope.domains().is_empty() {
+                self.remove_token(&token_name).await?;
+                continue;
+            }
+            let narrowed = TokenScope::new(&users, scope.domains(), scope.actions(), &self.domain)
+                .map_err(AdminError::Token)?;
+            let rewritten = StoredToken {
+                scope: narrowed,
+                ..token.clone()
+            };
+            self.store.put_token(&token_name, &rewritten).await?;
+            if let Some(live) = &self.live_tokens {
+                live.revoke(&token.sha256);
+            }
+            tracing::info!(token = token_name, user = %removed, "removed account taken out of a token's scope");
+        }
+        Ok(())
+    }
+
+    /// Revoke a token at once: the API reads the store on every request, and a running node ends
+    /// the token's open change streams. Returns whether it existed.
     pub async fn remove_token(&self, name: &str) -> Result<bool, AdminError> {
-        let existed = self.store.remove_token(name).await?;
-        if existed {
+        let removed = self.store.remove_token(name).await?;
+        if let Some(token) = &removed {
+            if let Some(live) = &self.live_tokens {
+                live.revoke(&token.sha256);
+            }
             tracing::info!(token = name, "integration token removed");
         }
-        Ok(existed)
+        Ok(removed.is_some())
     }
 }
 
@@ -306,11 +429,112 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_removed_account_leaves_no_token_acting_for_its_name() {
+        let service = Service::new("example.org".into(), Store::temporary().unwrap());
+        for user in ["alice@example.org", "bob@example.org"] {
+            service.add_user(user, "pw".into()).await.unwrap();
+        }
+        let scope = |users: &[&str]| {
+            let users: Vec<String> = users.iter().map(|u| u.to_string()).collect();
+            TokenScope::new(&users, &[], None, "example.org").unwrap()
+        };
+        let add = |name: &'static str, scope: TokenScope| {
+            let service = &service;
+            async move {
+                service
+                    .add_token(name, Level::Team, &scope, None)
+                    .await
+                    .unwrap()
+            }
+        };
+        add("alice-only", scope(&["alice@example.org"])).await;
+        add("both", scope(&["alice@example.org", "bob@example.org"])).await;
+        add("everyone", TokenScope::default()).await;
+
+        service.remove_user("alice@example.org").await.unwrap();
+
+        let tokens = service.tokens().unwrap();
+        let names: Vec<&str> = tokens.iter().map(|t| t.name.as_str()).collect();
+        // Taking alice out of "alice-only" would leave a token for every user: it goes.
+        assert_eq!(names, ["both", "everyone"]);
+        let both = &tokens[0];
+        assert_eq!(both.scope.users(), ["bob@example.org".to_owned()]);
+        assert!(tokens[1].scope.every_user());
+    }
+
+    #[tokio::test]
+    async fn a_removed_account_leaves_nothing_a_new_one_could_inherit() {
+        use crate::store::{Contact, Subscription};
+        let store = Store::temporary().unwrap();
+        let service = Service::new("example.org".into(), store.clone());
+        let jid = |s: &str| BareJid::new(s).unwrap();
+        let (alice, bob, carol) = (
+            jid("alice@example.org"),
+            jid("bob@example.org"),
+            jid("carol@example.org"),
+        );
+        for u in [&alice, &bob, &carol] {
+            service.add_user(u.as_str(), "pw".into()).await.unwrap();
+        }
+        let both = Contact {
+            name: Some("Alice".into()),
+            groups: vec!["Friends".into()],
+            subscription: Subscription {
+                to: true,
+                from: true,
+                ..Subscription::default()
+            },
+            in_roster: true,
+        };
+        store.put_contact(&bob, &alice, &both).await.unwrap();
+        store.put_contact(&alice, &bob, &both).await.unwrap();
+        // carol only holds alice's pending request, outside her visible roster.
+        let pending = Contact {
+            subscription: Subscription {
+                pending_in: true,
+                ..Subscription::default()
+            },
+            ..Contact::default()
+        };
+        store.put_contact(&carol, &alice, &pending).await.unwrap();
+        service
+            .set_rule(bob.as_str(), "contact:alice@example.org", Some(Level::Team))
+            .await
+            .unwrap();
+        service
+            .set_rule(bob.as_str(), "group:Friends", Some(Level::Business))
+            .await
+            .unwrap();
+        store.put_extension("201", &alice).await.unwrap();
+
+        let (_, existed) = service.remove_user("alice@example.org").await.unwrap();
+        assert!(existed);
+        service
+            .add_user("alice@example.org", "pw".into())
+            .await
+            .unwrap();
+        assert!(store.holders_of(&alice).unwrap().is_empty());
+        assert!(store.contacts(&alice).unwrap().is_empty());
+        assert!(store.contacts(&bob).unwrap().is_empty());
+        assert!(store.contacts(&carol).unwrap().is_empty());
+        let rules = store.rules(&bob).unwrap();
+        assert!(!rules.contacts.contains_key(&alice), "{rules:?}");
+        assert_eq!(rules.groups.get("Friends"), Some(&Level::Business));
+        assert_eq!(store.extension_user("201").unwrap(), None);
+        // Removing again finds nothing and fails nothing.
+        service.remove_user("alice@example.org").await.unwrap();
+        let (_, again) = service.remove_user("alice@example.org").await.unwrap();
+        assert!(!again);
+    }
+
+    #[tokio::test]
     async fn tokens_add_list_remove() {
         let service = Service::new("example.org".into(), Store::temporary().unwrap());
         let add = |name: &str| Request::AddToken {
             name: name.into(),
             level: Level::Team,
+            scope: TokenScope::default(),
+            rate: None,
         };
         let Response::TokenAdded { token, .. } = service.apply(add("pbx")).await else {
             panic!("token not added");
@@ -325,7 +549,9 @@ mod tests {
             Response::Tokens {
                 tokens: vec![TokenInfo {
                     name: "pbx".into(),
-                    level: Level::Team
+                    level: Level::Team,
+                    scope: TokenScope::default(),
+                    rate: tokens::DEFAULT_RATE,
                 }]
             }
         );
@@ -345,5 +571,60 @@ mod tests {
             }
         );
         assert!(service.tokens().unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn scoped_tokens_are_checked_and_removing_one_ends_its_streams() {
+        let live = LiveTokens::default();
+        let service = Service::new("example.org".into(), Store::temporary().unwrap())
+            .with_live_tokens(live.clone());
+        let users = vec!["Alice@example.org".to_owned()];
+        let unchecked = |users: &[String], actions: Option<&[tokens::Action]>| {
+            // Unchecked, as the admin socket decodes it.
+            serde_json::from_value::<TokenScope>(serde_json::json!({
+                "users": users,
+                "actions": actions,
+            }))
+            .unwrap()
+        };
+        let add = |name: &str, scope: TokenScope, rate: Option<u32>| Request::AddToken {
+            name: name.into(),
+            level: Level::Team,
+            scope,
+            rate,
+        };
+        let read_only = unchecked(&users, Some(&[tokens::Action::Read]));
+        let Response::TokenAdded {
+            token, scope, rate, ..
+        } = service.apply(add("pbx", read_only, Some(5))).await
+        else {
+            panic!("token not added");
+        };
+        assert_eq!(scope.users(), ["alice@example.org"], "normalized");
+        assert_eq!(rate, 5);
+        let listed = service.tokens().unwrap();
+        assert_eq!((listed[0].scope.clone(), listed[0].rate), (scope, 5));
+
+        for (bad, why) in [
+            (
+                add("x", unchecked(&["a@other.org".into()], None), None),
+                "@example.org",
+            ),
+            (
+                add("x", unchecked(&[], Some(&[])), None),
+                "at least one action",
+            ),
+            (add("x", TokenScope::default(), Some(0)), "rate"),
+        ] {
+            let answer = service.apply(bad).await;
+            assert!(
+                matches!(&answer, Response::Error { message } if message.contains(why)),
+                "{answer:?}"
+            );
+        }
+
+        let stream = live.stream(&tokens::hash(&token));
+        assert!(service.remove_token("pbx").await.unwrap());
+        assert!(stream.is_cancelled(), "its open streams end at once");
     }
 }

@@ -5,6 +5,7 @@ use anyhow::bail;
 use lampfield_domain::access::Level;
 use lampfield_node::Config;
 use lampfield_node::admin::protocol::{Request, Response};
+use lampfield_node::tokens::TokenScope;
 
 use super::user::execute;
 
@@ -16,20 +17,50 @@ Manage the integration API's tokens; works whether or not the node is running.
 keep the token where the integration needs it. Requests send it as
 `Authorization: Bearer <token>`. The level (default team) is the most the token may
 read of anyone's presence; managing access rules over the API needs personal.
-Removing a token refuses its next request at once.
+
+A token may be scoped: --user JID and --domain DOMAIN (both repeatable) name whom it
+acts for (default: every user), --can read,sources,rules,profiles what it may do
+(default: all), and --rate N how many requests a second it may make (default 20, in
+bursts of twice that; 429 beyond). For example, a PBX that only reports Alice's and
+Bob's lines:
+
+    lampfield token add pbx --user alice@example.org --user bob@example.org --can sources
+
+A scope cannot be changed: remove the token and add a new one. Removing a token
+refuses its next request and ends its open change streams at once.
 
 Tokens can also be written in the configuration file, by their SHA-256, under
-[[http.tokens]]; those are not listed or removed here.";
+[[http.tokens]] (with users, domains, can and rate); those are not listed or
+removed here.";
 
 /// `token add`.
-pub(crate) async fn add(config: &Config, name: &str, level: Level) -> anyhow::Result<()> {
+pub(crate) async fn add(
+    config: &Config,
+    name: &str,
+    level: Level,
+    scope: TokenScope,
+    rate: Option<u32>,
+) -> anyhow::Result<()> {
     let request = Request::AddToken {
         name: name.to_owned(),
         level,
+        scope,
+        rate,
     };
     match execute(config, request).await? {
-        Response::TokenAdded { token, name, level } => {
-            eprintln!("added token {name} (level {level}); it is shown only this once:");
+        Response::TokenAdded {
+            token,
+            name,
+            level,
+            scope,
+            rate,
+        } => {
+            eprintln!(
+                "added token {name} (level {level}; {}; {}; {rate} requests/s); \
+                 it is shown only this once:",
+                scope.users_text(),
+                scope.actions_text()
+            );
             println!("{token}");
         }
         other => unexpected(other)?,
@@ -37,12 +68,19 @@ pub(crate) async fn add(config: &Config, name: &str, level: Level) -> anyhow::Re
     Ok(())
 }
 
-/// `token list`.
+/// `token list`: name, level, users, actions and rate, tab-separated.
 pub(crate) async fn list(config: &Config) -> anyhow::Result<()> {
     match execute(config, Request::ListTokens).await? {
         Response::Tokens { tokens } => {
             for t in tokens {
-                println!("{}\t{}", t.name, t.level);
+                println!(
+                    "{}\t{}\t{}\t{}\t{}/s",
+                    t.name,
+                    t.level,
+                    t.scope.users_text(),
+                    t.scope.actions_text(),
+                    t.rate
+                );
             }
         }
         other => unexpected(other)?,

@@ -3,7 +3,8 @@
 //! organization that signed the batch), change notices (a gap re-probes), and peers
 //! coming up (resynchronization).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use jid::BareJid;
 use lampfield_federation::Inbound;
@@ -13,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::Links;
-use super::wire::{self, NOTICE_TYPE, XMPP_TYPE, decode_notices};
+use super::wire::{self, NOTICE_TYPE, Notice, XMPP_TYPE, decode_notices};
 
 /// Most notice positions remembered (origin, user); beyond it they are all forgotten.
 const MAX_REMEMBERED: usize = 100_000;
@@ -21,10 +22,35 @@ const MAX_REMEMBERED: usize = 100_000;
 /// while all run is dropped (the next notice of that user shows a gap again).
 const MAX_REPROBES: usize = 4;
 
+/// Notice requests remembered for diagnosis and tests, the oldest forgotten first.
+const MAX_LOGGED: usize = 256;
+
+/// The last change notice requests accepted: the organization that sent each and its payload
+/// exactly as received.
+#[derive(Clone, Debug, Default)]
+pub(super) struct ReceivedNotices(Arc<Mutex<VecDeque<(String, Vec<u8>)>>>);
+
+impl ReceivedNotices {
+    fn record(&self, origin: &str, payload: &[u8]) {
+        let mut log = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if log.len() == MAX_LOGGED {
+            log.pop_front();
+        }
+        log.push_back((origin.to_owned(), payload.to_vec()));
+    }
+
+    /// Oldest first.
+    pub(super) fn list(&self) -> Vec<(String, Vec<u8>)> {
+        let log = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        log.iter().cloned().collect()
+    }
+}
+
 /// Handle events until `cancel` fires or the service stops.
 pub(super) async fn run(
     links: Links,
     mut inbound: mpsc::Receiver<Inbound>,
+    received: ReceivedNotices,
     cancel: CancellationToken,
 ) {
     let mut last: HashMap<(String, String), (u64, u64)> = HashMap::new();
@@ -41,10 +67,7 @@ pub(super) async fn run(
                 payload_type,
                 payload,
                 reply,
-            } => {
-                if payload_type != XMPP_TYPE {
-                    continue;
-                }
+            } if payload_type == XMPP_TYPE => {
                 let links = links.clone();
                 // The sender waits for the answer before its next batch, so handling
                 // batches concurrently keeps each organization's order.
@@ -54,37 +77,33 @@ pub(super) async fn run(
                     }
                 });
             }
-            Inbound::Gossip {
+            Inbound::Request {
+                from_domain,
                 payload_type,
-                envelope,
-            } => {
-                if payload_type != NOTICE_TYPE {
-                    continue;
-                }
-                let Ok(notices) = decode_notices(&envelope.payload) else {
-                    tracing::debug!(origin = %envelope.origin, "malformed presence notices");
+                payload,
+                reply,
+            } if payload_type == NOTICE_TYPE => {
+                let Ok(notices) = decode_notices(&payload) else {
+                    // Dropping the answer slot refuses the request.
+                    tracing::debug!(origin = %from_domain, "malformed presence notices");
                     continue;
                 };
+                received.record(&from_domain, &payload);
+                reply.send(Vec::new());
                 for notice in notices {
-                    let key = (envelope.origin.clone(), notice.user.clone());
-                    let gap = notice.gap_after(last.get(&key).copied());
-                    if last.len() >= MAX_REMEMBERED && !last.contains_key(&key) {
-                        last.clear();
+                    if let Some(user) = gap(&mut last, &from_domain, &notice) {
+                        let Ok(permit) = reprobes.clone().try_acquire_owned() else {
+                            continue;
+                        };
+                        let (links, origin) = (links.clone(), from_domain.clone());
+                        tokio::spawn(async move {
+                            reprobe(&links, &origin, &user).await;
+                            drop(permit);
+                        });
                     }
-                    last.insert(key, (notice.epoch, notice.n));
-                    if !gap {
-                        continue;
-                    }
-                    let Ok(permit) = reprobes.clone().try_acquire_owned() else {
-                        continue;
-                    };
-                    let (links, origin) = (links.clone(), envelope.origin.clone());
-                    tokio::spawn(async move {
-                        reprobe(&links, &origin, &notice.user).await;
-                        drop(permit);
-                    });
                 }
             }
+            Inbound::Request { .. } | Inbound::Gossip { .. } => {}
             Inbound::PeerUp { domain, peer } => {
                 if !links.organizations.contains(&domain) {
                     continue;
@@ -97,6 +116,21 @@ pub(super) async fn run(
             }
         }
     }
+}
+
+/// Remember `notice` from `origin`; its user when it shows that notices were missed.
+fn gap(
+    last: &mut HashMap<(String, String), (u64, u64)>,
+    origin: &str,
+    notice: &Notice,
+) -> Option<String> {
+    let key = (origin.to_owned(), notice.user.clone());
+    let missed = notice.gap_after(last.get(&key).copied());
+    if last.len() >= MAX_REMEMBERED && !last.contains_key(&key) {
+        last.clear();
+    }
+    last.insert(key, (notice.epoch, notice.n));
+    missed.then(|| notice.user.clone())
 }
 
 /// Domains being resynchronized, and whether another `PeerUp` came in meanwhile.

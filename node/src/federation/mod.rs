@@ -5,8 +5,9 @@
 //! - [`wire`]: what goes inside envelopes (stanza batches, change notices).
 //! - `dispatch`: the router's one [`RemoteSender`](lampfield_xmpp::router::RemoteSender):
 //!   configured organizations over federation, every other domain over s2s.
-//! - `inbound`: requests, notices and peer events from the federation.
-//! - `notices`: signed change notices with the public view, gossiped on every change.
+//! - `inbound`: requests (stanza batches, change notices) and peer events from the federation.
+//! - `notices`: signed change notices to one organization at a time, for users watched from
+//!   there, when what those watchers see changed.
 
 pub mod identity;
 pub mod wire;
@@ -105,8 +106,10 @@ pub fn service_config(
         bootstrap,
         trust,
         allowed_peers: None,
-        gossip_types: vec![wire::NOTICE_TYPE.to_owned()],
-        request_types: vec![wire::XMPP_TYPE.to_owned()],
+        // Nothing is gossiped: everything the node says about its users goes to the one
+        // organization it concerns.
+        gossip_types: Vec::new(),
+        request_types: vec![wire::XMPP_TYPE.to_owned(), wire::NOTICE_TYPE.to_owned()],
         limits: lampfield_federation::Limits::default(),
         timing,
     })
@@ -146,6 +149,33 @@ struct Links {
     outbound: mpsc::Sender<Element>,
 }
 
+/// A running federation as the node holds it: the service, and the change notices sent and
+/// received.
+#[derive(Clone, Debug)]
+pub struct Running {
+    handle: FederationHandle,
+    sent: notices::SentViews,
+    received: inbound::ReceivedNotices,
+}
+
+impl Running {
+    /// The service's handle.
+    pub fn handle(&self) -> &FederationHandle {
+        &self.handle
+    }
+
+    /// Forget what change notices said about a removed account.
+    pub fn forget_user(&self, user: &jid::BareJid) {
+        self.sent.forget(user);
+    }
+
+    /// The last change notice requests accepted (at most 256, oldest first): the
+    /// organization that sent each and its payload as received.
+    pub fn received_notices(&self) -> Vec<(String, Vec<u8>)> {
+        self.received.list()
+    }
+}
+
 /// Run the dispatcher and the federation until `cancel` fires. The dispatcher drains
 /// `outbound`, the queue `router` was built to send other domains' stanzas to (its sender
 /// carries the node's own re-probes too); `s2s` is the s2s layer's queue, for every domain
@@ -160,7 +190,7 @@ pub fn spawn(
     engine: &Engine,
     tracker: &TaskTracker,
     cancel: CancellationToken,
-) -> FederationHandle {
+) -> Running {
     let Prepared {
         handle,
         inbound,
@@ -182,12 +212,28 @@ pub fn spawn(
         tracker.clone(),
         cancel.clone(),
     ));
-    tracker.spawn(inbound::run(links.clone(), inbound, cancel.clone()));
-    tracker.spawn(notices::run(links, engine.clone(), cancel.clone()));
+    let received = inbound::ReceivedNotices::default();
+    tracker.spawn(inbound::run(
+        links.clone(),
+        inbound,
+        received.clone(),
+        cancel.clone(),
+    ));
+    let sent = notices::SentViews::default();
+    tracker.spawn(notices::run(
+        links,
+        engine.clone(),
+        sent.clone(),
+        cancel.clone(),
+    ));
     let stopping = handle.clone();
     tracker.spawn(async move {
         cancel.cancelled().await;
         let _ = stopping.shutdown().await;
     });
-    handle
+    Running {
+        handle,
+        sent,
+        received,
+    }
 }

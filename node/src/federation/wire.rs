@@ -4,14 +4,15 @@
 //! - `xmpp` requests: a batch of XMPP stanzas for users of the receiving organization,
 //!   each a 4-byte big-endian length followed by the stanza's UTF-8 XML (`jabber:client`).
 //!   The answer is empty: it only says the batch was handled, so the sender keeps order.
-//! - `presence-notice` gossip: change notices with the public view only (a JSON array).
+//! - `presence-notice` requests: change notices for users watched from the receiving
+//!   organization (a JSON array). The answer is empty: it only acknowledges.
 
 use minidom::Element;
 use serde::{Deserialize, Serialize};
 
 /// Payload type of stanza batches (request/response).
 pub const XMPP_TYPE: &str = "xmpp";
-/// Payload type of change notices (gossip).
+/// Payload type of change notices (request/response, to one organization).
 pub const NOTICE_TYPE: &str = "presence-notice";
 /// Most stanzas in one batch.
 pub const MAX_BATCH: usize = 64;
@@ -64,27 +65,28 @@ pub fn decode_batch(mut bytes: &[u8]) -> Result<Vec<Element>, WireError> {
     Ok(out)
 }
 
-/// A change notice: `user` of the origin organization changed; `available` is what the
-/// public may see. `epoch` changes when the origin node restarts, `n` counts the user's
-/// notices within an epoch, so a receiver sees when it missed one.
+/// A change notice: what the receiving organization's watchers see of `user` of the origin
+/// organization changed; `available` says whether any of them sees the user available.
+/// `epoch` changes when the origin node restarts, `n` counts the user's notices to this
+/// organization within an epoch, so a receiver sees when it missed one.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Notice {
     /// Local part of the user.
     pub user: String,
-    /// Whether the public view shows the user available.
+    /// Whether any watcher at the receiving organization sees the user available.
     pub available: bool,
     /// The origin node's start time (ms since the epoch).
     pub epoch: u64,
-    /// The user's notice counter within `epoch`, from 1.
+    /// The user's notice counter for the receiving organization within `epoch`, from 1.
     pub n: u64,
 }
 
 /// Most notices in one envelope (about 60 bytes each, well under the envelope limit).
 pub const MAX_NOTICES: usize = 200;
 
-/// One envelope's payload: the notices of the changes since the last one, as a JSON
-/// array. Batching keeps a busy organization within its peers' per-peer gossip rate.
+/// One request's payload: the notices of the changes since the last one, as a JSON
+/// array. Batching keeps a busy organization within its peers' per-peer request rate.
 pub fn encode_notices(notices: &[Notice]) -> Vec<u8> {
     serde_json::to_vec(notices).unwrap_or_default()
 }

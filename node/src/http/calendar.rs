@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiState;
 use super::error::ApiError;
-use super::extract::{Caller, JsonBody, PathOf};
+use super::extract::{JsonBody, PathOf};
+use super::guard::Caller;
 use crate::profile_runtime::ImportSummary;
 use lampfield_domain::calendar::{
     Appointment, ImportLimits, Origin, SharedAppointment, Sharing, ShowAs, category_profile, share,

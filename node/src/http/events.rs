@@ -7,7 +7,9 @@
 //! a slow client gets the latest view of every user who changed and loses none, so the `resync`
 //! event docs/API.md describes is never needed.
 //! A comment line every 15 s keeps proxies and the idle timeout from closing a quiet stream. At
-//! most `[http] max_event_streams` streams are open at once (503 beyond); all end on shutdown.
+//! most `[http] max_event_streams` streams are open at once (503 beyond); all end on shutdown, and
+//! a token's streams end the moment the token is removed. A stream carries only the users its
+//! token acts for; a token's scope is fixed while it exists (changing it means a new token).
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -20,7 +22,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::ApiState;
 use super::error::ApiError;
-use super::extract::Caller;
+use super::guard::{self, Caller};
 use crate::engine::{ChangeFeed, FeedScope};
 use lampfield_domain::access::Level;
 
@@ -30,6 +32,7 @@ pub(super) const KEEP_ALIVE: Duration = Duration::from_secs(15);
 struct Feed {
     changes: ChangeFeed,
     state: ApiState,
+    caller: Caller,
     level: Level,
     ready: bool,
     _permit: OwnedSemaphorePermit,
@@ -47,11 +50,20 @@ pub(super) async fn stream(
             "too many open event streams; try again later",
         )
     })?;
-    tracing::debug!(token = %caller.name, "event stream opened");
+    // Registered before the token is looked up again: a removal either finds this stream to
+    // end, or came first and is seen here.
+    let revoked = state.live_tokens.stream(caller.sha256());
+    if !guard::still_known(&state, caller.sha256())? {
+        // Removed since the request was let in: drop what registering just made again.
+        state.live_tokens.revoke(caller.sha256());
+        return Err(ApiError::unauthorized("unknown token"));
+    }
+    tracing::debug!(token = %caller.name(), "event stream opened");
     let feed = Feed {
         changes: state.engine.subscribe(FeedScope::All),
         state: state.clone(),
-        level: caller.level,
+        level: caller.level(),
+        caller,
         ready: false,
         _permit: permit,
     };
@@ -59,7 +71,8 @@ pub(super) async fn stream(
         let event = next_event(&mut feed).await?;
         Some((Ok(event), feed))
     })
-    .take_until(state.cancel.clone().cancelled_owned());
+    .take_until(state.cancel.clone().cancelled_owned())
+    .take_until(revoked.cancelled_owned());
     Ok(Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE)))
 }
 
@@ -71,6 +84,9 @@ async fn next_event(feed: &mut Feed) -> Option<Event> {
     }
     loop {
         let user = feed.changes.next().await?;
+        if !feed.caller.covers(&user) {
+            continue;
+        }
         // A user removed since the change has nothing left to show.
         let Ok(presence) = feed.state.presence(&user, feed.level, None) else {
             continue;
@@ -130,6 +146,13 @@ mod tests {
         let mut feed = Feed {
             changes: feeds.subscribe(FeedScope::All),
             state,
+            caller: Caller::new(crate::tokens::KnownToken {
+                name: "lobby".into(),
+                sha256: [0; 32],
+                level: Level::Public,
+                scope: crate::tokens::TokenScope::default(),
+                rate: crate::tokens::DEFAULT_RATE,
+            }),
             level: Level::Public,
             ready: false,
             _permit: Arc::new(Semaphore::new(1)).try_acquire_owned().unwrap(),

@@ -1,75 +1,12 @@
-//! Request extractors that answer bad input with the API's JSON errors: the caller's token, JSON
-//! bodies and query strings.
+//! Request extractors that answer bad input with the API's JSON errors: JSON bodies, query strings
+//! and path parameters (the caller's token is `guard`'s).
 
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Query, Request};
-use axum::http::{StatusCode, header, request::Parts};
+use axum::http::{StatusCode, request::Parts};
 use serde::de::DeserializeOwned;
 
-use super::ApiState;
 use super::error::ApiError;
-use crate::tokens::{self, KnownToken, MAX_TOKEN_BYTES};
-use lampfield_domain::access::Level;
-
-/// The integration that made a request: the name and level of its token.
-#[derive(Debug, Clone)]
-pub(super) struct Caller {
-    /// The token's name.
-    pub(super) name: String,
-    /// The most it may read.
-    pub(super) level: Level,
-}
-
-impl FromRequestParts<ApiState> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &ApiState) -> Result<Self, ApiError> {
-        let presented = bearer(parts)?;
-        let stored = state.store.tokens()?;
-        let known: Vec<KnownToken> = state
-            .config_tokens
-            .iter()
-            .cloned()
-            .chain(stored.into_iter().map(|(name, t)| KnownToken {
-                name,
-                sha256: t.sha256,
-                level: t.level,
-            }))
-            .collect();
-        match tokens::find(presented, &known) {
-            Some(k) => {
-                tracing::Span::current().record("token", k.name.as_str());
-                Ok(Caller {
-                    name: k.name.clone(),
-                    level: k.level,
-                })
-            }
-            None => Err(ApiError::unauthorized("unknown token")),
-        }
-    }
-}
-
-/// The token of an `Authorization: Bearer <token>` header.
-fn bearer(parts: &Parts) -> Result<&str, ApiError> {
-    let value = parts
-        .headers
-        .get(header::AUTHORIZATION)
-        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
-    let text = value
-        .to_str()
-        .map_err(|_| ApiError::unauthorized("malformed Authorization header"))?;
-    let (scheme, token) = text
-        .split_once(' ')
-        .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer <token>"))?;
-    if !scheme.eq_ignore_ascii_case("bearer") {
-        return Err(ApiError::unauthorized("expected the Bearer scheme"));
-    }
-    let token = token.trim();
-    if token.is_empty() || token.len() > MAX_TOKEN_BYTES {
-        return Err(ApiError::unauthorized("malformed token"));
-    }
-    Ok(token)
-}
 
 /// A JSON body; syntax errors are 400, wrong or unknown fields 422 (the message names the field),
 /// a body over the limit 413, a missing `Content-Type: application/json` 415.

@@ -3,21 +3,24 @@
 //! (presence reads and a server-sent-events change stream) and access rules.
 //!
 //! Every request but `/v1/health` and `/v1/openapi.json` carries `Authorization: Bearer <token>`
-//! (RFC 6750; `tokens`). Each token has a level; everything it reads is the [`View`] at that
-//! level (or, with `?viewer=`, what that viewer would see, capped by the level), taken from an
-//! engine [`Snapshot`], the same filter every other outgoing path uses. Writes go through
+//! (RFC 6750; `tokens`), and passes `guard`: the token's request budget, the action its scope
+//! allows, the users it acts for. Each token has a level; everything it reads is the [`View`] at
+//! that level (or, with `?viewer=`, what that viewer would see, capped by the level), taken from
+//! an engine [`Snapshot`], the same filter every other outgoing path uses. Writes go through
 //! [`Engine::update`], which refuses a change whole and returns only after it is on disk.
 //!
-//! Layout: `tokens` (making and checking tokens), `extract` (auth and input extractors), `error`
-//! (the JSON error shape), `bodies` (request bodies to source changes, pure), `sources` (write
-//! routes), `read` (presence reads), `events` (the change stream), `rules` (access rules),
-//! `openapi` (the machine-readable description), `listener` (connection limits and idle timeout).
+//! Layout: `tokens` (making and checking tokens), `guard` (who may call which route), `extract`
+//! (input extractors), `error` (the JSON error shape), `bodies` (request bodies to source changes,
+//! pure), `sources` (write routes), `read` (presence reads), `events` (the change stream), `rules`
+//! (access rules), `openapi` (the machine-readable description), `listener` (connection limits and
+//! idle timeout).
 
 mod bodies;
 mod calendar;
 mod error;
 mod events;
 mod extract;
+mod guard;
 mod listener;
 mod openapi;
 mod profiles;
@@ -64,6 +67,8 @@ pub struct ApiState {
     streams: Arc<Semaphore>,
     cancel: CancellationToken,
     profile_runtime: Option<crate::profile_runtime::ProfileRuntime>,
+    /// Per-token request budgets and change-stream cancellations, shared with the admin service.
+    live_tokens: tokens::LiveTokens,
 }
 
 impl ApiState {
@@ -76,7 +81,7 @@ impl ApiState {
         config: &HttpConfig,
         cancel: CancellationToken,
     ) -> Self {
-        let known = tokens::from_config(&config.tokens).unwrap_or_default();
+        let known = tokens::from_config(&config.tokens, &domain).unwrap_or_default();
         ApiState {
             engine,
             store,
@@ -85,7 +90,15 @@ impl ApiState {
             streams: Arc::new(Semaphore::new(config.max_event_streams.max(1))),
             cancel,
             profile_runtime: None,
+            live_tokens: tokens::LiveTokens::default(),
         }
+    }
+
+    /// Share per-token state with the admin service, so that removing a token there ends its
+    /// change streams here.
+    pub fn with_live_tokens(mut self, live_tokens: tokens::LiveTokens) -> Self {
+        self.live_tokens = live_tokens;
+        self
     }
 
     /// A local account named in a path: malformed is 400, another domain's JID 404.
@@ -197,7 +210,8 @@ pub fn router(state: ApiState) -> Router {
         .route("/users/{jid}/rules", get(rules::get).put(rules::put))
         .route("/users/{jid}/rules/explain", get(rules::explain))
         .merge(profiles::routes())
-        .merge(calendar::routes());
+        .merge(calendar::routes())
+        .route_layer(middleware::from_fn_with_state(state.clone(), guard::check));
     Router::new()
         .nest("/v1", v1)
         .fallback(not_found)

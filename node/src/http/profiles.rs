@@ -13,7 +13,8 @@ use serde::{Deserialize, Serialize};
 
 use super::ApiState;
 use super::error::ApiError;
-use super::extract::{Caller, JsonBody, PathOf};
+use super::extract::{JsonBody, PathOf};
+use super::guard::Caller;
 use crate::profile_runtime::{ProfileEntry, ProfileRuntime, ProfileRuntimeError, Signal};
 use lampfield_domain::access::Level;
 use lampfield_domain::presence::ProfileName;
@@ -32,10 +33,11 @@ impl ApiState {
         caller: &Caller,
         jid: &str,
     ) -> Result<(ProfileRuntime, BareJid), ApiError> {
-        if caller.level < Level::Team {
+        if caller.level() < Level::Team {
             return Err(ApiError::forbidden(format!(
                 "profiles and calendars need a token of level team; {} has {}",
-                caller.name, caller.level
+                caller.name(),
+                caller.level()
             )));
         }
         let user = self.user(jid)?;

@@ -6,7 +6,8 @@ use jid::BareJid;
 use serde::{Deserialize, Serialize};
 
 use super::error::ApiError;
-use super::extract::{Caller, PathOf, QueryOf};
+use super::extract::{PathOf, QueryOf};
+use super::guard::Caller;
 use super::{ApiState, PresenceOut};
 
 /// Most users in one page of `GET /v1/presence`.
@@ -48,7 +49,7 @@ pub(super) async fn one(
     let viewer = query.viewer.as_deref().map(viewer).transpose()?;
     Ok(Json(state.presence(
         &user,
-        caller.level,
+        caller.level(),
         viewer.as_ref(),
     )?))
 }
@@ -70,7 +71,8 @@ pub(super) struct Page {
     next: Option<String>,
 }
 
-/// `GET /v1/presence[?after=JID&limit=N]`: users in JID byte order, at most 500 per page.
+/// `GET /v1/presence[?after=JID&limit=N]`: the users the token acts for, in JID byte order, at
+/// most 500 per page.
 pub(super) async fn all(
     State(state): State<ApiState>,
     caller: Caller,
@@ -86,14 +88,15 @@ pub(super) async fn all(
     let mut users = Vec::with_capacity(limit);
     let mut next = None;
     for user in state.store.users()? {
-        if user.as_str() <= after.as_str() {
+        // Users the token does not act for are not listed: the page holds only the others.
+        if user.as_str() <= after.as_str() || !caller.covers(&user) {
             continue;
         }
         if users.len() == limit {
             next = users.last().map(|u: &PresenceOut| u.jid.clone());
             break;
         }
-        match state.presence(&user, caller.level, None) {
+        match state.presence(&user, caller.level(), None) {
             Ok(p) => users.push(p),
             // Removed between the listing and the read.
             Err(e) if e.status() == axum::http::StatusCode::NOT_FOUND => {}

@@ -8,15 +8,17 @@ use serde::Deserialize;
 
 use super::ApiState;
 use super::error::ApiError;
-use super::extract::{Caller, JsonBody, PathOf, QueryOf};
+use super::extract::{JsonBody, PathOf, QueryOf};
+use super::guard::Caller;
 use super::read::viewer;
 use lampfield_domain::access::{Decision, Level, Rules, decide};
 
 fn personal(caller: &Caller) -> Result<(), ApiError> {
-    if caller.level < Level::Personal {
+    if caller.level() < Level::Personal {
         return Err(ApiError::forbidden(format!(
             "managing access rules needs a token of level personal; {} has {}",
-            caller.name, caller.level
+            caller.name(),
+            caller.level()
         )));
     }
     Ok(())

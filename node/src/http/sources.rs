@@ -1,6 +1,6 @@
 //! Write routes: each turns one request into one [`SourceChange`] for [`Engine::update`], which
 //! refuses it whole or stores it durably before the answer; the answer is the user's presence at
-//! the token's level afterwards.
+//! the token's level afterwards (at `blocked`, which shows nothing, for a token without `read`).
 //!
 //! [`Engine::update`]: crate::engine::Engine::update
 
@@ -13,7 +13,8 @@ use super::bodies::{
     BodyError, ExternalBody, IdleBody, LineBody, ManualBody, QueueBody, SettingsBody,
 };
 use super::error::ApiError;
-use super::extract::{Caller, JsonBody, PathOf};
+use super::extract::{JsonBody, PathOf};
+use super::guard::Caller;
 use super::{ApiState, PresenceOut};
 use crate::engine::{SourceChange, now};
 use lampfield_domain::presence::{LineId, QueueId, SourceName, TextError};
@@ -37,7 +38,7 @@ fn name<T>(
 
 async fn apply(state: &ApiState, caller: &Caller, user: &BareJid, change: SourceChange) -> Answer {
     state.engine.update(user, change).await?;
-    Ok(Json(state.presence(user, caller.level, None)?))
+    Ok(Json(state.presence(user, caller.answer_level(), None)?))
 }
 
 /// `PUT /v1/users/{jid}/lines/{line}`.
@@ -71,14 +72,27 @@ pub(super) struct ExtensionOut {
     user: String,
 }
 
-/// `PUT /v1/users/{jid}/extensions/{ext}`: extension `ext` belongs to `jid` from now on.
+/// `PUT /v1/users/{jid}/extensions/{ext}`: extension `ext` belongs to `jid` from now on. A token
+/// may not take an extension away from a user it does not act for.
 pub(super) async fn map_extension(
     State(state): State<ApiState>,
-    _caller: Caller,
+    caller: Caller,
     PathOf((jid, ext)): PathOf<(String, String)>,
 ) -> Result<Json<ExtensionOut>, ApiError> {
     let user = state.user(&jid)?;
     let ext = name("extension", &ext, LineId::new)?;
+    if let Some(owner) = state.store.extension_user(ext.as_str())?
+        && !caller.covers(&owner)
+    {
+        return Err(ApiError::forbidden_scope(
+            "out_of_scope",
+            format!("extension {ext}"),
+            format!(
+                "extension {ext} belongs to a user token {} may not act for",
+                caller.name()
+            ),
+        ));
+    }
     if !state.store.account_exists(&user)? {
         return Err(ApiError::not_found(
             "unknown_user",
@@ -117,12 +131,14 @@ fn unknown_extension(ext: &LineId) -> ApiError {
     )
 }
 
-/// The user extension `ext` is mapped to.
-fn owner_of(state: &ApiState, ext: &str) -> Result<(LineId, BareJid), ApiError> {
+/// The user extension `ext` is mapped to. An extension of a user the token does not act for
+/// answers as an unmapped one: a scoped token learns nothing of other users' extensions.
+fn owner_of(state: &ApiState, caller: &Caller, ext: &str) -> Result<(LineId, BareJid), ApiError> {
     let ext = name("extension", ext, LineId::new)?;
     let user = state
         .store
         .extension_user(ext.as_str())?
+        .filter(|user| caller.covers(user))
         .ok_or_else(|| unknown_extension(&ext))?;
     Ok((ext, user))
 }
@@ -130,10 +146,10 @@ fn owner_of(state: &ApiState, ext: &str) -> Result<(LineId, BareJid), ApiError> 
 /// `GET /v1/extensions/{ext}`.
 pub(super) async fn extension_owner(
     State(state): State<ApiState>,
-    _caller: Caller,
+    caller: Caller,
     PathOf(ext): PathOf<String>,
 ) -> Result<Json<ExtensionOut>, ApiError> {
-    let (ext, user) = owner_of(&state, &ext)?;
+    let (ext, user) = owner_of(&state, &caller, &ext)?;
     Ok(Json(ExtensionOut {
         extension: ext.to_string(),
         user: user.to_string(),
@@ -147,7 +163,7 @@ pub(super) async fn put_extension_line(
     PathOf(ext): PathOf<String>,
     JsonBody(body): JsonBody<LineBody>,
 ) -> Answer {
-    let (ext, user) = owner_of(&state, &ext)?;
+    let (ext, user) = owner_of(&state, &caller, &ext)?;
     let change = SourceChange::Line(ext, Some(body.into_state()?));
     apply(&state, &caller, &user, change).await
 }
@@ -158,7 +174,7 @@ pub(super) async fn delete_extension_line(
     caller: Caller,
     PathOf(ext): PathOf<String>,
 ) -> Answer {
-    let (ext, user) = owner_of(&state, &ext)?;
+    let (ext, user) = owner_of(&state, &caller, &ext)?;
     apply(&state, &caller, &user, SourceChange::Line(ext, None)).await
 }
 

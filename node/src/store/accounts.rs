@@ -26,6 +26,7 @@ impl Store {
             self.remove_contacts_of(user)?;
             self.remove_presence_of(user)?;
             self.remove_profiles_of(user)?;
+            self.remove_offline_of(user)?;
         }
         let swapped = self.accounts.compare_and_swap(
             schema::account_key(user),
@@ -85,7 +86,11 @@ impl Store {
             .collect()
     }
 
-    /// Remove an account and all its contacts. Returns whether the account existed.
+    /// Remove an account and all its own data: contacts, presence sources and settings, rules,
+    /// profiles, calendar, offline messages and the extensions mapped to it. Returns whether the
+    /// account existed.
+    /// Other accounts' contacts and rules naming it are the caller's (see
+    /// [`Store::holders_of`]).
     ///
     /// The account goes first, then its contacts; see
     /// [`Store::put_contact`] for why no contact write can survive this. A crash in
@@ -96,6 +101,8 @@ impl Store {
         self.remove_contacts_of(user)?;
         self.remove_presence_of(user)?;
         self.remove_profiles_of(user)?;
+        self.remove_offline_of(user)?;
+        self.remove_extensions_of(user)?;
         self.flush().await?;
         Ok(existed)
     }

@@ -80,6 +80,21 @@ impl Store {
         self.flush().await
     }
 
+    /// Every account whose stored contacts name `contact` (roster items, pending requests and
+    /// pre-approvals alike), in byte order.
+    pub fn holders_of(&self, contact: &BareJid) -> Result<Vec<BareJid>, StoreError> {
+        let mut holders = Vec::new();
+        for user in self.users()? {
+            if self
+                .contacts
+                .contains_key(schema::contact_key(&user, contact))?
+            {
+                holders.push(user);
+            }
+        }
+        Ok(holders)
+    }
+
     /// Remove a contact of `user`; durable on return. Removing an absent contact is
     /// not an error.
     pub async fn remove_contact(

@@ -28,6 +28,15 @@ impl Store {
         Ok(existed)
     }
 
+    /// Forget every extension mapped to a removed account (not flushed: the caller's removal
+    /// flushes), so a new account of that name does not get the old one's phone lines.
+    pub(super) fn remove_extensions_of(&self, user: &BareJid) -> Result<(), StoreError> {
+        for ext in self.extensions_of(user)? {
+            self.extensions.remove(ext.as_bytes())?;
+        }
+        Ok(())
+    }
+
     /// Every extension mapped to `user`, in byte order.
     pub fn extensions_of(&self, user: &BareJid) -> Result<Vec<String>, StoreError> {
         let key = schema::account_key(user);

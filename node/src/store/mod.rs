@@ -22,6 +22,7 @@ mod contacts;
 mod error;
 mod extensions;
 mod flush;
+mod offline;
 mod presence;
 mod profiles;
 mod records;
@@ -33,6 +34,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use error::StoreError;
+pub use offline::OfflineLimits;
 pub use records::{Account, Contact, Scram, Subscription};
 pub use tokens::StoredToken;
 
@@ -50,6 +52,10 @@ pub struct Store {
     extensions: sled::Tree,
     profiles: sled::Tree,
     calendar: sled::Tree,
+    /// Messages kept for offline users (see `offline.rs`).
+    offline: sled::Tree,
+    /// Serializes changes to one user's offline messages.
+    offline_writers: Arc<lampfield_stripes::Stripes>,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -128,6 +134,7 @@ impl Store {
         let extensions = db.open_tree(schema::EXTENSION_USER)?;
         let profiles = db.open_tree(schema::USERID_PROFILES)?;
         let calendar = db.open_tree(schema::USERID_CALENDAR)?;
+        let offline = db.open_tree(schema::USERSEQ_MESSAGE)?;
         Ok(Self {
             db,
             accounts,
@@ -139,6 +146,8 @@ impl Store {
             extensions,
             profiles,
             calendar,
+            offline,
+            offline_writers: Arc::default(),
             flushes: Arc::default(),
         })
     }

@@ -30,6 +30,11 @@ pub(super) const NAME_TOKEN: &str = "name_token";
 /// PBX extensions: extension -> the bare JID of the user it belongs to.
 pub(super) const EXTENSION_USER: &str = "extension_user";
 
+/// Messages kept for users who were offline (XEP-0160): `user 0xFF seq` -> `offline::Kept`,
+/// `seq` a u64 big-endian that grows with each message, so one prefix scan yields one user's
+/// messages in the order they came.
+pub(super) const USERSEQ_MESSAGE: &str = "userseq_message";
+
 /// Facts about the database itself: `name` -> value.
 pub(super) const NAME_VALUE: &str = "name_value";
 /// Key in [`NAME_VALUE`] of the schema version, one byte.
@@ -58,6 +63,31 @@ pub(super) fn contact_key(user: &BareJid, contact: &BareJid) -> Vec<u8> {
     let mut key = contacts_prefix(user);
     key.extend_from_slice(contact.as_str().as_bytes());
     key
+}
+
+/// Prefix of every offline message key of `user` (laid out as a contact key's).
+pub(super) fn offline_prefix(user: &BareJid) -> Vec<u8> {
+    contacts_prefix(user)
+}
+
+/// Key of `user`'s offline message number `seq`.
+pub(super) fn offline_key(user: &BareJid, seq: u64) -> Vec<u8> {
+    let mut key = offline_prefix(user);
+    key.extend_from_slice(&seq.to_be_bytes());
+    key
+}
+
+/// The sequence number of an offline message key.
+pub(super) fn seq_of(key: &[u8]) -> Result<u64, StoreError> {
+    key.len()
+        .checked_sub(8)
+        .and_then(|at| key.get(at..))
+        .and_then(|tail| <[u8; 8]>::try_from(tail).ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| StoreError::Decode {
+            tree: USERSEQ_MESSAGE,
+            reason: "key too short for a sequence number".to_owned(),
+        })
 }
 
 /// The account key back to a JID.
@@ -100,5 +130,14 @@ mod tests {
         // "alice@example.org" must not see "alice@example.org.evil"'s contacts.
         let other = BareJid::new("alice@example.org.evil").unwrap();
         assert!(!contact_key(&other, &bob).starts_with(&prefix));
+    }
+
+    #[test]
+    fn offline_keys_sort_by_sequence_under_the_user_prefix() {
+        let user = BareJid::new("alice@example.org").unwrap();
+        let (a, b) = (offline_key(&user, 255), offline_key(&user, 256));
+        assert!(a < b && a.starts_with(&offline_prefix(&user)));
+        assert_eq!(seq_of(&b).unwrap(), 256);
+        assert!(seq_of(b"short").is_err());
     }
 }

@@ -283,3 +283,138 @@ async fn large_rosters_read_from_memory_follow_every_write() {
     assert!(store.remove_account(&alice).await.unwrap());
     assert!(store.roster(&alice).unwrap().is_empty());
 }
+
+const ROOMY: OfflineLimits = OfflineLimits {
+    max_messages: 1000,
+    max_bytes: 1 << 20,
+};
+
+fn message(i: usize) -> String {
+    format!("<message xmlns='jabber:client' to='alice@example.org'><body>{i}</body></message>")
+}
+
+#[tokio::test]
+async fn offline_messages_are_bounded_in_count_and_in_bytes() {
+    let store = Store::temporary().unwrap();
+    let (alice, bob) = (jid("alice@example.org"), jid("bob@example.org"));
+    store.create_account(&alice, &account(1)).await.unwrap();
+    store.create_account(&bob, &account(2)).await.unwrap();
+    let three = OfflineLimits {
+        max_messages: 3,
+        max_bytes: 1 << 20,
+    };
+    for i in 0..3 {
+        assert!(
+            store
+                .keep_offline(&alice, &message(i), three)
+                .await
+                .unwrap()
+        );
+    }
+    assert!(
+        !store
+            .keep_offline(&alice, &message(3), three)
+            .await
+            .unwrap()
+    );
+    assert!(
+        store.keep_offline(&bob, &message(0), three).await.unwrap(),
+        "each user has a store of their own"
+    );
+
+    // Bytes: two messages fit in 250 bytes as stored, a third does not; neither does one
+    // message larger than the whole store.
+    let small = OfflineLimits {
+        max_messages: 1000,
+        max_bytes: 250,
+    };
+    store.take_offline(&bob).await.unwrap();
+    assert!(store.keep_offline(&bob, &message(0), small).await.unwrap());
+    assert!(store.keep_offline(&bob, &message(1), small).await.unwrap());
+    assert!(!store.keep_offline(&bob, &message(2), small).await.unwrap());
+    store.take_offline(&bob).await.unwrap();
+    let huge = "x".repeat(300);
+    assert!(!store.keep_offline(&bob, &huge, small).await.unwrap());
+    assert!(store.take_offline(&bob).await.unwrap().is_empty());
+}
+
+/// Open the database at `path` again once the store dropped just before has let go of it: sled
+/// releases its file lock from a background thread, a moment after the last handle is dropped.
+async fn reopen(path: &std::path::Path) -> Store {
+    for _ in 0..100 {
+        match Store::open(path).await {
+            Err(StoreError::Locked { .. }) => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await
+            }
+            other => return other.unwrap(),
+        }
+    }
+    panic!("{} still locked after 5 s", path.display());
+}
+
+#[tokio::test]
+async fn offline_messages_survive_reopening_and_come_back_once_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("db");
+    let alice = jid("alice@example.org");
+    // More than 256, so that order does not rest on a single byte of the sequence number.
+    let n = 300;
+    {
+        let store = Store::open(&path).await.unwrap();
+        store.create_account(&alice, &account(1)).await.unwrap();
+        for i in 0..n {
+            assert!(
+                store
+                    .keep_offline(&alice, &message(i), ROOMY)
+                    .await
+                    .unwrap()
+            );
+        }
+    }
+    let store = reopen(&path).await;
+    let taken = store.take_offline(&alice).await.unwrap();
+    assert_eq!(taken, (0..n).map(message).collect::<Vec<_>>());
+    assert!(store.take_offline(&alice).await.unwrap().is_empty());
+    drop(store);
+    // The removal was on disk too.
+    let store = reopen(&path).await;
+    assert!(store.take_offline(&alice).await.unwrap().is_empty());
+    store
+        .keep_offline(&alice, &message(7), ROOMY)
+        .await
+        .unwrap();
+    assert_eq!(store.take_offline(&alice).await.unwrap(), [message(7)]);
+}
+
+#[tokio::test]
+async fn offline_messages_go_with_the_account() {
+    let store = Store::temporary().unwrap();
+    let alice = jid("alice@example.org");
+    let err = store
+        .keep_offline(&alice, &message(0), ROOMY)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::NoAccount(_)), "{err}");
+    store.create_account(&alice, &account(1)).await.unwrap();
+    store
+        .keep_offline(&alice, &message(1), ROOMY)
+        .await
+        .unwrap();
+    assert!(store.remove_account(&alice).await.unwrap());
+    store.create_account(&alice, &account(1)).await.unwrap();
+    assert!(
+        store.take_offline(&alice).await.unwrap().is_empty(),
+        "a new account of the same name finds nothing of the old one's"
+    );
+    // Leftovers of a removal cut short by a crash are cleared when the name is used again.
+    assert!(store.remove_account(&alice).await.unwrap());
+    store
+        .offline
+        .insert(
+            schema::offline_key(&alice, 9),
+            b"\x01{\"xml\":\"<old/>\"}".as_slice(),
+        )
+        .unwrap();
+    store.create_account(&alice, &account(1)).await.unwrap();
+    assert!(store.take_offline(&alice).await.unwrap().is_empty());
+}

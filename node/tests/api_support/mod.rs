@@ -6,18 +6,43 @@
 use std::path::Path;
 use std::time::Duration;
 
+use futures::StreamExt;
 use lampfield_domain::access::Level;
 use lampfield_node::admin::client;
 use lampfield_node::admin::protocol::{Request, Response};
+use lampfield_node::tokens::TokenScope;
 use reqwest::{Client, Method, StatusCode};
 use serde_json::Value;
 
-/// A token made through the admin socket in data folder `dir`.
+/// A token made through the admin socket in data folder `dir`, for every user and action. Its
+/// rate is the highest there is: these tests make hundreds of requests in a row, and the rate
+/// limit has tests of its own.
 pub async fn token(dir: &Path, name: &str, level: Level) -> String {
+    token_with(
+        dir,
+        name,
+        level,
+        TokenScope::default(),
+        Some(lampfield_node::tokens::MAX_RATE),
+    )
+    .await
+}
+
+/// A token made through the admin socket in data folder `dir`, with a scope and a rate (`None`:
+/// the default), as `lampfield token add --user/--domain/--can/--rate` makes it.
+pub async fn token_with(
+    dir: &Path,
+    name: &str,
+    level: Level,
+    scope: TokenScope,
+    rate: Option<u32>,
+) -> String {
     let socket = dir.join(lampfield_node::admin::SOCKET_FILE);
     let request = Request::AddToken {
         name: name.into(),
         level,
+        scope,
+        rate,
     };
     match client::send(&socket, &request).await.unwrap() {
         Response::TokenAdded { token, .. } => token,
@@ -107,5 +132,76 @@ impl Api {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         panic!("timed out waiting for {what}: {}", self.presence().await);
+    }
+}
+
+/// Reads server-sent events off a response body.
+pub struct Events {
+    body: futures::stream::BoxStream<'static, reqwest::Result<axum::body::Bytes>>,
+    buffer: String,
+}
+
+impl Events {
+    pub async fn open(api: &Api) -> (StatusCode, Option<Events>) {
+        let resp = api
+            .http
+            .get(format!("{}/v1/events", api.base))
+            .bearer_auth(&api.token)
+            .timeout(Duration::from_secs(3600))
+            .send()
+            .await
+            .unwrap();
+        let status = resp.status();
+        if status != StatusCode::OK {
+            return (status, None);
+        }
+        let events = Events {
+            body: resp.bytes_stream().boxed(),
+            buffer: String::new(),
+        };
+        (status, Some(events))
+    }
+
+    /// The next event (name, data), within 10 s.
+    pub async fn next(&mut self) -> (String, String) {
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                if let Some(end) = self.buffer.find("\n\n") {
+                    let block: String = self.buffer.drain(..end + 2).collect();
+                    let mut name = String::from("message");
+                    let mut data = String::new();
+                    for line in block.lines() {
+                        if let Some(n) = line.strip_prefix("event:") {
+                            name = n.trim().to_owned();
+                        } else if let Some(d) = line.strip_prefix("data:") {
+                            data.push_str(d.trim());
+                        }
+                    }
+                    if data.is_empty() && name == "message" {
+                        continue; // a keep-alive comment
+                    }
+                    return (name, data);
+                }
+                let chunk = self.body.next().await.expect("stream open").unwrap();
+                self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+            }
+        })
+        .await
+        .expect("an event within 10 s")
+    }
+}
+
+impl Events {
+    /// Whether the server ends the stream within `limit` (events before the end are skipped).
+    pub async fn ends_within(&mut self, limit: Duration) -> bool {
+        tokio::time::timeout(limit, async {
+            while let Some(chunk) = self.body.next().await {
+                if chunk.is_err() {
+                    break;
+                }
+            }
+        })
+        .await
+        .is_ok()
     }
 }

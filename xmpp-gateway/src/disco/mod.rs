@@ -1,7 +1,7 @@
 //! XEP-0030: Service Discovery, answered by the server for itself and for the bare
 //! JIDs of local accounts.
 
-use jid::{FullJid, Jid};
+use jid::Jid;
 use minidom::Element;
 use xmpp_parsers::disco::{
     DiscoInfoQuery, DiscoInfoResult, DiscoItemsQuery, DiscoItemsResult, Identity,
@@ -9,13 +9,14 @@ use xmpp_parsers::disco::{
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
 
-/// Features the server offers (XEP-0030 §3.1).
+/// Features the server offers (XEP-0030 §3.1); `msgoffline` is XEP-0160 §4.
 const SERVER_FEATURES: &[&str] = &[
     ns::DISCO_INFO,
     ns::DISCO_ITEMS,
     ns::PING,
     ns::ROSTER,
     "presence",
+    "msgoffline",
     crate::adhoc::NS,
 ];
 /// Features an account's bare JID offers, as answered by its server.
@@ -35,7 +36,7 @@ pub(crate) enum Entity {
 pub(crate) fn answer(
     entity: Entity,
     id: &str,
-    requester: &FullJid,
+    requester: Jid,
     asked: Jid,
     payload: Element,
 ) -> Option<Element> {
@@ -78,7 +79,7 @@ pub(crate) fn answer(
     Some(
         Iq::Result {
             from: Some(asked),
-            to: Some(requester.clone().into()),
+            to: Some(requester),
             id: id.to_owned(),
             payload: Some(result),
         }
@@ -92,11 +93,11 @@ mod tests {
     use super::*;
 
     fn ask(entity: Entity, xml: &str) -> Option<DiscoInfoResult> {
-        let me = FullJid::new("u@d/r").unwrap();
+        let me = Jid::new("u@d/r").unwrap();
         let el = answer(
             entity,
             "i",
-            &me,
+            me,
             Jid::new("d").unwrap(),
             xml.parse().unwrap(),
         )?;
@@ -122,6 +123,7 @@ mod tests {
             "jabber:iq:roster",
             "urn:xmpp:ping",
             "presence",
+            "msgoffline",
             "http://jabber.org/protocol/disco#info",
         ] {
             assert!(info.features.contains(f), "{f}");
@@ -146,11 +148,11 @@ mod tests {
 
     #[test]
     fn items_are_empty_and_nodes_unknown() {
-        let me = FullJid::new("u@d/r").unwrap();
+        let me = Jid::new("u@d/r").unwrap();
         let el = answer(
             Entity::Server,
             "i",
-            &me,
+            me,
             Jid::new("d").unwrap(),
             "<query xmlns='http://jabber.org/protocol/disco#items'/>"
                 .parse()

@@ -1,12 +1,13 @@
 //! RFC 6121 §8.5 handling: messages from local sessions to full and bare JIDs; see the
-//! parent module for the delivery rules and the no-offline-storage choice.
+//! parent module for the delivery rules, offline storage and who is answered as if the
+//! account did not exist.
 
 use jid::{BareJid, FullJid};
 use minidom::Element;
 use xmpp_parsers::message::{Message, MessageType};
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use crate::message::{self, Route};
+use crate::message::{self, Refused, Route, Untaken};
 use crate::ports::backend::Backend;
 use crate::router::{Dest, Router};
 use crate::stanza::error::Head;
@@ -71,7 +72,7 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// §8.5.2: pick resources by type and priority, or refuse.
+    /// §8.5.2: pick resources by type and priority, keep it offline, or refuse.
     async fn message_to_bare(
         &self,
         from: &FullJid,
@@ -80,22 +81,39 @@ impl<B: Backend> Router<B> {
         kind: &MessageType,
         el: Element,
     ) {
-        if !self.exists(to).await {
-            return self.error(
-                head,
-                from,
-                to.clone().into(),
-                DefinedCondition::ServiceUnavailable,
-            );
-        }
-        let refused = message::send_to_bare(&self.table(), to, kind, &el).is_err();
-        if refused {
+        if self
+            .to_account(&from.to_bare(), to, kind, &el)
+            .await
+            .is_err()
+        {
             self.error(
                 head,
                 from,
                 to.clone().into(),
                 DefinedCondition::ServiceUnavailable,
             );
+        }
+    }
+
+    /// A message from `sender` to the bare JID `to` of a local account, for local and remote
+    /// senders alike: delivered, kept offline or dropped, or `Err` when the sender is owed
+    /// `service-unavailable` from `to`. An account that does not exist and one whose owner
+    /// hides from the sender take the same path, so their answers are the same bytes.
+    pub(crate) async fn to_account(
+        &self,
+        sender: &BareJid,
+        to: &BareJid,
+        kind: &MessageType,
+        el: &Element,
+    ) -> Result<(), Refused> {
+        if !self.exists(to).await || self.authority().hides_from(to, sender) {
+            return message::to_nobody(kind);
+        }
+        let untaken = message::send_to_bare(&self.table(), to, kind, el);
+        match untaken {
+            Ok(()) => Ok(()),
+            Err(Untaken::Refuse) => Err(Refused),
+            Err(Untaken::Keep) => self.keep_offline(to, el).await,
         }
     }
 }

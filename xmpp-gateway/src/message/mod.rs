@@ -5,11 +5,19 @@
 //! with the highest non-negative priority, `normal` and `headline` to every available
 //! resource with a non-negative priority, `groupchat` is refused, `error` is dropped.
 //!
-//! There is no offline storage: a `chat` or `normal` message that no resource can take
-//! is answered with `service-unavailable` (§8.5.2.2.1 allows either), so the sender
-//! learns it was not delivered instead of believing it was queued.
+//! A `chat` or `normal` message that no resource can take is kept offline (XEP-0160,
+//! `offline`) and delivered at the user's next available presence; the sender hears nothing,
+//! as it would had the message been delivered, unless the user's offline store is full
+//! (`service-unavailable`). A `headline` nobody takes is dropped (§8.5.2.2.1).
+//!
+//! Who may not tell a person from a missing account: a sender the person hides from (access
+//! level blocked) gets exactly what a message to an account that does not exist gets, the
+//! same error from the same bare JID, and the message goes nowhere. So the answer never
+//! tells that sender whether the account exists or whether the person is online, and tells
+//! nobody else whether the person is online.
 
 mod handler;
+mod offline;
 
 use jid::BareJid;
 use minidom::Element;
@@ -33,6 +41,8 @@ pub(crate) struct Resource<'a> {
 pub(crate) enum Route<'a> {
     /// To these resources.
     Deliver(Vec<&'a str>),
+    /// Nobody takes it now: keep it for the user's next available presence (XEP-0160).
+    Keep,
     /// Answer the sender with `service-unavailable`.
     Refuse,
     /// Drop silently.
@@ -47,7 +57,7 @@ pub(crate) fn to_bare<'a>(kind: &MessageType, resources: &[Resource<'a>]) -> Rou
         MessageType::Groupchat => return Route::Refuse,
         MessageType::Chat => {
             let Some(top) = eligible().map(|r| r.priority).max() else {
-                return Route::Refuse;
+                return Route::Keep;
             };
             eligible()
                 .filter(|r| r.priority == top)
@@ -59,22 +69,40 @@ pub(crate) fn to_bare<'a>(kind: &MessageType, resources: &[Resource<'a>]) -> Rou
     match (chosen.is_empty(), kind) {
         (false, _) => Route::Deliver(chosen),
         (true, MessageType::Headline) => Route::Drop,
-        (true, _) => Route::Refuse,
+        (true, _) => Route::Keep,
     }
 }
 
-/// A message no resource of its recipient may take: the sender is owed `service-unavailable`.
+/// A message its recipient does not take: the sender is owed `service-unavailable`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Refused;
 
+/// What became of a message to a bare JID that no resource took.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Untaken {
+    /// To be kept offline.
+    Keep,
+    /// To be refused.
+    Refuse,
+}
+
+/// What a message to an account that does not exist, or whose owner hides from the sender,
+/// gets: the answer must be the same in both cases (§8.5.1 allows an error or silence).
+pub(crate) fn to_nobody(kind: &MessageType) -> Result<(), Refused> {
+    match kind {
+        MessageType::Headline | MessageType::Error => Ok(()),
+        MessageType::Chat | MessageType::Normal | MessageType::Groupchat => Err(Refused),
+    }
+}
+
 /// §8.5.2: queue `el` to the resources of `to` that a message of type `kind` goes to, for
-/// local senders and remote ones alike.
+/// local senders and remote ones alike. `Ok` when it was delivered or is to be dropped.
 pub(crate) fn send_to_bare(
     table: &Table,
     to: &BareJid,
     kind: &MessageType,
     el: &Element,
-) -> Result<(), Refused> {
+) -> Result<(), Untaken> {
     let sessions = table.of(to);
     let resources: Vec<Resource<'_>> = sessions
         .map(|m| {
@@ -97,7 +125,8 @@ pub(crate) fn send_to_bare(
             }
             Ok(())
         }
-        Route::Refuse => Err(Refused),
+        Route::Keep => Err(Untaken::Keep),
+        Route::Refuse => Err(Untaken::Refuse),
         Route::Drop => Ok(()),
     }
 }
@@ -166,16 +195,16 @@ mod tests {
                 Route::Drop,
             ),
             (
-                "§8.5.2.2.1 chat, only negative priority",
+                "§8.5.2.2.1 chat, only negative priority: kept (XEP-0160)",
                 MessageType::Chat,
                 &[r("neg", true, -1)],
-                Route::Refuse,
+                Route::Keep,
             ),
             (
-                "§8.5.2.2.1 normal, no available resource",
+                "§8.5.2.2.1 normal, no available resource: kept",
                 MessageType::Normal,
                 &[r("away", false, 0)],
-                Route::Refuse,
+                Route::Keep,
             ),
             (
                 "§8.5.2.2.1 headline, nobody",
@@ -184,8 +213,14 @@ mod tests {
                 Route::Drop,
             ),
             (
-                "§8.5.2.2.1 chat, nobody",
+                "§8.5.2.2.1 chat, nobody: kept",
                 MessageType::Chat,
+                &[],
+                Route::Keep,
+            ),
+            (
+                "§8.5.2.2.1 groupchat, nobody",
+                MessageType::Groupchat,
                 &[],
                 Route::Refuse,
             ),
@@ -193,6 +228,19 @@ mod tests {
         for (name, kind, res, want) in rows {
             assert_eq!(&to_bare(kind, res), want, "{name}");
         }
+    }
+
+    #[test]
+    fn section_8_5_1_no_account_and_hidden_alike() {
+        for kind in [
+            MessageType::Chat,
+            MessageType::Normal,
+            MessageType::Groupchat,
+        ] {
+            assert_eq!(to_nobody(&kind), Err(Refused), "{kind:?}");
+        }
+        assert_eq!(to_nobody(&MessageType::Headline), Ok(()));
+        assert_eq!(to_nobody(&MessageType::Error), Ok(()));
     }
 
     #[test]

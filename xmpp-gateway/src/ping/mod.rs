@@ -1,6 +1,6 @@
 //! XEP-0199: XMPP Ping, answered by the server for itself and for an account's bare JID.
 
-use jid::{FullJid, Jid};
+use jid::Jid;
 use minidom::Element;
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
@@ -11,10 +11,10 @@ pub(crate) fn is_ping(payload: &Element) -> bool {
 }
 
 /// The pong: an empty result from the pinged entity (XEP-0199 §4.2, §4.3).
-pub(crate) fn pong(id: &str, requester: &FullJid, pinged: Jid) -> Element {
+pub(crate) fn pong(id: &str, requester: Jid, pinged: Jid) -> Element {
     Iq::Result {
         from: Some(pinged),
-        to: Some(requester.clone().into()),
+        to: Some(requester),
         id: id.to_owned(),
         payload: None,
     }
@@ -30,11 +30,7 @@ mod tests {
     fn pong_is_empty_result() {
         let ping: Element = "<ping xmlns='urn:xmpp:ping'/>".parse().unwrap();
         assert!(is_ping(&ping));
-        let e = pong(
-            "p1",
-            &FullJid::new("u@d/r").unwrap(),
-            Jid::new("d").unwrap(),
-        );
+        let e = pong("p1", Jid::new("u@d/r").unwrap(), Jid::new("d").unwrap());
         assert_eq!(e.attr("type"), Some("result"));
         assert_eq!(e.attr("id"), Some("p1"));
         assert_eq!(e.attr("to"), Some("u@d/r"));

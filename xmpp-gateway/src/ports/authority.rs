@@ -28,6 +28,16 @@ pub trait PresenceAuthority: Send + Sync + 'static {
 
     /// `owner`'s presence frozen for one fan-out.
     fn snapshot(&self, owner: &BareJid) -> Box<dyn PresenceSnapshot>;
+
+    /// Whether `owner` hides from `viewer` altogether (the viewer's access level is blocked).
+    /// The router then answers everything `viewer` sends to `owner` (messages, iqs to the bare
+    /// JID, subscription requests, directed presence) exactly as it answers for an account that
+    /// does not exist. Where the viewer stands in the owner's roster is the node's to look up.
+    /// The default hides nobody.
+    fn hides_from(&self, owner: &BareJid, viewer: &BareJid) -> bool {
+        let _ = (owner, viewer);
+        false
+    }
 }
 
 /// One user's presence at one instant, asked viewer by viewer.

@@ -7,6 +7,7 @@
 use std::future::Future;
 
 use jid::BareJid;
+use minidom::Element;
 
 /// Which hash a set of SCRAM credentials was derived with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,6 +90,15 @@ pub struct Contact {
 #[error("backend failure: {0}")]
 pub struct BackendError(pub String);
 
+/// What became of a message kept for a user who has no resource to take it (XEP-0160).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kept {
+    /// Stored durably; delivered at the user's next available presence.
+    Stored,
+    /// The user's offline store is full (or the node keeps no messages): not stored.
+    Full,
+}
+
 /// What the gateway needs from the node. All writes are durable when their future resolves.
 pub trait Backend: Send + Sync + 'static {
     /// Whether a local account exists (`user` is a bare JID of the served domain).
@@ -130,4 +140,26 @@ pub trait Backend: Send + Sync + 'static {
         user: &BareJid,
         contact: &BareJid,
     ) -> impl Future<Output = Result<(), BackendError>> + Send;
+
+    /// XEP-0160: keep `message` (stamped by the router) for `user`, after those kept before;
+    /// durable when the future resolves with [`Kept::Stored`]. The node bounds what it keeps
+    /// per user. The default keeps nothing, so the sender is told `service-unavailable`.
+    fn keep_offline(
+        &self,
+        user: &BareJid,
+        message: &Element,
+    ) -> impl Future<Output = Result<Kept, BackendError>> + Send {
+        let _ = (user, message);
+        async { Ok(Kept::Full) }
+    }
+
+    /// XEP-0160: remove and return every message kept for `user`, oldest first; the removal is
+    /// durable when the future resolves. The default has none.
+    fn take_offline(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Vec<Element>, BackendError>> + Send {
+        let _ = user;
+        async { Ok(Vec::new()) }
+    }
 }

@@ -66,6 +66,10 @@ impl<B: Backend> Router<B> {
             return;
         }
         let contacts = self.publish_from(&user, announce, None, &directed).await;
+        // XEP-0160: the first presence with a non-negative priority collects what was kept.
+        if priority >= 0 && (!was || old_priority < 0) {
+            self.deliver_offline(from).await;
+        }
         // Only initial presence has more to do (probes, pending requests), with the roster
         // the publication loaded.
         if was {
@@ -162,13 +166,21 @@ impl<B: Backend> Router<B> {
                 }
             }
             Dest::Account(bare) => {
-                // §8.5.1: presence for an unknown account is dropped silently.
-                if !self.exists(&bare).await {
+                // §8.5.1: presence for an unknown account is dropped silently, and so is
+                // presence for a user who hides from the sender: it must look the same.
+                if !self.exists(&bare).await || self.authority().hides_from(&bare, &from.to_bare())
+                {
                     return;
                 }
                 self.send_to_available(&self.table(), &bare, &el);
             }
             Dest::Session(full) => {
+                if self
+                    .authority()
+                    .hides_from(&full.to_bare(), &from.to_bare())
+                {
+                    return;
+                }
                 self.send_to(&full, el);
             }
         }

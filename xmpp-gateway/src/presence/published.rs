@@ -529,7 +529,28 @@ impl PublishedState {
         self.reshow(table, None, user, contact)
     }
 
-    /// `contact` holds nothing of `user` any more (its domain was told so another way).
+    /// `user` is gone for good (its account removed): every viewer gets unavailable for what it
+    /// holds, and nothing is left of the user's publication.
+    pub(crate) fn to_every_viewer_gone(&self, table: &Table, user: &BareJid) -> Deliveries {
+        self.with_owner(user, |state| {
+            let speakers = current_speakers(table, user, state);
+            let mut rendered = Rendered::new(user, &speakers, Announce::all());
+            let mut out = Vec::new();
+            for (viewer, held) in state.held.drain() {
+                let (stanzas, _) = rendered.plan(Some(held), None, false);
+                out.extend(
+                    stanzas
+                        .iter()
+                        .map(|p| Delivery::Presence(viewer.clone(), p.element.clone())),
+                );
+            }
+            state.node_resource = false;
+            out
+        })
+    }
+
+    /// `contact` holds nothing of `user` any more (its domain was told so another way, or it is
+    /// gone).
     pub(crate) fn forget(&self, user: &BareJid, contact: &BareJid) {
         self.with_owner(user, |state| {
             state.held.remove(contact);

@@ -3,16 +3,19 @@
 
 use jid::{BareJid, Jid};
 use minidom::Element;
+use xmpp_parsers::iq::Iq;
 use xmpp_parsers::message::MessageType;
+use xmpp_parsers::ns;
 use xmpp_parsers::presence::Type;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::RemoteError;
+use crate::disco::Entity;
 use crate::message::{self, Route};
 use crate::ns::{JABBER_CLIENT as CLIENT_NS, JABBER_SERVER as SERVER_NS};
 use crate::ports::backend::Backend;
 use crate::presence;
-use crate::router::Router;
+use crate::router::{Router, request, server_answer};
 use crate::stream::{error_reply, rewrite_ns};
 use crate::subscription::Event;
 
@@ -38,7 +41,7 @@ impl<B: Backend> Router<B> {
         match stanza.name() {
             "message" => self.remote_message(&from, &to, stanza).await,
             "presence" => self.remote_presence(from, to, stanza).await,
-            "iq" => self.remote_iq(&from, &to, stanza),
+            "iq" => self.remote_iq(&from, &to, stanza).await,
             _ => {}
         }
         Ok(())
@@ -76,11 +79,14 @@ impl<B: Backend> Router<B> {
         if bare.node().is_none() {
             return self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
         }
-        if !self.exists(&bare).await {
-            return self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
-        }
-        let refused = message::send_to_bare(&self.table(), &bare, &kind, &stanza).is_err();
-        if refused {
+        let Some(sender) = sender_of(&stanza) else {
+            return;
+        };
+        if self
+            .to_account(&sender, &bare, &kind, &stanza)
+            .await
+            .is_err()
+        {
             self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
         }
     }
@@ -111,6 +117,11 @@ impl<B: Backend> Router<B> {
                 // The remote user's outbound stanza becomes our user's inbound event.
                 self.route_subscription(event, &sender, &user).await;
             }
+            return;
+        }
+        if matches!(type_, Type::None | Type::Unavailable)
+            && self.drops_presence(&sender, &user).await
+        {
             return;
         }
         match type_ {
@@ -147,10 +158,67 @@ impl<B: Backend> Router<B> {
         }
     }
 
+    /// §4.6: presence from a remote `sender` to `user` is directed presence, dropped unseen
+    /// when `user` hides from the sender, as it is for an account that does not exist; unless
+    /// `user` asked for the sender's presence (subscription `to`), which makes it the sender's
+    /// broadcast.
+    async fn drops_presence(&self, sender: &BareJid, user: &BareJid) -> bool {
+        if user.node().is_none() {
+            return false;
+        }
+        // Most presence from other domains is the broadcast of a contact the user asked for:
+        // one contact read settles it before the user's rules are consulted.
+        match self.backend().contact(user, sender).await {
+            Ok(Some(c)) if c.subscription.to => false,
+            Ok(_) => self.authority().hides_from(user, sender),
+            Err(e) => {
+                tracing::warn!(%user, error = %e, "contact lookup failed; presence dropped");
+                true
+            }
+        }
+    }
+
+    /// RFC 6121 §8.5.2.1.3 for an iq from another domain to a local account's bare JID,
+    /// answered by the server as for a local sender (the roster is never another domain's
+    /// to read: `forbidden`). An account that does not exist, and one whose owner hides
+    /// from the sender, get `service-unavailable` alike.
+    async fn remote_iq_to_account(&self, to: &BareJid, stanza: Element) {
+        if !matches!(stanza.attr("type"), Some("get" | "set")) {
+            return;
+        }
+        let (Some(sender), Some(requester)) = (
+            sender_of(&stanza),
+            stanza.attr("from").and_then(|f| Jid::new(f).ok()),
+        ) else {
+            return;
+        };
+        if !self.exists(to).await || self.authority().hides_from(to, &sender) {
+            return self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
+        }
+        let parsed = if stanza.children().count() == 1 {
+            Iq::try_from(stanza.clone()).ok().and_then(request)
+        } else {
+            None
+        };
+        let answer = match parsed {
+            Some((_, payload, _)) if payload.is("query", ns::ROSTER) => {
+                return self.refuse_remote(&stanza, DefinedCondition::Forbidden);
+            }
+            Some(request) => server_answer(Entity::Account, requester, to.clone().into(), request),
+            None => None,
+        };
+        match answer {
+            Some(result) => {
+                self.to_remote(result);
+            }
+            None => self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable),
+        }
+    }
+
     /// RFC 6120 §8.2.3 and §10.3.3 for an iq from another domain: pings to the server
-    /// are answered, requests to a bound session `from` may address passed on, other requests
-    /// refused.
-    fn remote_iq(&self, from: &Jid, to: &Jid, stanza: Element) {
+    /// are answered, requests to a bound session `from` may address passed on, requests to an
+    /// account's bare JID answered for it, other requests refused.
+    async fn remote_iq(&self, from: &Jid, to: &Jid, stanza: Element) {
         let kind = stanza.attr("type").unwrap_or_default().to_owned();
         let request = matches!(kind.as_str(), "get" | "set");
         if to.node().is_none() {
@@ -176,6 +244,9 @@ impl<B: Backend> Router<B> {
             }
             return;
         }
+        if let Err(bare) = to.try_as_full() {
+            return self.remote_iq_to_account(bare, stanza).await;
+        }
         let delivered = match to.try_as_full() {
             Ok(full) => {
                 (!request || self.may_address(&from.to_bare(), full))
@@ -187,4 +258,12 @@ impl<B: Backend> Router<B> {
             self.refuse_remote(&stanza, DefinedCondition::ServiceUnavailable);
         }
     }
+}
+
+/// The bare JID of a stanza's sender (`from` was checked against the peer before).
+fn sender_of(stanza: &Element) -> Option<BareJid> {
+    stanza
+        .attr("from")
+        .and_then(|f| Jid::new(f).ok())
+        .map(|j| j.to_bare())
 }

@@ -1,7 +1,8 @@
 //! RFC 6121 §2: Managing the roster: get, set (add, update, remove) and pushes.
 //!
 //! Pure translation between stored [`Contact`]s and `jabber:iq:roster` items, and the
-//! validation of roster sets (§2.3.3). The router stores, pushes and answers.
+//! validation of roster sets (§2.3.3). The router stores, pushes and answers; `removal` takes
+//! a removed account out of every roster.
 //!
 //! Decisions: a roster set's `subscription` values other than `remove`, and its
 //! `ask` and `approved` attributes, are ignored, as the server alone owns the
@@ -9,6 +10,7 @@
 //! Roster versioning (XEP-0237) is not offered: results always carry the full roster.
 
 mod handler;
+mod removal;
 
 use std::collections::HashSet;
 

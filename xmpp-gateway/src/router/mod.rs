@@ -372,14 +372,16 @@ impl<B: Backend> Router<B> {
     }
 
     /// RFC 6121 §8.5.2.1.3 and §8.5.2.2.3: the server answers for an account's bare
-    /// JID; the roster only for the account's own sessions (§2.1.5 `forbidden`).
+    /// JID, whether or not the user is online; the roster only for the account's own
+    /// sessions (§2.1.5 `forbidden`). An account that does not exist and one whose owner
+    /// hides from the sender get the same `service-unavailable`.
     async fn iq_to_account(&self, from: &FullJid, head: &Head, to: BareJid, iq: Iq) {
         let own = to == from.to_bare();
         let Some((id, payload, get)) = request(iq) else {
             return;
         };
         let replier: Jid = to.clone().into();
-        if !own && !self.exists(&to).await {
+        if !own && (!self.exists(&to).await || self.authority().hides_from(&to, &from.to_bare())) {
             return self.error(head, from, replier, DefinedCondition::ServiceUnavailable);
         }
         if payload.is("query", ns::ROSTER) {
@@ -399,15 +401,9 @@ impl<B: Backend> Router<B> {
         head: &Head,
         entity: Entity,
         replier: Jid,
-        (id, payload, get): (String, Element, bool),
+        request: (String, Element, bool),
     ) {
-        let answer = if !get {
-            None
-        } else if ping::is_ping(&payload) {
-            Some(ping::pong(&id, from, replier.clone()))
-        } else {
-            disco::answer(entity, &id, from, replier.clone(), payload)
-        };
+        let answer = server_answer(entity, from.clone().into(), replier.clone(), request);
         match answer {
             Some(a) => {
                 self.send_to(from, a);
@@ -417,9 +413,26 @@ impl<B: Backend> Router<B> {
     }
 }
 
+/// What the server answers for `replier` (itself, or an account's bare JID) to a request
+/// from `requester`: a ping (XEP-0199) or disco (XEP-0030) result; `None` for anything else.
+pub(crate) fn server_answer(
+    entity: Entity,
+    requester: Jid,
+    replier: Jid,
+    (id, payload, get): (String, Element, bool),
+) -> Option<Element> {
+    if !get {
+        None
+    } else if ping::is_ping(&payload) {
+        Some(ping::pong(&id, requester, replier))
+    } else {
+        disco::answer(entity, &id, requester, replier, payload)
+    }
+}
+
 /// The id and payload of a get or set, and whether it is a get; `None` for a result or an
 /// error, which nobody answers.
-fn request(iq: Iq) -> Option<(String, Element, bool)> {
+pub(crate) fn request(iq: Iq) -> Option<(String, Element, bool)> {
     match iq {
         Iq::Get { id, payload, .. } => Some((id, payload, true)),
         Iq::Set { id, payload, .. } => Some((id, payload, false)),

@@ -116,6 +116,14 @@ impl<B: Backend> Router<B> {
         if !self.exists(user).await {
             return None;
         }
+        // A request from someone the user hides from is dropped unseen and unanswered, which
+        // is what an account that does not exist gives (§3.1.3 leaves the answer open, and
+        // silence tells nothing). Answers to the user's own requests and cancellations still
+        // count: they only ever take away what the sender sees.
+        if event == Event::InSubscribe && self.authority().hides_from(user, sender) {
+            tracing::debug!(%user, %sender, "subscription request from a hidden viewer dropped");
+            return None;
+        }
         let (stored, effects) = match self.apply(user, sender, event).await {
             Ok(t) => t,
             Err(e) => {

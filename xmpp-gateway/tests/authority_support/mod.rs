@@ -1,7 +1,8 @@
 //! A presence authority for the gateway's tests: every viewer sees the user's last broadcast
 //! presence as the client sent it (plain RFC 6121: its show and status, extensions left to the
 //! router), with no other source. Viewers see the user's devices unless a test says otherwise
-//! ([`Relay::disclose`]); the user sees everything.
+//! ([`Relay::disclose`]; a viewer the user hides from, as blocked, sees nothing); the user sees
+//! everything.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::HashMap;
@@ -16,7 +17,8 @@ use xmpp_parsers::presence::Presence;
 #[derive(Default)]
 pub struct Relay {
     users: Mutex<HashMap<BareJid, Vec<(FullJid, Arc<Element>)>>>,
-    /// What a viewer may see of an owner, where a test set it (`None`: nothing).
+    /// What a viewer may see of an owner, where a test set it (`None`: nothing, the owner hides
+    /// from the viewer).
     disclosed: Mutex<HashMap<(BareJid, BareJid), Option<Disclosure>>>,
 }
 
@@ -31,6 +33,11 @@ impl Relay {
             .lock()
             .unwrap()
             .insert((owner.clone(), viewer.clone()), disclosure);
+    }
+
+    /// From now on `owner` hides from `viewer`, as a rule at level blocked does.
+    pub fn hide(&self, owner: &BareJid, viewer: &BareJid) {
+        self.disclose(owner, viewer, None);
     }
 }
 
@@ -78,6 +85,14 @@ impl PresenceAuthority for Relay {
             view: last,
             disclosed,
         })
+    }
+
+    fn hides_from(&self, owner: &BareJid, viewer: &BareJid) -> bool {
+        self.disclosed
+            .lock()
+            .unwrap()
+            .get(&(owner.clone(), viewer.clone()))
+            .is_some_and(Option::is_none)
     }
 }
 

@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use jid::{BareJid, FullJid};
 use lampfield_xmpp::router::{Outbox, Outgoing, RemoteSender};
-use lampfield_xmpp::{Backend, BackendError, Contact, Ports, Router, ScramCredentials, ScramHash};
+use lampfield_xmpp::{
+    Backend, BackendError, Contact, Kept, Ports, Router, ScramCredentials, ScramHash,
+};
 use minidom::Element;
 
 #[path = "../authority_support/mod.rs"]
@@ -16,12 +18,16 @@ pub use authority_support::Relay;
 
 pub const DOMAIN: &str = "example.org";
 
-/// Accounts and rosters in memory; every write is "durable" at once.
+/// Most messages the fake keeps offline per user, small so that tests reach it.
+pub const OFFLINE_MAX: usize = 3;
+
+/// Accounts, rosters and offline messages in memory; every write is "durable" at once.
 #[derive(Default)]
 pub struct FakeBackend {
     pub accounts: Mutex<HashSet<BareJid>>,
     pub rosters: Mutex<HashMap<BareJid, BTreeMap<String, Contact>>>,
     pub writes: Mutex<usize>,
+    pub offline: Mutex<HashMap<BareJid, Vec<Element>>>,
 }
 
 impl FakeBackend {
@@ -31,6 +37,16 @@ impl FakeBackend {
             b.accounts.lock().unwrap().insert(bare(n));
         }
         Arc::new(b)
+    }
+
+    /// The messages kept offline for `user`, oldest first.
+    pub fn kept(&self, user: &str) -> Vec<Element> {
+        self.offline
+            .lock()
+            .unwrap()
+            .get(&bare(user))
+            .cloned()
+            .unwrap_or_default()
     }
 
     pub fn stored(&self, user: &str, contact: &str) -> Option<Contact> {
@@ -91,6 +107,23 @@ impl Backend for FakeBackend {
             r.remove(&contact.to_string());
         }
         Ok(())
+    }
+    async fn keep_offline(&self, user: &BareJid, message: &Element) -> Result<Kept, BackendError> {
+        let mut offline = self.offline.lock().unwrap();
+        let kept = offline.entry(user.clone()).or_default();
+        if kept.len() >= OFFLINE_MAX {
+            return Ok(Kept::Full);
+        }
+        kept.push(message.clone());
+        Ok(Kept::Stored)
+    }
+    async fn take_offline(&self, user: &BareJid) -> Result<Vec<Element>, BackendError> {
+        Ok(self
+            .offline
+            .lock()
+            .unwrap()
+            .remove(user)
+            .unwrap_or_default())
     }
 }
 
@@ -185,9 +218,18 @@ pub fn router_with_relay(names: &[&str]) -> (Router<FakeBackend>, Arc<FakeBacken
 
 /// What a test router is built with: `backend`, the relaying authority, no commands.
 pub fn ports(backend: &Arc<FakeBackend>, remote: RemoteSender) -> Ports<FakeBackend> {
+    ports_with(backend, Relay::new(), remote)
+}
+
+/// [`ports`] with an authority the test keeps a handle on.
+pub fn ports_with(
+    backend: &Arc<FakeBackend>,
+    authority: Arc<Relay>,
+    remote: RemoteSender,
+) -> Ports<FakeBackend> {
     Ports {
         backend: Arc::clone(backend),
-        authority: Relay::new(),
+        authority,
         commands: None,
         remote,
     }
