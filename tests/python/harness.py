@@ -207,6 +207,13 @@ class Client:
     def bare(self) -> str:
         return self.x.boundjid.bare
 
+    @property
+    def person(self) -> str:
+        """Where a viewer below team (colleagues by default: business) sees this user's
+        presence from: one presence per person, from the node's own resource
+        (docs/ACCESS.md)."""
+        return person(self.bare)
+
     async def _session_start(self, _event) -> None:
         try:
             await self.x.get_roster(timeout=WAIT_S)
@@ -311,6 +318,17 @@ class Client:
                 "groups": sorted(item["groups"]),
             }
         return items
+
+
+def person(bare: str) -> str:
+    """The full JID a viewer below team sees `bare`'s presence from."""
+    return f"{bare}/lampfield"
+
+
+def show_devices(node: Node, owner: str, viewer: str) -> None:
+    """From now on `viewer` sees `owner` at team, where each of `owner`'s clients shows as a
+    resource of its own (below team only the person does)."""
+    node.cli("rule", "set", owner, f"contact:{viewer}", "team")
 
 
 def reveals(rec: dict, bares: tuple[str, ...]) -> bool:

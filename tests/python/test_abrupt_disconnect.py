@@ -1,5 +1,6 @@
 """RFC 6121 §4.6: when a session ends without </stream:stream> (the TCP connection
-just drops), the server broadcasts unavailable presence for it."""
+just drops), the server broadcasts unavailable presence for it. Colleagues at the default level
+see the person, from the node's resource (docs/ACCESS.md)."""
 
 import asyncio
 import signal
@@ -7,7 +8,7 @@ import sys
 from pathlib import Path
 
 from conftest import USERS
-from harness import WAIT_S, Client, befriend, close_all, login_all, run, logged_in
+from harness import WAIT_S, Client, befriend, close_all, login_all, logged_in, person, run
 
 ALICE, BOB = "alice@localhost", "bob@localhost"
 HERE = Path(__file__).resolve().parent
@@ -19,9 +20,10 @@ def test_aborted_transport_is_seen_as_unavailable(node):
         bob = Client(node, BOB, USERS[BOB])
         async with logged_in(alice, bob):
             await befriend(alice, bob)
-            await bob.wait_presence("alice available", type="available", **{"from": alice.jid})
+            await bob.wait_presence("alice available", type="available", **{"from": alice.person})
             alice.abort()  # transport closed, no closing stream tag
-            await bob.wait_presence("alice unavailable after abort", type="unavailable", **{"from": alice.jid})
+            await bob.wait_presence("alice unavailable after abort", type="unavailable",
+                                    **{"from": alice.person})
 
     run(scenario())
 
@@ -47,13 +49,13 @@ def test_killed_client_process_is_seen_as_unavailable(node):
                 raise AssertionError(f"client process did not log in within {WAIT_S}s")
             assert line.startswith(b"ONLINE "), (
                 f"client process said {line!r}; stderr: {(await proc.stderr.read())[-2000:]!r}")
-            full = line.split()[1].decode()
+            assert line.split()[1].decode().startswith(ALICE + "/doomed"), line
             await bob.wait_presence("alice's client process available", type="available",
-                                    status="alive", **{"from": full})
+                                    status="alive", **{"from": person(ALICE)})
             proc.send_signal(signal.SIGKILL)
             await asyncio.wait_for(proc.wait(), WAIT_S)
             await bob.wait_presence("alice unavailable after SIGKILL of her client", type="unavailable",
-                                    **{"from": full})
+                                    **{"from": person(ALICE)})
         finally:
             if proc is not None and proc.returncode is None:
                 proc.kill()

@@ -32,8 +32,9 @@ def test_team_and_public_watchers_see_different_detail_of_the_same_changes(node)
             api.put(f"/v1/users/{ALICE}/lines/201", {"state": "on_call"})
             await bob.wait_presence("on the phone for the team", show="dnd", status="On the phone",
                                     **{"from": alice.jid})
+            # Below team: the person, from the node's resource.
             await carol.wait_presence("just busy for the public", show="dnd", status="Busy",
-                                      **{"from": alice.jid})
+                                      **{"from": alice.person})
 
             api.put(f"/v1/users/{ALICE}/external/meetings",
                     {"availability": "busy", "activity": "in_a_meeting", "note": "Merger call",
@@ -51,7 +52,7 @@ def test_team_and_public_watchers_see_different_detail_of_the_same_changes(node)
 
             # Blocking carol: one unavailable, then silence while alice keeps changing.
             api.put(f"/v1/users/{ALICE}/rules", {"contacts": {BOB: "team", CAROL: "blocked"}})
-            await carol.wait_presence("alice gone for carol", type="unavailable", **{"from": alice.jid})
+            await carol.wait_presence("alice gone for carol", type="unavailable", **{"from": alice.person})
             seen = len(carol.presences)
             api.put(f"/v1/users/{ALICE}/lines/201", {"state": "idle"})
             await bob.wait_presence("call over for the team", type="available", **{"from": alice.jid})
@@ -72,16 +73,16 @@ def test_moving_a_contact_into_a_blocked_group_takes_effect_at_once(node):
         bob = Client(node, BOB, USERS[BOB], resource="desk")
         async with logged_in(alice, bob):
             await befriend(alice, bob)
-            await bob.wait_presence("alice online", type="available", **{"from": alice.jid})
+            await bob.wait_presence("alice online", type="available", **{"from": alice.person})
             api = Api(node, make_token(node, "rules", "personal"))
             api.put(f"/v1/users/{ALICE}/rules", {"groups": {"Blocked": "blocked"}})
 
             await alice.x.update_roster(BOB, groups=["Blocked"], timeout=10)
             await bob.wait_presence("alice gone once bob is in the blocked group",
-                                    type="unavailable", **{"from": alice.jid})
+                                    type="unavailable", **{"from": alice.person})
 
             await alice.x.update_roster(BOB, groups=["Colleagues"], timeout=10)
             await bob.wait_presence("alice back once bob left the group", type="available",
-                                    **{"from": alice.jid})
+                                    **{"from": alice.person})
 
     run(scenario())

@@ -59,13 +59,13 @@ def test_blocking_a_watcher_by_command_hides_everything_at_once(node):
         bob = Client(node, BOB, USERS[BOB], resource="desk")
         async with logged_in(alice, bob):
             await befriend(alice, bob)
-            await bob.wait_presence("alice available", type="available", **{"from": alice.jid})
+            await bob.wait_presence("alice available", type="available", **{"from": alice.person})
 
             done = await command(alice, "lampfield:rule", {"who": f"contact:{BOB}", "level": "blocked"})
             assert note(done)[0] == "info", ET.tostring(done)
             # Bob was shown alice available: he is told she is gone, exactly as if she logged out.
             await bob.wait_presence("alice unavailable after the block", type="unavailable",
-                                    **{"from": alice.jid})
+                                    **{"from": alice.person})
 
             seen = len(bob.presences)
             done = await command(alice, "lampfield:presence",
@@ -75,7 +75,7 @@ def test_blocking_a_watcher_by_command_hides_everything_at_once(node):
             leaked = [r["xml"] for r in bob.presences[seen:] if r["from"].startswith(ALICE)]
             assert not leaked, f"bob saw alice while blocked: {leaked}"
 
-            # Team level: bob sees the full picture again, immediately.
+            # Team level: bob sees the full picture again, immediately, from alice's device.
             await command(alice, "lampfield:rule", {"who": f"contact:{BOB}", "level": "team"})
             await bob.wait_presence("alice dnd with her note", show="dnd",
                                     status="Do not disturb · Focus time", **{"from": alice.jid})
@@ -101,10 +101,10 @@ def test_switching_the_presence_profile_by_command(node):
             assert "Do not disturb" in options, ET.tostring(form)
             done = await command(alice, "lampfield:profile", {"profile": "Do not disturb"})
             assert note(done) == ("info", "Profile Do not disturb is active"), ET.tostring(done)
-            await bob.wait_presence("alice in do not disturb", show="dnd", **{"from": alice.jid})
+            await bob.wait_presence("alice in do not disturb", show="dnd", **{"from": alice.person})
             done = await command(alice, "lampfield:profile", {"profile": "-"})
             assert note(done)[0] == "info", ET.tostring(done)
-            await bob.wait_presence("alice available again", type="available", show="", **{"from": alice.jid})
+            await bob.wait_presence("alice available again", type="available", show="", **{"from": alice.person})
             refused = await command(alice, "lampfield:profile", {"profile": "No such profile"})
             assert note(refused)[0] == "error", ET.tostring(refused)
 

@@ -94,7 +94,8 @@ async def alice_watched_by_bob(node):
     bob = Client(node, BOB, USERS[BOB], resource="desk")
     await login_all(alice, bob)
     await befriend(alice, bob)
-    await bob.wait_presence("alice online", type="available", **{"from": alice.jid})
+    # At the default level (business) bob sees the person, from the node's resource.
+    await bob.wait_presence("alice online", type="available", **{"from": alice.person})
     return alice, bob
 
 
@@ -140,12 +141,12 @@ def test_a_call_reported_by_extension_reaches_the_mapped_user(node):
             api.put("/v1/extensions/2001", {"state": "on_call"})
             # bob is at the default level (business): busy, no call detail beyond that.
             await bob.wait("presences",
-                           lambda r: r["from"] == alice.jid and r["show"] == "dnd"
+                           lambda r: r["from"] == alice.person and r["show"] == "dnd"
                            and r["status"] == "On the phone",
                            "alice busy on extension 2001")
             api.delete("/v1/extensions/2001")
             await bob.wait("presences",
-                           lambda r: r["from"] == alice.jid and r["show"] == "",
+                           lambda r: r["from"] == alice.person and r["show"] == "",
                            "alice free again")
         finally:
             await close_all(alice, bob)
@@ -173,7 +174,7 @@ def test_queue_states_arrive_in_the_structured_element(node):
             # At the default level (business) queue states are hidden again.
             api.put(f"/v1/users/{ALICE}/rules", {})
             rec = await bob.wait("presences",
-                                 lambda r: r["from"] == alice.jid and r["type"] == "available"
+                                 lambda r: r["from"] == alice.person and r["type"] == "available"
                                  and "queue" not in r["xml"],
                                  "queues hidden from business")
             assert detail(rec).find(f"{{{DETAIL_NS}}}queue") is None
@@ -194,13 +195,13 @@ def test_an_external_claim_falls_back_when_it_expires(node):
             # bob is at the default level (business): busy until the expiry; the activity
             # ("In a meeting") is team detail.
             rec = await bob.wait("presences",
-                                 lambda r: r["from"] == alice.jid and r["show"] == "dnd",
+                                 lambda r: r["from"] == alice.person and r["show"] == "dnd",
                                  "alice busy in a meeting")
             assert 'availability="busy"' in rec["xml"] and "until" in rec["status"], rec["xml"]
             assert "meeting" not in rec["xml"], rec["xml"]
             # No withdrawal: the claim lapses by itself and alice is available again.
             await bob.wait("presences",
-                           lambda r: r["from"] == alice.jid and r["type"] == "available"
+                           lambda r: r["from"] == alice.person and r["type"] == "available"
                            and r["show"] == "",
                            "the meeting claim expired", timeout=10)
         finally:
@@ -233,7 +234,7 @@ def test_a_token_scoped_to_alice_cannot_make_bob_appear_offline(node):
 
     async def scenario():
         alice, bob = await alice_watched_by_bob(node)
-        await alice.wait_presence("bob online", type="available", **{"from": bob.jid})
+        await alice.wait_presence("bob online", type="available", **{"from": bob.person})
         try:
             for path, body in [(f"/v1/users/{BOB}/manual", {"availability": "appear_offline"}),
                                (f"/v1/users/{BOB}/lines/201", {"state": "on_call"})]:
@@ -251,7 +252,7 @@ def test_a_token_scoped_to_alice_cannot_make_bob_appear_offline(node):
             # Alice herself: the write goes through and bob sees it.
             pbx.put(f"/v1/users/{ALICE}/manual", {"availability": "do_not_disturb"})
             await bob.wait("presences",
-                           lambda r: r["from"] == alice.jid and r["show"] == "dnd",
+                           lambda r: r["from"] == alice.person and r["show"] == "dnd",
                            "alice do not disturb")
         finally:
             await close_all(alice, bob)

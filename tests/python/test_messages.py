@@ -1,10 +1,11 @@
-"""RFC 6121 §8: chat messages between two local accounts. To a full JID: that resource.
-To a bare JID: the available resource with the highest non-negative priority."""
+"""RFC 6121 §8: chat messages between two local accounts. To a full JID: that resource, when
+the sender may address it (it is shown that device), else as to the bare JID. To a bare JID: the
+available resource with the highest non-negative priority."""
 
 import asyncio
 
 from conftest import USERS
-from harness import Client, close_all, run, logged_in
+from harness import Client, befriend, close_all, logged_in, run, show_devices
 
 ALICE, BOB = "alice@localhost", "bob@localhost"
 
@@ -14,6 +15,12 @@ def test_message_to_full_jid_reaches_that_resource(node):
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         bob = Client(node, BOB, USERS[BOB], resource="laptop")
         async with logged_in(alice, bob):
+            # Each shows the other its devices (team), so each may address the other's resource.
+            show_devices(node, ALICE, BOB)
+            show_devices(node, BOB, ALICE)
+            await befriend(alice, bob)
+            await alice.wait_presence("bob's laptop", type="available", **{"from": bob.jid})
+            await bob.wait_presence("alice's desk", type="available", **{"from": alice.jid})
             alice.x.send_message(mto=bob.jid, mbody="hello bob", mtype="chat")
             m = await bob.wait_message("alice's message", body="hello bob")
             assert m["from"] == alice.jid and m["type"] == "chat", m

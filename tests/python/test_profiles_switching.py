@@ -78,9 +78,12 @@ async def alice_watched_by_bob(node, api: Api):
     bob = Client(node, BOB, USERS[BOB], resource="desk")
     await login_all(alice, bob)
     await befriend(alice, bob)
-    await bob.wait_presence("alice online", type="available", **{"from": alice.jid})
-    # The profile name is the status line at team level (docs/PRESENCE.md).
+    # At the default level (business) bob sees the person, from the node's resource.
+    await bob.wait_presence("alice online", type="available", **{"from": alice.person})
+    # The profile name is the status line at team level (docs/PRESENCE.md), where bob sees
+    # alice's desk instead.
     api.put(f"/v1/users/{ALICE}/rules", {"contacts": {BOB: "team"}})
+    await bob.wait_presence("alice's desk at team", type="available", **{"from": alice.jid})
     return alice, bob
 
 

@@ -1,8 +1,8 @@
-"""RFC 6121 §4: one account with two resources at different priorities. Contacts see
+"""RFC 6121 §4: one account with two resources at different priorities. Contacts at team see
 each resource's presence separately; the account's other resources see each other."""
 
 from conftest import USERS
-from harness import Client, befriend, close_all, login_all, run
+from harness import Client, befriend, close_all, login_all, run, show_devices
 
 ALICE, BOB = "alice@localhost", "bob@localhost"
 
@@ -12,6 +12,7 @@ def test_two_resources_with_different_priorities(node):
         alice = Client(node, ALICE, USERS[ALICE], resource="desk")
         setup = Client(node, BOB, USERS[BOB], resource="setup")
         await login_all(alice, setup)
+        show_devices(node, BOB, ALICE)
         await befriend(alice, setup)
         await setup.close()
 
@@ -27,8 +28,10 @@ def test_two_resources_with_different_priorities(node):
             # RFC 6121 §4.2.2: the user's own other resources get the initial presence too.
             await phone.wait_presence("own other resource's initial presence", type="available",
                                       **{"from": desk.jid})
-            # And a new resource learns the presence of the contacts (probe answered).
-            await desk.wait_presence("alice's presence via probe", type="available", **{"from": alice.jid})
+            # And a new resource learns the presence of the contacts (probe answered); bob sees
+            # alice at business, the person.
+            await desk.wait_presence("alice's presence via probe", type="available",
+                                     **{"from": alice.person})
 
             # Clients combine most-active-wins (docs/PRESENCE.md rule 6): with the phone still
             # available bob stays available, and the higher-priority desk's text is the note.

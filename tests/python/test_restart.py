@@ -38,8 +38,8 @@ async def check_state(node):
         await alice.wait_presence("carol's pending request redelivered after restart",
                                   type="subscribe", from_bare=CAROL)
         # The stored subscription is live: presence flows both ways again.
-        await alice.wait_presence("bob available after restart", type="available", **{"from": bob.jid})
-        await bob.wait_presence("alice available after restart", type="available", **{"from": alice.jid})
+        await alice.wait_presence("bob available after restart", type="available", **{"from": bob.person})
+        await bob.wait_presence("alice available after restart", type="available", **{"from": alice.person})
         bob.presence(show="away", status="restarted")
         await alice.wait_presence("bob away after restart", show="away", status="Away · restarted", from_bare=BOB)
 

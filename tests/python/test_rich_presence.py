@@ -22,13 +22,16 @@ def test_desktop_closing_with_mobile_online_shows_mobile_only(node):
         bob_phone = Client(node, BOB, USERS[BOB], resource="phone", initial_presence=False)
         async with logged_in(alice, bob_desk, bob_phone):
             await befriend(alice, bob_desk)
+            # alice is at the default level (business): she sees the person, not the devices.
+            await alice.wait_presence("bob online", type="available", **{"from": bob_desk.person})
             # The phone says what it is with Lampfield's device hint.
             bob_phone.presence_with(f"<device xmlns='{DETAIL_NS}' kind='mobile'/>")
-            await alice.wait_presence("bob's phone online", type="available", **{"from": bob_phone.jid})
             await bob_desk.close()
-            await alice.wait_presence("bob's desk gone", type="unavailable", **{"from": bob_desk.jid})
-            rec = await alice.wait_presence("mobile only", status="Mobile only", **{"from": bob_phone.jid})
+            rec = await alice.wait_presence("mobile only", status="Mobile only",
+                                            **{"from": bob_desk.person})
             assert f'xmlns="{DETAIL_NS}"' in rec["xml"], rec["xml"]
+            named = [r["xml"] for r in alice.presences if r["from"] in (bob_desk.jid, bob_phone.jid)]
+            assert not named, f"a device shown below team: {named}"
 
     run(scenario())
 
@@ -43,12 +46,12 @@ def test_idle_past_the_threshold_reads_as_away_to_colleagues(node):
         async with logged_in(alice, bob):
             await befriend(alice, bob)
             bob.presence_with(idle_since(10))
-            rec = await alice.wait_presence("bob inactive", show="away", status="Away", **{"from": bob.jid})
+            rec = await alice.wait_presence("bob inactive", show="away", status="Away", **{"from": bob.person})
             assert "urn:xmpp:idle:1" not in rec["xml"], "idle time is personal detail: " + rec["xml"]
             assert 'availability="away"' in rec["xml"], rec["xml"]
             # Active again: available once more.
             bob.presence()
-            await alice.wait_presence("bob active again", type="available", show="", **{"from": bob.jid})
+            await alice.wait_presence("bob active again", type="available", show="", **{"from": bob.person})
 
     run(scenario())
 
@@ -64,7 +67,7 @@ def test_idle_crossing_the_threshold_later_is_published_by_the_node(make_node):
         async with logged_in(alice, bob):
             await befriend(alice, bob)
             bob.presence_with(idle_since(0))
-            await alice.wait_presence("bob away after the threshold", show="away", **{"from": bob.jid})
+            await alice.wait_presence("bob away after the threshold", show="away", **{"from": bob.person})
 
     run(scenario())
 
@@ -97,11 +100,11 @@ def test_client_state_indication_makes_a_backgrounded_client_idle(make_node):
         bob = Client(node, BOB, USERS[BOB], resource="phone")
         async with logged_in(alice, bob):
             await befriend(alice, bob)
-            await alice.wait_presence("bob available", type="available", **{"from": bob.jid})
+            await alice.wait_presence("bob available", type="available", **{"from": bob.person})
             bob.x.send_raw("<inactive xmlns='urn:xmpp:csi:0'/>")
             await alice.wait_presence("bob away while his client is in the background", show="away",
-                                      **{"from": bob.jid})
+                                      **{"from": bob.person})
             bob.x.send_raw("<active xmlns='urn:xmpp:csi:0'/>")
-            await alice.wait_presence("bob back", type="available", show="", **{"from": bob.jid})
+            await alice.wait_presence("bob back", type="available", show="", **{"from": bob.person})
 
     run(scenario())

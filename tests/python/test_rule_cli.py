@@ -13,10 +13,10 @@ def test_rule_set_on_a_running_node_reaches_the_watcher_at_once(node):
         bob = Client(node, BOB, USERS[BOB], resource="desk")
         async with logged_in(alice, bob):
             await befriend(alice, bob)
-            await bob.wait_presence("alice available", type="available", **{"from": alice.jid})
+            await bob.wait_presence("alice available", type="available", **{"from": alice.person})
             out = node.cli("rule", "set", ALICE, f"contact:{BOB}", "blocked").stdout
             assert "blocked" in out, out
-            await bob.wait_presence("alice gone for bob", type="unavailable", **{"from": alice.jid})
+            await bob.wait_presence("alice gone for bob", type="unavailable", **{"from": alice.person})
             explained = node.cli("rule", "explain", ALICE, BOB).stdout
             assert explained.startswith("blocked") and f"contact:{BOB}" in explained, explained
             listed = node.cli("rule", "list", ALICE).stdout

@@ -30,7 +30,8 @@ def test_an_appointment_subject_reaches_prosody_only_when_the_rule_allows_it(tmp
                 await alice.wait_presence("request from prosody", type="subscribe", from_bare=BOB,
                                           timeout=2 * WAIT_S)
                 alice.x.send_presence_subscription(pto=BOB, ptype="subscribed")
-                await bob.wait_presence("alice available", type="available", **{"from": alice.jid})
+                # At public bob sees the person, from the node's resource (docs/ACCESS.md).
+                await bob.wait_presence("alice available", type="available", **{"from": alice.person})
 
                 api = Api(f.node, make_token(f.node, "cal", "personal"))
                 api.put(f"/v1/users/{ALICE}/calendar/sharing", {"sharing": "everything"})
@@ -39,12 +40,15 @@ def test_an_appointment_subject_reaches_prosody_only_when_the_rule_allows_it(tmp
                     {"start": now - 60_000, "end": now + 3_600_000, "show_as": "busy",
                      "subject": SUBJECT}]})
                 # The meeting makes her busy for everyone, without the subject at public.
-                await bob.wait_presence("alice busy in a meeting", show="dnd", **{"from": alice.jid})
+                await bob.wait_presence("alice busy in a meeting", show="dnd", **{"from": alice.person})
                 await asyncio.sleep(1)
                 leaked = [r["xml"] for r in bob.presences if SUBJECT in r["xml"]]
                 assert not leaked, "the subject reached prosody.test at public:\n" + "\n".join(leaked)
 
                 api.put(f"/v1/users/{ALICE}/rules", {"domains": {PR: "team"}})
+                # At team the person gives way to alice's device.
+                await bob.wait_presence("the person withdrawn at team", type="unavailable",
+                                        **{"from": alice.person})
                 await bob.wait("presences", lambda r: r["from"] == alice.jid and SUBJECT in r["status"],
                                "the subject once prosody.test may see team")
 

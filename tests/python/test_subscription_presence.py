@@ -1,5 +1,6 @@
 """RFC 6121 §3 and §4: two users subscribe to each other the way real clients do and
-then see each other's show and status changes."""
+then see each other's show and status changes. As colleagues at the default level (business)
+each sees the other person from the node's resource (docs/ACCESS.md)."""
 
 from conftest import USERS
 from harness import Client, befriend, reveals, run, logged_in
@@ -15,8 +16,8 @@ def test_mutual_subscription_then_show_and_status_changes(node):
             await befriend(alice, bob)
 
             # After the handshake each side receives the other's current presence.
-            await alice.wait_presence("bob available after subscription", type="available", **{"from": bob.jid})
-            await bob.wait_presence("alice available after subscription", type="available", **{"from": alice.jid})
+            await alice.wait_presence("bob available after subscription", type="available", **{"from": bob.person})
+            await bob.wait_presence("alice available after subscription", type="available", **{"from": alice.person})
 
             # Both rosters say `both`, with no pending ask.
             ra, rb = await alice.roster(), await bob.roster()
@@ -27,22 +28,22 @@ def test_mutual_subscription_then_show_and_status_changes(node):
             # A client's presence is one source of the effective presence (docs/PRESENCE.md):
             # contacts see the aggregated availability with the client's text as the note.
             bob.presence(show="away", status="in a meeting")
-            await alice.wait_presence("bob away", show="away", status="Away · in a meeting", **{"from": bob.jid})
+            await alice.wait_presence("bob away", show="away", status="Away · in a meeting", **{"from": bob.person})
             bob.presence(show="dnd", status="do not disturb")
             await alice.wait_presence("bob dnd", show="dnd", status="Do not disturb · do not disturb",
-                                      **{"from": bob.jid})
+                                      **{"from": bob.person})
             bob.presence(status="back at my desk")
             await alice.wait_presence("bob available with status", type="available", show="",
-                                      status="back at my desk", **{"from": bob.jid})
+                                      status="back at my desk", **{"from": bob.person})
             alice.presence(show="xa", status="on holiday")
-            await bob.wait_presence("alice xa", show="away", status="Away · on holiday", **{"from": alice.jid})
+            await bob.wait_presence("alice xa", show="away", status="Away · on holiday", **{"from": alice.person})
             alice.presence(show="chat")
             await bob.wait_presence("alice chat (plain available)", type="available", show="",
-                                    **{"from": alice.jid})
+                                    **{"from": alice.person})
 
             # An orderly logout is broadcast as unavailable.
             await bob.close()
-            await alice.wait_presence("bob unavailable after logout", type="unavailable", **{"from": bob.jid})
+            await alice.wait_presence("bob unavailable after logout", type="unavailable", **{"from": bob.person})
 
     run(scenario())
 

@@ -501,6 +501,14 @@ pub fn from_is(p: &Presence, from: &FullJid) -> bool {
     p.from.as_ref() == Some(&Jid::from(from.clone()))
 }
 
+/// Where a viewer below team sees `bare`'s presence from: one presence per person, from the
+/// node's own resource (docs/ACCESS.md).
+#[allow(clippy::expect_used)]
+pub fn person(bare: &BareJid) -> FullJid {
+    bare.with_resource_str(lampfield_xmpp::router::NODE_RESOURCE)
+        .expect("the node resource is a valid resourcepart")
+}
+
 /// Whether `p` is from any resource of `bare` (or the bare JID itself).
 pub fn from_bare(from: &Option<Jid>, bare: &BareJid) -> bool {
     from.as_ref().is_some_and(|j| j.to_bare() == *bare)

@@ -3,6 +3,7 @@
 
 use std::path::PathBuf;
 
+use lampfield_domain::access::Level;
 use lampfield_node::{Config, RunningNode};
 use tempfile::TempDir;
 
@@ -110,6 +111,19 @@ impl TestNode {
         let _ = client.roster().await;
         client.presence(None, None, priority).await;
         client
+    }
+
+    /// From now on `viewer` sees `owner` at team, where each of `owner`'s devices shows (the
+    /// default level between colleagues shows only the person).
+    pub async fn show_devices(&self, owner: &TestClient, viewer: &TestClient) {
+        let (owner, viewer) = (owner.bare(), viewer.bare());
+        let engine = self.engine();
+        let mut rules = engine.rules(&owner).expect("the owner's rules");
+        rules.contacts.insert(viewer, Level::Team);
+        engine
+            .set_rules(&owner, rules)
+            .await
+            .expect("a team rule is stored");
     }
 
     /// Orderly shutdown, then a new node on the same data folder (a new port).

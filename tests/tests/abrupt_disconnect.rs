@@ -1,7 +1,7 @@
 //! RFC 6121 §4.6: a session whose TCP connection drops without `</stream:stream>` is
 //! broadcast as unavailable to its subscribers.
 
-use lampfield_tests::client::from_is;
+use lampfield_tests::client::{from_is, person};
 use lampfield_tests::{befriend, start_node};
 use tokio_xmpp::parsers::presence::Type;
 
@@ -11,7 +11,8 @@ async fn dropped_connection_is_seen_as_unavailable() {
     let mut alice = node.online("alice@localhost", "phone", 0).await;
     let mut bob = node.online("bob@localhost", "desk", 0).await;
     befriend(&mut alice, &mut bob).await;
-    let aj = alice.jid.clone();
+    // A colleague at business sees the person, from the node's resource.
+    let aj = person(&alice.bare());
     bob.expect_presence("alice available", |p| {
         p.type_ == Type::None && from_is(p, &aj)
     })

@@ -1,7 +1,8 @@
 //! Issue 6's matrix over the XMPP path and the integration API's payload: one user with every kind of presence detail, one watcher
 //! moved through every access level, and for each level exactly the fields docs/ACCESS.md allows
 //! arrive in the watcher's client. A private appointment's subject never arrives at any level, and
-//! a blocked watcher gets what an offline account gives.
+//! a blocked watcher gets what an offline account gives. Below team the watcher sees the person,
+//! not the device.
 
 use std::time::Duration;
 
@@ -11,7 +12,7 @@ use lampfield_domain::presence::{
     ProfileName, ProfileSource, QueueId, Settable, SourceName,
 };
 use lampfield_node::engine::{SourceChange, now};
-use lampfield_tests::client::from_bare;
+use lampfield_tests::client::{from_bare, from_is};
 use lampfield_tests::{befriend, start_node};
 use tokio_xmpp::parsers::presence::Type;
 
@@ -131,6 +132,13 @@ async fn each_level_receives_exactly_its_fields_over_xmpp() {
     ] {
         if level != Level::Personal {
             set(level).await.unwrap();
+            if level == Level::Business {
+                // Below team the device is withdrawn and the person shown in its place.
+                bob.expect_presence("alice's desk withdrawn below team", |p| {
+                    p.type_ == Type::Unavailable && from_is(p, &alice.jid)
+                })
+                .await;
+            }
             seen = bob
                 .expect_presence(&format!("alice at {level}"), |p| from_bare(&p.from, &ab))
                 .await;
@@ -139,6 +147,17 @@ async fn each_level_receives_exactly_its_fields_over_xmpp() {
         if level == Level::Blocked {
             assert_eq!(seen.type_, Type::Unavailable, "{xml}");
         }
+        // Team and above see the device; below, one presence per person from the node's resource.
+        let from = if level >= Level::Team {
+            alice.jid.to_string()
+        } else {
+            format!("{ab}/lampfield")
+        };
+        assert_eq!(
+            seen.from.as_ref().map(ToString::to_string),
+            Some(from),
+            "level {level}: {xml}"
+        );
         let mut snapshot = engine.snapshot(&ab).unwrap();
         let json = serde_json::to_string(snapshot.for_viewer(&bb, &[])).unwrap();
         for (marker, lowest) in JSON_FIELDS {

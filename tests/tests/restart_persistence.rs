@@ -1,7 +1,7 @@
 //! Storage: rosters and subscription states survive a restart of the node on the same
 //! data folder; a pending inbound request is delivered again at the next login.
 
-use lampfield_tests::client::{from_bare, from_is, status};
+use lampfield_tests::client::{from_bare, from_is, person, status};
 use lampfield_tests::{befriend, start_node};
 use tokio_xmpp::jid::BareJid;
 use tokio_xmpp::parsers::presence::{Show, Type};
@@ -68,7 +68,7 @@ async fn roster_and_subscriptions_survive_restart() {
             p.type_ == Type::Subscribe && from_bare(&p.from, &carol)
         })
         .await;
-    let bj = bob.jid.clone();
+    let bj = person(&bob.bare());
     bob.presence(Some(Show::Away), Some("restarted"), 0).await;
     alice
         .expect_presence("bob away after restart", |p| {

@@ -1,7 +1,7 @@
 //! RFC 6121 §3 and §4 with tokio-xmpp: two users subscribe to each other the way real
 //! clients do and see each other's show and status changes.
 
-use lampfield_tests::client::{from_is, status};
+use lampfield_tests::client::{from_is, person, status};
 use lampfield_tests::{befriend, start_node};
 use tokio_xmpp::parsers::presence::{Show, Type};
 use tokio_xmpp::parsers::roster::{Ask, Subscription};
@@ -13,7 +13,8 @@ async fn mutual_subscription_then_show_and_status_changes() {
     let mut bob = node.online("bob@localhost", "laptop", 0).await;
 
     befriend(&mut alice, &mut bob).await;
-    let (aj, bj) = (alice.jid.clone(), bob.jid.clone());
+    // Colleagues see each other at business: one presence per person, from the node's resource.
+    let (aj, bj) = (person(&alice.bare()), person(&bob.bare()));
     alice
         .expect_presence("bob available after subscribing", |p| {
             p.type_ == Type::None && from_is(p, &bj)

@@ -21,7 +21,9 @@
 //!   every roster (with the §3 cancellations it owes other domains).
 //! - `subscription/`: RFC 6121 §3, the subscription state machine and its stanzas.
 //! - `presence/`: RFC 6121 §4, broadcasts, probes, directed presence, the presence the node
-//!   publishes through the authority, and resynchronizing with another domain.
+//!   publishes through the authority (once per person or per device, with the clients'
+//!   extensions by disclosure), who may address a resource, and resynchronizing with another
+//!   domain.
 //! - `message/`: RFC 6121 §5 and §8.5, messages to local accounts.
 //! - `disco/`: XEP-0030 service discovery, answered for the server and for accounts.
 //! - `ping/`: XEP-0199 ping, answered for the server and for accounts.
@@ -47,6 +49,9 @@
 //!   s2s configured they get `remote-server-not-found`.
 //! - Probes sent on initial presence are answered only by contacts that are online
 //!   (§4.3.2 allows silence for the others).
+//! - A stanza to a full JID reaches that resource only from those who may address it (the
+//!   user, a viewer shown that device, a target of its directed presence); from anyone else it
+//!   is handled as if the resource were unbound (§8.5.3.2.1).
 //! - Roster sets ignore `subscription` values other than `remove`, `ask` and
 //!   `approved` (§2.1.2.5); roster versioning (XEP-0237) is not offered.
 
@@ -72,7 +77,7 @@ pub mod tls;
 
 pub use c2s::{C2sConfig, serve_c2s};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
-pub use ports::authority::{PresenceAuthority, PresenceSnapshot};
+pub use ports::authority::{Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 pub use ports::backend::{
     Backend, BackendError, Contact, Kept, ScramCredentials, ScramHash, Subscription,
 };

@@ -303,6 +303,11 @@ async fn forged_from_is_a_stream_error() {
 async fn message_between_two_sessions() {
     let server = start(false, |_| {}).await;
     let mut alice = Raw::login(server.addr, None, "alice", "wonderland", "home").await;
+    // Alice tells the user she is there, so the user may address her resource (RFC 6121 §4.6).
+    alice
+        .send("<presence/><presence to='user@example.com'/><iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>")
+        .await;
+    alice.expect("id='sync'").await;
     let mut user = Raw::connect(server.addr).await;
     user.open().await;
     user.scram(false, "user", "pencil").await;
@@ -328,6 +333,10 @@ async fn a_burst_of_stanzas_arrives_whole_and_in_order() {
     to.open().await;
     to.scram(true, "alice", "wonderland").await;
     let alice = to.bind(Some("desk")).await;
+    // Alice tells the user she is there, so the user may address her resource (RFC 6121 §4.6).
+    to.send("<presence/><presence to='user@example.com'/><iq type='get' id='sync'><ping xmlns='urn:xmpp:ping'/></iq>")
+        .await;
+    to.expect("id='sync'").await;
     let mut from = Raw::login(server.addr, None, "user", "pencil", "phone").await;
     let burst: String = (0..BURST)
         .map(|i| format!("<message to='{alice}' id='b{i}'><body>{i}</body></message>"))
@@ -368,7 +377,9 @@ async fn a_fan_out_reaches_every_session_whole_and_in_order() {
     for fan in FANS {
         for r in 0..RESOURCES {
             let mut s = Raw::login(server.addr, Some(&cert), fan, "pw", &format!("r{r}")).await;
-            s.send("<presence/>").await;
+            // Available, and telling alice so: she may address this resource (RFC 6121 §4.6).
+            s.send("<presence/><presence to='alice@example.com'/>")
+                .await;
             if r == 0 {
                 s.send("<presence to='alice@example.com' type='subscribe'/>")
                     .await;
@@ -397,10 +408,7 @@ async fn a_fan_out_reaches_every_session_whole_and_in_order() {
     let expected: Vec<String> = (0..CHANGES)
         .flat_map(|i| [format!("m-{i}"), format!("c-{i}")])
         .collect();
-    let last = format!(
-        "c-{}</status><priority>0</priority></presence>",
-        CHANGES - 1
-    );
+    let last = format!("c-{}</status></presence>", CHANGES - 1);
     for (jid, s) in &mut sessions {
         let got = s.expect(&last).await;
         let seen: Vec<String> = got
@@ -418,7 +426,7 @@ async fn a_fan_out_reaches_every_session_whole_and_in_order() {
         for i in 0..CHANGES {
             let stanza = format!(
                 "<presence to='{bare}' xmlns='jabber:client' from='alice@example.com/desk'>\
-                 <status>c-{i}</status><priority>0</priority></presence>"
+                 <status>c-{i}</status></presence>"
             );
             assert!(got.contains(&stanza), "{jid}: {got}");
         }

@@ -29,21 +29,30 @@ async fn bare_jid_by_type_and_priority() {
     assert_eq!(lo.drain().len(), 1, "normal: every non-negative priority");
     assert!(neg.drain().is_empty() && idle.drain().is_empty());
 
-    // §8.5.3.1: a full JID reaches that session whatever its priority or presence.
-    a.send("<message type='chat' to='bob@example.org/idle' id='m3'><body>x</body></message>")
+    // §8.5.3.1: for the account itself, a full JID reaches that session whatever its priority
+    // or presence.
+    hi.send("<message type='chat' to='bob@example.org/idle' id='m3'><body>x</body></message>")
         .await;
     assert_eq!(idle.drain().len(), 1);
     // §8.5.3.2.1: an unbound resource is treated as the bare JID.
     a.send("<message type='chat' to='bob@example.org/gone' id='m4'><body>x</body></message>")
         .await;
     assert_eq!(hi.drain().len(), 1);
+    // So is a bound one that alice may not address: she was never shown it.
+    a.send("<message type='chat' to='bob@example.org/neg' id='m5'><body>x</body></message>")
+        .await;
+    assert_eq!(hi.drain().len(), 1);
+    assert!(neg.drain().is_empty() && idle.drain().is_empty());
 }
 
 #[tokio::test]
 async fn forged_from_is_rewritten() {
     let (router, _) = router(&["alice", "bob"]);
-    let a = online(&router, "alice", "a", 0).await;
+    let mut a = online(&router, "alice", "a", 0).await;
     let mut b = online(&router, "bob", "b", 0).await;
+    // Bob tells alice he is there, so she may address his resource (RFC 6121 §4.6).
+    b.send("<presence to='alice@example.org'/>").await;
+    a.drain();
     a.send("<message type='chat' from='bob@example.org/b' to='bob@example.org'><body>x</body></message>").await;
     a.send("<iq type='get' id='q' from='admin@example.org' to='bob@example.org/b'><query xmlns='jabber:iq:version'/></iq>").await;
     a.send("<presence type='subscribe' from='carol@example.org' to='bob@example.org'/>")
@@ -98,6 +107,8 @@ async fn iq_to_full_jid_and_account() {
     let (router, _) = router(&["alice", "bob"]);
     let mut a = online(&router, "alice", "a", 0).await;
     let mut b = online(&router, "bob", "b", 0).await;
+    // Alice is shown bob's devices, so she may address them.
+    befriend(&mut a, &mut b).await;
     a.send("<iq type='get' id='v' to='bob@example.org/b'><query xmlns='jabber:iq:version'/></iq>")
         .await;
     assert_eq!(b.drain().len(), 1);

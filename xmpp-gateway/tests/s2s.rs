@@ -9,7 +9,7 @@ mod s2s_support;
 use std::sync::Arc;
 use std::time::Duration;
 
-use features_support::{Client, error_condition, pushed};
+use features_support::{Client, error_condition, error_shape, pushed};
 use minidom::Element;
 use s2s_support::{Ca, Gateway, Options, RawPeer, dialback_key, header, listener, pair};
 
@@ -427,6 +427,40 @@ async fn a_probe_on_login_is_answered_across_gateways() {
         p.get_child("status", "jabber:client").unwrap().text(),
         "here"
     );
+    a.stop().await;
+    b.stop().await;
+}
+
+#[tokio::test]
+async fn a_remote_stranger_reaches_no_resource_by_its_full_jid() {
+    let (a, b) = pair(Options::new(A, &["alice"]), Options::new(B, &["bob"])).await;
+    let mut alice = online(&a, "alice", "desk").await;
+    let mut bob = online(&b, "bob", "phone").await;
+    let ask = |to: &str, id: &str| {
+        format!("<iq type='get' id='{id}' to='{to}'><query xmlns='jabber:iq:version'/></iq>")
+    };
+    let error = |e: &Element| e.name() == "iq" && e.attr("type") == Some("error");
+    alice.send(&ask("bob@b.example/nosuch", "u")).await;
+    let unbound = wait_for(&mut alice, "unbound resource's error", error).await;
+    alice.send(&ask("bob@b.example/phone", "p")).await;
+    let bound = wait_for(&mut alice, "bound resource's error", error).await;
+    assert_eq!(bound.attr("from"), Some("bob@b.example/phone"));
+    assert_eq!(
+        error_condition(&bound).as_deref(),
+        Some("service-unavailable")
+    );
+    assert_eq!(error_shape(&bound), error_shape(&unbound));
+    nothing_for(&mut bob).await;
+
+    // Once bob's client tells alice it is there (RFC 6121 §4.6), she may address it.
+    bob.send("<presence to='alice@a.example'/>").await;
+    wait_for(&mut alice, "bob's directed presence", |e| {
+        is(e, "presence", None, "bob@b.example")
+    })
+    .await;
+    alice.send(&ask("bob@b.example/phone", "q")).await;
+    let got = wait_for(&mut bob, "alice's request", |e| e.name() == "iq").await;
+    assert_eq!(got.attr("from"), Some("alice@a.example/desk"));
     a.stop().await;
     b.stop().await;
 }

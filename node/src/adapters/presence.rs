@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use jid::{BareJid, FullJid};
-use lampfield_xmpp::{PresenceAuthority, PresenceSnapshot, Router};
+use lampfield_xmpp::{Disclosure, PresenceAuthority, PresenceSnapshot, Router, Shown};
 use minidom::Element;
 use tokio_util::sync::CancellationToken;
 use xmpp_parsers::presence::Presence;
@@ -136,8 +136,24 @@ impl XmlSnapshot {
 }
 
 impl PresenceSnapshot for XmlSnapshot {
-    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Arc<Element>> {
-        self.level_and_view(viewer)?.1
+    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Shown> {
+        let (level, presence) = self.level_and_view(viewer)?;
+        Some(Shown {
+            presence: presence?,
+            disclosure: disclosure(level)?,
+        })
+    }
+}
+
+/// How much of the user's clients a level shows (docs/ACCESS.md, "Client extensions in
+/// presence"): devices from team on, everything they say at personal (the owner's own level);
+/// below team only the person.
+fn disclosure(level: Level) -> Option<Disclosure> {
+    match level {
+        Level::Blocked => None,
+        Level::Public | Level::Business => Some(Disclosure::Person),
+        Level::Team => Some(Disclosure::Devices),
+        Level::Personal => Some(Disclosure::Everything),
     }
 }
 

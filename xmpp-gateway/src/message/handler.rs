@@ -44,7 +44,11 @@ impl<B: Backend> Router<B> {
             }
             Dest::Session(full) => {
                 let el: Element = m.into();
-                {
+                // A resource the sender may not address is treated as unbound (§8.5.3.2.1); an
+                // error answers what the resource sent, and whether it arrives tells nothing.
+                let addressable =
+                    kind == MessageType::Error || self.may_address(&from.to_bare(), &full);
+                if addressable {
                     let table = self.table();
                     if let Some(s) = table.get(&full) {
                         s.send(el);

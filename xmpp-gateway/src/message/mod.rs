@@ -1,7 +1,7 @@
 //! RFC 6121 §5 and §8.5 (RFC 6120 §10.5): delivery of messages to local accounts.
 //!
-//! To a full JID: that session if it is bound, else as if to the bare JID
-//! (§8.5.3.2.1). To a bare JID (§8.5.2.1.1): `chat` goes to the available resources
+//! To a full JID: that session if it is bound and the sender may address it, else as if to
+//! the bare JID (§8.5.3.2.1). To a bare JID (§8.5.2.1.1): `chat` goes to the available resources
 //! with the highest non-negative priority, `normal` and `headline` to every available
 //! resource with a non-negative priority, `groupchat` is refused, `error` is dropped.
 //!

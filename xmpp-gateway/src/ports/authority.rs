@@ -42,12 +42,36 @@ pub trait PresenceAuthority: Send + Sync + 'static {
 
 /// One user's presence at one instant, asked viewer by viewer.
 pub trait PresenceSnapshot: Send {
-    /// The `<presence/>` (in `jabber:client`, without `from`, `to` or priority) that `viewer`
-    /// may see; `None` when the viewer may see nothing, which must look exactly like an offline
-    /// user. Where the viewer stands in the owner's roster (its groups) is the node's to look
-    /// up. Viewers at the same level get the same `Arc`, so a fan-out serializes each distinct
-    /// view once.
-    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Arc<Element>>;
+    /// What `viewer` may see; `None` when it may see nothing, which must look exactly like an
+    /// offline user. Where the viewer stands in the owner's roster (its groups) is the node's to
+    /// look up. Viewers at the same level get the same `Arc`, so a fan-out serializes each
+    /// distinct view once.
+    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Shown>;
+}
+
+/// A viewer's view of a user: the presence the node renders and how much of the user's clients
+/// the viewer may learn about.
+#[derive(Debug, Clone)]
+pub struct Shown {
+    /// The `<presence/>` (in `jabber:client`, without `from`, `to` or priority).
+    pub presence: Arc<Element>,
+    /// Whether it comes once per person or once per device, and which of the clients' own
+    /// presence extensions go with it.
+    pub disclosure: Disclosure,
+}
+
+/// How much of a user's clients a viewer may learn about, lowest first (docs/ACCESS.md, "Client
+/// extensions in presence").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Disclosure {
+    /// One presence per person, from the node's own resource, with no priority and only the
+    /// person-level extensions (nickname, avatar hash): which devices are online stays hidden.
+    Person,
+    /// One presence per available resource with its priority, plus the device-level extensions
+    /// (entity capabilities).
+    Devices,
+    /// As [`Disclosure::Devices`], plus every other extension the clients put in their presence.
+    Everything,
 }
 
 /// An authority under which nobody sees anything, for unit tests that never publish.
@@ -67,7 +91,7 @@ impl PresenceAuthority for Unseen {
 
 #[cfg(test)]
 impl PresenceSnapshot for Unseen {
-    fn for_viewer(&mut self, _: &BareJid) -> Option<Arc<Element>> {
+    fn for_viewer(&mut self, _: &BareJid) -> Option<Shown> {
         None
     }
 }

@@ -9,6 +9,7 @@ use minidom::Element;
 use xmpp_parsers::presence::Presence;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use super::extensions::Extensions;
 use super::published::Announce;
 use crate::ports::backend::{Backend, Contact};
 use crate::presence;
@@ -29,18 +30,20 @@ impl<B: Backend> Router<B> {
     pub(crate) async fn broadcast(&self, from: &FullJid, p: Presence, available: bool) {
         let user = from.to_bare();
         let priority = p.priority.0;
-        let (was, old_priority, directed) = {
+        let extensions = Extensions::of(&p);
+        let (was, old_priority, same_extensions, directed) = {
             let mut table = self.table_mut();
             let Some(s) = table.get_mut(from) else { return };
             let was = s.available();
             let old_priority = s.priority;
-            s.set_available(available, priority);
+            let same_extensions = s.extensions == extensions;
+            s.set_available(available, priority, extensions);
             let directed = if available {
                 HashSet::new()
             } else {
                 std::mem::take(&mut s.directed)
             };
-            (was, old_priority, directed)
+            (was, old_priority, same_extensions, directed)
         };
         if !available && !was {
             return;
@@ -48,17 +51,18 @@ impl<B: Backend> Router<B> {
         let changed = self
             .authority()
             .client_presence(from, Some(&p).filter(|_| available));
-        let announce = match announce(changed, from) {
-            Announce::Only(resource) if !was => Announce::Arrived(resource),
-            other => other,
-        };
+        let mut announce = announce(changed, from);
+        if !was {
+            announce = announce.arriving(from);
+        }
         if !available {
             self.publish_from(&user, announce, Some(from), &directed)
                 .await;
             return;
         }
-        // A new resource, or a new priority, is news even when the presence is the same.
-        if !changed && was && old_priority == priority {
+        // A new resource, a new priority or new extensions are news even when the presence is
+        // the same (to those who see them).
+        if !changed && was && old_priority == priority && same_extensions {
             return;
         }
         let contacts = self.publish_from(&user, announce, None, &directed).await;
@@ -158,8 +162,8 @@ impl<B: Backend> Router<B> {
             Dest::Remote(target) => {
                 if !self.to_remote(el) {
                     self.error(head, from, target, DefinedCondition::RemoteServerNotFound);
+                    return;
                 }
-                return;
             }
             Dest::Account(bare) => {
                 // §8.5.1: presence for an unknown account is dropped silently, and so is
@@ -212,8 +216,8 @@ impl<B: Backend> Router<B> {
 /// otherwise only what concerns that resource.
 fn announce(changed: bool, resource: &FullJid) -> Announce<'_> {
     if changed {
-        Announce::All
+        Announce::all()
     } else {
-        Announce::Only(resource)
+        Announce::only(resource)
     }
 }

@@ -2,10 +2,14 @@
 //!
 //! Pure decisions are here: what kind of presence a client sent, who receives a broadcast,
 //! whom to probe, which pending requests to deliver again, and whether a probe may be
-//! answered. `handler` takes a client's presence and probes, `published` keeps who was shown
-//! what of the presence the node renders (and hands back what a new or former subscriber and a
-//! prober are owed), and `publish` fans it out, also again to a domain whose link came back.
+//! answered. `handler` takes a client's presence and probes, `extensions` keeps what a client
+//! put in it for the viewers who may see it, `published` keeps what each viewer holds of the
+//! presence the node renders (and hands back what a new or former subscriber and a prober are
+//! owed), `publish` fans it out, also again to a domain whose link came back, and `addressing`
+//! says who may reach a resource by its full JID.
 
+mod addressing;
+pub(crate) mod extensions;
 mod handler;
 mod publish;
 pub(crate) mod published;

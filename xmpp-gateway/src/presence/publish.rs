@@ -7,7 +7,7 @@ use std::collections::HashSet;
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 
-use super::published::{Announce, Rendered, stanzas};
+use super::published::{Announce, Rendered, Speakers, own_stanzas};
 use super::{self as presence, unavailable};
 use crate::delivery::Delivery;
 use crate::ns::JABBER_CLIENT;
@@ -21,8 +21,9 @@ use crate::subscription::{Event, subscription_stanza};
 impl<B: Backend> Router<B> {
     /// Send `owner`'s current presence again to every viewer (the node calls this when the
     /// presence changed for a reason other than a client, e.g. a PBX call or a rule change).
+    /// Viewers for whom nothing they see changed get nothing.
     pub async fn publish(&self, owner: &BareJid) {
-        self.publish_from(owner, Announce::All, None, &HashSet::new())
+        self.publish_from(owner, Announce::all(), None, &HashSet::new())
             .await;
     }
 
@@ -56,6 +57,7 @@ impl<B: Backend> Router<B> {
                     self.deliver_with(|table| {
                         let clear = Delivery::Presence(contact.jid.clone(), bare_unavailable(user));
                         let published = self.published_state();
+                        published.forget(user, &contact.jid);
                         let mut out = vec![clear];
                         out.extend(published.to_new_subscriber(table, view, user, &contact.jid));
                         out
@@ -85,16 +87,7 @@ impl<B: Backend> Router<B> {
         let started = std::time::Instant::now();
         let contacts = self.contacts_or_empty(owner).await;
         let loaded = started.elapsed();
-        let (fanout, shown, live) = self.render(owner, announce, gone, directed, &contacts);
-        if live {
-            // A probe answered meanwhile may have shown someone too: keep both.
-            self.published_state()
-                .state()
-                .shown
-                .entry(owner.clone())
-                .or_default()
-                .extend(shown);
-        }
+        let fanout = self.render(owner, announce, gone, directed, &contacts);
         fanout.send().await;
         tracing::debug!(
             %owner,
@@ -121,8 +114,8 @@ impl<B: Backend> Router<B> {
     }
 
     /// Everything [`Self::publish_from`] sends but the subscribers' copies, which it returns
-    /// to be written once the session table is released; with the viewers shown an available
-    /// presence, and whether any resource is live.
+    /// to be written once the session table is released. What each subscriber holds is updated
+    /// under `owner`'s publication state, locked for the whole fan-out.
     fn render(
         &self,
         owner: &BareJid,
@@ -130,54 +123,54 @@ impl<B: Backend> Router<B> {
         gone: Option<&FullJid>,
         directed: &HashSet<Jid>,
         contacts: &[Contact],
-    ) -> (Fanout, HashSet<BareJid>, bool) {
+    ) -> Fanout {
         let mut snapshot = self.authority().snapshot(owner);
         let own = snapshot.for_viewer(owner);
+        let own_view = own.as_ref().map(|s| &*s.presence);
         let table = self.table();
-        let all = self
-            .published_state()
-            .speakers(&table, owner, gone, own.is_some());
-        // Who is shown what follows every live speaker; the stanzas only the announced ones.
-        let speakers = all.announced(announce);
-        // The owner's shown-set is taken out for the fan-out, so fan-outs of different users
-        // never wait for each other; one owner's fan-outs are serialized by its publishing turn.
-        let mut shown = self
-            .published_state()
-            .state()
-            .shown
-            .remove(owner)
-            .unwrap_or_default();
-        let subscribers = contacts.iter().filter(|c| c.subscription.from);
-        let mut rendered = Rendered::default();
-        let mut fanout = Fanout::default();
-        for Contact { jid, .. } in subscribers {
-            let view = snapshot.for_viewer(jid);
-            if view.is_none() && !shown.remove(jid) {
-                continue;
+        self.published_state().with_owner(owner, |state| {
+            let speakers = state.speakers(&table, owner, gone, announce.arrived, own.is_some());
+            let mut rendered = Rendered::new(owner, &speakers, announce);
+            let mut fanout = Fanout::default();
+            for Contact { jid, .. } in contacts.iter().filter(|c| c.subscription.from) {
+                let old = state.held(jid);
+                let view = snapshot.for_viewer(jid);
+                if view.is_none() && old.is_none() {
+                    continue;
+                }
+                let (stanzas, held) = rendered.plan(old, view.as_ref(), false);
+                state.set_held(jid, held);
+                for p in &stanzas {
+                    self.deliver_fanout(&table, jid, p, &mut fanout);
+                }
             }
-            if view.is_some() && !all.live.is_empty() && !shown.contains(jid) {
-                shown.insert(jid.clone());
+            for p in own_stanzas(own_view, &speakers, &announce) {
+                self.send_to_available(&table, owner, &p);
             }
-            for p in rendered.stanzas(view, &speakers) {
-                self.deliver_fanout(&table, jid, p, &mut fanout);
+            if let (Some(new), Some(_)) = (announce.arrived, announce.only) {
+                // Only the new resource was announced: it has not heard of the others yet.
+                let others = Speakers {
+                    live: speakers
+                        .live
+                        .iter()
+                        .filter(|s| s.jid != *new)
+                        .cloned()
+                        .collect(),
+                    ..Speakers::default()
+                };
+                for mut p in own_stanzas(own_view, &others, &Announce::all()) {
+                    stanza::set_to(&mut p, new.as_str());
+                    table.send_to(new, p);
+                }
             }
-        }
-        for p in stanzas(own.as_deref(), &speakers) {
-            self.send_to_available(&table, owner, &p);
-        }
-        if let Announce::Arrived(new) = announce {
-            for mut p in stanzas(own.as_deref(), &all.others_than(new)) {
-                stanza::set_to(&mut p, new.as_str());
-                table.send_to(new, p);
+            let subscribers: HashSet<&BareJid> = presence::subscribers(contacts).collect();
+            for target in presence::directed_leftovers(directed, &subscribers) {
+                for gone in &speakers.gone {
+                    self.deliver_unavailable_to(&table, target, gone);
+                }
             }
-        }
-        let subscribers: HashSet<&BareJid> = presence::subscribers(contacts).collect();
-        for target in presence::directed_leftovers(directed, &subscribers) {
-            for gone in &speakers.gone {
-                self.deliver_unavailable_to(&table, target, gone);
-            }
-        }
-        (fanout, shown, !all.live.is_empty())
+            fanout
+        })
     }
 
     /// Exclusive right to publish `owner`'s presence until the guard drops.

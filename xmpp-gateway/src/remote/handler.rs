@@ -39,9 +39,9 @@ impl<B: Backend> Router<B> {
         }
         let stanza = rewrite_ns(stanza, SERVER_NS, CLIENT_NS);
         match stanza.name() {
-            "message" => self.remote_message(&to, stanza).await,
+            "message" => self.remote_message(&from, &to, stanza).await,
             "presence" => self.remote_presence(from, to, stanza).await,
-            "iq" => self.remote_iq(&to, stanza).await,
+            "iq" => self.remote_iq(&from, &to, stanza).await,
             _ => {}
         }
         Ok(())
@@ -54,14 +54,16 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// RFC 6121 §8.5 for a message from another domain.
-    async fn remote_message(&self, to: &Jid, stanza: Element) {
+    /// RFC 6121 §8.5 for a message from another domain: to a full JID `from` may not address
+    /// (see [`Router::may_address`]) as to an unbound one.
+    async fn remote_message(&self, from: &Jid, to: &Jid, stanza: Element) {
         let kind = stanza
             .attr("type")
             .and_then(|t| t.parse::<MessageType>().ok())
             .unwrap_or(MessageType::Normal);
         if let Ok(full) = to.try_as_full() {
-            if self.table().get(full).is_some() {
+            let addressable = kind == MessageType::Error || self.may_address(&from.to_bare(), full);
+            if addressable && self.table().get(full).is_some() {
                 self.send_to(full, stanza);
                 return;
             }
@@ -214,9 +216,9 @@ impl<B: Backend> Router<B> {
     }
 
     /// RFC 6120 §8.2.3 and §10.3.3 for an iq from another domain: pings to the server
-    /// are answered, requests to a bound session passed on, requests to an account's bare
-    /// JID answered for it, other requests refused.
-    async fn remote_iq(&self, to: &Jid, stanza: Element) {
+    /// are answered, requests to a bound session `from` may address passed on, requests to an
+    /// account's bare JID answered for it, other requests refused.
+    async fn remote_iq(&self, from: &Jid, to: &Jid, stanza: Element) {
         let kind = stanza.attr("type").unwrap_or_default().to_owned();
         let request = matches!(kind.as_str(), "get" | "set");
         if to.node().is_none() {
@@ -246,7 +248,10 @@ impl<B: Backend> Router<B> {
             return self.remote_iq_to_account(bare, stanza).await;
         }
         let delivered = match to.try_as_full() {
-            Ok(full) => self.send_to(full, stanza.clone()),
+            Ok(full) => {
+                (!request || self.may_address(&from.to_bare(), full))
+                    && self.send_to(full, stanza.clone())
+            }
             Err(_) => false,
         };
         if !delivered && request {

@@ -2,8 +2,9 @@
 //! removed user's behalf): nothing of it is left in anyone's roster, and everyone who could see
 //! it learns it is gone, as if the user had removed every contact and then logged out for good.
 //!
-//! - Whoever was shown the user's presence gets `unavailable` from each resource that spoke for
-//!   it (viewers that were shown nothing get nothing, as from any offline account).
+//! - Whoever was shown the user's presence gets `unavailable` for what it was shown (the person,
+//!   or each resource that spoke for it); viewers that were shown nothing get nothing, as from
+//!   any offline account.
 //! - Each local user whose roster names it loses the item, hidden ones (a pending request, a
 //!   pre-approval) included, and its interested resources get the roster push
 //!   `subscription='remove'` (§2.1.6).
@@ -41,23 +42,7 @@ impl<B: Backend> Router<B> {
         let _turn = published.turn(user).await;
         let roster = self.contacts_or_empty(user).await;
         let (out, holders) = removal.await?;
-        let viewers: Vec<BareJid> = published
-            .state()
-            .shown
-            .get(user)
-            .map(|s| s.iter().cloned().collect())
-            .unwrap_or_default();
-        self.deliver_with(|table| {
-            viewers
-                .iter()
-                .flat_map(|viewer| published.to_former_subscriber(table, user, viewer))
-                .collect()
-        });
-        {
-            let mut state = published.state();
-            state.shown.remove(user);
-            state.node_resource.remove(user);
-        }
+        self.deliver_with(|table| published.to_every_viewer_gone(table, user));
         self.end_sessions(user, "not-authorized");
         for holder in holders.iter().filter(|h| *h != user && self.is_local(h)) {
             self.forget_removed(holder, user).await;
@@ -90,9 +75,7 @@ impl<B: Backend> Router<B> {
         }
         if stored.subscription.from {
             // The removed user held `holder`'s presence; a new account of that name must not.
-            if let Some(shown) = self.published_state().state().shown.get_mut(holder) {
-                shown.remove(user);
-            }
+            self.published_state().forget(holder, user);
         }
     }
 

@@ -32,18 +32,12 @@ impl<B: Backend> Router<B> {
         self.deliver_under(&table, deliveries);
     }
 
-    /// Show `contact`, a subscriber of `user`, the view it may see now (its level changed):
-    /// the presence of each live resource, or one unavailable if it was shown something and
-    /// may now see nothing, which looks exactly like `user` going offline.
+    /// Show `contact`, a subscriber of `user`, the view it may see now (its level or roster
+    /// place changed): what differs from what it holds, or one unavailable for what it holds if
+    /// it may now see nothing, which looks exactly like `user` going offline.
     pub(crate) fn reshow(&self, user: &BareJid, contact: &BareJid) {
         let view = self.authority().snapshot(user).for_viewer(contact);
-        let published = self.published_state();
-        match view {
-            Some(_) => {
-                self.deliver_with(|table| published.to_new_subscriber(table, view, user, contact))
-            }
-            None => self.deliver_with(|table| published.to_former_subscriber(table, user, contact)),
-        }
+        self.deliver_with(|table| self.published_state().reshow(table, view, user, contact));
     }
 
     fn deliver_under(&self, table: &Table, deliveries: impl IntoIterator<Item = Delivery>) {

@@ -134,6 +134,9 @@ impl<B: Backend> Router<B> {
         user: &BareJid,
         resource: Option<&str>,
     ) -> Result<(FullJid, Outbox), BindError> {
+        // The node's own resource names no device and is never a session: a client asking for
+        // it gets one of the server's choosing, as on a conflict (RFC 6120 §7.7.2.2).
+        let resource = resource.filter(|r| r.trim() != NODE_RESOURCE);
         let (jid, rx, replaced) = self.table_mut().bind(user, resource)?;
         if let Some(ended) = replaced {
             self.ended(ended).await;
@@ -349,10 +352,13 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// RFC 6121 §8.5.3.1 and §8.5.3.2.1: to a bound resource, or an error.
+    /// RFC 6121 §8.5.3.1 and §8.5.3.2.1: to a bound resource, or an error. A request to a
+    /// resource the sender may not address gets the very error of an unbound one; results and
+    /// errors, answers to what the resource asked, pass.
     fn iq_to_session(&self, from: &FullJid, head: &Head, to: FullJid, iq: Iq) {
         let is_request = matches!(iq, Iq::Get { .. } | Iq::Set { .. });
-        if !self.send_to(&to, iq.into()) && is_request {
+        let addressable = !is_request || self.may_address(&from.to_bare(), &to);
+        if !(addressable && self.send_to(&to, iq.into())) && is_request {
             self.error(head, from, to.into(), DefinedCondition::ServiceUnavailable);
         }
     }

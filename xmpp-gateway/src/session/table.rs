@@ -14,6 +14,7 @@ use rand::distr::Alphanumeric;
 
 use super::outbox::{Outbox, OutboxHandle, OutboxSender, outbox};
 use super::{BindError, Outgoing};
+use crate::presence::extensions::Extensions;
 
 /// Length of a server-generated resource (RFC 6120 §7.6.2.1).
 const GENERATED_RESOURCE_LEN: usize = 16;
@@ -26,6 +27,8 @@ pub(crate) struct Session {
     available: bool,
     /// Priority of that presence (RFC 6121 §4.7.2.3); 0 when unavailable.
     pub(crate) priority: i8,
+    /// The extensions of that presence that viewers may get, by level; none when unavailable.
+    pub(crate) extensions: Extensions,
     /// It requested the roster, so it receives roster pushes (RFC 6121 §2.1.6).
     pub(crate) interested: bool,
     /// Entities that received directed available presence from it (RFC 6121 §4.6).
@@ -40,6 +43,7 @@ impl Session {
             tx,
             available: false,
             priority: 0,
+            extensions: Extensions::default(),
             interested: false,
             directed: HashSet::new(),
             replaced: 0,
@@ -51,10 +55,16 @@ impl Session {
         self.available
     }
 
-    /// Record a broadcast: available with `priority`, or unavailable (priority 0).
-    pub(crate) fn set_available(&mut self, available: bool, priority: i8) {
+    /// Record a broadcast: available with `priority` and `extensions`, or unavailable
+    /// (priority 0, no extensions).
+    pub(crate) fn set_available(&mut self, available: bool, priority: i8, extensions: Extensions) {
         self.available = available;
         self.priority = if available { priority } else { 0 };
+        self.extensions = if available {
+            extensions
+        } else {
+            Extensions::default()
+        };
     }
 
     /// Queue a stanza; a full queue closes the session (`policy-violation`).

@@ -55,6 +55,11 @@ impl Prepared {
         Some(Prepared { xml, split })
     }
 
+    /// The stanza's bytes, unaddressed.
+    pub(crate) fn xml(&self) -> &str {
+        &self.xml
+    }
+
     /// The stanza's bytes addressed to `to`.
     pub(crate) fn addressed(&self, to: &str) -> Arc<str> {
         let to = escape_attr(to);

@@ -1,13 +1,15 @@
 //! A presence authority for the gateway's tests: every viewer sees the user's last broadcast
-//! presence as the client sent it (plain RFC 6121), with no other source and one access level
-//! besides "sees everything": a viewer the user hides from (blocked) sees nothing.
+//! presence as the client sent it (plain RFC 6121: its show and status, extensions left to the
+//! router), with no other source. Viewers see the user's devices unless a test says otherwise
+//! ([`Relay::disclose`]; a viewer the user hides from, as blocked, sees nothing); the user sees
+//! everything.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use jid::{BareJid, FullJid};
-use lampfield_xmpp::{PresenceAuthority, PresenceSnapshot};
+use lampfield_xmpp::{Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 use minidom::Element;
 use xmpp_parsers::presence::Presence;
 
@@ -15,8 +17,9 @@ use xmpp_parsers::presence::Presence;
 #[derive(Default)]
 pub struct Relay {
     users: Mutex<HashMap<BareJid, Vec<(FullJid, Arc<Element>)>>>,
-    /// (owner, viewer): the owner hides from the viewer.
-    hidden: Mutex<HashSet<(BareJid, BareJid)>>,
+    /// What a viewer may see of an owner, where a test set it (`None`: nothing, the owner hides
+    /// from the viewer).
+    disclosed: Mutex<HashMap<(BareJid, BareJid), Option<Disclosure>>>,
 }
 
 impl Relay {
@@ -24,35 +27,29 @@ impl Relay {
         Arc::new(Self::default())
     }
 
-    /// From now on `owner` hides from `viewer`, as a rule at level blocked does.
-    pub fn hide(&self, owner: &BareJid, viewer: &BareJid) {
-        self.hidden
+    /// From now on `viewer` sees `owner` at `disclosure` (`None`: sees nothing, as if blocked).
+    pub fn disclose(&self, owner: &BareJid, viewer: &BareJid, disclosure: Option<Disclosure>) {
+        self.disclosed
             .lock()
             .unwrap()
-            .insert((owner.clone(), viewer.clone()));
+            .insert((owner.clone(), viewer.clone()), disclosure);
     }
 
-    fn hidden_from(&self, owner: &BareJid) -> HashSet<BareJid> {
-        let hidden = self.hidden.lock().unwrap();
-        hidden
-            .iter()
-            .filter(|(o, _)| o == owner)
-            .map(|(_, v)| v.clone())
-            .collect()
+    /// From now on `owner` hides from `viewer`, as a rule at level blocked does.
+    pub fn hide(&self, owner: &BareJid, viewer: &BareJid) {
+        self.disclose(owner, viewer, None);
     }
 }
 
-/// The client's stanza without its sender; a non-zero priority is left to the router, which
-/// stamps each resource's own.
+/// The client's stanza without its sender, its priority and its extensions, as the node renders
+/// it: the router stamps each resource's priority and passes the extensions on itself.
 fn view(p: &Presence) -> Element {
     let mut p = p.clone();
     p.from = None;
     p.to = None;
-    let nonzero = p.priority.0 != 0;
+    p.payloads.clear();
     let mut el = Element::from(p);
-    if nonzero {
-        el.remove_child("priority", xmpp_parsers::ns::DEFAULT_NS);
-    }
+    el.remove_child("priority", xmpp_parsers::ns::DEFAULT_NS);
     el
 }
 
@@ -75,40 +72,50 @@ impl PresenceAuthority for Relay {
             .get(owner)
             .and_then(|r| r.last())
             .map(|(_, v)| Arc::clone(v));
-        Box::new(Hiding {
-            hidden: self.hidden_from(owner),
-            shown: Fixed(last),
+        let disclosed = self
+            .disclosed
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|((o, _), _)| o == owner)
+            .map(|((_, v), d)| (v.clone(), *d))
+            .collect();
+        Box::new(Fixed {
+            owner: owner.clone(),
+            view: last,
+            disclosed,
         })
     }
 
     fn hides_from(&self, owner: &BareJid, viewer: &BareJid) -> bool {
-        self.hidden
+        self.disclosed
             .lock()
             .unwrap()
-            .contains(&(owner.clone(), viewer.clone()))
+            .get(&(owner.clone(), viewer.clone()))
+            .is_some_and(Option::is_none)
     }
 }
 
-/// What everyone else sees, and nothing for those the owner hides from.
-struct Hiding {
-    hidden: HashSet<BareJid>,
-    shown: Fixed,
+/// The same view for every viewer, in the form the test disclosed to it.
+struct Fixed {
+    owner: BareJid,
+    view: Option<Arc<Element>>,
+    disclosed: HashMap<BareJid, Option<Disclosure>>,
 }
-
-impl PresenceSnapshot for Hiding {
-    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Arc<Element>> {
-        if self.hidden.contains(viewer) {
-            return None;
-        }
-        self.shown.for_viewer(viewer)
-    }
-}
-
-/// The same view for every viewer.
-struct Fixed(Option<Arc<Element>>);
 
 impl PresenceSnapshot for Fixed {
-    fn for_viewer(&mut self, _: &BareJid) -> Option<Arc<Element>> {
-        self.0.clone()
+    fn for_viewer(&mut self, viewer: &BareJid) -> Option<Shown> {
+        let disclosure = if *viewer == self.owner {
+            Disclosure::Everything
+        } else {
+            self.disclosed
+                .get(viewer)
+                .copied()
+                .unwrap_or(Some(Disclosure::Devices))?
+        };
+        Some(Shown {
+            presence: Arc::clone(self.view.as_ref()?),
+            disclosure,
+        })
     }
 }

@@ -201,8 +201,19 @@ impl Client {
 }
 
 pub fn router(names: &[&str]) -> (Router<FakeBackend>, Arc<FakeBackend>) {
+    let (router, backend, _) = router_with_relay(names);
+    (router, backend)
+}
+
+/// A router whose authority the test steers: what each viewer may see of each user.
+pub fn router_with_relay(names: &[&str]) -> (Router<FakeBackend>, Arc<FakeBackend>, Arc<Relay>) {
     let b = FakeBackend::with_accounts(names);
-    (Router::new(DOMAIN, ports(&b, RemoteSender::none())), b)
+    let relay = Relay::new();
+    let ports = Ports {
+        authority: Arc::clone(&relay) as _,
+        ..ports(&b, RemoteSender::none())
+    };
+    (Router::new(DOMAIN, ports), b, relay)
 }
 
 /// What a test router is built with: `backend`, the relaying authority, no commands.
@@ -234,6 +245,24 @@ pub fn of<'a>(els: &'a [Element], kind: &str, type_: Option<&str>) -> Vec<&'a El
 pub fn error_condition(e: &Element) -> Option<String> {
     let err = e.get_child("error", "jabber:client")?;
     err.children().next().map(|c| c.name().to_owned())
+}
+
+/// An error stanza with its `from`, `id` and `to` left out: two errors that differ only in these
+/// are the same answer (the addressee, the request's own id, the asker).
+pub fn error_shape(e: &Element) -> String {
+    let xml = String::from(e);
+    let mut out = String::new();
+    let mut rest = xml.as_str();
+    // The root's attributes, written in this order; a value never holds its own quote.
+    for name in [" from=", " id=", " to="] {
+        let Some(at) = rest.find(name) else { continue };
+        let quote = &rest[at + name.len()..at + name.len() + 1];
+        let end = rest[at + name.len() + 1..].find(quote).unwrap() + at + name.len() + 2;
+        out.push_str(&rest[..at]);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Log in, ask for the roster and send initial presence; returns the drained client.
