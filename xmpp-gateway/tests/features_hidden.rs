@@ -11,7 +11,7 @@ use std::sync::Arc;
 
 use features_support::*;
 use lampfield_xmpp::router::RemoteSender;
-use lampfield_xmpp::{Backend, Contact, Router, Subscription};
+use lampfield_xmpp::{Backend, Contact, Disclosure, Router, Subscription};
 use minidom::Element;
 use tokio::sync::mpsc;
 
@@ -210,6 +210,35 @@ async fn a_hidden_viewers_subscription_request_is_never_stored_nor_shown() {
     bob.send("<presence type='unsubscribe' to='carol@example.org'/>")
         .await;
     assert!(!w.backend.stored("carol", "bob").unwrap().subscription.from);
+}
+
+#[tokio::test]
+async fn a_request_made_before_the_block_is_not_shown_after_it() {
+    let w = world();
+    let bob = online(&w.router, "bob", "b", 0).await;
+    bob.send(&format!("<presence type='subscribe' to='{ALICE}'/>"))
+        .await;
+    assert!(
+        w.backend.stored("alice", "bob").is_some(),
+        "kept as pending"
+    );
+    // Alice blocks bob while offline; at her login the request is not shown to her.
+    w.relay.hide(&bare("alice"), &bare("bob"));
+    let mut alice = Client::login(&w.router, "alice", Some("a")).await;
+    alice.send("<presence/>").await;
+    let got = alice.drain();
+    assert!(
+        of(&got, "presence", Some("subscribe")).is_empty(),
+        "{got:?}"
+    );
+    // Unblocked, it is there again at her next login: the block hid it, it did not answer it.
+    alice.logout().await;
+    w.relay
+        .disclose(&bare("alice"), &bare("bob"), Some(Disclosure::Everything));
+    let mut alice = Client::login(&w.router, "alice", Some("a")).await;
+    alice.send("<presence/>").await;
+    let got = alice.drain();
+    assert_eq!(of(&got, "presence", Some("subscribe")).len(), 1, "{got:?}");
 }
 
 #[tokio::test]

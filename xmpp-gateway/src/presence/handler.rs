@@ -76,8 +76,13 @@ impl<B: Backend> Router<B> {
             return;
         }
         self.probe_contacts(from, &contacts).await;
+        // A request from someone the user has blocked since is not shown either: blocked, the
+        // requester looks like a missing account, whose requests never arrive.
+        let shown: Vec<&BareJid> = presence::pending_requests(&contacts)
+            .filter(|contact| !self.authority().hides_from(&user, contact))
+            .collect();
         let table = self.table();
-        for contact in presence::pending_requests(&contacts) {
+        for contact in shown {
             table.send_to(
                 from,
                 subscription_stanza(Event::InSubscribe, contact, &user),
