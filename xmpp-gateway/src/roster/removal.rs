@@ -12,7 +12,8 @@
 //!   asked to be, and `unsubscribed` if it was subscribed to the user or asked to be (§2.5.2),
 //!   so its server drops the user from its roster.
 //! - The user's sessions end (`not-authorized`); their goodbyes reach directed-presence
-//!   targets as at any session end.
+//!   targets as at any session end. Other users' sessions forget it as a target of their
+//!   directed presence.
 
 use std::future::Future;
 
@@ -44,6 +45,7 @@ impl<B: Backend> Router<B> {
         let (out, holders) = removal.await?;
         self.deliver_with(|table| published.to_every_viewer_gone(table, user));
         self.end_sessions(user, "not-authorized");
+        self.table_mut().forget_directed_to(user);
         for holder in holders.iter().filter(|h| *h != user && self.is_local(h)) {
             self.forget_removed(holder, user).await;
         }

@@ -214,6 +214,15 @@ impl Table {
         }
     }
 
+    /// Forget `user` (bare or any of its full JIDs) as a target of every session's directed
+    /// presence: it was removed, and an account re-created under the name must not hear when
+    /// those sessions go away.
+    pub(crate) fn forget_directed_to(&mut self, user: &BareJid) {
+        for session in self.users.values_mut().flat_map(HashMap::values_mut) {
+            session.directed.retain(|target| target.to_bare() != *user);
+        }
+    }
+
     /// Number of bound sessions, for tests and metrics.
     #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
@@ -255,6 +264,24 @@ mod tests {
         assert_eq!(t.len(), 1);
         assert!(t.unbind(&j).is_some(), "the new session's unbind");
         assert_eq!(t.len(), 0);
+    }
+
+    #[tokio::test]
+    async fn a_removed_account_is_no_directed_presence_target_any_more() {
+        let mut t = Table::new(8, 10);
+        let (j, _rx, _) = t.bind(&bare("u@d"), Some("r")).unwrap();
+        let targets = ["gone@d/phone", "gone@d", "stays@d", "gone@other/x"];
+        t.get_mut(&j).unwrap().directed = targets.iter().map(|s| Jid::new(s).unwrap()).collect();
+        t.forget_directed_to(&bare("gone@d"));
+        let mut left: Vec<String> = t
+            .get(&j)
+            .unwrap()
+            .directed
+            .iter()
+            .map(|j| j.to_string())
+            .collect();
+        left.sort();
+        assert_eq!(left, ["gone@other/x", "stays@d"]);
     }
 
     #[tokio::test]
