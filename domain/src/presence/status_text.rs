@@ -57,6 +57,7 @@ fn headline(p: &EffectivePresence, now: Timestamp, offset: UtcOffset) -> Option<
         (Some(name), _) if p.source == Some(SourceKind::Profile) => name.as_str().to_owned(),
         (_, Some(activity)) => activity.label().to_owned(),
         (_, None) if p.availability == Availability::Available && p.until.is_none() => return None,
+        (_, None) if p.until.is_none() && own_words(p) => return None,
         (_, None) => p.availability.label().to_owned(),
     };
     if let Some(until) = p.until {
@@ -64,6 +65,17 @@ fn headline(p: &EffectivePresence, now: Timestamp, offset: UtcOffset) -> Option<
         head.push_str(&offset.format_until(until, now));
     }
     Some(head)
+}
+
+/// Whether the note is in the person's own words (a client's `<status/>`, the manual setting):
+/// then a headline that only names the availability would repeat what `<show/>` already says
+/// ("Do not disturb · In a meeting"), so the note alone is the status, as typed. Where the note
+/// came from is hidden below team, but a note shown there is always the person's own words
+/// (docs/ACCESS.md), so every level renders the same line.
+fn own_words(p: &EffectivePresence) -> bool {
+    p.note.is_some()
+        && p.note_source
+            .is_none_or(|s| matches!(s, SourceKind::Client | SourceKind::Manual))
 }
 
 #[cfg(test)]
@@ -86,6 +98,53 @@ mod tests {
         business.note_source = None;
         let line = render_status_line(&business, t(1), UtcOffset::UTC);
         assert_eq!(line, "In a meeting until 14:00");
+    }
+
+    #[test]
+    fn what_the_person_types_is_the_status_as_typed() {
+        // A client's `<show>dnd</show><status>In a meeting</status>`: the show says the state,
+        // the status is the person's own words and is not prefixed with "Do not disturb".
+        let mut s = Sources::default();
+        connect(
+            &mut s,
+            "desktop",
+            DeviceKind::Desktop,
+            ClientShow::DoNotDisturb,
+        );
+        s.clients.get_mut("desktop").unwrap().status = Some(note("In a meeting"));
+        let p = agg(&s, t(1));
+        assert_eq!(p.availability, Availability::DoNotDisturb);
+        assert_eq!(p.status_line, "In a meeting");
+        // The same line at business, where the state's source and the note's are hidden.
+        let mut business = p.clone();
+        business.source = None;
+        business.note_source = None;
+        assert_eq!(
+            render_status_line(&business, t(1), UtcOffset::UTC),
+            "In a meeting"
+        );
+        // What came from elsewhere is still added: a call on the desk phone.
+        set_line(&mut s, "201", call());
+        assert_eq!(agg(&s, t(1)).status_line, "On the phone · In a meeting");
+
+        // The manual setting in the person's words, with nothing else to say: the words alone.
+        let mut s = Sources::default();
+        desktop(&mut s);
+        manual(&mut s, ManualAvailability::Away, t(0));
+        s.manual.as_mut().unwrap().note = Some(note("coffee"));
+        assert_eq!(agg(&s, t(1)).status_line, "coffee");
+        // An end time is more than the show says: the headline stays.
+        s.manual.as_mut().unwrap().until = Some(t(60));
+        assert!(agg(&s, t(1)).status_line.starts_with("Away until "));
+        // Without words the state is named, as before.
+        let mut s = Sources::default();
+        connect(
+            &mut s,
+            "desktop",
+            DeviceKind::Desktop,
+            ClientShow::DoNotDisturb,
+        );
+        assert_eq!(agg(&s, t(1)).status_line, "Do not disturb");
     }
 
     #[test]

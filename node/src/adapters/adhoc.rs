@@ -153,10 +153,17 @@ impl NodeCommands {
             })
         };
         match self.engine.update(user, SourceChange::Manual(manual)).await {
-            Ok(p) => CommandReply::Done {
-                note: format!("Your presence is now: {}", p.status_line),
-                result: None,
-            },
+            Ok(p) => {
+                // The status line leaves out a state the person's own note already explains;
+                // the confirmation names the state anyway.
+                let state = p.availability.label();
+                let note = if p.status_line.starts_with(state) {
+                    format!("Your presence is now: {}", p.status_line)
+                } else {
+                    format!("Your presence is now: {state} · {}", p.status_line)
+                };
+                CommandReply::Done { note, result: None }
+            }
             Err(e) => CommandReply::Refused(e.to_string()),
         }
     }
