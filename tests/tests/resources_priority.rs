@@ -91,7 +91,7 @@ async fn two_resources_with_different_priorities() {
     // For carol the person changed (only the away desk is left), not a device.
     carol
         .expect_presence("bob away once the phone is gone", |p| {
-            from_is(p, &bob) && p.type_ == Type::None && status(p) == "Away · lunch"
+            from_is(p, &bob) && p.type_ == Type::None && status(p) == "lunch"
         })
         .await;
     carol

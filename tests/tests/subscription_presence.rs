@@ -51,15 +51,15 @@ async fn mutual_subscription_then_show_and_status_changes() {
             Show::Away,
             "in a meeting",
             Show::Away,
-            "Away · in a meeting",
+            "in a meeting",
         ),
         (
             Show::Dnd,
             "do not disturb",
             Show::Dnd,
-            "Do not disturb · do not disturb",
+            "do not disturb",
         ),
-        (Show::Xa, "gone", Show::Away, "Away · gone"),
+        (Show::Xa, "gone", Show::Away, "gone"),
     ] {
         bob.presence(Some(sent), Some(text), 0).await;
         alice
