@@ -137,6 +137,10 @@ impl Default for PresenceConfig {
 pub struct C2s {
     /// Address to listen on; port 0 picks a free port. Default: `"127.0.0.1:5222"`.
     pub listen: SocketAddr,
+    /// A second address for clients that start with the TLS handshake (XEP-0368, "direct TLS",
+    /// usually port 5223), with the same certificate. Default: none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct_tls_listen: Option<SocketAddr>,
     /// Refuse authentication before STARTTLS. Default: `true`.
     pub require_tls: bool,
     /// Largest stanza a client may send, in bytes. Default: `262144`.
@@ -193,6 +197,7 @@ impl Default for C2s {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([127, 0, 0, 1], 5222)),
+            direct_tls_listen: None,
             require_tls: true,
             max_stanza_bytes: 262_144,
             max_connections: 20_000,

@@ -127,6 +127,14 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         .await
         .map_err(listen_error)?;
     let c2s_addr = listener.local_addr().map_err(listen_error)?;
+    let direct_tls_listener = match config.c2s.direct_tls_listen {
+        Some(addr) => Some(
+            tokio::net::TcpListener::bind(addr)
+                .await
+                .map_err(|source| StartError::Listen { addr, source })?,
+        ),
+        None => None,
+    };
     let s2s = adapters::s2s::prepare(&config, &tls::cert_files(&config)?).await?;
     let http_listen = config.http.listen;
     let http_error = |source| StartError::HttpListen {
@@ -167,6 +175,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     let (remote, outbound) = adapters::c2s::remote_queue();
     let sessions = adapters::c2s::spawn_c2s(
         listener,
+        direct_tls_listener,
         adapters::c2s::c2s_config(&config, secret),
         tls,
         adapters::xmpp::StoreBackend::with_offline_limits(store.clone(), &config.c2s),

@@ -75,7 +75,7 @@ pub mod stream;
 mod subscription;
 pub mod tls;
 
-pub use c2s::{C2sConfig, serve_c2s};
+pub use c2s::{C2sConfig, serve_c2s, serve_c2s_direct_tls};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
 pub use ports::authority::{Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 pub use ports::backend::{

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lampfield_xmpp::router::RemoteSender;
-use lampfield_xmpp::{C2sConfig, Ports, Router, serve_c2s};
+use lampfield_xmpp::{C2sConfig, Ports, Router, serve_c2s, serve_c2s_direct_tls};
 use minidom::Element;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
@@ -46,12 +46,14 @@ pub fn remote_queue() -> (RemoteSender, RemoteQueue) {
     (RemoteSender::new(tx.clone()), (tx, rx))
 }
 
-/// Serve XMPP clients on `listener` until `cancel` fires, answering from `backend`. The task
+/// Serve XMPP clients on `listener` (and, with `direct_tls`, clients that start with TLS there,
+/// XEP-0368) until `cancel` fires, answering from `backend`. The task
 /// is tracked, so shutdown waits until every session has sent its unavailable presence and
 /// closed its stream. Stanzas for other domains go to `remote`. Returns what the rest of the
 /// node may do to live sessions.
 pub fn spawn_c2s(
     listener: TcpListener,
+    direct_tls: Option<TcpListener>,
     config: C2sConfig,
     tls: Arc<rustls::ServerConfig>,
     backend: StoreBackend,
@@ -77,6 +79,22 @@ pub fn spawn_c2s(
     let control = SessionControl {
         router: router.clone(),
     };
+    if let Some(direct) = direct_tls {
+        let (config, tls, router, backend, cancel) = (
+            config.clone(),
+            Arc::clone(&tls),
+            router.clone(),
+            Arc::clone(&backend),
+            cancel.clone(),
+        );
+        tracker.spawn(async move {
+            let served = serve_c2s_direct_tls(direct, config, tls, router, backend, cancel.clone());
+            if let Err(e) = served.await {
+                tracing::error!(error = %e, "c2s direct TLS server stopped");
+                cancel.cancel();
+            }
+        });
+    }
     tracker.spawn(async move {
         let served = serve_c2s(listener, config, Some(tls), router, backend, cancel.clone());
         if let Err(e) = served.await {

@@ -34,6 +34,31 @@ pub async fn serve_c2s<B: Backend>(
     backend: Arc<B>,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
+    serve(listener, config, tls, false, router, backend, shutdown).await
+}
+
+/// XEP-0368: serve client connections that start with the TLS handshake (direct TLS, as on
+/// port 5223), with no STARTTLS step; otherwise as [`serve_c2s`]. `tls` is required.
+pub async fn serve_c2s_direct_tls<B: Backend>(
+    listener: TcpListener,
+    config: C2sConfig,
+    tls: Arc<rustls::ServerConfig>,
+    router: Router<B>,
+    backend: Arc<B>,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
+    serve(listener, config, Some(tls), true, router, backend, shutdown).await
+}
+
+async fn serve<B: Backend>(
+    listener: TcpListener,
+    config: C2sConfig,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    direct_tls: bool,
+    router: Router<B>,
+    backend: Arc<B>,
+    shutdown: CancellationToken,
+) -> io::Result<()> {
     if config.require_tls && tls.is_none() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -42,7 +67,7 @@ pub async fn serve_c2s<B: Backend>(
     }
     let config = Arc::new(config);
     let this = Listener {
-        name: "c2s",
+        name: if direct_tls { "c2s-direct-tls" } else { "c2s" },
         max_connections: config.max_connections,
         span: |peer| tracing::info_span!("c2s", %peer),
     };
@@ -50,6 +75,7 @@ pub async fn serve_c2s<B: Backend>(
         let ctx = Ctx {
             cfg: Arc::clone(&config),
             tls: tls.clone(),
+            direct_tls,
             router: router.clone(),
             backend: Arc::clone(&backend),
             shutdown: shutdown.clone(),
@@ -64,6 +90,8 @@ pub async fn serve_c2s<B: Backend>(
 pub(crate) struct Ctx<B: Backend> {
     pub(crate) cfg: Arc<C2sConfig>,
     pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
+    /// The connection starts with the TLS handshake (XEP-0368).
+    pub(crate) direct_tls: bool,
     pub(crate) router: Router<B>,
     pub(crate) backend: Arc<B>,
     pub(crate) shutdown: CancellationToken,
@@ -84,7 +112,7 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin + S
             () = ctx.shutdown.cancelled() => Err(conn.fail(StreamCondition::SystemShutdown).await),
             // Boxed: negotiation's state is large and short-lived; an idle session
             // should not carry its space.
-            r = tokio::time::timeout_at(deadline, Box::pin(negotiate(&mut conn, ctx.backend.as_ref(), ctx.tls.as_ref()))) => match r {
+            r = tokio::time::timeout_at(deadline, Box::pin(negotiate(&mut conn, ctx.backend.as_ref(), ctx.tls.as_ref(), ctx.direct_tls))) => match r {
                 Ok(r) => r,
                 Err(_) => Err(conn.fail(StreamCondition::ConnectionTimeout).await),
             },

@@ -10,4 +10,4 @@ mod negotiate;
 mod session;
 
 pub use config::C2sConfig;
-pub use listener::serve_c2s;
+pub use listener::{serve_c2s, serve_c2s_direct_tls};

@@ -87,6 +87,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     backend: &B,
     tls: Option<&Arc<rustls::ServerConfig>>,
+    direct_tls: bool,
 ) -> Result<(BareJid, BindRequest), End> {
     let mut phase = Phase {
         tls_available: tls.is_some(),
@@ -94,6 +95,15 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
         require_tls: conn.cfg.require_tls,
         authenticated: false,
     };
+    if direct_tls {
+        // XEP-0368: the TLS handshake comes first; the stream opens inside it, and STARTTLS
+        // is not offered again.
+        let Some(config) = tls else {
+            return Err(End::Transport("direct TLS without a certificate".into()));
+        };
+        handshake(conn, config).await?;
+        phase.tls = true;
+    }
     let mut user: Option<BareJid> = None;
     let mut failures = 0u32;
     loop {
@@ -201,6 +211,16 @@ async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
         return Err(conn.fail(StreamCondition::PolicyViolation).await);
     }
     conn.send_raw(&format!("<proceed xmlns='{TLS}'/>")).await?;
+    handshake(conn, config).await?;
+    conn.restart();
+    Ok(())
+}
+
+/// The server side of a TLS handshake on the connection's plain transport.
+async fn handshake<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    config: &Arc<rustls::ServerConfig>,
+) -> Result<(), End> {
     let Some(plain) = conn.io.take_plain() else {
         return Err(End::Transport("no plain transport to upgrade".into()));
     };
@@ -208,7 +228,6 @@ async fn starttls<S: AsyncRead + AsyncWrite + Unpin>(
         .await
         .map_err(|e| End::Transport(format!("TLS handshake: {e}")))?;
     conn.io = crate::stream::MaybeTls::Tls(Box::new(tls));
-    conn.restart();
     Ok(())
 }
 
