@@ -47,18 +47,8 @@ async fn mutual_subscription_then_show_and_status_changes() {
     // A client's presence is one source of the effective presence (docs/PRESENCE.md): what the
     // contact sees is the aggregated availability with the client's text as the note.
     for (sent, text, seen, line) in [
-        (
-            Show::Away,
-            "in a meeting",
-            Show::Away,
-            "in a meeting",
-        ),
-        (
-            Show::Dnd,
-            "do not disturb",
-            Show::Dnd,
-            "do not disturb",
-        ),
+        (Show::Away, "in a meeting", Show::Away, "in a meeting"),
+        (Show::Dnd, "do not disturb", Show::Dnd, "do not disturb"),
         (Show::Xa, "gone", Show::Away, "gone"),
     ] {
         bob.presence(Some(sent), Some(text), 0).await;

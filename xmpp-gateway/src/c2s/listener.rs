@@ -200,6 +200,7 @@ mod tests {
         let ctx = Ctx {
             cfg: Arc::new(C2sConfig::new("example.com")),
             tls: None,
+            direct_tls: false,
             router: Router::new(
                 "example.com",
                 crate::router::Ports {
