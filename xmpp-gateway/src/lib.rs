@@ -64,6 +64,7 @@ pub mod ns;
 mod ping;
 pub mod ports;
 mod presence;
+mod register;
 mod remote;
 mod roster;
 pub mod router;
@@ -79,7 +80,7 @@ pub use c2s::{C2sConfig, serve_c2s, serve_c2s_direct_tls};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
 pub use ports::authority::{Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 pub use ports::backend::{
-    Backend, BackendError, Contact, Kept, ScramCredentials, ScramHash, Subscription,
+    Backend, BackendError, Contact, Kept, PasswordChange, ScramCredentials, ScramHash, Subscription,
 };
 pub use ports::{Ports, RemoteSender};
 pub use router::Router;

@@ -4,7 +4,7 @@
 use jid::BareJid;
 use lampfield_xmpp::sasl;
 use lampfield_xmpp::{
-    Backend, BackendError, Contact, Kept, ScramCredentials, ScramHash, Subscription,
+    Backend, BackendError, Contact, Kept, PasswordChange, ScramCredentials, ScramHash, Subscription,
 };
 use minidom::Element;
 
@@ -118,6 +118,28 @@ impl Backend for StoreBackend {
                 }
             })
             .collect())
+    }
+
+    async fn change_password(
+        &self,
+        user: &BareJid,
+        password: &str,
+    ) -> Result<PasswordChange, BackendError> {
+        let password = password.to_owned();
+        // PBKDF2 takes milliseconds of CPU: keep it off the async threads.
+        let account = tokio::task::spawn_blocking(move || new_account(&password))
+            .await
+            .map_err(|e| BackendError(e.to_string()))?;
+        match account {
+            Ok(account) => {
+                self.store
+                    .replace_account(user, &account)
+                    .await
+                    .map_err(failed)?;
+                Ok(PasswordChange::Changed)
+            }
+            Err(refused) => Ok(PasswordChange::Refused(refused.to_string())),
+        }
     }
 }
 

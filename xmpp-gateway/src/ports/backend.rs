@@ -99,6 +99,15 @@ pub enum Kept {
     Full,
 }
 
+/// What became of a user's request to change their own password (XEP-0077 §3.3).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordChange {
+    /// Stored durably: the next login takes the new password.
+    Changed,
+    /// The node's policy refuses this password; the text says why.
+    Refused(String),
+}
+
 /// What the gateway needs from the node. All writes are durable when their future resolves.
 pub trait Backend: Send + Sync + 'static {
     /// Whether a local account exists (`user` is a bare JID of the served domain).
@@ -151,6 +160,21 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Kept, BackendError>> + Send {
         let _ = (user, message);
         async { Ok(Kept::Full) }
+    }
+
+    /// XEP-0077: replace `user`'s password with `password`, asked by the user from a logged-in
+    /// session. The default refuses every change.
+    fn change_password(
+        &self,
+        user: &BareJid,
+        password: &str,
+    ) -> impl Future<Output = Result<PasswordChange, BackendError>> + Send {
+        let _ = (user, password);
+        async {
+            Ok(PasswordChange::Refused(
+                "passwords are not changed here".into(),
+            ))
+        }
     }
 
     /// XEP-0160: remove and return every message kept for `user`, oldest first; the removal is
