@@ -64,6 +64,7 @@ pub mod ns;
 mod ping;
 pub mod ports;
 mod presence;
+mod private;
 mod register;
 mod remote;
 mod roster;

@@ -141,6 +141,34 @@ impl Backend for StoreBackend {
             Err(refused) => Ok(PasswordChange::Refused(refused.to_string())),
         }
     }
+
+    async fn private_xml(
+        &self,
+        user: &BareJid,
+        name: &str,
+        ns: &str,
+    ) -> Result<Option<Element>, BackendError> {
+        let Some(xml) = self.store.private_xml(user, name, ns).map_err(failed)? else {
+            return Ok(None);
+        };
+        xml.parse::<Element>()
+            .map(Some)
+            .map_err(|e| BackendError(format!("stored private XML of {user} unreadable: {e}")))
+    }
+
+    async fn put_private_xml(
+        &self,
+        user: &BareJid,
+        element: &Element,
+    ) -> Result<Kept, BackendError> {
+        let xml = String::from(element);
+        let stored = self
+            .store
+            .put_private_xml(user, element.name(), &element.ns(), &xml)
+            .await
+            .map_err(failed)?;
+        Ok(if stored { Kept::Stored } else { Kept::Full })
+    }
 }
 
 /// Why a password cannot be stored.

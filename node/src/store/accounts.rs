@@ -27,6 +27,7 @@ impl Store {
             self.remove_presence_of(user)?;
             self.remove_profiles_of(user)?;
             self.remove_offline_of(user)?;
+            self.remove_private_of(user)?;
         }
         let swapped = self.accounts.compare_and_swap(
             schema::account_key(user),
@@ -87,8 +88,8 @@ impl Store {
     }
 
     /// Remove an account and all its own data: contacts, presence sources and settings, rules,
-    /// profiles, calendar, offline messages and the extensions mapped to it. Returns whether the
-    /// account existed.
+    /// profiles, calendar, offline messages, private XML and the extensions mapped to it.
+    /// Returns whether the account existed.
     /// Other accounts' contacts and rules naming it are the caller's (see
     /// [`Store::holders_of`]).
     ///
@@ -102,6 +103,7 @@ impl Store {
         self.remove_presence_of(user)?;
         self.remove_profiles_of(user)?;
         self.remove_offline_of(user)?;
+        self.remove_private_of(user)?;
         self.remove_extensions_of(user)?;
         self.flush().await?;
         Ok(existed)

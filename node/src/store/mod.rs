@@ -24,6 +24,7 @@ mod extensions;
 mod flush;
 mod offline;
 mod presence;
+mod private;
 mod profiles;
 mod records;
 mod roster_cache;
@@ -35,6 +36,7 @@ use std::sync::Arc;
 
 pub use error::StoreError;
 pub use offline::OfflineLimits;
+pub use private::{MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS};
 pub use records::{Account, Contact, Scram, Subscription};
 pub use tokens::StoredToken;
 
@@ -56,6 +58,10 @@ pub struct Store {
     offline: sled::Tree,
     /// Serializes changes to one user's offline messages.
     offline_writers: Arc<lampfield_stripes::Stripes>,
+    /// Private XML storage (see `private.rs`).
+    private: sled::Tree,
+    /// Serializes changes to one user's private storage.
+    private_writers: Arc<lampfield_stripes::Stripes>,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -135,6 +141,7 @@ impl Store {
         let profiles = db.open_tree(schema::USERID_PROFILES)?;
         let calendar = db.open_tree(schema::USERID_CALENDAR)?;
         let offline = db.open_tree(schema::USERSEQ_MESSAGE)?;
+        let private = db.open_tree(schema::USERKEY_PRIVATE)?;
         Ok(Self {
             db,
             accounts,
@@ -148,6 +155,8 @@ impl Store {
             calendar,
             offline,
             offline_writers: Arc::default(),
+            private,
+            private_writers: Arc::default(),
             flushes: Arc::default(),
         })
     }

@@ -35,6 +35,9 @@ pub(super) const EXTENSION_USER: &str = "extension_user";
 /// messages in the order they came.
 pub(super) const USERSEQ_MESSAGE: &str = "userseq_message";
 
+/// Private XML storage (XEP-0049): `user 0xFF ns 0xFF name` -> `private::Stored`.
+pub(super) const USERKEY_PRIVATE: &str = "userkey_private";
+
 /// Facts about the database itself: `name` -> value.
 pub(super) const NAME_VALUE: &str = "name_value";
 /// Key in [`NAME_VALUE`] of the schema version, one byte.
@@ -44,6 +47,22 @@ pub(super) const SCHEMA_VERSION: u8 = 1;
 
 /// Separates the user from the contact in a contact key.
 const SEP: u8 = 0xFF;
+
+/// Prefix of every private element of `user`.
+pub(super) fn private_prefix(user: &BareJid) -> Vec<u8> {
+    let mut key = user.as_str().as_bytes().to_vec();
+    key.push(SEP);
+    key
+}
+
+/// Key of `user`'s private element `(name, ns)`. A namespace or name holds no `0xFF` (UTF-8).
+pub(super) fn private_key(user: &BareJid, name: &str, ns: &str) -> Vec<u8> {
+    let mut key = private_prefix(user);
+    key.extend_from_slice(ns.as_bytes());
+    key.push(SEP);
+    key.extend_from_slice(name.as_bytes());
+    key
+}
 
 /// Key of a user's account.
 pub(super) fn account_key(user: &BareJid) -> Vec<u8> {

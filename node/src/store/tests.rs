@@ -418,3 +418,38 @@ async fn offline_messages_go_with_the_account() {
     store.create_account(&alice, &account(1)).await.unwrap();
     assert!(store.take_offline(&alice).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn private_xml_is_bounded_replaced_in_place_and_goes_with_the_account() {
+    use super::{MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS};
+    let store = Store::temporary().unwrap();
+    let alice = jid("alice@example.org");
+    store.create_account(&alice, &account(1)).await.unwrap();
+    let put = |name: String, xml: String| {
+        let (store, alice) = (store.clone(), alice.clone());
+        async move { store.put_private_xml(&alice, &name, "urn:x", &xml).await }
+    };
+    for i in 0..MAX_PRIVATE_ELEMENTS {
+        assert!(put(format!("e{i}"), format!("<e{i}/>")).await.unwrap());
+    }
+    // One more name is refused; replacing a stored one is not.
+    assert!(!put("more".into(), "<more/>".into()).await.unwrap());
+    assert!(put("e0".into(), "<e0>again</e0>".into()).await.unwrap());
+    assert_eq!(
+        store.private_xml(&alice, "e0", "urn:x").unwrap().as_deref(),
+        Some("<e0>again</e0>")
+    );
+    // Too many bytes are refused, whatever the count.
+    let big = "x".repeat(MAX_PRIVATE_BYTES);
+    assert!(!put("e1".into(), big).await.unwrap());
+    assert!(
+        store
+            .private_xml(&alice, "e1", "urn:other")
+            .unwrap()
+            .is_none()
+    );
+
+    assert!(store.remove_account(&alice).await.unwrap());
+    store.create_account(&alice, &account(1)).await.unwrap();
+    assert!(store.private_xml(&alice, "e0", "urn:x").unwrap().is_none());
+}

@@ -19,6 +19,7 @@ const SERVER_FEATURES: &[&str] = &[
     "msgoffline",
     crate::adhoc::NS,
     crate::register::NS,
+    crate::private::NS,
 ];
 /// Features an account's bare JID offers, as answered by its server.
 const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];

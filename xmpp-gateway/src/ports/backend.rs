@@ -162,6 +162,29 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(Kept::Full) }
     }
 
+    /// XEP-0049: the element `user` stored under `(name, ns)`, if any. The default has none.
+    fn private_xml(
+        &self,
+        user: &BareJid,
+        name: &str,
+        ns: &str,
+    ) -> impl Future<Output = Result<Option<Element>, BackendError>> + Send {
+        let _ = (user, name, ns);
+        async { Ok(None) }
+    }
+
+    /// XEP-0049: store `element` for `user` under its name and namespace, replacing what was
+    /// there; durable when the future resolves with [`Kept::Stored`]. The node bounds what it
+    /// keeps per user ([`Kept::Full`]). The default keeps nothing.
+    fn put_private_xml(
+        &self,
+        user: &BareJid,
+        element: &Element,
+    ) -> impl Future<Output = Result<Kept, BackendError>> + Send {
+        let _ = (user, element);
+        async { Ok(Kept::Full) }
+    }
+
     /// XEP-0077: replace `user`'s password with `password`, asked by the user from a logged-in
     /// session. The default refuses every change.
     fn change_password(

@@ -30,6 +30,7 @@ use crate::ports::authority::PresenceAuthority;
 use crate::ports::backend::Backend;
 use crate::presence::published::PublishedState;
 use crate::presence::{self, Kind};
+use crate::private;
 use crate::register;
 use crate::session::table::Table;
 use crate::stanza::error::{self, Head};
@@ -350,6 +351,9 @@ impl<B: Backend> Router<B> {
             Dest::Server if register::asks(&iq) => self.register_iq(from, &head, iq).await,
             Dest::Account(to) if to == from.to_bare() && register::asks(&iq) => {
                 self.register_iq(from, &head, iq).await
+            }
+            Dest::Account(to) if to == from.to_bare() && private::asks(&iq) => {
+                self.private_iq(from, &head, iq).await
             }
             Dest::Server if self.is_adhoc_iq(&iq) => self.adhoc_iq(from, &head, iq).await,
             Dest::Server => self.iq_to_server(from, &head, iq),

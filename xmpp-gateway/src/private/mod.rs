@@ -1,0 +1,89 @@
+//! XEP-0049: Private XML Storage (version 1.2). A user's clients keep one element per qualified
+//! name on the server, for that user alone (client settings, legacy bookmarks). Asked of the
+//! user's own bare JID (or with no `to`); what another user asks of someone else's bare JID is
+//! answered like any namespace the server does not answer for an account (docs/ACCESS.md).
+
+use jid::FullJid;
+use minidom::Element;
+use xmpp_parsers::iq::Iq;
+use xmpp_parsers::stanza_error::DefinedCondition;
+
+use crate::ports::backend::{Backend, Kept};
+use crate::router::Router;
+use crate::stanza::error::Head;
+
+/// The namespace of XEP-0049.
+pub(crate) const NS: &str = "jabber:iq:private";
+
+/// Namespaces that may not be stored (§3: `jabber:` namespaces are the protocol's own).
+fn reserved(ns: &str) -> bool {
+    ns == NS || ns == "jabber:client" || ns == "jabber:server"
+}
+
+/// Whether `iq` is a private storage request.
+pub(crate) fn asks(iq: &Iq) -> bool {
+    match iq {
+        Iq::Get { payload, .. } | Iq::Set { payload, .. } => payload.is("query", NS),
+        Iq::Result { .. } | Iq::Error { .. } => false,
+    }
+}
+
+/// The one child of a query, if it has exactly one that may be stored.
+fn the_child(query: &Element) -> Option<&Element> {
+    let mut children = query.children();
+    let child = children.next()?;
+    (children.next().is_none() && !reserved(&child.ns())).then_some(child)
+}
+
+impl<B: Backend> Router<B> {
+    /// §3.1 and §3.2 for the user's own storage.
+    pub(crate) async fn private_iq(&self, from: &FullJid, head: &Head, iq: Iq) {
+        let user = from.to_bare();
+        let replier: jid::Jid = user.clone().into();
+        let refuse = |condition| self.error(head, from, replier.clone(), condition);
+        let (id, payload, get) = match iq {
+            Iq::Get { id, payload, .. } => (id, payload, true),
+            Iq::Set { id, payload, .. } => (id, payload, false),
+            Iq::Result { .. } | Iq::Error { .. } => return,
+        };
+        let Some(child) = the_child(&payload) else {
+            // §3.3: no child, several, or a reserved namespace.
+            return refuse(DefinedCondition::NotAcceptable);
+        };
+        if get {
+            let stored = match self
+                .backend()
+                .private_xml(&user, child.name(), &child.ns())
+                .await
+            {
+                Ok(stored) => stored,
+                Err(e) => {
+                    tracing::warn!(%user, error = %e, "private XML unreadable");
+                    return refuse(DefinedCondition::InternalServerError);
+                }
+            };
+            // §3.2: nothing stored yet answers with the empty element as asked.
+            let answer = stored.unwrap_or_else(|| child.clone());
+            let query = Element::builder("query", NS).append(answer).build();
+            return self.reply(from, &id, replier, Some(query));
+        }
+        match self.backend().put_private_xml(&user, child).await {
+            Ok(Kept::Stored) => self.reply(from, &id, replier, None),
+            Ok(Kept::Full) => refuse(DefinedCondition::ResourceConstraint),
+            Err(e) => {
+                tracing::warn!(%user, error = %e, "private XML not stored");
+                refuse(DefinedCondition::InternalServerError)
+            }
+        }
+    }
+
+    fn reply(&self, to: &FullJid, id: &str, from: jid::Jid, payload: Option<Element>) {
+        let result = Iq::Result {
+            from: Some(from),
+            to: Some(to.clone().into()),
+            id: id.to_owned(),
+            payload,
+        };
+        self.send_to(to, result.into());
+    }
+}
