@@ -56,3 +56,9 @@ pub use xmpp_parsers::ns::DELAY;
 
 /// Message processing hints: `<store/>`, `<no-store/>` (XEP-0334).
 pub const HINTS: &str = "urn:xmpp:hints";
+
+/// XEP-0049 private XML storage.
+pub use xmpp_parsers::ns::PRIVATE;
+
+/// XEP-0077 in-band registration (here: a logged-in user's password change).
+pub use xmpp_parsers::ns::REGISTER;

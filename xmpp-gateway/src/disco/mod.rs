@@ -18,8 +18,8 @@ const SERVER_FEATURES: &[&str] = &[
     "presence",
     "msgoffline",
     crate::adhoc::NS,
-    crate::register::NS,
-    crate::private::NS,
+    crate::ns::REGISTER,
+    crate::ns::PRIVATE,
 ];
 /// Features an account's bare JID offers, as answered by its server.
 const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];

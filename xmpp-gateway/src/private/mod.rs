@@ -12,20 +12,11 @@ use crate::ports::backend::{Backend, Kept};
 use crate::router::Router;
 use crate::stanza::error::Head;
 
-/// The namespace of XEP-0049.
-pub(crate) const NS: &str = "jabber:iq:private";
+use crate::ns::PRIVATE as NS;
 
 /// Namespaces that may not be stored (§3: `jabber:` namespaces are the protocol's own).
 fn reserved(ns: &str) -> bool {
     ns == NS || ns == "jabber:client" || ns == "jabber:server"
-}
-
-/// Whether `iq` is a private storage request.
-pub(crate) fn asks(iq: &Iq) -> bool {
-    match iq {
-        Iq::Get { payload, .. } | Iq::Set { payload, .. } => payload.is("query", NS),
-        Iq::Result { .. } | Iq::Error { .. } => false,
-    }
 }
 
 /// The one child of a query, if it has exactly one that may be stored.
@@ -36,6 +27,11 @@ fn the_child(query: &Element) -> Option<&Element> {
 }
 
 impl<B: Backend> Router<B> {
+    /// Whether `iq` is a private storage request.
+    pub(crate) fn is_private_iq(&self, iq: &Iq) -> bool {
+        crate::stanza::is_query(iq, NS)
+    }
+
     /// §3.1 and §3.2 for the user's own storage.
     pub(crate) async fn private_iq(&self, from: &FullJid, head: &Head, iq: Iq) {
         let user = from.to_bare();

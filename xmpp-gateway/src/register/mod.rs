@@ -13,16 +13,7 @@ use crate::ports::backend::{Backend, PasswordChange};
 use crate::router::Router;
 use crate::stanza::error::{self, Head};
 
-/// The namespace of XEP-0077.
-pub(crate) const NS: &str = "jabber:iq:register";
-
-/// Whether `iq` is a registration request.
-pub(crate) fn asks(iq: &Iq) -> bool {
-    match iq {
-        Iq::Get { payload, .. } | Iq::Set { payload, .. } => payload.is("query", NS),
-        Iq::Result { .. } | Iq::Error { .. } => false,
-    }
-}
+use crate::ns::REGISTER as NS;
 
 /// What a set asks for.
 #[derive(Debug, PartialEq, Eq)]
@@ -49,6 +40,11 @@ fn asked(query: &Element) -> Asked {
 }
 
 impl<B: Backend> Router<B> {
+    /// Whether `iq` is a registration request.
+    pub(crate) fn is_register_iq(&self, iq: &Iq) -> bool {
+        crate::stanza::is_query(iq, NS)
+    }
+
     /// §3.2 and §3.3 for the user's own account, asked of the server or of the user's own bare
     /// JID.
     pub(crate) async fn register_iq(&self, from: &FullJid, head: &Head, iq: Iq) {

@@ -30,8 +30,6 @@ use crate::ports::authority::PresenceAuthority;
 use crate::ports::backend::Backend;
 use crate::presence::published::PublishedState;
 use crate::presence::{self, Kind};
-use crate::private;
-use crate::register;
 use crate::session::table::Table;
 use crate::stanza::error::{self, Head};
 
@@ -348,11 +346,11 @@ impl<B: Backend> Router<B> {
                     self.error(&head, from, to, DefinedCondition::RemoteServerNotFound);
                 }
             }
-            Dest::Server if register::asks(&iq) => self.register_iq(from, &head, iq).await,
-            Dest::Account(to) if to == from.to_bare() && register::asks(&iq) => {
+            Dest::Server if self.is_register_iq(&iq) => self.register_iq(from, &head, iq).await,
+            Dest::Account(to) if to == from.to_bare() && self.is_register_iq(&iq) => {
                 self.register_iq(from, &head, iq).await
             }
-            Dest::Account(to) if to == from.to_bare() && private::asks(&iq) => {
+            Dest::Account(to) if to == from.to_bare() && self.is_private_iq(&iq) => {
                 self.private_iq(from, &head, iq).await
             }
             Dest::Server if self.is_adhoc_iq(&iq) => self.adhoc_iq(from, &head, iq).await,

@@ -129,3 +129,12 @@ mod tests {
         assert_eq!(f.attr("to"), Some("c@d"));
     }
 }
+
+/// Whether `iq` is a get or set whose payload is `<query/>` in `ns`.
+pub(crate) fn is_query(iq: &xmpp_parsers::iq::Iq, ns: &str) -> bool {
+    use xmpp_parsers::iq::Iq;
+    match iq {
+        Iq::Get { payload, .. } | Iq::Set { payload, .. } => payload.is("query", ns),
+        Iq::Result { .. } | Iq::Error { .. } => false,
+    }
+}
