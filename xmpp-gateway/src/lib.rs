@@ -59,6 +59,7 @@ mod adhoc;
 pub mod c2s;
 mod delivery;
 mod disco;
+mod invisible;
 mod message;
 pub mod ns;
 mod ping;

@@ -62,3 +62,6 @@ pub use xmpp_parsers::ns::PRIVATE;
 
 /// XEP-0077 in-band registration (here: a logged-in user's password change).
 pub use xmpp_parsers::ns::REGISTER;
+
+/// XEP-0186 invisible command.
+pub const INVISIBLE: &str = "urn:xmpp:invisible:0";

@@ -11,9 +11,10 @@ use xmpp_parsers::presence::Presence;
 
 use super::presence_xml;
 use super::xmpp::StoreBackend;
-use crate::engine::{ChangeFeed, Engine, FeedScope, Snapshot};
+use crate::engine::{ChangeFeed, Engine, FeedScope, Snapshot, SourceChange};
 use crate::store::{Contact, Store};
 use lampfield_domain::access::{self, Level};
+use lampfield_domain::presence::{Manual, ManualAvailability};
 
 /// The engine as the gateway's presence authority; the store gives each viewer's groups in
 /// the owner's roster, which access rules may name.
@@ -63,6 +64,44 @@ impl PresenceAuthority for EngineAuthority {
             return true;
         };
         access::level_for(owner, viewer, groups, &rules, &self.engine.policy()) == Level::Blocked
+    }
+
+    fn set_invisible<'a>(
+        &'a self,
+        user: &'a BareJid,
+        invisible: bool,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = bool> + Send + 'a>> {
+        Box::pin(async move {
+            let appears_offline = |m: &Manual| m.availability == ManualAvailability::AppearOffline;
+            let current = match self.engine.record(user) {
+                Ok(record) => record.sources.manual,
+                Err(e) => {
+                    tracing::debug!(%user, error = %e, "invisibility not taken");
+                    return false;
+                }
+            };
+            let change = if invisible {
+                Some(Manual {
+                    availability: ManualAvailability::AppearOffline,
+                    activity: None,
+                    note: None,
+                    until: None,
+                    since: crate::engine::now(),
+                })
+            } else if current.as_ref().is_some_and(appears_offline) {
+                None
+            } else {
+                // Visible again lifts only "appear offline": another state the user set stays.
+                return true;
+            };
+            match self.engine.update(user, SourceChange::Manual(change)).await {
+                Ok(_) => true,
+                Err(e) => {
+                    tracing::warn!(%user, error = %e, "invisibility not stored");
+                    false
+                }
+            }
+        })
     }
 }
 

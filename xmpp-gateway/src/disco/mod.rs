@@ -20,6 +20,7 @@ const SERVER_FEATURES: &[&str] = &[
     crate::adhoc::NS,
     crate::ns::REGISTER,
     crate::ns::PRIVATE,
+    crate::ns::INVISIBLE,
 ];
 /// Features an account's bare JID offers, as answered by its server.
 const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];

@@ -6,6 +6,8 @@
 //! user's own resources is the one the authority renders for that viewer. Directed presence stays
 //! what the sender chose to send.
 
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use jid::{BareJid, FullJid};
@@ -37,6 +39,19 @@ pub trait PresenceAuthority: Send + Sync + 'static {
     fn hides_from(&self, owner: &BareJid, viewer: &BareJid) -> bool {
         let _ = (owner, viewer);
         false
+    }
+
+    /// XEP-0186: one of `user`'s clients asks to appear offline to everyone (`true`) or to be
+    /// seen again (`false`). The node keeps it as its own "appear offline" setting, so it holds
+    /// for every client of the user and outlives the session. Resolves to whether it was taken.
+    /// The default takes nothing.
+    fn set_invisible<'a>(
+        &'a self,
+        user: &'a BareJid,
+        invisible: bool,
+    ) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
+        let _ = (user, invisible);
+        Box::pin(async { false })
     }
 }
 

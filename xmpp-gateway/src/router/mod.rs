@@ -346,6 +346,10 @@ impl<B: Backend> Router<B> {
                     self.error(&head, from, to, DefinedCondition::RemoteServerNotFound);
                 }
             }
+            Dest::Server if self.is_invisible_iq(&iq) => self.invisible_iq(from, &head, iq).await,
+            Dest::Account(to) if to == from.to_bare() && self.is_invisible_iq(&iq) => {
+                self.invisible_iq(from, &head, iq).await
+            }
             Dest::Server if self.is_register_iq(&iq) => self.register_iq(from, &head, iq).await,
             Dest::Account(to) if to == from.to_bare() && self.is_register_iq(&iq) => {
                 self.register_iq(from, &head, iq).await
