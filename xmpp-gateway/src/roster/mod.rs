@@ -16,6 +16,7 @@ use std::collections::HashSet;
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
+use rxml::{Namespace, xml_ncname};
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::roster::{Ask, Group, Item, Roster, Subscription as WireSub};
 use xmpp_parsers::stanza_error::DefinedCondition;
@@ -89,7 +90,7 @@ pub(crate) fn result(id: &str, to: &FullJid, contacts: &[Contact]) -> Element {
         from: None,
         to: Some(to.clone().into()),
         id: id.to_owned(),
-        payload: Some(roster.into()),
+        payload: Some(query(roster)),
     }
     .into()
 }
@@ -104,9 +105,28 @@ pub(crate) fn push(id: String, to: &FullJid, item: Item) -> Element {
         from: None,
         to: Some(Jid::from(to.clone())),
         id,
-        payload: roster.into(),
+        payload: query(roster),
     }
     .into()
+}
+
+/// The `<query/>` of a result or push, every item with its `subscription` attribute.
+///
+/// `xmpp_parsers` leaves out `subscription='none'` as the default, but §2.1.2.5 has the server
+/// always send it (Prosody and ejabberd do), and some clients (slixmpp) drop an item without it,
+/// so a contact with no subscription would vanish from the user's roster.
+fn query(roster: Roster) -> Element {
+    let mut query: Element = roster.into();
+    for item in query.children_mut() {
+        if item.attr("subscription").is_none() {
+            item.set_attr(
+                Namespace::NONE,
+                xml_ncname!("subscription").to_owned(),
+                "none",
+            );
+        }
+    }
+    query
 }
 
 /// The push a stored change of `contact` owes `user`'s clients (§2.1.6): its item, its removal

@@ -161,3 +161,28 @@ fn cancellations_on_remove() {
     assert_eq!(cancellations(s(false, false, false, true)), (false, true));
     assert_eq!(cancellations(s(false, false, false, false)), (false, false));
 }
+
+/// RFC 6121 §2.1.2.5: `subscription='none'` is sent, in results and pushes alike.
+#[test]
+fn items_without_subscription_say_none() {
+    let contact = Contact {
+        jid: BareJid::new("nurse@example.com").unwrap(),
+        name: None,
+        groups: Vec::new(),
+        subscription: Subscription::default(),
+        in_roster: true,
+    };
+    let to = FullJid::new("juliet@example.com/balcony").unwrap();
+    let result = result("r1", &to, std::slice::from_ref(&contact));
+    let pushed = push("p1".into(), &to, item(&contact));
+    for iq in [result, pushed] {
+        let query = iq.get_child("query", "jabber:iq:roster").unwrap();
+        let item = query.children().next().unwrap();
+        assert_eq!(
+            item.attr("subscription"),
+            Some("none"),
+            "{}",
+            String::from(&iq)
+        );
+    }
+}
