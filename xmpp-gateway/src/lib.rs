@@ -59,6 +59,8 @@ mod adhoc;
 pub mod c2s;
 mod delivery;
 mod disco;
+mod entity_time;
+mod last_activity;
 mod message;
 pub mod ns;
 mod ping;
@@ -74,6 +76,7 @@ mod stanza;
 pub mod stream;
 mod subscription;
 pub mod tls;
+mod version;
 
 pub use c2s::{C2sConfig, serve_c2s};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
