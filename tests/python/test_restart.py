@@ -82,3 +82,29 @@ def test_acknowledged_roster_change_survives_kill_9(make_node):
     run(change())
     node.start()
     run(check())
+
+
+def test_contact_without_subscription_is_in_the_roster_after_restart(make_node):
+    """RFC 6121 §2.1.2.5: a contact added with no subscription keeps `subscription='none'` in
+    the roster result after a restart; slixmpp drops items without the attribute, so without it
+    the contact would vanish from the user's client."""
+    node = make_node()
+    erin = "erin@example.net"
+
+    async def add():
+        alice = Client(node, ALICE, USERS[ALICE])
+        async with logged_in(alice):
+            await alice.x.update_roster(erin, name="Erin", timeout=10)
+
+    async def check():
+        alice = Client(node, ALICE, USERS[ALICE], resource="after")
+        async with logged_in(alice):
+            roster = alice.x.client_roster  # what slixmpp made of the result at login
+            assert roster.has_jid(erin), f"slixmpp's roster after restart: {roster.keys()}"
+            assert roster[erin]["subscription"] == "none", roster[erin]
+            assert roster[erin]["name"] == "Erin", roster[erin]
+
+    run(add())
+    assert node.stop() == 0, node.log_tail()
+    node.start()
+    run(check())

@@ -16,8 +16,8 @@ pub(crate) enum Delivery {
     /// readdressed to it (RFC 6121 §8.5.2.1.1), or the account's domain.
     Presence(BareJid, Element),
     /// A roster push of one item to every interested resource of a local account (RFC 6121
-    /// §2.1.6), each with an id of its own.
-    RosterPush(BareJid, Item),
+    /// §2.1.6), each with an id of its own, and the roster version after the change (XEP-0237).
+    RosterPush(BareJid, Item, Option<String>),
 }
 
 /// What one step of a feature sends, in order.

@@ -59,7 +59,9 @@ mod adhoc;
 pub mod c2s;
 mod delivery;
 mod disco;
+mod entity_time;
 mod invisible;
+mod last_activity;
 mod message;
 pub mod ns;
 mod ping;
@@ -77,6 +79,7 @@ mod stanza;
 pub mod stream;
 mod subscription;
 pub mod tls;
+mod version;
 
 pub use c2s::{C2sConfig, serve_c2s, serve_c2s_direct_tls};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};

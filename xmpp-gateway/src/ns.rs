@@ -36,6 +36,9 @@ pub use xmpp_parsers::ns::BIND;
 /// The legacy session establishment old clients still send (RFC 3921 §3).
 pub const SESSION: &str = "urn:ietf:params:xml:ns:xmpp-session";
 
+/// The stream feature announcing roster versioning (XEP-0237 §2.1).
+pub const ROSTER_VERSIONING: &str = "urn:xmpp:features:rosterver";
+
 /// Server dialback elements, the `db:` prefix (XEP-0220 §2).
 pub const DIALBACK: &str = "jabber:server:dialback";
 

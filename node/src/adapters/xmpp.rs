@@ -9,7 +9,7 @@ use lampfield_xmpp::{
 use minidom::Element;
 
 use crate::config;
-use crate::store::{self, OfflineLimits, Store, StoreError};
+use crate::store::{self, OfflineLimits, RosterVersion, Store, StoreError};
 
 /// Answers the gateway from the store; every write is flushed before it resolves.
 #[derive(Debug, Clone)]
@@ -36,6 +36,16 @@ impl StoreBackend {
     /// The store it answers from.
     pub fn store(&self) -> &Store {
         &self.store
+    }
+}
+
+/// The XEP-0237 `ver` of a stored roster version: the id in decimal, `0` for a roster never
+/// changed (it is empty), none while a change is under way.
+fn wire_version(version: RosterVersion) -> Option<String> {
+    match version {
+        RosterVersion::Never => Some("0".to_owned()),
+        RosterVersion::Settled(id) => Some(id.to_string()),
+        RosterVersion::Unsettled => None,
     }
 }
 
@@ -69,6 +79,23 @@ impl Backend for StoreBackend {
             .iter()
             .map(|(jid, c)| wire_contact(jid.clone(), c.clone()))
             .collect())
+    }
+
+    async fn roster_version(&self, user: &BareJid) -> Result<Option<String>, BackendError> {
+        let version = self.store.roster_version(user).map_err(failed)?;
+        Ok(wire_version(version))
+    }
+
+    async fn versioned_contacts(
+        &self,
+        user: &BareJid,
+    ) -> Result<(Vec<Contact>, Option<String>), BackendError> {
+        let (stored, version) = self.store.versioned_roster(user).map_err(failed)?;
+        let contacts = stored
+            .iter()
+            .map(|(jid, c)| wire_contact(jid.clone(), c.clone()))
+            .collect();
+        Ok((contacts, wire_version(version)))
     }
 
     async fn contact(

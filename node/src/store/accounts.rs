@@ -114,11 +114,14 @@ impl Store {
     /// write lock.
     fn remove_contacts_of(&self, user: &BareJid) -> Result<(), StoreError> {
         let keys = self.contact_keys(user)?;
-        self.rosters.writing(user, || {
-            keys.into_iter()
-                .try_for_each(|key| self.contacts.remove(key).map(drop))
+        // The version stays under way until every contact is gone, then goes with them.
+        self.roster_change(user, || {
+            Ok(self.rosters.writing(user, || {
+                keys.into_iter()
+                    .try_for_each(|key| self.contacts.remove(key).map(drop))
+            })?)
         })?;
-        Ok(())
+        self.forget_roster_version(user)
     }
 
     /// Keys of every contact of `user`.

@@ -1,6 +1,19 @@
-//! Contacts (roster items and remembered subscription states): `usercontact_contact`.
+//! Contacts (roster items and remembered subscription states): `usercontact_contact`, and
+//! each user's roster version (XEP-0237): `userid_rosterver`.
+//!
+//! The version works as a sequence lock, since the store uses no batches (see the module docs
+//! of `store`): a change first marks the version as under way with a fresh id, writes the
+//! contacts, then stores another fresh id as settled. A reader reads the version, the
+//! contacts and the version again, and gets a version only if both reads saw the same settled
+//! id, so a version handed out always names exactly the contents read with it. Ids come from
+//! sled's `generate_id`, which never repeats, across restarts and across users, so a version
+//! never names two different rosters, not even of an account removed and created again. sled
+//! keeps one log for every tree, so a crash keeps a prefix of the writes: it can leave the
+//! mark "under way", never new contents under an old settled version.
 
 use std::sync::Arc;
+
+use sled::IVec;
 
 use jid::BareJid;
 
@@ -9,7 +22,85 @@ use super::roster_cache::Roster;
 use super::schema::{self, USERCONTACT_CONTACT};
 use super::{Store, StoreError};
 
+/// A user's roster version as the store reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RosterVersion {
+    /// No change of the roster was ever stored: the roster is empty.
+    Never,
+    /// The id of the last change, settled.
+    Settled(u64),
+    /// A change is under way (or was cut off by a crash): this version names no contents.
+    Unsettled,
+}
+
+impl RosterVersion {
+    fn decode(value: Option<IVec>) -> Self {
+        let Some(value) = value else {
+            return Self::Never;
+        };
+        match <[u8; 9]>::try_from(value.as_ref()) {
+            Ok(bytes) if bytes[8] == 0 => {
+                let mut id = [0u8; 8];
+                id.copy_from_slice(&bytes[..8]);
+                Self::Settled(u64::from_be_bytes(id))
+            }
+            _ => Self::Unsettled,
+        }
+    }
+
+    fn encode(id: u64, under_way: bool) -> [u8; 9] {
+        let mut bytes = [0u8; 9];
+        bytes[..8].copy_from_slice(&id.to_be_bytes());
+        bytes[8] = u8::from(under_way);
+        bytes
+    }
+}
+
 impl Store {
+    /// `user`'s roster version; see the module docs for what it promises.
+    pub fn roster_version(&self, user: &BareJid) -> Result<RosterVersion, StoreError> {
+        Ok(RosterVersion::decode(
+            self.roster_versions.get(schema::account_key(user))?,
+        ))
+    }
+
+    /// `user`'s contacts with the roster version they are at; the version is
+    /// [`RosterVersion::Unsettled`] when a change ran during the read.
+    pub fn versioned_roster(&self, user: &BareJid) -> Result<(Roster, RosterVersion), StoreError> {
+        let before = self.roster_version(user)?;
+        let roster = self.roster(user)?;
+        let after = self.roster_version(user)?;
+        let version = if before == after {
+            after
+        } else {
+            RosterVersion::Unsettled
+        };
+        Ok((roster, version))
+    }
+
+    /// Run `write`, a change of `user`'s contacts, between marking the roster version under
+    /// way and settling it at a fresh id.
+    pub(super) fn roster_change<T>(
+        &self,
+        user: &BareJid,
+        write: impl FnOnce() -> Result<T, StoreError>,
+    ) -> Result<T, StoreError> {
+        let key = schema::account_key(user);
+        let mark = RosterVersion::encode(self.db.generate_id()?, true);
+        self.roster_versions.insert(key.as_slice(), &mark)?;
+        let done = write()?;
+        let settled = RosterVersion::encode(self.db.generate_id()?, false);
+        self.roster_versions.insert(key.as_slice(), &settled)?;
+        Ok(done)
+    }
+
+    /// Drop `user`'s roster version once every contact is gone: an empty roster has
+    /// [`RosterVersion::Never`] again.
+    pub(super) fn forget_roster_version(&self, user: &BareJid) -> Result<(), StoreError> {
+        self.roster_versions.remove(schema::account_key(user))?;
+        Ok(())
+    }
+
     /// Every stored contact of `user`, in byte order of the contact's JID.
     pub fn contacts(&self, user: &BareJid) -> Result<Vec<(BareJid, Contact)>, StoreError> {
         Ok(self.roster(user)?.as_ref().clone())
@@ -69,15 +160,21 @@ impl Store {
         }
         let key = schema::contact_key(user, contact);
         let value = records::encode(USERCONTACT_CONTACT, record)?;
-        self.rosters
-            .writing(user, || self.contacts.insert(key.as_slice(), value))?;
-        if !self.account_exists(user)? {
+        let kept = self.roster_change(user, || {
+            self.rosters
+                .writing(user, || self.contacts.insert(key.as_slice(), value))?;
+            if self.account_exists(user)? {
+                return Ok(true);
+            }
             self.rosters
                 .writing(user, || self.contacts.remove(key.as_slice()))?;
-            self.flush().await?;
+            Ok(false)
+        })?;
+        self.flush().await?;
+        if !kept {
             return Err(no_account());
         }
-        self.flush().await
+        Ok(())
     }
 
     /// Every account whose stored contacts name `contact` (roster items, pending requests and
@@ -103,7 +200,9 @@ impl Store {
         contact: &BareJid,
     ) -> Result<(), StoreError> {
         let key = schema::contact_key(user, contact);
-        self.rosters.writing(user, || self.contacts.remove(key))?;
+        self.roster_change(user, || {
+            Ok(self.rosters.writing(user, || self.contacts.remove(key))?)
+        })?;
         self.flush().await
     }
 }

@@ -34,6 +34,7 @@ mod tokens;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use contacts::RosterVersion;
 pub use error::StoreError;
 pub use offline::OfflineLimits;
 pub use private::{MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS};
@@ -46,6 +47,8 @@ pub struct Store {
     db: sled::Db,
     accounts: sled::Tree,
     contacts: sled::Tree,
+    /// Roster version of each user (see `contacts.rs`).
+    roster_versions: sled::Tree,
     /// Large rosters, decoded (see `roster_cache.rs`).
     rosters: Arc<roster_cache::RosterCache>,
     presence: sled::Tree,
@@ -134,6 +137,7 @@ impl Store {
     fn with_db(db: sled::Db) -> Result<Self, StoreError> {
         let accounts = db.open_tree(schema::USERID_ACCOUNT)?;
         let contacts = db.open_tree(schema::USERCONTACT_CONTACT)?;
+        let roster_versions = db.open_tree(schema::USERID_ROSTERVER)?;
         let presence = db.open_tree(schema::USERID_PRESENCE)?;
         let rules = db.open_tree(schema::USERID_RULES)?;
         let tokens = db.open_tree(schema::NAME_TOKEN)?;
@@ -146,6 +150,7 @@ impl Store {
             db,
             accounts,
             contacts,
+            roster_versions,
             rosters: Arc::default(),
             presence,
             rules,

@@ -13,6 +13,9 @@ use super::StoreError;
 pub(super) const USERID_ACCOUNT: &str = "userid_account";
 /// Contacts of each local user: `user 0xFF contact` -> `records::Contact`.
 pub(super) const USERCONTACT_CONTACT: &str = "usercontact_contact";
+/// Roster version of each local user (XEP-0237): bare JID -> a u64 big-endian from sled's
+/// `generate_id`, then one byte, 1 while a change of the roster is under way, else 0.
+pub(super) const USERID_ROSTERVER: &str = "userid_rosterver";
 
 /// Durable presence state of each local user: bare JID -> `lampfield_domain::record::UserRecord`.
 pub(super) const USERID_PRESENCE: &str = "userid_presence";

@@ -453,3 +453,35 @@ async fn private_xml_is_bounded_replaced_in_place_and_goes_with_the_account() {
     store.create_account(&alice, &account(1)).await.unwrap();
     assert!(store.private_xml(&alice, "e0", "urn:x").unwrap().is_none());
 }
+
+/// XEP-0237: every change of a roster gives a version never seen before, also when the
+/// contents return to an earlier state and when the account is removed and created again.
+#[tokio::test]
+async fn roster_versions_never_repeat() {
+    let store = Store::temporary().unwrap();
+    let alice = jid("alice@example.org");
+    let bob = jid("bob@example.org");
+    store.create_account(&alice, &account(1)).await.unwrap();
+    let version = |store: &Store| store.versioned_roster(&alice).unwrap().1;
+    assert_eq!(version(&store), RosterVersion::Never);
+    let mut seen = vec![];
+    for _ in 0..2 {
+        store.put_contact(&alice, &bob, &friend()).await.unwrap();
+        seen.push(version(&store));
+        store.remove_contact(&alice, &bob).await.unwrap();
+        seen.push(version(&store));
+    }
+    store.put_contact(&alice, &bob, &friend()).await.unwrap();
+    seen.push(version(&store));
+    assert!(store.remove_account(&alice).await.unwrap());
+    assert_eq!(store.roster_version(&alice).unwrap(), RosterVersion::Never);
+    store.create_account(&alice, &account(1)).await.unwrap();
+    store.put_contact(&alice, &bob, &friend()).await.unwrap();
+    seen.push(version(&store));
+    assert!(
+        seen.iter().all(|v| matches!(v, RosterVersion::Settled(_))),
+        "{seen:?}"
+    );
+    let distinct: std::collections::HashSet<_> = seen.iter().collect();
+    assert_eq!(distinct.len(), seen.len(), "{seen:?}");
+}

@@ -11,7 +11,8 @@ use super::auth;
 use super::bind::{self, BindRequest};
 use super::conn::{Conn, End};
 use crate::ns::{
-    BIND, COMPONENT_ACCEPT, CSI, JABBER_CLIENT, JABBER_SERVER, SASL, SESSION, STREAM_LIMITS, TLS,
+    BIND, COMPONENT_ACCEPT, CSI, JABBER_CLIENT, JABBER_SERVER, ROSTER_VERSIONING, SASL, SESSION,
+    STREAM_LIMITS, TLS,
 };
 use crate::ports::backend::Backend;
 use crate::sasl::{Mechanism, SaslError};
@@ -65,7 +66,7 @@ pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism], limits: &StreamLi
     if phase.authenticated {
         out.push_str(&format!(
             "<bind xmlns='{BIND}'/><session xmlns='{SESSION}'><optional/></session>\
-             <csi xmlns='{CSI}'/>"
+             <csi xmlns='{CSI}'/><ver xmlns='{ROSTER_VERSIONING}'/>"
         ));
     }
     out.push_str("</stream:features>");

@@ -74,6 +74,10 @@ fn features_follow_the_phase() {
     let f = features(phase(true, true), &Mechanism::ALL, &LIMITS);
     assert!(f.contains("<bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'/>"));
     assert!(
+        f.contains("<ver xmlns='urn:xmpp:features:rosterver'/>"),
+        "XEP-0237: {f}"
+    );
+    assert!(
         f.contains("<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>")
     );
     assert!(!f.contains("mechanisms"));

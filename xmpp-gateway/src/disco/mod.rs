@@ -21,6 +21,9 @@ const SERVER_FEATURES: &[&str] = &[
     crate::ns::REGISTER,
     crate::ns::PRIVATE,
     crate::ns::INVISIBLE,
+    crate::version::NS,
+    crate::entity_time::NS,
+    crate::last_activity::NS,
 ];
 /// Features an account's bare JID offers, as answered by its server.
 const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];

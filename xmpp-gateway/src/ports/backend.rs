@@ -129,6 +129,29 @@ pub trait Backend: Send + Sync + 'static {
         user: &BareJid,
     ) -> impl Future<Output = Result<Vec<Contact>, BackendError>> + Send;
 
+    /// XEP-0237: `user`'s roster version as it stands, to send with a push after a change.
+    /// `None` when no version names the roster now (a change is under way, or the node keeps
+    /// no versions); results and pushes then go without one, and the client's next roster get
+    /// is answered in full. A version is opaque to clients and must never name two different
+    /// rosters of the same JID, across restarts and across a removed and re-created account.
+    /// The default keeps no versions.
+    fn roster_version(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Option<String>, BackendError>> + Send {
+        let _ = user;
+        async { Ok(None) }
+    }
+
+    /// [`Backend::contacts`] with the roster version (see [`Backend::roster_version`]) they
+    /// are at, `None` when the read does not match one version. The default keeps no versions.
+    fn versioned_contacts(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<(Vec<Contact>, Option<String>), BackendError>> + Send {
+        async { Ok((self.contacts(user).await?, None)) }
+    }
+
     /// One stored contact of `user`.
     fn contact(
         &self,

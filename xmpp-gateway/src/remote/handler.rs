@@ -204,7 +204,13 @@ impl<B: Backend> Router<B> {
             Some((_, payload, _)) if payload.is("query", ns::ROSTER) => {
                 return self.refuse_remote(&stanza, DefinedCondition::Forbidden);
             }
-            Some(request) => server_answer(Entity::Account, requester, to.clone().into(), request),
+            Some(request) => server_answer(
+                Entity::Account,
+                requester,
+                to.clone().into(),
+                request,
+                self.uptime(),
+            ),
             None => None,
         };
         match answer {

@@ -26,7 +26,7 @@ impl<B: Backend> Router<B> {
         let user = from.to_bare();
         let own: jid::Jid = user.clone().into();
         let outcome = if get {
-            self.roster_get(from, id).await
+            self.roster_get(from, id, payload).await
         } else {
             self.roster_set(from, &user, id, payload).await
         };
@@ -35,11 +35,17 @@ impl<B: Backend> Router<B> {
         }
     }
 
-    /// §2.2: the result, and the session becomes interested in pushes.
-    async fn roster_get(&self, from: &FullJid, id: &str) -> Result<(), DefinedCondition> {
-        let contacts = self
+    /// §2.2: the result, and the session becomes interested in pushes. XEP-0237 §3.2: an
+    /// empty result when the client already holds the current version.
+    async fn roster_get(
+        &self,
+        from: &FullJid,
+        id: &str,
+        payload: Element,
+    ) -> Result<(), DefinedCondition> {
+        let (contacts, ver) = self
             .backend()
-            .contacts(&from.to_bare())
+            .versioned_contacts(&from.to_bare())
             .await
             .map_err(|e| {
                 tracing::warn!(%from, error = %e, "roster load failed");
@@ -48,8 +54,28 @@ impl<B: Backend> Router<B> {
         if let Some(s) = self.table_mut().get_mut(from) {
             s.interested = true;
         }
-        self.send_to(from, roster::result(id, from, &contacts));
+        let held = roster::requested_version(payload);
+        let answer = match ver {
+            Some(current) if held.as_ref() == Some(&current) => {
+                Iq::empty_result(from.clone().into(), id).into()
+            }
+            ver => roster::result(id, from, &contacts, ver),
+        };
+        self.send_to(from, answer);
         Ok(())
+    }
+
+    /// XEP-0237: `user`'s roster version after a change, read under the user's write lock so
+    /// that it is the version of that change (or a later one). A failed read sends the push
+    /// without a version, so the client's next get is answered in full.
+    pub(crate) async fn roster_version(&self, user: &BareJid) -> Option<String> {
+        self.backend()
+            .roster_version(user)
+            .await
+            .unwrap_or_else(|e| {
+                tracing::warn!(%user, error = %e, "roster version unreadable");
+                None
+            })
     }
 
     /// §2.3-§2.5: add, update or remove one item.
@@ -87,7 +113,8 @@ impl<B: Backend> Router<B> {
                     .put_contact(user, contact)
                     .await
                     .map_err(internal)?;
-                self.deliver([Delivery::RosterPush(user.clone(), item)]);
+                let ver = self.roster_version(user).await;
+                self.deliver([Delivery::RosterPush(user.clone(), item, ver)]);
                 drop(writer);
                 self.send_to(from, Iq::empty_result(from.clone().into(), id).into());
                 if regrouped {
@@ -103,7 +130,12 @@ impl<B: Backend> Router<B> {
                     .remove_contact(user, &jid)
                     .await
                     .map_err(internal)?;
-                self.deliver([Delivery::RosterPush(user.clone(), roster::removed(&jid))]);
+                let ver = self.roster_version(user).await;
+                self.deliver([Delivery::RosterPush(
+                    user.clone(),
+                    roster::removed(&jid),
+                    ver,
+                )]);
                 drop(writer);
                 self.send_to(from, Iq::empty_result(from.clone().into(), id).into());
                 // §2.5.2: the contact learns that both directions are over.

@@ -7,7 +7,11 @@
 //! Decisions: a roster set's `subscription` values other than `remove`, and its
 //! `ask` and `approved` attributes, are ignored, as the server alone owns the
 //! subscription state (§2.1.2.5); some clients echo them back when renaming a contact.
-//! Roster versioning (XEP-0237) is not offered: results always carry the full roster.
+//! Roster versioning (XEP-0237 1.3, RFC 6121 §2.6): the backend keeps the version; a get
+//! naming the current version is answered with an empty result, any other with the full
+//! roster and its version, and every push carries the version after its change. No pushes
+//! of the changes since an older version are sent: the full roster is both simpler and what
+//! §2.6.3 allows.
 
 mod handler;
 mod removal;
@@ -16,6 +20,7 @@ use std::collections::HashSet;
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
+use rxml::{Namespace, xml_ncname};
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::roster::{Ask, Group, Item, Roster, Subscription as WireSub};
 use xmpp_parsers::stanza_error::DefinedCondition;
@@ -82,46 +87,72 @@ pub(crate) fn removed(jid: &BareJid) -> Item {
 }
 
 /// The roster result: only the contacts the user added (§2.1.4).
-pub(crate) fn result(id: &str, to: &FullJid, contacts: &[Contact]) -> Element {
+pub(crate) fn result(id: &str, to: &FullJid, contacts: &[Contact], ver: Option<String>) -> Element {
     let items = contacts.iter().filter(|c| c.in_roster).map(item).collect();
-    let roster = Roster { ver: None, items };
+    let roster = Roster { ver, items };
     Iq::Result {
         from: None,
         to: Some(to.clone().into()),
         id: id.to_owned(),
-        payload: Some(roster.into()),
+        payload: Some(query(roster)),
     }
     .into()
 }
 
 /// A roster push of one item to one interested resource (§2.1.6).
-pub(crate) fn push(id: String, to: &FullJid, item: Item) -> Element {
+pub(crate) fn push(id: String, to: &FullJid, item: Item, ver: Option<String>) -> Element {
     let roster = Roster {
-        ver: None,
+        ver,
         items: vec![item],
     };
     Iq::Set {
         from: None,
         to: Some(Jid::from(to.clone())),
         id,
-        payload: roster.into(),
+        payload: query(roster),
     }
     .into()
 }
 
+/// The `<query/>` of a result or push, every item with its `subscription` attribute.
+///
+/// `xmpp_parsers` leaves out `subscription='none'` as the default, but §2.1.2.5 has the server
+/// always send it (Prosody and ejabberd do), and some clients (slixmpp) drop an item without it,
+/// so a contact with no subscription would vanish from the user's roster.
+fn query(roster: Roster) -> Element {
+    let mut query: Element = roster.into();
+    for item in query.children_mut() {
+        if item.attr("subscription").is_none() {
+            item.set_attr(
+                Namespace::NONE,
+                xml_ncname!("subscription").to_owned(),
+                "none",
+            );
+        }
+    }
+    query
+}
+
 /// The push a stored change of `contact` owes `user`'s clients (§2.1.6): its item, its removal
-/// when nothing is left of it, or none for a contact outside the visible roster.
+/// when nothing is left of it, or none for a contact outside the visible roster; `ver` is the
+/// roster version after the change.
 pub(crate) fn push_for(
     user: &BareJid,
     stored: Option<&Contact>,
     contact: &BareJid,
+    ver: Option<String>,
 ) -> Option<Delivery> {
     let item = match stored {
         Some(c) if c.in_roster => item(c),
         Some(_) => return None,
         None => removed(contact),
     };
-    Some(Delivery::RosterPush(user.clone(), item))
+    Some(Delivery::RosterPush(user.clone(), item, ver))
+}
+
+/// The version a roster get names (XEP-0237 §3.2: `ver`, empty when the client has none).
+pub(crate) fn requested_version(payload: Element) -> Option<String> {
+    Roster::try_from(payload).ok().and_then(|r| r.ver)
 }
 
 /// Validate a roster set payload sent by `user` (§2.3.3).

@@ -71,9 +71,14 @@ impl<B: Backend> Router<B> {
             tracing::warn!(%holder, %user, error = %e, "removed account left in a roster");
             return;
         }
+        let ver = self.roster_version(holder).await;
         drop(writer);
         if stored.in_roster {
-            self.deliver([Delivery::RosterPush(holder.clone(), roster::removed(user))]);
+            self.deliver([Delivery::RosterPush(
+                holder.clone(),
+                roster::removed(user),
+                ver,
+            )]);
         }
         if stored.subscription.from {
             // The removed user held `holder`'s presence; a new account of that name must not.

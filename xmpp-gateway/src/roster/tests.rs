@@ -117,6 +117,7 @@ fn result_lists_only_roster_items_with_states() {
             c("b@x", asking, true),
             c("c@x", hidden, false),
         ],
+        Some("7".into()),
     );
     let Iq::Result {
         payload: Some(p),
@@ -132,12 +133,22 @@ fn result_lists_only_roster_items_with_states() {
     assert_eq!(roster.items[0].subscription, WireSub::Both);
     assert_eq!(roster.items[1].subscription, WireSub::None);
     assert_eq!(roster.items[1].ask, Ask::Subscribe);
+    assert_eq!(
+        roster.ver.as_deref(),
+        Some("7"),
+        "XEP-0237: the result names its version"
+    );
 }
 
 #[test]
 fn push_carries_one_item() {
     let to = FullJid::new("juliet@example.com/balcony").unwrap();
-    let el = push("p1".into(), &to, removed(&BareJid::new("a@x").unwrap()));
+    let el = push(
+        "p1".into(),
+        &to,
+        removed(&BareJid::new("a@x").unwrap()),
+        None,
+    );
     assert_eq!(el.attr("type"), Some("set"));
     assert_eq!(el.attr("from"), None, "pushes come from the account itself");
     let q = el.get_child("query", "jabber:iq:roster").unwrap();
@@ -160,4 +171,29 @@ fn cancellations_on_remove() {
     assert_eq!(cancellations(s(false, false, true, false)), (true, false));
     assert_eq!(cancellations(s(false, false, false, true)), (false, true));
     assert_eq!(cancellations(s(false, false, false, false)), (false, false));
+}
+
+/// RFC 6121 §2.1.2.5: `subscription='none'` is sent, in results and pushes alike.
+#[test]
+fn items_without_subscription_say_none() {
+    let contact = Contact {
+        jid: BareJid::new("nurse@example.com").unwrap(),
+        name: None,
+        groups: Vec::new(),
+        subscription: Subscription::default(),
+        in_roster: true,
+    };
+    let to = FullJid::new("juliet@example.com/balcony").unwrap();
+    let result = result("r1", &to, std::slice::from_ref(&contact), None);
+    let pushed = push("p1".into(), &to, item(&contact), None);
+    for iq in [result, pushed] {
+        let query = iq.get_child("query", "jabber:iq:roster").unwrap();
+        let item = query.children().next().unwrap();
+        assert_eq!(
+            item.attr("subscription"),
+            Some("none"),
+            "{}",
+            String::from(&iq)
+        );
+    }
 }

@@ -47,13 +47,13 @@ impl<B: Backend> Router<B> {
                     table.send_to(&to, stanza);
                 }
                 Delivery::Presence(to, p) => self.deliver_presence(table, &to, &p),
-                Delivery::RosterPush(user, item) => self.push(table, &user, item),
+                Delivery::RosterPush(user, item, ver) => self.push(table, &user, item, ver),
             }
         }
     }
 
     /// §2.1.6: push one item to every interested resource of `user`.
-    fn push(&self, table: &Table, user: &BareJid, item: Item) {
+    fn push(&self, table: &Table, user: &BareJid, item: Item, ver: Option<String>) {
         let Some(sessions) = table.of(user) else {
             return;
         };
@@ -61,7 +61,7 @@ impl<B: Backend> Router<B> {
             let Ok(to) = user.with_resource_str(resource) else {
                 continue;
             };
-            s.send(roster::push(self.push_id(), &to, item.clone()));
+            s.send(roster::push(self.push_id(), &to, item.clone(), ver.clone()));
         }
     }
 

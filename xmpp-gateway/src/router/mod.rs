@@ -32,6 +32,7 @@ use crate::presence::published::PublishedState;
 use crate::presence::{self, Kind};
 use crate::session::table::Table;
 use crate::stanza::error::{self, Head};
+use crate::{entity_time, last_activity, version};
 
 pub use crate::ports::{Ports, RemoteSender};
 pub use crate::presence::published::NODE_RESOURCE;
@@ -81,6 +82,8 @@ struct Inner<B> {
     published: PublishedState,
     /// The node's XEP-0050 ad-hoc command port.
     commands: Option<Arc<dyn AdHocCommands>>,
+    /// When the router was made: the server's uptime (XEP-0012) counts from here.
+    started: std::time::Instant,
 }
 
 impl<B: Backend> Clone for Router<B> {
@@ -117,6 +120,7 @@ impl<B: Backend> Router<B> {
             authority,
             published: Default::default(),
             commands,
+            started: std::time::Instant::now(),
         };
         Self {
             inner: Arc::new(inner),
@@ -404,8 +408,13 @@ impl<B: Backend> Router<B> {
         self.answer(from, head, Entity::Account, replier, (id, payload, get));
     }
 
-    /// A ping (XEP-0199) or disco query (XEP-0030) to `replier` answered, anything else
-    /// refused with `service-unavailable`.
+    /// How long the server has been up (XEP-0012 §5).
+    pub(crate) fn uptime(&self) -> std::time::Duration {
+        self.inner.started.elapsed()
+    }
+
+    /// A ping (XEP-0199) or disco query (XEP-0030) to `replier` answered (and, to the server,
+    /// version, time and uptime), anything else refused with `service-unavailable`.
     fn answer(
         &self,
         from: &FullJid,
@@ -414,7 +423,13 @@ impl<B: Backend> Router<B> {
         replier: Jid,
         request: (String, Element, bool),
     ) {
-        let answer = server_answer(entity, from.clone().into(), replier.clone(), request);
+        let answer = server_answer(
+            entity,
+            from.clone().into(),
+            replier.clone(),
+            request,
+            self.uptime(),
+        );
         match answer {
             Some(a) => {
                 self.send_to(from, a);
@@ -425,20 +440,39 @@ impl<B: Backend> Router<B> {
 }
 
 /// What the server answers for `replier` (itself, or an account's bare JID) to a request
-/// from `requester`: a ping (XEP-0199) or disco (XEP-0030) result; `None` for anything else.
+/// from `requester`: a ping (XEP-0199) or disco (XEP-0030) result, and for the server itself
+/// software version (XEP-0092), entity time (XEP-0202) and uptime (XEP-0012) too; `None` for
+/// anything else.
 pub(crate) fn server_answer(
     entity: Entity,
     requester: Jid,
     replier: Jid,
     (id, payload, get): (String, Element, bool),
+    uptime: std::time::Duration,
 ) -> Option<Element> {
     if !get {
-        None
-    } else if ping::is_ping(&payload) {
-        Some(ping::pong(&id, requester, replier))
-    } else {
-        disco::answer(entity, &id, requester, replier, payload)
+        return None;
     }
+    if ping::is_ping(&payload) {
+        return Some(ping::pong(&id, requester, replier));
+    }
+    if entity == Entity::Server {
+        let own = version::answer(&payload)
+            .or_else(|| entity_time::answer(&payload, std::time::SystemTime::now().into()))
+            .or_else(|| last_activity::answer(&payload, uptime));
+        if let Some(result) = own {
+            return Some(
+                Iq::Result {
+                    from: Some(replier),
+                    to: Some(requester),
+                    id,
+                    payload: Some(result),
+                }
+                .into(),
+            );
+        }
+    }
+    disco::answer(entity, &id, requester, replier, payload)
 }
 
 /// The id and payload of a get or set, and whether it is a get; `None` for a result or an

@@ -75,9 +75,12 @@ impl<B: Backend> Router<B> {
                         work.push(reply);
                     }
                 }
-                Effect::Push => {
-                    self.deliver(roster::push_for(&user, transition.0.as_ref(), &contact))
-                }
+                Effect::Push => self.deliver(roster::push_for(
+                    &user,
+                    transition.0.as_ref(),
+                    &contact,
+                    transition.2.clone(),
+                )),
                 Effect::SendPresence => self.presence_owed(&user, &contact, true),
                 Effect::SendUnavailable => self.presence_owed(&user, &contact, false),
                 Effect::Deliver | Effect::AutoSubscribed => {}
@@ -124,7 +127,7 @@ impl<B: Backend> Router<B> {
             tracing::debug!(%user, %sender, "subscription request from a hidden viewer dropped");
             return None;
         }
-        let (stored, effects) = match self.apply(user, sender, event).await {
+        let (stored, effects, ver) = match self.apply(user, sender, event).await {
             Ok(t) => t,
             Err(e) => {
                 tracing::warn!(%user, error = %e, "subscription update failed");
@@ -134,7 +137,9 @@ impl<B: Backend> Router<B> {
         let mut reply = None;
         for effect in effects {
             match effect {
-                Effect::Push => self.deliver(roster::push_for(user, stored.as_ref(), sender)),
+                Effect::Push => {
+                    self.deliver(roster::push_for(user, stored.as_ref(), sender, ver.clone()))
+                }
                 Effect::Deliver => {
                     let stanza = subscription_stanza(event, sender, user);
                     let n = self.send_to_available(&self.table(), user, &stanza);
@@ -152,23 +157,26 @@ impl<B: Backend> Router<B> {
     }
 
     /// Load, step and durably store one contact of `user`. Returns the stored contact
-    /// (`None` when nothing is left of it) and the effects still to perform.
+    /// (`None` when nothing is left of it), the effects still to perform and the roster version
+    /// after the step (XEP-0237).
     async fn apply(
         &self,
         user: &BareJid,
         contact: &BareJid,
         event: Event,
-    ) -> Result<(Option<Contact>, Vec<Effect>), BackendError> {
+    ) -> Result<(Option<Contact>, Vec<Effect>, Option<String>), BackendError> {
         let _writer = self.write_lock(user).await;
         let stored = self.backend().contact(user, contact).await?;
         let before = state_of(stored.as_ref());
         let t = step(before, event);
         if t.next == before {
-            return Ok((stored, t.effects));
+            let ver = self.roster_version(user).await;
+            return Ok((stored, t.effects, ver));
         }
         if t.next.is_empty() {
             self.backend().remove_contact(user, contact).await?;
-            return Ok((None, t.effects));
+            let ver = self.roster_version(user).await;
+            return Ok((None, t.effects, ver));
         }
         let (name, groups) = stored.map(|c| (c.name, c.groups)).unwrap_or_default();
         let next = Contact {
@@ -179,7 +187,8 @@ impl<B: Backend> Router<B> {
             in_roster: t.next.in_roster,
         };
         self.backend().put_contact(user, next.clone()).await?;
-        Ok((Some(next), t.effects))
+        let ver = self.roster_version(user).await;
+        Ok((Some(next), t.effects, ver))
     }
 
     /// §3.1.5, §3.2.2, §3.3.3: what `contact` is owed of `user`'s presence now that it may
