@@ -25,6 +25,8 @@
 //!   extensions by disclosure), who may address a resource, and resynchronizing with another
 //!   domain.
 //! - `message/`: RFC 6121 §5 and §8.5, messages to local accounts.
+//! - `carbons/`: XEP-0280 message carbons, enabled per session, copies of what a user's
+//!   resource received or sent to the user's other resources.
 //! - `disco/`: XEP-0030 service discovery, answered for the server and for accounts.
 //! - `ping/`: XEP-0199 ping, answered for the server and for accounts.
 //! - `adhoc/`: XEP-0050 ad-hoc commands, the wire format and the handler of the command port.
@@ -57,6 +59,7 @@
 
 mod adhoc;
 pub mod c2s;
+mod carbons;
 mod delivery;
 mod disco;
 mod message;
