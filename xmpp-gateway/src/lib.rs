@@ -56,6 +56,8 @@
 //!   is handled as if the resource were unbound (§8.5.3.2.1).
 //! - Roster sets ignore `subscription` values other than `remove`, `ask` and
 //!   `approved` (§2.1.2.5); roster versioning (XEP-0237) is not offered.
+//! - XEP-0280 carbons copy nothing between two resources of the same user, nor a message kept
+//!   offline when it is delivered later.
 
 mod adhoc;
 pub mod c2s;
