@@ -25,6 +25,8 @@
 //!   extensions by disclosure), who may address a resource, and resynchronizing with another
 //!   domain.
 //! - `message/`: RFC 6121 §5 and §8.5, messages to local accounts.
+//! - `carbons/`: XEP-0280 message carbons, enabled per session, copies of what a user's
+//!   resource received or sent to the user's other resources.
 //! - `disco/`: XEP-0030 service discovery, answered for the server and for accounts.
 //! - `ping/`: XEP-0199 ping, answered for the server and for accounts.
 //! - `adhoc/`: XEP-0050 ad-hoc commands, the wire format and the handler of the command port.
@@ -54,9 +56,12 @@
 //!   is handled as if the resource were unbound (§8.5.3.2.1).
 //! - Roster sets ignore `subscription` values other than `remove`, `ask` and
 //!   `approved` (§2.1.2.5); roster versioning (XEP-0237) is not offered.
+//! - XEP-0280 carbons copy nothing between two resources of the same user, nor a message kept
+//!   offline when it is delivered later.
 
 mod adhoc;
 pub mod c2s;
+mod carbons;
 mod delivery;
 mod disco;
 mod entity_time;

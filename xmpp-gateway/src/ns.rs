@@ -1,5 +1,6 @@
 //! The XML namespaces the streams speak (RFC 6120, RFC 3921, XEP-0220, XEP-0352,
-//! XEP-0199, XEP-0478, XEP-0203, XEP-0334), each with the spec that defines it.
+//! XEP-0199, XEP-0478, XEP-0203, XEP-0334, XEP-0280, XEP-0297), each with the spec that
+//! defines it.
 //!
 //! One place for all of them, so no two modules can disagree on a namespace and no
 //! module imports another only for a string. Those xmpp-parsers defines are its own
@@ -68,3 +69,9 @@ pub use xmpp_parsers::ns::REGISTER;
 
 /// XEP-0186 invisible command.
 pub const INVISIBLE: &str = "urn:xmpp:invisible:0";
+
+/// Message carbons (XEP-0280).
+pub use xmpp_parsers::ns::CARBONS;
+
+/// Stanza forwarding, the wrapper of a carbon copy (XEP-0297).
+pub use xmpp_parsers::ns::FORWARD;

@@ -9,7 +9,7 @@ use xmpp_parsers::disco::{
 use xmpp_parsers::iq::Iq;
 use xmpp_parsers::ns;
 
-/// Features the server offers (XEP-0030 §3.1); `msgoffline` is XEP-0160 §4.
+/// Features the server offers (XEP-0030 §3.1); `msgoffline` is XEP-0160 §4, carbons XEP-0280 §3.
 const SERVER_FEATURES: &[&str] = &[
     ns::DISCO_INFO,
     ns::DISCO_ITEMS,
@@ -24,6 +24,7 @@ const SERVER_FEATURES: &[&str] = &[
     crate::version::NS,
     crate::entity_time::NS,
     crate::last_activity::NS,
+    ns::CARBONS,
 ];
 /// Features an account's bare JID offers, as answered by its server.
 const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];
@@ -130,6 +131,7 @@ mod tests {
             "urn:xmpp:ping",
             "presence",
             "msgoffline",
+            "urn:xmpp:carbons:2",
             "http://jabber.org/protocol/disco#info",
         ] {
             assert!(info.features.contains(f), "{f}");

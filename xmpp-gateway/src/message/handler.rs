@@ -7,6 +7,7 @@ use minidom::Element;
 use xmpp_parsers::message::{Message, MessageType};
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use crate::carbons;
 use crate::message::{self, Refused, Route, Untaken};
 use crate::ports::backend::Backend;
 use crate::router::{Dest, Router};
@@ -26,7 +27,23 @@ impl<B: Backend> Router<B> {
         };
         m.from = Some(from.clone().into());
         let kind = m.type_.clone();
-        match self.dest(from, m.to.as_ref()) {
+        let to = m.to.clone();
+        let mut el: Element = m.into();
+        // XEP-0280 §6 and §7: decided on the message as sent, `<private/>` gone before it leaves.
+        let copy = carbons::prepare(&mut el);
+        let dest = self.dest(from, to.as_ref());
+        let own = match &dest {
+            Dest::Server => true,
+            Dest::Account(to) => *to == from.to_bare(),
+            Dest::Session(to) => to.to_bare() == from.to_bare(),
+            Dest::Remote(_) => false,
+        };
+        // Between the user's own resources nothing is copied (see `carbons`).
+        let copy = copy && !own;
+        if copy {
+            carbons::sent(&self.table(), from, &el);
+        }
+        match dest {
             Dest::Server => self.error(
                 &head,
                 from,
@@ -34,27 +51,27 @@ impl<B: Backend> Router<B> {
                 DefinedCondition::ServiceUnavailable,
             ),
             Dest::Remote(to) => {
-                if !self.to_remote(m.into()) {
+                if !self.to_remote(el) {
                     self.error(&head, from, to, DefinedCondition::RemoteServerNotFound);
                 }
             }
             Dest::Account(bare) => {
-                self.message_to_bare(from, &head, &bare, &kind, m.into())
+                self.message_to_bare(from, &head, &bare, &kind, el, copy)
                     .await
             }
             Dest::Session(full) => {
-                let el: Element = m.into();
                 // A resource the sender may not address is treated as unbound (§8.5.3.2.1); an
                 // error answers what the resource sent, and whether it arrives tells nothing.
                 let addressable =
                     kind == MessageType::Error || self.may_address(&from.to_bare(), &full);
-                if addressable {
-                    let table = self.table();
-                    if let Some(s) = table.get(&full) {
-                        s.send(el);
-                        return;
+                let el = if addressable {
+                    match message::send_to_session(&self.table(), &full, el, copy) {
+                        Ok(()) => return,
+                        Err(el) => el,
                     }
-                }
+                } else {
+                    el
+                };
                 match message::unbound_full(&kind) {
                     Some(Route::Refuse) => self.error(
                         &head,
@@ -64,7 +81,7 @@ impl<B: Backend> Router<B> {
                     ),
                     Some(_) => {}
                     None => {
-                        self.message_to_bare(from, &head, &full.to_bare(), &kind, el)
+                        self.message_to_bare(from, &head, &full.to_bare(), &kind, el, copy)
                             .await
                     }
                 }
@@ -80,9 +97,10 @@ impl<B: Backend> Router<B> {
         to: &BareJid,
         kind: &MessageType,
         el: Element,
+        copy: bool,
     ) {
         if self
-            .to_account(&from.to_bare(), to, kind, &el)
+            .to_account(&from.to_bare(), to, kind, &el, copy)
             .await
             .is_err()
         {
@@ -98,18 +116,20 @@ impl<B: Backend> Router<B> {
     /// A message from `sender` to the bare JID `to` of a local account, for local and remote
     /// senders alike: delivered, kept offline or dropped, or `Err` when the sender is owed
     /// `service-unavailable` from `to`. An account that does not exist and one whose owner
-    /// hides from the sender take the same path, so their answers are the same bytes.
+    /// hides from the sender take the same path, so their answers are the same bytes. With
+    /// `copy`, what is delivered is also copied to the user's other resources (XEP-0280).
     pub(crate) async fn to_account(
         &self,
         sender: &BareJid,
         to: &BareJid,
         kind: &MessageType,
         el: &Element,
+        copy: bool,
     ) -> Result<(), Refused> {
         if !self.exists(to).await || self.authority().hides_from(to, sender) {
             return message::to_nobody(kind);
         }
-        let untaken = message::send_to_bare(&self.table(), to, kind, el);
+        let untaken = message::send_to_bare(&self.table(), to, kind, el, copy && sender != to);
         match untaken {
             Ok(()) => Ok(()),
             Err(Untaken::Refuse) => Err(Refused),

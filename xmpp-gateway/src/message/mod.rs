@@ -10,6 +10,10 @@
 //! as it would had the message been delivered, unless the user's offline store is full
 //! (`service-unavailable`). A `headline` nobody takes is dropped (§8.5.2.2.1).
 //!
+//! A `chat` message, or a `normal` one with a body, that reaches one of the user's resources is
+//! copied to the others that enabled XEP-0280 carbons (`carbons/`), and a resource's own such
+//! message to the others as sent; the `<private/>` opt-out is removed first.
+//!
 //! Who may not tell a person from a missing account: a sender the person hides from (access
 //! level blocked) gets exactly what a message to an account that does not exist gets, the
 //! same error from the same bare JID, and the message goes nowhere. So the answer never
@@ -19,10 +23,11 @@
 mod handler;
 mod offline;
 
-use jid::BareJid;
+use jid::{BareJid, FullJid};
 use minidom::Element;
 use xmpp_parsers::message::MessageType;
 
+use crate::carbons;
 use crate::session::table::Table;
 
 /// One bound resource of the recipient, as message delivery sees it.
@@ -96,12 +101,14 @@ pub(crate) fn to_nobody(kind: &MessageType) -> Result<(), Refused> {
 }
 
 /// §8.5.2: queue `el` to the resources of `to` that a message of type `kind` goes to, for
-/// local senders and remote ones alike. `Ok` when it was delivered or is to be dropped.
+/// local senders and remote ones alike, and when `copy` a XEP-0280 received carbon to the
+/// other resources. `Ok` when it was delivered or is to be dropped.
 pub(crate) fn send_to_bare(
     table: &Table,
     to: &BareJid,
     kind: &MessageType,
     el: &Element,
+    copy: bool,
 ) -> Result<(), Untaken> {
     let sessions = table.of(to);
     let resources: Vec<Resource<'_>> = sessions
@@ -123,12 +130,33 @@ pub(crate) fn send_to_bare(
             {
                 s.send(el.clone());
             }
+            if copy {
+                carbons::received(table, to, &names, el);
+            }
             Ok(())
         }
         Route::Keep => Err(Untaken::Keep),
         Route::Refuse => Err(Untaken::Refuse),
         Route::Drop => Ok(()),
     }
+}
+
+/// Queue `el` to the bound resource `to`, and when `copy` a XEP-0280 received carbon to its
+/// user's other resources; `el` back if `to` is not bound.
+pub(crate) fn send_to_session(
+    table: &Table,
+    to: &FullJid,
+    el: Element,
+    copy: bool,
+) -> Result<(), Element> {
+    let Some(session) = table.get(to) else {
+        return Err(el);
+    };
+    if copy {
+        carbons::received(table, &to.to_bare(), &[to.resource().as_str()], &el);
+    }
+    session.send(el);
+    Ok(())
 }
 
 /// What to do with a message to a full JID whose resource is not bound (§8.5.3.2.1).

@@ -10,6 +10,7 @@ use xmpp_parsers::presence::Type;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::RemoteError;
+use crate::carbons;
 use crate::disco::Entity;
 use crate::message::{self, Route};
 use crate::ns::{JABBER_CLIENT as CLIENT_NS, JABBER_SERVER as SERVER_NS};
@@ -56,16 +57,20 @@ impl<B: Backend> Router<B> {
 
     /// RFC 6121 §8.5 for a message from another domain: to a full JID `from` may not address
     /// (see [`Router::may_address`]) as to an unbound one.
-    async fn remote_message(&self, from: &Jid, to: &Jid, stanza: Element) {
+    async fn remote_message(&self, from: &Jid, to: &Jid, mut stanza: Element) {
+        // XEP-0280 §6 and §7, as for a local sender; a remote sender is never the recipient.
+        let copy = carbons::prepare(&mut stanza);
         let kind = stanza
             .attr("type")
             .and_then(|t| t.parse::<MessageType>().ok())
             .unwrap_or(MessageType::Normal);
         if let Ok(full) = to.try_as_full() {
             let addressable = kind == MessageType::Error || self.may_address(&from.to_bare(), full);
-            if addressable && self.table().get(full).is_some() {
-                self.send_to(full, stanza);
-                return;
+            if addressable {
+                match message::send_to_session(&self.table(), full, stanza, copy) {
+                    Ok(()) => return,
+                    Err(back) => stanza = back,
+                }
             }
             match message::unbound_full(&kind) {
                 Some(Route::Refuse) => {
@@ -83,7 +88,7 @@ impl<B: Backend> Router<B> {
             return;
         };
         if self
-            .to_account(&sender, &bare, &kind, &stanza)
+            .to_account(&sender, &bare, &kind, &stanza, copy)
             .await
             .is_err()
         {

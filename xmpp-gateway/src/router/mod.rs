@@ -343,7 +343,11 @@ impl<B: Backend> Router<B> {
             );
         };
         *iq.from_mut() = Some(from.clone().into());
-        match self.dest(from, iq.to()) {
+        let dest = self.dest(from, iq.to());
+        if self.carbons_iq(from, &dest, &iq) {
+            return;
+        }
+        match dest {
             Dest::Session(to) => self.iq_to_session(from, &head, to, iq),
             Dest::Remote(to) => {
                 if !self.to_remote(iq.into()) {

@@ -33,6 +33,8 @@ pub(crate) struct Session {
     pub(crate) interested: bool,
     /// Entities that received directed available presence from it (RFC 6121 §4.6).
     pub(crate) directed: HashSet<Jid>,
+    /// It enabled XEP-0280 message carbons; a new session of the same resource starts without.
+    pub(crate) carbons: bool,
     /// Older sessions of this resource that were replaced and will still unbind.
     replaced: u32,
 }
@@ -46,6 +48,7 @@ impl Session {
             extensions: Extensions::default(),
             interested: false,
             directed: HashSet::new(),
+            carbons: false,
             replaced: 0,
         }
     }
