@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use jid::{BareJid, FullJid};
-use lampfield_xmpp::{Disclosure, PresenceAuthority, PresenceSnapshot, Router, Shown};
+use lampfield_xmpp::{Blocklist, Disclosure, PresenceAuthority, PresenceSnapshot, Router, Shown};
 use minidom::Element;
 use tokio_util::sync::CancellationToken;
 use xmpp_parsers::presence::Presence;
@@ -26,6 +26,11 @@ impl EngineAuthority {
     /// Over `engine`, with rosters from `store`.
     pub fn new(engine: Engine, store: Store) -> Self {
         EngineAuthority { engine, store }
+    }
+
+    /// The engine behind it.
+    pub(super) fn engine(&self) -> &Engine {
+        &self.engine
     }
 }
 
@@ -63,6 +68,10 @@ impl PresenceAuthority for EngineAuthority {
             return true;
         };
         access::level_for(owner, viewer, groups, &rules, &self.engine.policy()) == Level::Blocked
+    }
+
+    fn blocklist(&self) -> Option<&dyn Blocklist> {
+        Some(self)
     }
 }
 

@@ -18,6 +18,7 @@ const SERVER_FEATURES: &[&str] = &[
     "presence",
     "msgoffline",
     crate::adhoc::NS,
+    ns::BLOCKING,
 ];
 /// Features an account's bare JID offers, as answered by its server.
 const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];
@@ -124,6 +125,7 @@ mod tests {
             "urn:xmpp:ping",
             "presence",
             "msgoffline",
+            "urn:xmpp:blocking",
             "http://jabber.org/protocol/disco#info",
         ] {
             assert!(info.features.contains(f), "{f}");

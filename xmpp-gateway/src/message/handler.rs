@@ -26,7 +26,13 @@ impl<B: Backend> Router<B> {
         };
         m.from = Some(from.clone().into());
         let kind = m.type_.clone();
-        match self.dest(from, m.to.as_ref()) {
+        let dest = self.dest(from, m.to.as_ref());
+        if let Some(to) = dest.other_entity() {
+            if self.refused_as_blocked(from, &head, &to) {
+                return;
+            }
+        }
+        match dest {
             Dest::Server => self.error(
                 &head,
                 from,

@@ -23,6 +23,7 @@ use xmpp_parsers::ns;
 use xmpp_parsers::presence::Presence;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use crate::blocking;
 use crate::disco::{self, Entity};
 use crate::ping;
 use crate::ports::adhoc::AdHocCommands;
@@ -81,6 +82,19 @@ struct Inner<B> {
     published: PublishedState,
     /// The node's XEP-0050 ad-hoc command port.
     commands: Option<Arc<dyn AdHocCommands>>,
+}
+
+impl Dest {
+    /// The entity addressed when it is neither the server nor the sender's own account: who a
+    /// user's block list may name (XEP-0191 §3.5).
+    pub(crate) fn other_entity(&self) -> Option<Jid> {
+        match self {
+            Dest::Server => None,
+            Dest::Account(bare) => Some(bare.clone().into()),
+            Dest::Session(full) => Some(full.clone().into()),
+            Dest::Remote(jid) => Some(jid.clone()),
+        }
+    }
 }
 
 impl<B: Backend> Clone for Router<B> {
@@ -339,7 +353,13 @@ impl<B: Backend> Router<B> {
             );
         };
         *iq.from_mut() = Some(from.clone().into());
-        match self.dest(from, iq.to()) {
+        let dest = self.dest(from, iq.to());
+        if let Some(to) = dest.other_entity() {
+            if self.refused_as_blocked(from, &head, &to) {
+                return;
+            }
+        }
+        match dest {
             Dest::Session(to) => self.iq_to_session(from, &head, to, iq),
             Dest::Remote(to) => {
                 if !self.to_remote(iq.into()) {
@@ -383,6 +403,9 @@ impl<B: Backend> Router<B> {
         let replier: Jid = to.clone().into();
         if !own && (!self.exists(&to).await || self.authority().hides_from(&to, &from.to_bare())) {
             return self.error(head, from, replier, DefinedCondition::ServiceUnavailable);
+        }
+        if own && blocking::is_blocking(&payload) {
+            return self.blocking(from, head, &id, get, payload).await;
         }
         if payload.is("query", ns::ROSTER) {
             if !own {
