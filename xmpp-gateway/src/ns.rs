@@ -1,5 +1,5 @@
 //! The XML namespaces the streams speak (RFC 6120, RFC 3921, XEP-0220, XEP-0352,
-//! XEP-0199, XEP-0478, XEP-0203, XEP-0334), each with the spec that defines it.
+//! XEP-0199, XEP-0478, XEP-0203, XEP-0334, XEP-0191), each with the spec that defines it.
 //!
 //! One place for all of them, so no two modules can disagree on a namespace and no
 //! module imports another only for a string. Those xmpp-parsers defines are its own
@@ -56,3 +56,9 @@ pub use xmpp_parsers::ns::DELAY;
 
 /// Message processing hints: `<store/>`, `<no-store/>` (XEP-0334).
 pub const HINTS: &str = "urn:xmpp:hints";
+
+/// XEP-0191 Blocking Command (1.3): the block list, block and unblock.
+pub use xmpp_parsers::ns::BLOCKING;
+
+/// XEP-0191 §3.5: the application condition of a stanza refused as sent to a blocked entity.
+pub use xmpp_parsers::ns::BLOCKING_ERRORS;

@@ -96,3 +96,74 @@ impl Blocklist for EngineAuthority {
         })
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use std::time::Duration;
+
+    use lampfield_domain::access::NodePolicy;
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::engine::{Engine, EngineConfig};
+    use crate::store::Store;
+
+    fn jid(s: &str) -> BareJid {
+        BareJid::new(s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn the_block_list_is_the_contact_and_domain_rules_at_blocked() {
+        let store = Store::temporary().unwrap();
+        let alice = jid("alice@example.org");
+        let account = crate::adapters::xmpp::new_account("pw").unwrap();
+        store.create_account(&alice, &account).await.unwrap();
+        let config = EngineConfig {
+            idle_threshold: Duration::from_secs(300),
+            policy: NodePolicy::default(),
+        };
+        let engine = Engine::start(store.clone(), config, CancellationToken::new());
+        let authority = EngineAuthority::new(engine.clone(), store);
+        let (bob, carol, spam) = (
+            jid("bob@example.org"),
+            jid("carol@example.org"),
+            jid("spam.example"),
+        );
+        engine
+            .edit_rules(&alice, |r| {
+                r.set(Selector::Contact(carol.clone()), Some(Level::Team));
+                r.set(Selector::Group("Friends".into()), Some(Level::Blocked));
+            })
+            .await
+            .unwrap();
+
+        authority
+            .block(&alice, &[bob.clone(), spam.clone()])
+            .await
+            .unwrap();
+        assert_eq!(
+            authority.blocked(&alice).unwrap(),
+            vec![bob.clone(), spam.clone()]
+        );
+        let rules = engine.rules(&alice).unwrap();
+        assert_eq!(rules.contacts.get(&bob), Some(&Level::Blocked));
+        assert!(authority.blocks(&alice, &Jid::new("eve@spam.example/x").unwrap()));
+        assert!(!authority.blocks(&alice, &Jid::new("carol@example.org").unwrap()));
+
+        // Unblocking all leaves carol's team rule and the group rule alone.
+        authority.unblock(&alice, None).await.unwrap();
+        assert!(authority.blocked(&alice).unwrap().is_empty());
+        let rules = engine.rules(&alice).unwrap();
+        assert_eq!(rules.contacts.get(&carol), Some(&Level::Team));
+        assert_eq!(rules.groups.get("Friends"), Some(&Level::Blocked));
+        authority
+            .unblock(&alice, Some(std::slice::from_ref(&carol)))
+            .await
+            .unwrap();
+        assert_eq!(
+            engine.rules(&alice).unwrap().contacts.get(&carol),
+            Some(&Level::Team)
+        );
+    }
+}

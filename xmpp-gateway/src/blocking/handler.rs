@@ -12,7 +12,7 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use super::{Request, blocked_error, list_result, parse, push};
 use crate::ports::backend::Backend;
 use crate::ports::blocklist::BlockError;
-use crate::router::Router;
+use crate::router::{Dest, Router};
 use crate::stanza::error::{Head, reply_with};
 
 impl<B: Backend> Router<B> {
@@ -131,7 +131,10 @@ impl<B: Backend> Router<B> {
     /// domain's entity; never the server or the user's own account), and if so, answer the
     /// message or iq request with `not-acceptable` and `<blocked/>`. Errors and iq results
     /// pass: they answer what the other side asked.
-    pub(crate) fn refused_as_blocked(&self, from: &FullJid, head: &Head, to: &Jid) -> bool {
+    pub(crate) fn refused_as_blocked(&self, from: &FullJid, head: &Head, dest: &Dest) -> bool {
+        let Some(to) = dest.other_entity() else {
+            return false;
+        };
         let user = from.to_bare();
         if matches!(head.kind.as_deref(), Some("error" | "result")) || to.to_bare() == user {
             return false;
@@ -139,11 +142,11 @@ impl<B: Backend> Router<B> {
         let Some(list) = self.authority().blocklist() else {
             return false;
         };
-        if !list.blocks(&user, to) {
+        if !list.blocks(&user, &to) {
             return false;
         }
         tracing::debug!(%from, %to, "stanza to a blocked entity refused");
-        if let Some(reply) = reply_with(head, from, to.clone(), blocked_error()) {
+        if let Some(reply) = reply_with(head, from, to, blocked_error()) {
             self.send_to(from, reply);
         }
         true

@@ -13,9 +13,9 @@ use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
 use xmpp_parsers::blocking::{Block, BlocklistResult, Unblock};
 use xmpp_parsers::iq::Iq;
-use xmpp_parsers::ns;
 use xmpp_parsers::stanza_error::{DefinedCondition, StanzaError};
 
+use crate::ns;
 use crate::stanza::error::stanza_error;
 
 /// One blocking request of a user's own session.

@@ -27,10 +27,8 @@ impl<B: Backend> Router<B> {
         m.from = Some(from.clone().into());
         let kind = m.type_.clone();
         let dest = self.dest(from, m.to.as_ref());
-        if let Some(to) = dest.other_entity() {
-            if self.refused_as_blocked(from, &head, &to) {
-                return;
-            }
+        if self.refused_as_blocked(from, &head, &dest) {
+            return;
         }
         match dest {
             Dest::Server => self.error(

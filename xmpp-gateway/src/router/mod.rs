@@ -354,10 +354,8 @@ impl<B: Backend> Router<B> {
         };
         *iq.from_mut() = Some(from.clone().into());
         let dest = self.dest(from, iq.to());
-        if let Some(to) = dest.other_entity() {
-            if self.refused_as_blocked(from, &head, &to) {
-                return;
-            }
+        if self.refused_as_blocked(from, &head, &dest) {
+            return;
         }
         match dest {
             Dest::Session(to) => self.iq_to_session(from, &head, to, iq),
