@@ -100,14 +100,8 @@ impl Blocklist for EngineAuthority {
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use std::time::Duration;
-
-    use lampfield_domain::access::NodePolicy;
-    use tokio_util::sync::CancellationToken;
-
     use super::*;
-    use crate::engine::{Engine, EngineConfig};
-    use crate::store::Store;
+    use crate::adapters::presence::tests::engine_with;
 
     fn jid(s: &str) -> BareJid {
         BareJid::new(s).unwrap()
@@ -115,15 +109,8 @@ mod tests {
 
     #[tokio::test]
     async fn the_block_list_is_the_contact_and_domain_rules_at_blocked() {
-        let store = Store::temporary().unwrap();
         let alice = jid("alice@example.org");
-        let account = crate::adapters::xmpp::new_account("pw").unwrap();
-        store.create_account(&alice, &account).await.unwrap();
-        let config = EngineConfig {
-            idle_threshold: Duration::from_secs(300),
-            policy: NodePolicy::default(),
-        };
-        let engine = Engine::start(store.clone(), config, CancellationToken::new());
+        let (engine, store) = engine_with(&alice).await;
         let authority = EngineAuthority::new(engine.clone(), store);
         let (bob, carol, spam) = (
             jid("bob@example.org"),

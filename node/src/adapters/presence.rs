@@ -194,7 +194,7 @@ impl XmppPublisher {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
+pub(crate) mod tests {
     use std::time::Duration;
 
     use lampfield_domain::access::{NodePolicy, Rules};
@@ -206,17 +206,23 @@ mod tests {
         BareJid::new(s).unwrap()
     }
 
-    #[tokio::test]
-    async fn hides_from_whoever_a_contact_group_or_domain_rule_blocks() {
+    /// A running engine over a temporary store with the one account `user`.
+    pub(crate) async fn engine_with(user: &BareJid) -> (Engine, Store) {
         let store = Store::temporary().unwrap();
-        let alice = jid("alice@example.org");
         let account = crate::adapters::xmpp::new_account("pw").unwrap();
-        store.create_account(&alice, &account).await.unwrap();
+        store.create_account(user, &account).await.unwrap();
         let config = EngineConfig {
             idle_threshold: Duration::from_secs(300),
             policy: NodePolicy::default(),
         };
         let engine = Engine::start(store.clone(), config, CancellationToken::new());
+        (engine, store)
+    }
+
+    #[tokio::test]
+    async fn hides_from_whoever_a_contact_group_or_domain_rule_blocks() {
+        let alice = jid("alice@example.org");
+        let (engine, store) = engine_with(&alice).await;
         let in_group = Contact {
             groups: vec!["Blocked".into()],
             ..Contact::default()
