@@ -11,7 +11,7 @@
 //! - [`ns`]: every XML namespace the streams speak, with the spec of each.
 //! - [`ports`]: what the node implements and hands the router at construction: the
 //!   [`Backend`], the [`PresenceAuthority`], the XEP-0050 ad-hoc command port
-//!   ([`AdHocCommands`]) and the [`RemoteSender`] to other domains.
+//!   ([`AdHocCommands`]), the XEP-0191 [`Blocklist`] (reached through the authority) and the [`RemoteSender`] to other domains.
 //! - `stanza/`: RFC 6120 §8.1.1 addressing (with the stanza prepared once for a fan-out) and
 //!   §8.3 error replies, shared by every feature.
 //! - `session/`: the table of bound resources, their outgoing queues and the fan-out writer.
@@ -29,6 +29,8 @@
 //!   resource received or sent to the user's other resources.
 //! - `disco/`: XEP-0030 service discovery, answered for the server and for accounts.
 //! - `ping/`: XEP-0199 ping, answered for the server and for accounts.
+//! - `blocking/`: XEP-0191 blocking command, the user's block list kept as the node's access
+//!   rules at blocked through the [`Blocklist`] port, with pushes and the §3.5 refusal.
 //! - `adhoc/`: XEP-0050 ad-hoc commands, the wire format and the handler of the command port.
 //! - `remote/`: RFC 6120 §10.4, stanzas from other domains.
 //! - [`router`]: the [`Router`], dispatch by (stanza kind, address kind) per RFC 6120 §10 and
@@ -60,6 +62,7 @@
 //!   offline when it is delivered later.
 
 mod adhoc;
+mod blocking;
 pub mod c2s;
 mod carbons;
 mod delivery;
@@ -92,6 +95,7 @@ pub use ports::authority::{Disclosure, PresenceAuthority, PresenceSnapshot, Show
 pub use ports::backend::{
     Backend, BackendError, Contact, Kept, PasswordChange, ScramCredentials, ScramHash, Subscription,
 };
+pub use ports::blocklist::{BlockError, BlockFuture, Blocklist};
 pub use ports::{Ports, RemoteSender};
 pub use router::Router;
 pub use s2s::{S2s, S2sConfig};

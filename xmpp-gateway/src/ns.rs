@@ -1,6 +1,6 @@
 //! The XML namespaces the streams speak (RFC 6120, RFC 3921, XEP-0220, XEP-0352,
-//! XEP-0199, XEP-0478, XEP-0203, XEP-0334, XEP-0280, XEP-0297), each with the spec that
-//! defines it.
+//! XEP-0199, XEP-0478, XEP-0203, XEP-0334, XEP-0280, XEP-0297, XEP-0191), each with the spec
+//! that defines it.
 //!
 //! One place for all of them, so no two modules can disagree on a namespace and no
 //! module imports another only for a string. Those xmpp-parsers defines are its own
@@ -75,3 +75,9 @@ pub use xmpp_parsers::ns::CARBONS;
 
 /// Stanza forwarding, the wrapper of a carbon copy (XEP-0297).
 pub use xmpp_parsers::ns::FORWARD;
+
+/// XEP-0191 Blocking Command (1.3): the block list, block and unblock.
+pub use xmpp_parsers::ns::BLOCKING;
+
+/// XEP-0191 §3.5: the application condition of a stanza refused as sent to a blocked entity.
+pub use xmpp_parsers::ns::BLOCKING_ERRORS;

@@ -2,6 +2,7 @@
 //! Only this module and `main.rs` name `lampfield_xmpp` types.
 
 pub mod adhoc;
+pub mod blocking;
 pub mod c2s;
 pub mod presence;
 pub mod presence_xml;

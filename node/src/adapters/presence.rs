@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use jid::{BareJid, FullJid};
-use lampfield_xmpp::{Disclosure, PresenceAuthority, PresenceSnapshot, Router, Shown};
+use lampfield_xmpp::{Blocklist, Disclosure, PresenceAuthority, PresenceSnapshot, Router, Shown};
 use minidom::Element;
 use tokio_util::sync::CancellationToken;
 use xmpp_parsers::presence::Presence;
@@ -27,6 +27,11 @@ impl EngineAuthority {
     /// Over `engine`, with rosters from `store`.
     pub fn new(engine: Engine, store: Store) -> Self {
         EngineAuthority { engine, store }
+    }
+
+    /// The engine behind it.
+    pub(super) fn engine(&self) -> &Engine {
+        &self.engine
     }
 }
 
@@ -102,6 +107,10 @@ impl PresenceAuthority for EngineAuthority {
                 }
             }
         })
+    }
+
+    fn blocklist(&self) -> Option<&dyn Blocklist> {
+        Some(self)
     }
 }
 
@@ -224,7 +233,7 @@ impl XmppPublisher {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
-mod tests {
+pub(crate) mod tests {
     use std::time::Duration;
 
     use lampfield_domain::access::{NodePolicy, Rules};
@@ -236,17 +245,23 @@ mod tests {
         BareJid::new(s).unwrap()
     }
 
-    #[tokio::test]
-    async fn hides_from_whoever_a_contact_group_or_domain_rule_blocks() {
+    /// A running engine over a temporary store with the one account `user`.
+    pub(crate) async fn engine_with(user: &BareJid) -> (Engine, Store) {
         let store = Store::temporary().unwrap();
-        let alice = jid("alice@example.org");
         let account = crate::adapters::xmpp::new_account("pw").unwrap();
-        store.create_account(&alice, &account).await.unwrap();
+        store.create_account(user, &account).await.unwrap();
         let config = EngineConfig {
             idle_threshold: Duration::from_secs(300),
             policy: NodePolicy::default(),
         };
         let engine = Engine::start(store.clone(), config, CancellationToken::new());
+        (engine, store)
+    }
+
+    #[tokio::test]
+    async fn hides_from_whoever_a_contact_group_or_domain_rule_blocks() {
+        let alice = jid("alice@example.org");
+        let (engine, store) = engine_with(&alice).await;
         let in_group = Contact {
             groups: vec!["Blocked".into()],
             ..Contact::default()

@@ -57,12 +57,10 @@ impl Service {
     ) -> Result<(), AdminError> {
         match self.engine() {
             Some(engine) => {
-                let mut rules = engine
-                    .rules(user)
-                    .map_err(|e| AdminError::Rules(e.to_string()))?;
-                rules.set(selector.clone(), level);
                 engine
-                    .set_rules(user, rules)
+                    .edit_rules(user, |rules| {
+                        rules.set(selector.clone(), level);
+                    })
                     .await
                     .map_err(|e| AdminError::Rules(e.to_string()))?;
             }

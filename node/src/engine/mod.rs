@@ -200,11 +200,24 @@ impl Engine {
     /// Replace `user`'s access rules: stored, then every viewer gets their new view at once.
     pub async fn set_rules(&self, user: &BareJid, rules: Rules) -> Result<(), EngineError> {
         rules.check()?;
+        self.edit_rules(user, |r| *r = rules).await
+    }
+
+    /// Edit `user`'s access rules in place with `edit`, under the user's write lock so that no
+    /// other change is lost between the read and the write; then as [`Engine::set_rules`].
+    /// Nothing is stored when the result breaks the bounds.
+    pub async fn edit_rules(
+        &self,
+        user: &BareJid,
+        edit: impl FnOnce(&mut Rules),
+    ) -> Result<(), EngineError> {
         let _writer = self.write_lock(user).await;
-        {
+        let mut rules = {
             let mut users = self.users();
-            self.live(&mut users, user)?;
-        }
+            self.live(&mut users, user)?.rules.clone()
+        };
+        edit(&mut rules);
+        rules.check()?;
         self.inner.store.put_rules(user, &rules).await?;
         {
             let mut users = self.users();
@@ -212,6 +225,16 @@ impl Engine {
         }
         self.announce(user, feed::Cause::Node);
         Ok(())
+    }
+
+    /// Read `user`'s access rules in place, without copying them.
+    pub fn with_rules<R>(
+        &self,
+        user: &BareJid,
+        read: impl FnOnce(&Rules) -> R,
+    ) -> Result<R, EngineError> {
+        let mut users = self.users();
+        Ok(read(&self.live(&mut users, user)?.rules))
     }
 
     /// `user`'s access rules.

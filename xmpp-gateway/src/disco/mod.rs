@@ -25,6 +25,7 @@ const SERVER_FEATURES: &[&str] = &[
     crate::entity_time::NS,
     crate::last_activity::NS,
     ns::CARBONS,
+    ns::BLOCKING,
 ];
 /// Features an account's bare JID offers, as answered by its server.
 const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];
@@ -132,6 +133,7 @@ mod tests {
             "presence",
             "msgoffline",
             "urn:xmpp:carbons:2",
+            "urn:xmpp:blocking",
             "http://jabber.org/protocol/disco#info",
         ] {
             assert!(info.features.contains(f), "{f}");

@@ -28,10 +28,13 @@ impl<B: Backend> Router<B> {
         m.from = Some(from.clone().into());
         let kind = m.type_.clone();
         let to = m.to.clone();
+        let dest = self.dest(from, to.as_ref());
+        if self.refused_as_blocked(from, &head, &dest) {
+            return;
+        }
         let mut el: Element = m.into();
         // XEP-0280 §6 and §7: decided on the message as sent, `<private/>` gone before it leaves.
         let copy = carbons::prepare(&mut el);
-        let dest = self.dest(from, to.as_ref());
         let own = match &dest {
             Dest::Server => true,
             Dest::Account(to) => *to == from.to_bare(),

@@ -14,6 +14,8 @@ use jid::{BareJid, FullJid};
 use minidom::Element;
 use xmpp_parsers::presence::Presence;
 
+use super::blocklist::Blocklist;
+
 /// What the node decides about presence.
 pub trait PresenceAuthority: Send + Sync + 'static {
     /// A local resource's broadcast presence as its client sent it; `None` when it went
@@ -52,6 +54,13 @@ pub trait PresenceAuthority: Send + Sync + 'static {
     ) -> Pin<Box<dyn Future<Output = bool> + Send + 'a>> {
         let _ = (user, invisible);
         Box::pin(async { false })
+    }
+
+    /// XEP-0191: the node's block list, kept as the same rules that make an owner hide from a
+    /// viewer; `None` (the default) when the node keeps none, and the router then refuses the
+    /// blocking commands with `service-unavailable`.
+    fn blocklist(&self) -> Option<&dyn Blocklist> {
+        None
     }
 }
 

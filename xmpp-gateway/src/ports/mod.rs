@@ -4,6 +4,7 @@
 pub mod adhoc;
 pub mod authority;
 pub mod backend;
+pub mod blocklist;
 mod remote;
 
 use std::sync::Arc;

@@ -25,6 +25,9 @@ impl<B: Backend> Router<B> {
     pub async fn publish(&self, owner: &BareJid) {
         self.publish_from(owner, Announce::all(), None, &HashSet::new())
             .await;
+        // A node-side change may be a rule set at or away from blocked: the block list's
+        // subscribers hear of it (XEP-0191 §3.2, §3.3).
+        self.sync_blocklist(owner);
     }
 
     /// XEP-0352 from a bound session: the node may treat an inactive client as idle.

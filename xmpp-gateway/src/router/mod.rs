@@ -23,6 +23,7 @@ use xmpp_parsers::ns;
 use xmpp_parsers::presence::Presence;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use crate::blocking;
 use crate::disco::{self, Entity};
 use crate::ping;
 use crate::ports::adhoc::AdHocCommands;
@@ -84,6 +85,19 @@ struct Inner<B> {
     commands: Option<Arc<dyn AdHocCommands>>,
     /// When the router was made: the server's uptime (XEP-0012) counts from here.
     started: std::time::Instant,
+}
+
+impl Dest {
+    /// The entity addressed when it is neither the server nor the sender's own account: who a
+    /// user's block list may name (XEP-0191 §3.5).
+    pub(crate) fn other_entity(&self) -> Option<Jid> {
+        match self {
+            Dest::Server => None,
+            Dest::Account(bare) => Some(bare.clone().into()),
+            Dest::Session(full) => Some(full.clone().into()),
+            Dest::Remote(jid) => Some(jid.clone()),
+        }
+    }
 }
 
 impl<B: Backend> Clone for Router<B> {
@@ -344,6 +358,9 @@ impl<B: Backend> Router<B> {
         };
         *iq.from_mut() = Some(from.clone().into());
         let dest = self.dest(from, iq.to());
+        if self.refused_as_blocked(from, &head, &dest) {
+            return;
+        }
         if self.carbons_iq(from, &dest, &iq) {
             return;
         }
@@ -402,6 +419,9 @@ impl<B: Backend> Router<B> {
         let replier: Jid = to.clone().into();
         if !own && (!self.exists(&to).await || self.authority().hides_from(&to, &from.to_bare())) {
             return self.error(head, from, replier, DefinedCondition::ServiceUnavailable);
+        }
+        if own && blocking::is_blocking(&payload) {
+            return self.blocking(from, head, &id, get, payload).await;
         }
         if payload.is("query", ns::ROSTER) {
             if !own {

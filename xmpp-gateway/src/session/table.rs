@@ -5,7 +5,8 @@
 //! session that cannot keep up is closed with `policy-violation` instead of buffering
 //! without limit (RFC 6120 §4.9.3.14).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Arc;
 
 use jid::{BareJid, FullJid, Jid};
 use minidom::Element;
@@ -31,6 +32,9 @@ pub(crate) struct Session {
     pub(crate) extensions: Extensions,
     /// It requested the roster, so it receives roster pushes (RFC 6121 §2.1.6).
     pub(crate) interested: bool,
+    /// XEP-0191 §3.2: the block list as this session last heard it, once it asked for it; it
+    /// then gets a push for every change (`None`: it never asked).
+    pub(crate) blocklist: Option<Arc<BTreeSet<BareJid>>>,
     /// Entities that received directed available presence from it (RFC 6121 §4.6).
     pub(crate) directed: HashSet<Jid>,
     /// It enabled XEP-0280 message carbons; a new session of the same resource starts without.
@@ -47,6 +51,7 @@ impl Session {
             priority: 0,
             extensions: Extensions::default(),
             interested: false,
+            blocklist: None,
             directed: HashSet::new(),
             carbons: false,
             replaced: 0,
@@ -204,6 +209,11 @@ impl Table {
     /// Every session of one user, by resource.
     pub(crate) fn of(&self, user: &BareJid) -> Option<&HashMap<String, Session>> {
         self.users.get(user)
+    }
+
+    /// Every session of one user, by resource, to update them.
+    pub(crate) fn of_mut(&mut self, user: &BareJid) -> Option<&mut HashMap<String, Session>> {
+        self.users.get_mut(user)
     }
 
     /// Queue a stanza to one full JID if it is bound; returns whether it was.

@@ -73,12 +73,21 @@ pub(crate) fn reply_to(
     replier: Jid,
     condition: DefinedCondition,
 ) -> Option<Element> {
+    reply_with(head, sender, replier, stanza_error(condition))
+}
+
+/// [`reply_to`] with a ready error, for one that carries an application condition.
+pub(crate) fn reply_with(
+    head: &Head,
+    sender: &FullJid,
+    replier: Jid,
+    error: StanzaError,
+) -> Option<Element> {
     let kind = head.kind.as_deref();
     if kind == Some("error") {
         return None;
     }
     let id = head.id.clone();
-    let error = stanza_error(condition);
     let to = Jid::from(sender.clone());
     match head.name.as_str() {
         "iq" => {

@@ -5,11 +5,14 @@
 //! everything.
 #![allow(dead_code, unreachable_pub, clippy::unwrap_used, clippy::expect_used)]
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use jid::Jid;
 use jid::{BareJid, FullJid};
-use lampfield_xmpp::{Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
+use lampfield_xmpp::{
+    BlockError, BlockFuture, Blocklist, Disclosure, PresenceAuthority, PresenceSnapshot, Shown,
+};
 use minidom::Element;
 use xmpp_parsers::presence::Presence;
 
@@ -20,6 +23,9 @@ pub struct Relay {
     /// What a viewer may see of an owner, where a test set it (`None`: nothing, the owner hides
     /// from the viewer).
     disclosed: Mutex<HashMap<(BareJid, BareJid), Option<Disclosure>>>,
+    /// Each owner's rules as the node keeps them: a bare JID (a contact) or a domain JID (a
+    /// domain) to a level name; "blocked" hides and is the block list.
+    rules: Mutex<HashMap<BareJid, BTreeMap<BareJid, String>>>,
 }
 
 impl Relay {
@@ -38,6 +44,25 @@ impl Relay {
     /// From now on `owner` hides from `viewer`, as a rule at level blocked does.
     pub fn hide(&self, owner: &BareJid, viewer: &BareJid) {
         self.disclose(owner, viewer, None);
+    }
+
+    /// Set (`Some(level)`) or remove one rule of `owner`, as the CLI or the API does.
+    pub fn set_rule(&self, owner: &BareJid, entry: &BareJid, level: Option<&str>) {
+        let mut rules = self.rules.lock().unwrap();
+        let of = rules.entry(owner.clone()).or_default();
+        match level {
+            Some(l) => of.insert(entry.clone(), l.to_owned()),
+            None => of.remove(entry),
+        };
+    }
+
+    /// The level of one rule of `owner`.
+    pub fn rule(&self, owner: &BareJid, entry: &BareJid) -> Option<String> {
+        self.rules.lock().unwrap().get(owner)?.get(entry).cloned()
+    }
+
+    fn is_blocked(&self, owner: &BareJid, entry: &BareJid) -> bool {
+        self.rule(owner, entry).as_deref() == Some("blocked")
     }
 }
 
@@ -88,11 +113,58 @@ impl PresenceAuthority for Relay {
     }
 
     fn hides_from(&self, owner: &BareJid, viewer: &BareJid) -> bool {
-        self.disclosed
-            .lock()
-            .unwrap()
-            .get(&(owner.clone(), viewer.clone()))
-            .is_some_and(Option::is_none)
+        let domain = BareJid::from_parts(None, viewer.domain());
+        self.is_blocked(owner, viewer)
+            || self.is_blocked(owner, &domain)
+            || self
+                .disclosed
+                .lock()
+                .unwrap()
+                .get(&(owner.clone(), viewer.clone()))
+                .is_some_and(Option::is_none)
+    }
+
+    fn blocklist(&self) -> Option<&dyn Blocklist> {
+        Some(self)
+    }
+}
+
+impl Blocklist for Relay {
+    fn blocked(&self, user: &BareJid) -> Result<Vec<BareJid>, BlockError> {
+        let rules = self.rules.lock().unwrap();
+        Ok(rules
+            .get(user)
+            .into_iter()
+            .flatten()
+            .filter(|(_, l)| *l == "blocked")
+            .map(|(j, _)| j.clone())
+            .collect())
+    }
+
+    fn blocks(&self, user: &BareJid, target: &Jid) -> bool {
+        let target = target.to_bare();
+        self.is_blocked(user, &target)
+            || self.is_blocked(user, &BareJid::from_parts(None, target.domain()))
+    }
+
+    fn block<'a>(&'a self, user: &'a BareJid, jids: &'a [BareJid]) -> BlockFuture<'a> {
+        for jid in jids {
+            self.set_rule(user, jid, Some("blocked"));
+        }
+        Box::pin(async { Ok(()) })
+    }
+
+    fn unblock<'a>(&'a self, user: &'a BareJid, jids: Option<&'a [BareJid]>) -> BlockFuture<'a> {
+        let jids = match jids {
+            Some(j) => j.to_vec(),
+            None => self.blocked(user).unwrap(),
+        };
+        for jid in jids {
+            if self.is_blocked(user, &jid) {
+                self.set_rule(user, &jid, None);
+            }
+        }
+        Box::pin(async { Ok(()) })
     }
 }
 
