@@ -98,6 +98,14 @@ async fn in_roster(w: &World, owner: &str, contact: &str, subscription: Subscrip
     w.backend.put_contact(&bare(owner), item).await.unwrap();
 }
 
+/// Log alice in and send her initial presence; with everything she was sent until then.
+async fn login_with_presence(w: &World) -> (Client, Vec<Element>) {
+    let mut alice = Client::login(&w.router, "alice", Some("a")).await;
+    alice.send("<presence/>").await;
+    let got = alice.drain();
+    (alice, got)
+}
+
 /// Serialized, with the addressee's JID and every `id` written the same for both addressees.
 fn text(e: &Element) -> String {
     let mut s = String::from(e)
@@ -191,9 +199,7 @@ async fn a_hidden_viewers_subscription_request_is_never_stored_nor_shown() {
         .await;
     assert_eq!(w.backend.stored("alice", "bob"), None);
     // When alice comes online, there is no pending request to show her.
-    let mut alice = Client::login(&w.router, "alice", Some("a")).await;
-    alice.send("<presence/>").await;
-    let got = alice.drain();
+    let (_alice, got) = login_with_presence(&w).await;
     assert!(
         of(&got, "presence", Some("subscribe")).is_empty(),
         "{got:?}"
@@ -224,9 +230,7 @@ async fn a_request_made_before_the_block_is_not_shown_after_it() {
     );
     // Alice blocks bob while offline; at her login the request is not shown to her.
     w.relay.hide(&bare("alice"), &bare("bob"));
-    let mut alice = Client::login(&w.router, "alice", Some("a")).await;
-    alice.send("<presence/>").await;
-    let got = alice.drain();
+    let (alice, got) = login_with_presence(&w).await;
     assert!(
         of(&got, "presence", Some("subscribe")).is_empty(),
         "{got:?}"
@@ -235,9 +239,7 @@ async fn a_request_made_before_the_block_is_not_shown_after_it() {
     alice.logout().await;
     w.relay
         .disclose(&bare("alice"), &bare("bob"), Some(Disclosure::Everything));
-    let mut alice = Client::login(&w.router, "alice", Some("a")).await;
-    alice.send("<presence/>").await;
-    let got = alice.drain();
+    let (_alice, got) = login_with_presence(&w).await;
     assert_eq!(of(&got, "presence", Some("subscribe")).len(), 1, "{got:?}");
 }
 
