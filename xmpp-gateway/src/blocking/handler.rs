@@ -14,6 +14,7 @@ use crate::ports::backend::Backend;
 use crate::ports::blocklist::BlockError;
 use crate::router::{Dest, Router};
 use crate::stanza::error::{Head, reply_with};
+use crate::stanza::iq_result;
 
 impl<B: Backend> Router<B> {
     /// A blocking request from one of the user's own sessions, to the user's bare JID.
@@ -42,7 +43,7 @@ impl<B: Backend> Router<B> {
         match done {
             Ok(()) => {
                 tracing::info!(%user, ?request, "block list changed");
-                self.send_to(from, empty_result(id, from));
+                self.send_to(from, iq_result(id, from.clone().into(), None, None));
                 self.sync_blocklist(&user);
             }
             Err(e) => {
@@ -151,15 +152,4 @@ impl<B: Backend> Router<B> {
         }
         true
     }
-}
-
-/// An empty iq result to `to`.
-fn empty_result(id: &str, to: &FullJid) -> minidom::Element {
-    xmpp_parsers::iq::Iq::Result {
-        from: None,
-        to: Some(to.clone().into()),
-        id: id.to_owned(),
-        payload: None,
-    }
-    .into()
 }

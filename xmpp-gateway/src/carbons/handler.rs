@@ -27,16 +27,8 @@ impl<B: Backend> Router<B> {
             session.carbons = request == Request::Enable;
         }
         tracing::debug!(%from, ?request, "carbons");
-        self.send_to(
-            from,
-            Iq::Result {
-                from: Some(replier),
-                to: Some(from.clone().into()),
-                id: id.clone(),
-                payload: None,
-            }
-            .into(),
-        );
+        let result = crate::stanza::iq_result(id, from.clone().into(), Some(replier), None);
+        self.send_to(from, result);
         true
     }
 }

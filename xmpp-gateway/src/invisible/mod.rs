@@ -14,6 +14,7 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use crate::ports::backend::Backend;
 use crate::router::Router;
 use crate::stanza::error::Head;
+use crate::stanza::iq_result;
 
 use crate::ns::INVISIBLE as NS;
 
@@ -42,13 +43,8 @@ impl<B: Backend> Router<B> {
         let invisible = payload.is("invisible", NS);
         let user = from.to_bare();
         if self.authority().set_invisible(&user, invisible).await {
-            let result = Iq::Result {
-                from: Some(self.domain().clone()),
-                to: Some(from.clone().into()),
-                id,
-                payload: None,
-            };
-            self.send_to(from, result.into());
+            let server = Some(self.domain().clone());
+            self.send_to(from, iq_result(&id, from.clone().into(), server, None));
         } else {
             self.error(
                 head,

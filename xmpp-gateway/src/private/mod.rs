@@ -11,6 +11,7 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use crate::ports::backend::{Backend, Kept};
 use crate::router::Router;
 use crate::stanza::error::Head;
+use crate::stanza::iq_result;
 
 use crate::ns::PRIVATE as NS;
 
@@ -61,25 +62,22 @@ impl<B: Backend> Router<B> {
             // §3.2: nothing stored yet answers with the empty element as asked.
             let answer = stored.unwrap_or_else(|| child.clone());
             let query = Element::builder("query", NS).append(answer).build();
-            return self.reply(from, &id, replier, Some(query));
+            let result = iq_result(&id, from.clone().into(), Some(replier), Some(query));
+            self.send_to(from, result);
+            return;
         }
         match self.backend().put_private_xml(&user, child).await {
-            Ok(Kept::Stored) => self.reply(from, &id, replier, None),
+            Ok(Kept::Stored) => {
+                self.send_to(
+                    from,
+                    iq_result(&id, from.clone().into(), Some(replier), None),
+                );
+            }
             Ok(Kept::Full) => refuse(DefinedCondition::ResourceConstraint),
             Err(e) => {
                 tracing::warn!(%user, error = %e, "private XML not stored");
                 refuse(DefinedCondition::InternalServerError)
             }
         }
-    }
-
-    fn reply(&self, to: &FullJid, id: &str, from: jid::Jid, payload: Option<Element>) {
-        let result = Iq::Result {
-            from: Some(from),
-            to: Some(to.clone().into()),
-            id: id.to_owned(),
-            payload,
-        };
-        self.send_to(to, result.into());
     }
 }

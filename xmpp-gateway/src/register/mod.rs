@@ -12,6 +12,7 @@ use xmpp_parsers::stanza_error::DefinedCondition;
 use crate::ports::backend::{Backend, PasswordChange};
 use crate::router::Router;
 use crate::stanza::error::{self, Head};
+use crate::stanza::iq_result;
 
 use crate::ns::REGISTER as NS;
 
@@ -59,7 +60,10 @@ impl<B: Backend> Router<B> {
                     .append(Element::builder("username", NS).append(username).build())
                     .append(Element::builder("password", NS).build())
                     .build();
-                self.send_to(from, result(&id, from, server.clone(), Some(query)));
+                self.send_to(
+                    from,
+                    iq_result(&id, from.clone().into(), Some(server.clone()), Some(query)),
+                );
             }
             Iq::Set { id, payload, .. } => match asked(&payload) {
                 Asked::Remove => refuse(DefinedCondition::NotAllowed),
@@ -79,20 +83,18 @@ impl<B: Backend> Router<B> {
                     {
                         Ok(PasswordChange::Changed) => {
                             tracing::info!(user = %from.to_bare(), "password changed by the user");
-                            self.send_to(from, result(&id, from, server, None));
+                            self.send_to(
+                                from,
+                                iq_result(&id, from.clone().into(), Some(server), None),
+                            );
                         }
                         Ok(PasswordChange::Refused(why)) => {
                             // §3.3: a password the server's policy refuses; the text says why.
                             let mut error = error::stanza_error(DefinedCondition::NotAcceptable);
                             error.texts.insert(String::new(), why);
-                            let reply = Iq::Error {
-                                from: Some(server),
-                                to: Some(from.clone().into()),
-                                id,
-                                error,
-                                payload: None,
-                            };
-                            self.send_to(from, reply.into());
+                            if let Some(reply) = error::reply_with(head, from, server, error) {
+                                self.send_to(from, reply);
+                            }
                         }
                         Err(e) => {
                             tracing::warn!(user = %from.to_bare(), error = %e, "password change failed");
@@ -104,14 +106,4 @@ impl<B: Backend> Router<B> {
             Iq::Result { .. } | Iq::Error { .. } => {}
         }
     }
-}
-
-fn result(id: &str, to: &FullJid, from: jid::Jid, payload: Option<Element>) -> Element {
-    Iq::Result {
-        from: Some(from),
-        to: Some(to.clone().into()),
-        id: id.to_owned(),
-        payload,
-    }
-    .into()
 }

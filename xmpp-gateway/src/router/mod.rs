@@ -485,15 +485,12 @@ pub(crate) fn server_answer(
             .or_else(|| entity_time::answer(&payload, std::time::SystemTime::now().into()))
             .or_else(|| last_activity::answer(&payload, uptime));
         if let Some(result) = own {
-            return Some(
-                Iq::Result {
-                    from: Some(replier),
-                    to: Some(requester),
-                    id,
-                    payload: Some(result),
-                }
-                .into(),
-            );
+            return Some(crate::stanza::iq_result(
+                &id,
+                requester,
+                Some(replier),
+                Some(result),
+            ));
         }
     }
     disco::answer(entity, &id, requester, replier, payload)

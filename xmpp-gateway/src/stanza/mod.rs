@@ -138,3 +138,20 @@ pub(crate) fn is_query(iq: &xmpp_parsers::iq::Iq, ns: &str) -> bool {
         Iq::Result { .. } | Iq::Error { .. } => false,
     }
 }
+
+/// The result of a get or set `id`, from `replier` (none: the user's own account, RFC 6120
+/// §8.1.2.1) to `requester`, with `payload` if it carries one.
+pub(crate) fn iq_result(
+    id: &str,
+    requester: jid::Jid,
+    replier: Option<jid::Jid>,
+    payload: Option<Element>,
+) -> Element {
+    xmpp_parsers::iq::Iq::Result {
+        from: replier,
+        to: Some(requester),
+        id: id.to_owned(),
+        payload,
+    }
+    .into()
+}
