@@ -1,6 +1,8 @@
 //! RFC 6120 §6 with RFC 7677, RFC 5802 and RFC 4616, driven by tokio-xmpp's SASL client:
-//! SCRAM-SHA-256, SCRAM-SHA-1 and PLAIN all authenticate and bind after STARTTLS; a wrong
-//! password fails with `<not-authorized/>`.
+//! SCRAM-SHA-256-PLUS and SCRAM-SHA-1-PLUS with `tls-exporter` channel binding (RFC 9266)
+//! over TLS 1.3, SCRAM-SHA-256, SCRAM-SHA-1 and PLAIN all authenticate and bind after
+//! STARTTLS; a wrong password, or channel binding data of another TLS connection, fails
+//! with `<not-authorized/>`.
 
 use std::collections::BTreeSet;
 
@@ -20,8 +22,26 @@ use tokio_xmpp::{Stanza, client_login};
 
 const WAIT: std::time::Duration = lampfield_tests::client::WAIT;
 
+/// How a -PLUS login binds to the channel.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Bind {
+    /// With this connection's `tls-exporter` data.
+    Ours,
+    /// With data of some other connection, as a relay in the middle would have.
+    Relayed,
+}
+
 /// STARTTLS, then SASL with only `mech`, then bind. Returns the bound JID.
 async fn login_with(node: &TestNode, mech: &str, password: &str) -> Result<Jid, tokio_xmpp::Error> {
+    login_bound(node, mech, password, Bind::Ours).await
+}
+
+async fn login_bound(
+    node: &TestNode,
+    mech: &str,
+    password: &str,
+    bind: Bind,
+) -> Result<Jid, tokio_xmpp::Error> {
     let jid: Jid = "alice@localhost".parse().unwrap();
     let (pending, binding) = node
         .connector()
@@ -34,13 +54,30 @@ async fn login_with(node: &TestNode, mech: &str, password: &str) -> Result<Jid, 
         features.sasl_mechanisms
     );
     let only: BTreeSet<String> = [mech.to_owned()].into();
-    // With channel-binding data tokio-xmpp's SCRAM names itself SCRAM-*-PLUS, which the
-    // node does not offer; without it, the client sends the `n,,` GS2 header.
-    let _ = binding;
+    // With channel-binding data tokio-xmpp's SCRAM names itself SCRAM-*-PLUS; without
+    // it, the client sends the `n,,` GS2 header and the plain name.
+    let binding = if mech.ends_with("-PLUS") {
+        assert!(
+            features
+                .sasl_mechanisms
+                .iter()
+                .any(|m| m.ends_with("-PLUS")),
+            "no -PLUS offered"
+        );
+        match (binding, bind) {
+            (ChannelBinding::TlsExporter(_), Bind::Relayed) => {
+                ChannelBinding::TlsExporter(vec![0x42; 32])
+            }
+            (b @ ChannelBinding::TlsExporter(_), Bind::Ours) => b,
+            (other, _) => panic!("the test client has no tls-exporter data: {other:?}"),
+        }
+    } else {
+        ChannelBinding::None
+    };
     let creds = Credentials::default()
         .with_username("alice")
         .with_password(password)
-        .with_channel_binding(ChannelBinding::None);
+        .with_channel_binding(binding);
     let reset = client_login(stream, only, creds).await?;
     let header = StreamHeader {
         to: Some("localhost".into()),
@@ -115,6 +152,39 @@ async fn wrong_password_fails(mech: &str) {
 }
 
 #[tokio::test]
+async fn scram_sha_256_plus_logs_in() {
+    logs_in("SCRAM-SHA-256-PLUS").await;
+}
+
+#[tokio::test]
+async fn scram_sha_1_plus_logs_in() {
+    logs_in("SCRAM-SHA-1-PLUS").await;
+}
+
+#[tokio::test]
+async fn wrong_password_scram_sha_256_plus() {
+    wrong_password_fails("SCRAM-SHA-256-PLUS").await;
+}
+
+#[tokio::test]
+async fn binding_to_another_tls_connection_fails() {
+    // A relay that terminates the client's TLS and opens its own to the node passes the
+    // password proof through, but the client's binding names the relay's connection.
+    let node = start_node().await;
+    let res = tokio::time::timeout(
+        WAIT,
+        login_bound(&node, "SCRAM-SHA-256-PLUS", "alice-secret-1", Bind::Relayed),
+    )
+    .await
+    .expect("relayed login neither failed nor succeeded");
+    match res {
+        Err(tokio_xmpp::Error::Auth(AuthError::Fail(DefinedCondition::NotAuthorized))) => {}
+        other => panic!("expected <not-authorized/>, got {other:?}"),
+    }
+    node.stop().await;
+}
+
+#[tokio::test]
 async fn scram_sha_256_logs_in() {
     logs_in("SCRAM-SHA-256").await;
 }
@@ -146,8 +216,8 @@ async fn wrong_password_plain() {
 
 #[tokio::test]
 async fn full_client_logs_in_with_its_preferred_mechanism() {
-    // tokio-xmpp's Client, as shipped: on TLS 1.3 it has tls-exporter data and so only
-    // considers SCRAM-*-PLUS; against a node without -PLUS it picks PLAIN over TLS.
+    // tokio-xmpp's Client, as shipped: on TLS 1.3 it has tls-exporter data and so
+    // considers SCRAM-*-PLUS first, which the node offers.
     let node = start_node().await;
     let alice = node.login("alice@localhost", "desk").await;
     assert_eq!(alice.jid.to_string(), "alice@localhost/desk");

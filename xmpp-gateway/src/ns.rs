@@ -30,6 +30,8 @@ pub use xmpp_parsers::ns::TLS;
 
 /// SASL (RFC 6120 §6.4).
 pub use xmpp_parsers::ns::SASL;
+/// XEP-0440 SASL Channel-Binding Type Capability.
+pub const SASL_CHANNEL_BINDING: &str = "urn:xmpp:sasl-cb:0";
 
 /// Resource binding (RFC 6120 §7).
 pub use xmpp_parsers::ns::BIND;

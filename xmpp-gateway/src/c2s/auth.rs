@@ -12,7 +12,7 @@ use super::conn::{Conn, End};
 use crate::ns::SASL;
 use crate::ports::backend::{Backend, ScramCredentials, ScramHash};
 use crate::sasl::{
-    ClientFirst, Mechanism, PlainRequest, SaslError, fake_credentials, verify_plain,
+    Binding, ClientFirst, Mechanism, PlainRequest, SaslError, fake_credentials, verify_plain,
 };
 use crate::stream::{Item, StreamCondition};
 
@@ -26,6 +26,7 @@ pub(crate) async fn attempt<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     let outcome = exchange(conn, backend, auth).await?;
     match outcome {
         Ok((user, additional)) => {
+            conn.io.forget_channel_binding();
             let data = additional.map(|d| B64.encode(d)).unwrap_or_default();
             conn.send_raw(&format!("<success xmlns='{SASL}'>{data}</success>"))
                 .await?;
@@ -61,11 +62,19 @@ async fn exchange<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     auth: &Element,
 ) -> Result<Result<(BareJid, Option<Vec<u8>>), SaslError>, End> {
     let tls = conn.io.is_tls();
-    let offered = &conn.cfg.mechanisms;
+    let exporter = conn.io.tls_exporter();
+    // What this stream advertised (PLAIN is picked even without TLS, to refuse it clearly).
+    let advertised = |m: &Mechanism| {
+        conn.cfg.mechanisms.contains(m)
+            && (*m == Mechanism::Plain || m.offered(tls, exporter.is_some()))
+    };
+    let plus_offered = Mechanism::ALL
+        .iter()
+        .any(|m| m.binds_channel() && advertised(m));
     let mechanism = match auth
         .attr("mechanism")
         .and_then(Mechanism::from_name)
-        .filter(|m| offered.contains(m))
+        .filter(advertised)
     {
         Some(Mechanism::Plain) if !tls => return Ok(Err(SaslError::EncryptionRequired)),
         Some(m) => m,
@@ -90,7 +99,11 @@ async fn exchange<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
             .await
             .map(|u| (u, None)));
     };
-    let first = match ClientFirst::parse(hash, &initial) {
+    let binding = match exporter.as_ref().filter(|_| mechanism.binds_channel()) {
+        Some(data) => Binding::Plus(data),
+        None => Binding::Without { plus_offered },
+    };
+    let first = match ClientFirst::parse(hash, &initial, binding) {
         Ok(f) => f,
         Err(e) => return Ok(Err(e)),
     };

@@ -16,8 +16,9 @@ pub struct C2sConfig {
     /// Refuse SASL before STARTTLS (default `true`). When `false`, SCRAM may run on a
     /// plain stream; PLAIN never does.
     pub require_tls: bool,
-    /// SASL mechanisms offered, in order of preference (default: SCRAM-SHA-256,
-    /// SCRAM-SHA-1, PLAIN). PLAIN is offered only over TLS whatever this says.
+    /// SASL mechanisms offered, in order of preference (default: SCRAM-SHA-256-PLUS,
+    /// SCRAM-SHA-1-PLUS, SCRAM-SHA-256, SCRAM-SHA-1, PLAIN). PLAIN is offered only over TLS
+    /// and the -PLUS ones only over TLS 1.3, whatever this says.
     pub mechanisms: Vec<Mechanism>,
     /// Byte budget of one first-level element after authentication (default 256 KiB).
     pub max_stanza_bytes: usize,

@@ -11,8 +11,8 @@ use super::auth;
 use super::bind::{self, BindRequest};
 use super::conn::{Conn, End};
 use crate::ns::{
-    BIND, COMPONENT_ACCEPT, CSI, JABBER_CLIENT, JABBER_SERVER, ROSTER_VERSIONING, SASL, SESSION,
-    STREAM_LIMITS, TLS,
+    BIND, COMPONENT_ACCEPT, CSI, JABBER_CLIENT, JABBER_SERVER, ROSTER_VERSIONING, SASL,
+    SASL_CHANNEL_BINDING, SESSION, STREAM_LIMITS, TLS,
 };
 use crate::ports::backend::Backend;
 use crate::sasl::{Mechanism, SaslError};
@@ -29,6 +29,8 @@ pub(crate) struct Phase {
     pub(crate) require_tls: bool,
     /// SASL succeeded.
     pub(crate) authenticated: bool,
+    /// The TLS connection yields `tls-exporter` channel binding data (TLS 1.3).
+    pub(crate) channel_binding: bool,
 }
 
 impl Phase {
@@ -58,10 +60,22 @@ pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism], limits: &StreamLi
     }
     if phase.sasl_allowed() {
         out.push_str(&format!("<mechanisms xmlns='{SASL}'>"));
-        for m in mechanisms.iter().filter(|m| m.offered(phase.tls)) {
+        let offered = || {
+            mechanisms
+                .iter()
+                .filter(|m| m.offered(phase.tls, phase.channel_binding))
+        };
+        for m in offered() {
             out.push_str(&format!("<mechanism>{}</mechanism>", m.name()));
         }
         out.push_str("</mechanisms>");
+        // XEP-0440: name the channel binding type, so a client need not guess one.
+        if offered().any(|m| m.binds_channel()) {
+            out.push_str(&format!(
+                "<sasl-channel-binding xmlns='{SASL_CHANNEL_BINDING}'>\
+                 <channel-binding type='tls-exporter'/></sasl-channel-binding>"
+            ));
+        }
     }
     if phase.authenticated {
         out.push_str(&format!(
@@ -95,6 +109,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
         tls: false,
         require_tls: conn.cfg.require_tls,
         authenticated: false,
+        channel_binding: false,
     };
     if direct_tls {
         // XEP-0368: the TLS handshake comes first; the stream opens inside it, and STARTTLS
@@ -104,6 +119,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
         };
         handshake(conn, config).await?;
         phase.tls = true;
+        phase.channel_binding = conn.io.tls_exporter().is_some();
     }
     let mut user: Option<BareJid> = None;
     let mut failures = 0u32;
@@ -127,6 +143,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 };
                 starttls(conn, config).await?;
                 phase.tls = true;
+                phase.channel_binding = conn.io.tls_exporter().is_some();
                 break;
             }
             if el.is("auth", SASL) {

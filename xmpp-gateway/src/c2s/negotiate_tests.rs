@@ -39,6 +39,7 @@ fn phase(tls: bool, authenticated: bool) -> Phase {
         tls,
         require_tls: true,
         authenticated,
+        channel_binding: tls,
     }
 }
 
@@ -60,8 +61,19 @@ fn features_follow_the_phase() {
     let f = features(phase(true, false), &Mechanism::ALL, &LIMITS);
     assert!(!f.contains("starttls"));
     assert!(f.contains(
-        "<mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism>"
+        "<mechanism>SCRAM-SHA-256-PLUS</mechanism><mechanism>SCRAM-SHA-1-PLUS</mechanism>\
+         <mechanism>SCRAM-SHA-256</mechanism><mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism>"
     ));
+    assert!(f.contains(
+        "<sasl-channel-binding xmlns='urn:xmpp:sasl-cb:0'><channel-binding type='tls-exporter'/>"
+    ));
+    // TLS 1.2: no channel binding data, so neither -PLUS nor the binding types.
+    let tls12 = Phase {
+        channel_binding: false,
+        ..phase(true, false)
+    };
+    let f = features(tls12, &Mechanism::ALL, &LIMITS);
+    assert!(!f.contains("-PLUS") && !f.contains("sasl-cb"), "{f}");
 
     let plain_ok = Phase {
         require_tls: false,

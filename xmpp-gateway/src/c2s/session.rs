@@ -208,6 +208,7 @@ pub(crate) fn check_stanza(el: &Element, jid: &FullJid) -> Result<(), StreamCond
             tls: true,
             require_tls: false,
             authenticated: true,
+            channel_binding: false,
         };
         return Err(first_level_condition(el, phase));
     }

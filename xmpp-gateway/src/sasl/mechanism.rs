@@ -6,6 +6,10 @@ use crate::ports::backend::{ScramCredentials, ScramHash};
 /// A SASL mechanism the server implements.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mechanism {
+    /// SCRAM-SHA-256-PLUS (RFC 7677) with `tls-exporter` channel binding (RFC 9266).
+    ScramSha256Plus,
+    /// SCRAM-SHA-1-PLUS (RFC 5802) with `tls-exporter` channel binding (RFC 9266).
+    ScramSha1Plus,
     /// SCRAM-SHA-256 (RFC 7677).
     ScramSha256,
     /// SCRAM-SHA-1 (RFC 5802).
@@ -16,11 +20,19 @@ pub enum Mechanism {
 
 impl Mechanism {
     /// Every mechanism, strongest first (the order we advertise).
-    pub const ALL: [Mechanism; 3] = [Self::ScramSha256, Self::ScramSha1, Self::Plain];
+    pub const ALL: [Mechanism; 5] = [
+        Self::ScramSha256Plus,
+        Self::ScramSha1Plus,
+        Self::ScramSha256,
+        Self::ScramSha1,
+        Self::Plain,
+    ];
 
     /// The IANA name.
     pub fn name(self) -> &'static str {
         match self {
+            Self::ScramSha256Plus => "SCRAM-SHA-256-PLUS",
+            Self::ScramSha1Plus => "SCRAM-SHA-1-PLUS",
             Self::ScramSha256 => "SCRAM-SHA-256",
             Self::ScramSha1 => "SCRAM-SHA-1",
             Self::Plain => "PLAIN",
@@ -35,15 +47,25 @@ impl Mechanism {
     /// The SCRAM hash, for SCRAM mechanisms.
     pub fn scram_hash(self) -> Option<ScramHash> {
         match self {
-            Self::ScramSha256 => Some(ScramHash::Sha256),
-            Self::ScramSha1 => Some(ScramHash::Sha1),
+            Self::ScramSha256 | Self::ScramSha256Plus => Some(ScramHash::Sha256),
+            Self::ScramSha1 | Self::ScramSha1Plus => Some(ScramHash::Sha1),
             Self::Plain => None,
         }
     }
 
-    /// Whether the mechanism may be offered on a stream; PLAIN needs TLS.
-    pub fn offered(self, tls: bool) -> bool {
-        tls || self != Self::Plain
+    /// Whether this is a -PLUS mechanism, which binds to the TLS channel.
+    pub fn binds_channel(self) -> bool {
+        matches!(self, Self::ScramSha256Plus | Self::ScramSha1Plus)
+    }
+
+    /// Whether the mechanism may be offered on a stream: PLAIN needs TLS, a -PLUS
+    /// mechanism channel binding data (TLS 1.3).
+    pub fn offered(self, tls: bool, channel_binding: bool) -> bool {
+        match self {
+            Self::Plain => tls,
+            Self::ScramSha256Plus | Self::ScramSha1Plus => tls && channel_binding,
+            Self::ScramSha256 | Self::ScramSha1 => true,
+        }
     }
 }
 
@@ -104,14 +126,20 @@ mod tests {
     }
 
     #[test]
-    fn plain_is_offered_only_over_tls() {
-        assert!(!Mechanism::Plain.offered(false));
-        assert!(Mechanism::Plain.offered(true));
-        assert!(Mechanism::ScramSha1.offered(false));
+    fn plain_needs_tls_and_plus_needs_channel_binding() {
+        assert!(!Mechanism::Plain.offered(false, false));
+        assert!(Mechanism::Plain.offered(true, false));
+        assert!(Mechanism::ScramSha1.offered(false, false));
+        assert!(!Mechanism::ScramSha256Plus.offered(true, false));
+        assert!(Mechanism::ScramSha256Plus.offered(true, true));
         assert_eq!(
             Mechanism::from_name("SCRAM-SHA-256"),
             Some(Mechanism::ScramSha256)
         );
-        assert_eq!(Mechanism::from_name("SCRAM-SHA-256-PLUS"), None);
+        assert_eq!(
+            Mechanism::from_name("SCRAM-SHA-256-PLUS"),
+            Some(Mechanism::ScramSha256Plus)
+        );
+        assert_eq!(Mechanism::from_name("SCRAM-SHA-512-PLUS"), None);
     }
 }

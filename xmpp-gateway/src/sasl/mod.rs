@@ -1,4 +1,5 @@
-//! SASL for c2s (RFC 6120 §6): our own SCRAM-SHA-256 / SCRAM-SHA-1 server and PLAIN
+//! SASL for c2s (RFC 6120 §6): our own SCRAM-SHA-256 / SCRAM-SHA-1 server (with their
+//! -PLUS variants on TLS 1.3) and PLAIN
 //! verified against the stored SCRAM keys, plus the key derivation the node uses when
 //! it creates accounts.
 //!
@@ -15,7 +16,7 @@ pub use credentials::{
 };
 pub use mechanism::{Mechanism, fake_credentials};
 pub use plain::{PlainRequest, verify_plain};
-pub use scram::{AwaitingFinal, ClientFirst};
+pub use scram::{AwaitingFinal, Binding, ClientFirst};
 
 /// Why an authentication attempt failed; each maps to an RFC 6120 §6.5 condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -35,9 +36,16 @@ pub enum SaslError {
     /// A message that does not follow the mechanism's grammar.
     #[error("malformed request")]
     MalformedRequest,
-    /// The client asked for channel binding, but we offer no -PLUS mechanism.
+    /// The client asked for channel binding with a mechanism that has none.
     #[error("channel binding not supported")]
     ChannelBindingNotSupported,
+    /// A -PLUS mechanism with a channel binding type other than `tls-exporter`.
+    #[error("unsupported channel binding type")]
+    UnsupportedBindingType,
+    /// The client said it could bind but thinks we cannot, while we advertised -PLUS:
+    /// someone removed the -PLUS mechanisms on the way (RFC 5802 §6).
+    #[error("channel binding downgrade")]
+    BindingDowngrade,
     /// Wrong credentials or unknown account (never told apart).
     #[error("not authorized")]
     NotAuthorized,
@@ -57,8 +65,10 @@ impl SaslError {
             Self::IncorrectEncoding => "incorrect-encoding",
             Self::InvalidAuthzid => "invalid-authzid",
             Self::InvalidMechanism => "invalid-mechanism",
-            Self::MalformedRequest | Self::ChannelBindingNotSupported => "malformed-request",
-            Self::NotAuthorized => "not-authorized",
+            Self::MalformedRequest
+            | Self::ChannelBindingNotSupported
+            | Self::UnsupportedBindingType => "malformed-request",
+            Self::NotAuthorized | Self::BindingDowngrade => "not-authorized",
             Self::EncryptionRequired => "encryption-required",
             Self::TemporaryAuthFailure => "temporary-auth-failure",
         }
@@ -68,6 +78,9 @@ impl SaslError {
     pub fn text(self) -> Option<&'static str> {
         match self {
             Self::ChannelBindingNotSupported => Some("channel-binding-not-supported"),
+            // The names of RFC 5802's server-error values.
+            Self::UnsupportedBindingType => Some("unsupported-channel-binding-type"),
+            Self::BindingDowngrade => Some("server-does-support-channel-binding"),
             _ => None,
         }
     }

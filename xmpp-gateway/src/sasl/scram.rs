@@ -1,6 +1,8 @@
-//! Server side of SCRAM-SHA-1 (RFC 5802) and SCRAM-SHA-256 (RFC 7677), without
-//! channel binding: we advertise no -PLUS mechanism, so `n` and `y` gs2 flags are
-//! accepted and `p=` is refused.
+//! Server side of SCRAM-SHA-1 (RFC 5802) and SCRAM-SHA-256 (RFC 7677), and of their
+//! -PLUS variants with `tls-exporter` channel binding (RFC 9266), the one type offered.
+//! The gs2 flag must agree with the mechanism and with what the stream advertised
+//! (RFC 5802 §6): `p=tls-exporter` for -PLUS, `n` or `y` otherwise, and `y` ("I could
+//! bind but the server cannot") is a downgrade when -PLUS was advertised.
 //!
 //! Pure state machine: [`ClientFirst::parse`] reads the client-first-message and names
 //! the user; the caller fetches that user's stored keys (or fake ones for an unknown
@@ -21,12 +23,30 @@ const SERVER_NONCE_BYTES: usize = 18;
 /// Longest client nonce we accept; real clients send 16-48 characters.
 const MAX_NONCE_LEN: usize = 256;
 
+/// The channel binding type we implement (RFC 9266).
+const TLS_EXPORTER: &str = "tls-exporter";
+
+/// Channel binding as the stream offers it to one SCRAM exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Binding<'a> {
+    /// A -PLUS mechanism was chosen: the client must bind to this `tls-exporter` data.
+    Plus(&'a [u8]),
+    /// A mechanism without channel binding; `plus_offered` says whether a -PLUS one was
+    /// advertised on this stream.
+    Without {
+        /// A -PLUS mechanism was advertised: a client that could bind must have.
+        plus_offered: bool,
+    },
+}
+
 /// A parsed client-first-message.
 #[derive(Debug)]
 pub struct ClientFirst {
     hash: ScramHash,
     /// The gs2 header exactly as sent (e.g. `n,,`), echoed by the client in `c=`.
     gs2_header: String,
+    /// The channel binding data the client must echo after the gs2 header in `c=`.
+    binding: Vec<u8>,
     /// The authorization identity from the gs2 header, when one was given.
     authzid: Option<String>,
     /// The decoded username (`=2C` / `=3D` unescaped).
@@ -41,6 +61,7 @@ pub struct ClientFirst {
 pub struct AwaitingFinal {
     hash: ScramHash,
     gs2_header: String,
+    binding: Vec<u8>,
     nonce: String,
     /// client-first-message-bare "," server-first-message.
     auth_prefix: String,
@@ -52,16 +73,29 @@ pub struct AwaitingFinal {
 }
 
 impl ClientFirst {
-    /// Parse a client-first-message (RFC 5802 §7).
-    pub fn parse(hash: ScramHash, msg: &[u8]) -> Result<Self, SaslError> {
+    /// Parse a client-first-message (RFC 5802 §7) for a mechanism with `binding`.
+    pub fn parse(hash: ScramHash, msg: &[u8], binding: Binding<'_>) -> Result<Self, SaslError> {
         let msg = std::str::from_utf8(msg).map_err(|_| SaslError::IncorrectEncoding)?;
         let (flag, rest) = msg.split_once(',').ok_or(SaslError::MalformedRequest)?;
-        match flag {
-            "n" | "y" => {}
-            // We advertise no -PLUS mechanism; RFC 5802 §6.
-            f if f.starts_with("p=") => return Err(SaslError::ChannelBindingNotSupported),
+        let bound = match (flag, binding) {
+            ("n", Binding::Without { .. }) => Vec::new(),
+            ("y", Binding::Without { plus_offered }) => {
+                if plus_offered {
+                    return Err(SaslError::BindingDowngrade);
+                }
+                Vec::new()
+            }
+            (f, Binding::Plus(data)) if f.strip_prefix("p=") == Some(TLS_EXPORTER) => data.to_vec(),
+            (f, Binding::Plus(_)) if f.starts_with("p=") => {
+                return Err(SaslError::UnsupportedBindingType);
+            }
+            // A -PLUS mechanism without binding, or binding without a -PLUS mechanism.
+            ("n" | "y", Binding::Plus(_)) => return Err(SaslError::MalformedRequest),
+            (f, Binding::Without { .. }) if f.starts_with("p=") => {
+                return Err(SaslError::ChannelBindingNotSupported);
+            }
             _ => return Err(SaslError::MalformedRequest),
-        }
+        };
         let (authz, bare) = rest.split_once(',').ok_or(SaslError::MalformedRequest)?;
         let authzid = match authz {
             "" => None,
@@ -90,6 +124,7 @@ impl ClientFirst {
         Ok(Self {
             hash,
             gs2_header,
+            binding: bound,
             authzid,
             username,
             client_nonce: client_nonce.to_owned(),
@@ -132,6 +167,7 @@ impl ClientFirst {
         let next = AwaitingFinal {
             hash: self.hash,
             gs2_header: self.gs2_header,
+            binding: self.binding,
             nonce,
             auth_prefix,
             stored_key: creds.stored_key.clone(),
@@ -160,8 +196,13 @@ impl AwaitingFinal {
         let binding = B64
             .decode(binding)
             .map_err(|_| SaslError::IncorrectEncoding)?;
-        if binding != self.gs2_header.as_bytes() {
+        // RFC 5802 §7: `c=` is the gs2 header followed by the channel binding data.
+        let (header, data) = binding.split_at(binding.len().min(self.gs2_header.len()));
+        if header != self.gs2_header.as_bytes() {
             return Err(SaslError::MalformedRequest);
+        }
+        if !bool::from(data.ct_eq(&self.binding)) {
+            return Err(SaslError::NotAuthorized);
         }
         if nonce != self.nonce {
             return Err(SaslError::MalformedRequest);

@@ -47,6 +47,21 @@ fn detached() -> io::Error {
 }
 
 impl<S> MaybeTls<S> {
+    /// RFC 9266 `tls-exporter` data of a client stream's TLS 1.3, until it is forgotten.
+    pub fn tls_exporter(&self) -> Option<[u8; super::channel_binding::TLS_EXPORTER_LEN]> {
+        match self {
+            Self::Tls(tls) => tls.tls_exporter().copied(),
+            _ => None,
+        }
+    }
+
+    /// Drop the channel binding data: authentication is over.
+    pub fn forget_channel_binding(&mut self) {
+        if let Self::Tls(tls) = self {
+            tls.forget_channel_binding();
+        }
+    }
+
     /// Whether the connection is encrypted.
     pub fn is_tls(&self) -> bool {
         match self {

@@ -5,6 +5,7 @@
 
 pub(crate) mod accept;
 mod bytes;
+pub mod channel_binding;
 mod conn;
 mod error;
 mod io;

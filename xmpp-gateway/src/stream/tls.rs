@@ -23,6 +23,7 @@ use rustls::unbuffered::{
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 use super::bytes::poll_read_appending;
+use super::channel_binding::{self, TLS_EXPORTER_LEN};
 use super::shared::{Direct, WriteNow};
 
 /// Bytes asked from the transport per read.
@@ -66,6 +67,23 @@ pub struct ServerTls<S> {
     /// Bytes arrived since rustls last processed `incoming`. A session polls its reader
     /// after every stanza it writes; without new bytes rustls has nothing to do.
     unprocessed: bool,
+    /// The client random of the handshake, read from the ClientHello; only kept until the
+    /// handshake completes.
+    client_random: Option<[u8; 32]>,
+    /// RFC 9266 `tls-exporter` data for SCRAM-*-PLUS, until authentication has used it.
+    channel_binding: Option<Box<[u8; TLS_EXPORTER_LEN]>>,
+}
+
+impl<S> ServerTls<S> {
+    /// The RFC 9266 `tls-exporter` channel binding data of this connection, on TLS 1.3.
+    pub fn tls_exporter(&self) -> Option<&[u8; TLS_EXPORTER_LEN]> {
+        self.channel_binding.as_deref()
+    }
+
+    /// Forget the channel binding data once authentication is over.
+    pub fn forget_channel_binding(&mut self) {
+        self.channel_binding = None;
+    }
 }
 
 impl<S: AsyncRead + AsyncWrite + Unpin> ServerTls<S> {
@@ -83,13 +101,26 @@ impl<S: AsyncRead + AsyncWrite + Unpin> ServerTls<S> {
             peer_closed: false,
             sent_close: false,
             unprocessed: true,
+            client_random: None,
+            channel_binding: None,
         };
         std::future::poll_fn(|cx| tls.poll_handshake(cx)).await?;
+        if let Some(random) = tls.client_random.take() {
+            tls.channel_binding = channel_binding::tls_exporter(
+                &random,
+                tls.conn.protocol_version(),
+                tls.conn.negotiated_cipher_suite(),
+            )
+            .map(Box::new);
+        }
         Ok(tls)
     }
 
     fn poll_handshake(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         loop {
+            if self.client_random.is_none() {
+                self.client_random = channel_binding::client_random(&self.incoming);
+            }
             let rest = self.process_or_alert(cx, None, false)?.0;
             // Each flight must be on the wire before we wait for the answer to it.
             ready!(self.poll_flush_out(cx))?;

@@ -211,3 +211,45 @@ async fn what_the_socket_does_not_take_from_a_direct_write_the_session_flushes()
     assert_eq!(got, big);
     assert_eq!(direct.write_now(b"<z/>"), Direct::Written);
 }
+
+#[tokio::test]
+async fn tls13_channel_binding_matches_the_clients_exporter() {
+    // Both cipher suite hashes: SHA-256 (AES-128) and SHA-384 (AES-256).
+    for suite in [
+        rustls::CipherSuite::TLS13_AES_128_GCM_SHA256,
+        rustls::CipherSuite::TLS13_AES_256_GCM_SHA384,
+    ] {
+        let (config, cert) = server_config();
+        let mut provider = rustls::crypto::ring::default_provider();
+        provider.cipher_suites.retain(|s| s.suite() == suite);
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert).unwrap();
+        let client = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        let (client_io, server_io) = tokio::io::duplex(64 * 1024);
+        let connector = tokio_rustls::TlsConnector::from(Arc::new(client));
+        let name = ServerName::try_from("example.com").unwrap();
+        let (server, client) = tokio::join!(
+            ServerTls::accept(server_io, config),
+            connector.connect(name, client_io)
+        );
+        let (mut server, client) = (server.unwrap(), client.unwrap());
+        let expected = client
+            .get_ref()
+            .1
+            .export_keying_material([0u8; 32], b"EXPORTER-Channel-Binding", None)
+            .unwrap();
+        assert_eq!(server.tls_exporter(), Some(&expected), "{suite:?}");
+        server.forget_channel_binding();
+        assert_eq!(server.tls_exporter(), None);
+    }
+}
+
+#[tokio::test]
+async fn tls12_has_no_channel_binding() {
+    let (server, _client) = pair(&[&rustls::version::TLS12], 64 * 1024).await;
+    assert_eq!(server.tls_exporter(), None);
+}

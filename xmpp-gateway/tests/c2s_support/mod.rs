@@ -275,7 +275,7 @@ impl Raw {
                 sasl::client::mechanisms::Scram::<sasl::common::scram::Sha256>::new(
                     user,
                     password.to_owned(),
-                    sasl::common::ChannelBinding::Unsupported,
+                    sasl::common::ChannelBinding::None,
                 )
                 .unwrap(),
             )
@@ -284,7 +284,7 @@ impl Raw {
                 sasl::client::mechanisms::Scram::<sasl::common::scram::Sha1>::new(
                     user,
                     password.to_owned(),
-                    sasl::common::ChannelBinding::Unsupported,
+                    sasl::common::ChannelBinding::None,
                 )
                 .unwrap(),
             )
