@@ -218,7 +218,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         .with_engine(engine.clone())
         .with_profile_runtime(profile_runtime.clone())
         .with_live_tokens(live_tokens.clone())
-        .with_sessions(sessions)
+        .with_sessions(sessions.clone())
         .with_on_removed(Arc::new(move |user| {
             forget.forget(user);
             if let Some(f) = &notices {
@@ -241,7 +241,8 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
                 cancel.clone(),
             )
             .with_profile_runtime(profile_runtime.clone())
-            .with_live_tokens(live_tokens);
+            .with_live_tokens(live_tokens)
+            .with_websocket(sessions.websocket());
             let addr = http::spawn(listener, state, &config.http, &tracker, cancel.clone())
                 .map_err(http_error)?;
             tracing::info!("integration API listening on http://{addr}");

@@ -88,6 +88,7 @@ pub mod stream;
 mod subscription;
 pub mod tls;
 mod version;
+pub mod websocket;
 
 pub use c2s::{C2sConfig, serve_c2s, serve_c2s_direct_tls};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};

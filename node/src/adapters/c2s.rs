@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use lampfield_xmpp::router::RemoteSender;
+use lampfield_xmpp::websocket::WebSocketEndpoint;
 use lampfield_xmpp::{C2sConfig, Ports, Router, serve_c2s, serve_c2s_direct_tls};
 use minidom::Element;
 use tokio::net::TcpListener;
@@ -78,6 +79,12 @@ pub fn spawn_c2s(
     XmppPublisher::start(engine, router.clone(), cancel.clone());
     let control = SessionControl {
         router: router.clone(),
+        websocket: WebSocketEndpoint::new(
+            config.clone(),
+            router.clone(),
+            Arc::clone(&backend),
+            cancel.clone(),
+        ),
     };
     if let Some(direct) = direct_tls {
         let (config, tls, router, backend, cancel) = (
@@ -110,9 +117,15 @@ pub fn spawn_c2s(
 #[derive(Clone)]
 pub struct SessionControl {
     router: Router<StoreBackend>,
+    websocket: WebSocketEndpoint<StoreBackend>,
 }
 
 impl SessionControl {
+    /// XMPP over WebSocket (RFC 7395) for the HTTP listener, served like the c2s listener.
+    pub fn websocket(&self) -> WebSocketEndpoint<StoreBackend> {
+        self.websocket.clone()
+    }
+
     /// The router, for the other XMPP adapters (s2s) to share.
     pub fn router(&self) -> &Router<StoreBackend> {
         &self.router

@@ -198,3 +198,15 @@ mod tests {
         assert_eq!(conn.read(&mut buf).await.unwrap(), 2);
     }
 }
+
+/// The peer address of an API connection, for handlers that name it (XMPP over WebSocket).
+#[derive(Debug, Clone, Copy)]
+pub(super) struct PeerAddr(pub(super) SocketAddr);
+
+impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, LimitedListener>>
+    for PeerAddr
+{
+    fn connect_info(stream: axum::serve::IncomingStream<'_, LimitedListener>) -> Self {
+        PeerAddr(*stream.remote_addr())
+    }
+}

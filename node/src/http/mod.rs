@@ -27,6 +27,7 @@ mod profiles;
 mod read;
 mod rules;
 mod sources;
+mod websocket;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -46,7 +47,9 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 pub use error::ApiError;
+use lampfield_xmpp::websocket::WebSocketEndpoint;
 
+use crate::adapters::xmpp::StoreBackend;
 use crate::config::HttpConfig;
 use crate::engine::{Engine, Snapshot};
 use crate::store::Store;
@@ -69,6 +72,8 @@ pub struct ApiState {
     profile_runtime: Option<crate::profile_runtime::ProfileRuntime>,
     /// Per-token request budgets and change-stream cancellations, shared with the admin service.
     live_tokens: tokens::LiveTokens,
+    /// XMPP over WebSocket, when the node serves XMPP.
+    websocket: Option<WebSocketEndpoint<StoreBackend>>,
 }
 
 impl ApiState {
@@ -91,7 +96,14 @@ impl ApiState {
             cancel,
             profile_runtime: None,
             live_tokens: tokens::LiveTokens::default(),
+            websocket: None,
         }
+    }
+
+    /// Serve XMPP over WebSocket (RFC 7395) at `/xmpp-websocket` through `endpoint`.
+    pub fn with_websocket(mut self, endpoint: WebSocketEndpoint<StoreBackend>) -> Self {
+        self.websocket = Some(endpoint);
+        self
     }
 
     /// Share per-token state with the admin service, so that removing a token there ends its
@@ -214,6 +226,7 @@ pub fn router(state: ApiState) -> Router {
         .route_layer(middleware::from_fn_with_state(state.clone(), guard::check));
     Router::new()
         .nest("/v1", v1)
+        .route(websocket::PATH, get(websocket::upgrade))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -276,6 +289,8 @@ pub fn spawn(
         listener::LimitedListener::new(listener, config.max_connections, listener::IDLE_TIMEOUT);
     let app = router(state);
     tracker.spawn(async move {
+        // The peer address reaches the XMPP-over-WebSocket sessions' logs.
+        let app = app.into_make_service_with_connect_info::<listener::PeerAddr>();
         let served = axum::serve(limited, app)
             .with_graceful_shutdown(cancel.cancelled_owned())
             .await;

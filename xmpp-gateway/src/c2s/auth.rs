@@ -16,14 +16,16 @@ use crate::sasl::{
 };
 use crate::stream::{Item, StreamCondition};
 
-/// Run one authentication attempt that starts with `auth`. The outer error ends the
-/// connection; the inner one is a failed attempt whose `<failure/>` has been sent.
+/// Run one authentication attempt that starts with `auth`, on a stream that is encrypted
+/// when `secure`. The outer error ends the connection; the inner one is a failed attempt
+/// whose `<failure/>` has been sent.
 pub(crate) async fn attempt<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     backend: &B,
     auth: &Element,
+    secure: bool,
 ) -> Result<Result<BareJid, SaslError>, End> {
-    let outcome = exchange(conn, backend, auth).await?;
+    let outcome = exchange(conn, backend, auth, secure).await?;
     match outcome {
         Ok((user, additional)) => {
             conn.io.forget_channel_binding();
@@ -60,8 +62,8 @@ async fn exchange<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     backend: &B,
     auth: &Element,
+    tls: bool,
 ) -> Result<Result<(BareJid, Option<Vec<u8>>), SaslError>, End> {
-    let tls = conn.io.is_tls();
     let exporter = conn.io.tls_exporter();
     // What this stream advertised (PLAIN is picked even without TLS, to refuse it clearly).
     let advertised = |m: &Mechanism| {

@@ -14,7 +14,7 @@ use tokio_util::sync::CancellationToken;
 use super::C2sConfig;
 use super::bind;
 use super::conn::{self, End};
-use super::negotiate::negotiate;
+use super::negotiate::{Transport, negotiate};
 use super::session::{self, SessionEnd};
 use crate::ports::backend::Backend;
 use crate::router::Router;
@@ -34,7 +34,16 @@ pub async fn serve_c2s<B: Backend>(
     backend: Arc<B>,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
-    serve(listener, config, tls, false, router, backend, shutdown).await
+    serve(
+        listener,
+        config,
+        tls,
+        Transport::Starttls,
+        router,
+        backend,
+        shutdown,
+    )
+    .await
 }
 
 /// XEP-0368: serve client connections that start with the TLS handshake (direct TLS, as on
@@ -47,14 +56,23 @@ pub async fn serve_c2s_direct_tls<B: Backend>(
     backend: Arc<B>,
     shutdown: CancellationToken,
 ) -> io::Result<()> {
-    serve(listener, config, Some(tls), true, router, backend, shutdown).await
+    serve(
+        listener,
+        config,
+        Some(tls),
+        Transport::DirectTls,
+        router,
+        backend,
+        shutdown,
+    )
+    .await
 }
 
 async fn serve<B: Backend>(
     listener: TcpListener,
     config: C2sConfig,
     tls: Option<Arc<rustls::ServerConfig>>,
-    direct_tls: bool,
+    transport: Transport,
     router: Router<B>,
     backend: Arc<B>,
     shutdown: CancellationToken,
@@ -67,7 +85,11 @@ async fn serve<B: Backend>(
     }
     let config = Arc::new(config);
     let this = Listener {
-        name: if direct_tls { "c2s-direct-tls" } else { "c2s" },
+        name: if transport == Transport::DirectTls {
+            "c2s-direct-tls"
+        } else {
+            "c2s"
+        },
         max_connections: config.max_connections,
         span: |peer| tracing::info_span!("c2s", %peer),
     };
@@ -75,7 +97,7 @@ async fn serve<B: Backend>(
         let ctx = Ctx {
             cfg: Arc::clone(&config),
             tls: tls.clone(),
-            direct_tls,
+            transport,
             router: router.clone(),
             backend: Arc::clone(&backend),
             shutdown: shutdown.clone(),
@@ -90,8 +112,7 @@ async fn serve<B: Backend>(
 pub(crate) struct Ctx<B: Backend> {
     pub(crate) cfg: Arc<C2sConfig>,
     pub(crate) tls: Option<Arc<rustls::ServerConfig>>,
-    /// The connection starts with the TLS handshake (XEP-0368).
-    pub(crate) direct_tls: bool,
+    pub(crate) transport: Transport,
     pub(crate) router: Router<B>,
     pub(crate) backend: Arc<B>,
     pub(crate) shutdown: CancellationToken,
@@ -112,7 +133,7 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin + S
             () = ctx.shutdown.cancelled() => Err(conn.fail(StreamCondition::SystemShutdown).await),
             // Boxed: negotiation's state is large and short-lived; an idle session
             // should not carry its space.
-            r = tokio::time::timeout_at(deadline, Box::pin(negotiate(&mut conn, ctx.backend.as_ref(), ctx.tls.as_ref(), ctx.direct_tls))) => match r {
+            r = tokio::time::timeout_at(deadline, Box::pin(negotiate(&mut conn, ctx.backend.as_ref(), ctx.tls.as_ref(), ctx.transport))) => match r {
                 Ok(r) => r,
                 Err(_) => Err(conn.fail(StreamCondition::ConnectionTimeout).await),
             },
@@ -200,7 +221,7 @@ mod tests {
         let ctx = Ctx {
             cfg: Arc::new(C2sConfig::new("example.com")),
             tls: None,
-            direct_tls: false,
+            transport: Transport::Starttls,
             router: Router::new(
                 "example.com",
                 crate::router::Ports {

@@ -10,4 +10,6 @@ mod negotiate;
 mod session;
 
 pub use config::C2sConfig;
+pub(crate) use listener::{Ctx, connection};
 pub use listener::{serve_c2s, serve_c2s_direct_tls};
+pub(crate) use negotiate::Transport;

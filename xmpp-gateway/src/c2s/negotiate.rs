@@ -18,6 +18,19 @@ use crate::ports::backend::Backend;
 use crate::sasl::{Mechanism, SaslError};
 use crate::stream::{Item, ServerTls, StreamCondition, check_header};
 
+/// How a client connection reaches the node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Transport {
+    /// TCP, with STARTTLS (RFC 6120 §5).
+    Starttls,
+    /// TLS from the first byte, no STARTTLS (XEP-0368).
+    DirectTls,
+    /// Inside a WebSocket of the HTTP listener (RFC 7395): its encryption is the HTTP
+    /// listener's (wss through a TLS proxy in front, or loopback), and there is no STARTTLS
+    /// inside a WebSocket (§3.9).
+    WebSocket,
+}
+
 /// Where a connection stands in negotiation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Phase {
@@ -102,7 +115,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     backend: &B,
     tls: Option<&Arc<rustls::ServerConfig>>,
-    direct_tls: bool,
+    transport: Transport,
 ) -> Result<(BareJid, BindRequest), End> {
     let mut phase = Phase {
         tls_available: tls.is_some(),
@@ -111,15 +124,22 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
         authenticated: false,
         channel_binding: false,
     };
-    if direct_tls {
-        // XEP-0368: the TLS handshake comes first; the stream opens inside it, and STARTTLS
-        // is not offered again.
-        let Some(config) = tls else {
-            return Err(End::Transport("direct TLS without a certificate".into()));
-        };
-        handshake(conn, config).await?;
-        phase.tls = true;
-        phase.channel_binding = conn.io.tls_exporter().is_some();
+    match transport {
+        Transport::Starttls => {}
+        Transport::DirectTls => {
+            // XEP-0368: the TLS handshake comes first; the stream opens inside it, and
+            // STARTTLS is not offered again.
+            let Some(config) = tls else {
+                return Err(End::Transport("direct TLS without a certificate".into()));
+            };
+            handshake(conn, config).await?;
+            phase.tls = true;
+            phase.channel_binding = conn.io.tls_exporter().is_some();
+        }
+        Transport::WebSocket => {
+            phase.tls_available = false;
+            phase.tls = true;
+        }
     }
     let mut user: Option<BareJid> = None;
     let mut failures = 0u32;
@@ -154,7 +174,7 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 if !phase.sasl_allowed() {
                     auth::send_failure(conn, SaslError::EncryptionRequired).await?;
                 } else {
-                    match auth::attempt(conn, backend, &el).await? {
+                    match auth::attempt(conn, backend, &el, phase.tls).await? {
                         Ok(u) => {
                             tracing::debug!(user = %u, "authenticated");
                             user = Some(u);
