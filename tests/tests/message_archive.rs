@@ -30,7 +30,10 @@ async fn page(
         flip_page: false,
     };
     let fin = match client.iq(IqRequest::Set(Element::from(query))).await {
-        IqResponse::Result(Some(el)) => Fin::try_from(el).expect("fin parses as XEP-0313 says"),
+        IqResponse::Result(Some(el)) => match Fin::try_from(el) {
+            Ok(fin) => fin,
+            Err(e) => panic!("fin does not parse as XEP-0313 says: {e:?}"),
+        },
         other => panic!("MAM query failed: {other:?}"),
     };
     // A forward page holds `max` results, or what is left after its first one.
@@ -69,11 +72,13 @@ async fn a_mam_query_pages_through_the_archive() {
         let m = bob
             .expect_message("alice's message", |m| body(m) == text)
             .await;
-        let id = m
+        let Some(id) = m
             .payloads
             .iter()
             .find_map(|p| StanzaId::try_from(p.clone()).ok())
-            .expect("the delivered copy carries its archive id");
+        else {
+            panic!("the delivered copy carries no archive id: {m:?}");
+        };
         assert_eq!(id.by, bob.bare());
     }
 

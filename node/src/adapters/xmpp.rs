@@ -496,6 +496,62 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn the_archive_round_trips_through_the_port() {
+        let (backend, alice) = backend_with_alice("secret").await;
+        let bob = Jid::new("bob@example.org/phone").unwrap();
+        let m = |text: &str| -> Element {
+            format!("<message xmlns='jabber:client' type='chat'><body>{text}</body></message>")
+                .parse()
+                .unwrap()
+        };
+        let first = backend.archive(&alice, &bob, &m("one")).await.unwrap();
+        let second = backend.archive(&alice, &bob, &m("two")).await.unwrap();
+        let (first, second) = (first.unwrap(), second.unwrap());
+        let query = ArchiveQuery {
+            with: Some(Jid::new("bob@example.org").unwrap()),
+            after: Some(first.clone()),
+            max: 10,
+            ..ArchiveQuery::default()
+        };
+        let page = backend.archive_page(&alice, &query).await.unwrap().unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(
+            (page.items[0].id.as_str(), page.items[0].message.clone()),
+            (second.as_str(), m("two"))
+        );
+        assert!(page.complete && page.count == 2 && page.first_index == 1);
+        // Ids this node never gave, and ids it gave: item-not-found is `None`.
+        for bad in ["x", "18446744073709551615"] {
+            let q = ArchiveQuery {
+                before: Some(Some(bad.into())),
+                ..query.clone()
+            };
+            assert_eq!(
+                backend.archive_page(&alice, &q).await.unwrap(),
+                None,
+                "{bad}"
+            );
+        }
+        let (start, end) = backend.archive_ends(&alice).await.unwrap().unwrap();
+        assert_eq!((start.id, end.id), (first, second));
+
+        assert_eq!(
+            backend.archive_prefs(&alice).await.unwrap(),
+            ArchivePrefs::default()
+        );
+        let prefs = ArchivePrefs {
+            default: ArchiveDefault::Roster,
+            always: vec![bob.clone()],
+            never: vec![Jid::new("eve@example.org").unwrap()],
+        };
+        assert_eq!(
+            backend.put_archive_prefs(&alice, &prefs).await.unwrap(),
+            Kept::Stored
+        );
+        assert_eq!(backend.archive_prefs(&alice).await.unwrap(), prefs);
+    }
+
+    #[tokio::test]
     async fn offline_messages_round_trip_through_the_port_within_the_configured_limits() {
         let (backend, alice) = backend_with_alice("secret").await;
         let c2s = config::C2s {

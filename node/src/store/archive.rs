@@ -70,7 +70,10 @@ pub struct ArchivedMessage {
     pub xml: String,
 }
 
-/// Which messages a query asks for (XEP-0313 §4.1.1).
+/// An archived message's id and the time it was archived (ms since the epoch).
+pub type ArchiveMark = (u64, i64);
+
+/// Which messages a query asks for (XEP-0313 "Filtering results").
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ArchiveFilter {
     /// With a full JID, messages with exactly that JID; with a bare JID, with any of its
@@ -118,7 +121,7 @@ pub struct ArchivePage {
     pub first_index: usize,
 }
 
-/// Whether a user's messages are archived by default (XEP-0313 §5.2).
+/// Whether a user's messages are archived by default (XEP-0313 "Archiving preferences").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ArchiveDefault {
     /// Every message.
@@ -237,21 +240,17 @@ impl Store {
     }
 
     /// One page of `user`'s archived messages that match `filter`; `None` when `at` names an
-    /// id that is not in this user's archive (XEP-0313 §4.1.2 `item-not-found`).
+    /// id that is not in this user's archive (XEP-0313 `item-not-found`).
     pub fn archive_page(
         &self,
         user: &BareJid,
         filter: &ArchiveFilter,
         at: PageAt,
     ) -> Result<Option<ArchivePage>, StoreError> {
-        let known = |id: u64| self.archive.contains_key(schema::archive_key(user, id));
-        if at.after.is_some_and(|id| !known(id).unwrap_or(false))
-            || at
-                .before
-                .flatten()
-                .is_some_and(|id| !known(id).unwrap_or(false))
-        {
-            return Ok(None);
+        for id in [at.after, at.before.flatten()].into_iter().flatten() {
+            if !self.archive.contains_key(schema::archive_key(user, id))? {
+                return Ok(None);
+            }
         }
         let mut ids = Vec::new();
         for entry in self.archive.scan_prefix(schema::archive_prefix(user)) {
@@ -293,11 +292,11 @@ impl Store {
         }))
     }
 
-    /// The oldest and newest message of `user`'s archive (XEP-0313 §5.1), without their XML.
+    /// The oldest and newest message of `user`'s archive (XEP-0313 metadata), without their XML.
     pub fn archive_ends(
         &self,
         user: &BareJid,
-    ) -> Result<Option<((u64, i64), (u64, i64))>, StoreError> {
+    ) -> Result<Option<(ArchiveMark, ArchiveMark)>, StoreError> {
         let mut all = self.archive.scan_prefix(schema::archive_prefix(user));
         let read = |entry: Result<(sled::IVec, sled::IVec), sled::Error>| {
             let (k, v) = entry?;

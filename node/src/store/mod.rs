@@ -36,8 +36,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use archive::{
-    ArchiveDefault, ArchiveFilter, ArchiveLimits, ArchivePage, ArchivePrefs, ArchivedMessage,
-    MAX_ARCHIVE_PREF_JIDS, PageAt,
+    ArchiveDefault, ArchiveFilter, ArchiveLimits, ArchiveMark, ArchivePage, ArchivePrefs,
+    ArchivedMessage, MAX_ARCHIVE_PREF_JIDS, PageAt,
 };
 pub use contacts::RosterVersion;
 pub use error::StoreError;

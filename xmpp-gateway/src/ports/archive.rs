@@ -4,7 +4,7 @@ use chrono::{DateTime, Utc};
 use jid::Jid;
 use minidom::Element;
 
-/// Which archived messages a query asks for, and which page of them (XEP-0313 §4.1, XEP-0059).
+/// Which archived messages a query asks for, and which page of them (XEP-0313, XEP-0059).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ArchiveQuery {
     /// Exchanged with this JID: a bare JID matches each of its resources.
@@ -45,7 +45,7 @@ pub struct ArchivePage {
     pub first_index: usize,
 }
 
-/// The id and time of one archived message (XEP-0313 §5.1 metadata).
+/// The id and time of one archived message (XEP-0313 metadata).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ArchiveMark {
     /// Its archive id.
@@ -54,7 +54,7 @@ pub struct ArchiveMark {
     pub at: DateTime<Utc>,
 }
 
-/// Which messages are archived when no list names the other party (XEP-0313 §5.2).
+/// Which messages are archived when no list names the other party (XEP-0313 "Archiving preferences").
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum ArchiveDefault {
     /// All.

@@ -249,7 +249,7 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(None) }
     }
 
-    /// XEP-0313 §4: one page of `user`'s archive; `None` when `query` pages from an archive
+    /// XEP-0313: one page of `user`'s archive; `None` when `query` pages from an archive
     /// id that is not in it. The default has an empty archive.
     fn archive_page(
         &self,
@@ -266,7 +266,7 @@ pub trait Backend: Send + Sync + 'static {
         }
     }
 
-    /// XEP-0313 §5.1: the oldest and newest message of `user`'s archive, `None` when empty.
+    /// XEP-0313 metadata: the oldest and newest message of `user`'s archive, `None` when empty.
     fn archive_ends(
         &self,
         user: &BareJid,
@@ -275,7 +275,7 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(None) }
     }
 
-    /// XEP-0313 §5.2: `user`'s archiving preferences (the default ones when never set).
+    /// XEP-0313 preferences: `user`'s archiving preferences (the default ones when never set).
     fn archive_prefs(
         &self,
         user: &BareJid,
@@ -284,7 +284,7 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(ArchivePrefs::default()) }
     }
 
-    /// XEP-0313 §5.2: replace `user`'s preferences; durable when the future resolves with
+    /// XEP-0313 preferences: replace `user`'s preferences; durable when the future resolves with
     /// [`Kept::Stored`], [`Kept::Full`] when they name too many JIDs. The default keeps none.
     fn put_archive_prefs(
         &self,
