@@ -173,3 +173,22 @@ def test_only_the_owner_reads_an_archive_and_blocked_senders_are_not_archived(no
             assert meta["mam_metadata"]["start"]["id"] and meta["mam_metadata"]["end"]["id"], str(meta)
 
     run(scenario())
+
+
+def test_the_archive_goes_with_the_account(node):
+    async def before():
+        alice, bob = client(node, ALICE), client(node, BOB)
+        async with logged_in(alice, bob):
+            await say(alice, bob, "to the old bob")
+
+    async def after():
+        alice, bob = client(node, ALICE), client(node, BOB)
+        async with logged_in(alice, bob):
+            assert await archive(bob) == []
+            # Alice's archive is hers: what she sent stays in it.
+            assert await archive(alice) == ["to the old bob"]
+
+    run(before())
+    node.cli("user", "remove", BOB)
+    node.cli("user", "add", BOB, "--password", USERS[BOB])
+    run(after())
