@@ -8,8 +8,8 @@
 //! `groupchat`, never a chat state alone, never a carbon copy (the original is archived), never
 //! one marked XEP-0334 `<no-store/>` or `<no-permanent-store/>`. A message whose sender the
 //! recipient hides from (blocked) goes nowhere and is archived nowhere on the recipient's side.
-//! The user's preferences ("Archiving preferences": default `always`, `never` or `roster`, and lists of JIDs
-//! always or never archived) decide last.
+//! The user's preferences ("Archiving preferences": default `always`, `never` or `roster`, and
+//! lists of JIDs always or never archived) decide last.
 //!
 //! The copy delivered to the recipient carries `<stanza-id by='recipient bare JID'/>` with
 //! the archive id. A stanza-id naming the recipient that came from outside is removed first
