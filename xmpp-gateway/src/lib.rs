@@ -62,6 +62,7 @@
 //!   offline when it is delivered later.
 
 mod adhoc;
+mod archive;
 mod blocking;
 pub mod c2s;
 mod carbons;
@@ -92,6 +93,9 @@ pub mod websocket;
 
 pub use c2s::{C2sConfig, serve_c2s, serve_c2s_direct_tls};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
+pub use ports::archive::{
+    ArchiveDefault, ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery, Archived,
+};
 pub use ports::authority::{Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 pub use ports::backend::{
     Backend, BackendError, Contact, Kept, PasswordChange, ScramCredentials, ScramHash, Subscription,

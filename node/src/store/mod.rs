@@ -17,6 +17,7 @@
 //! [`StoreError::Locked`] when a running node holds it.
 
 mod accounts;
+mod archive;
 mod calendar;
 mod contacts;
 mod error;
@@ -34,6 +35,10 @@ mod tokens;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use archive::{
+    ArchiveDefault, ArchiveFilter, ArchiveLimits, ArchiveMark, ArchivePage, ArchivePrefs,
+    ArchivedMessage, MAX_ARCHIVE_PREF_JIDS, PageAt,
+};
 pub use contacts::RosterVersion;
 pub use error::StoreError;
 pub use offline::OfflineLimits;
@@ -65,6 +70,14 @@ pub struct Store {
     private: sled::Tree,
     /// Serializes changes to one user's private storage.
     private_writers: Arc<lampfield_stripes::Stripes>,
+    /// The message archive (see `archive.rs`).
+    archive: sled::Tree,
+    /// Serializes changes to one user's archive.
+    archive_writers: Arc<lampfield_stripes::Stripes>,
+    /// Size of each archive touched since start.
+    archive_sizes: Arc<archive::Sizes>,
+    /// Archiving preferences.
+    archive_prefs: sled::Tree,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -146,6 +159,8 @@ impl Store {
         let calendar = db.open_tree(schema::USERID_CALENDAR)?;
         let offline = db.open_tree(schema::USERSEQ_MESSAGE)?;
         let private = db.open_tree(schema::USERKEY_PRIVATE)?;
+        let archive = db.open_tree(schema::USERSEQ_ARCHIVE)?;
+        let archive_prefs = db.open_tree(schema::USERID_ARCHIVEPREFS)?;
         Ok(Self {
             db,
             accounts,
@@ -162,6 +177,10 @@ impl Store {
             offline_writers: Arc::default(),
             private,
             private_writers: Arc::default(),
+            archive,
+            archive_writers: Arc::default(),
+            archive_sizes: Arc::default(),
+            archive_prefs,
             flushes: Arc::default(),
         })
     }

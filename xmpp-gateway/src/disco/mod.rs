@@ -29,6 +29,15 @@ const SERVER_FEATURES: &[&str] = &[
 ];
 /// Features an account's bare JID offers, as answered by its server.
 const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];
+/// What an account's bare JID offers its owner, who alone reads the archive: XEP-0313 support
+/// is advertised on the account (as Prosody does), XEP-0359 with it for the ids it stamps.
+const OWN_ACCOUNT_FEATURES: &[&str] = &[
+    ns::DISCO_INFO,
+    ns::DISCO_ITEMS,
+    ns::PING,
+    crate::archive::NS,
+    crate::archive::SID,
+];
 
 /// Who is being asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +46,8 @@ pub(crate) enum Entity {
     Server,
     /// A local account's bare JID: identity account/registered.
     Account,
+    /// A local account's bare JID asked by that account itself.
+    OwnAccount,
 }
 
 /// The answer to a disco#info or disco#items get, or `None` if `payload` is neither.
@@ -56,6 +67,7 @@ pub(crate) fn answer(
         let (category, type_, features) = match entity {
             Entity::Server => ("server", "im", SERVER_FEATURES),
             Entity::Account => ("account", "registered", ACCOUNT_FEATURES),
+            Entity::OwnAccount => ("account", "registered", OWN_ACCOUNT_FEATURES),
         };
         let identity = Identity {
             category: category.into(),

@@ -6,8 +6,10 @@
 
 use std::future::Future;
 
-use jid::BareJid;
+use jid::{BareJid, Jid};
 use minidom::Element;
+
+use super::archive::{ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery};
 
 /// Which hash a set of SCRAM credentials was derived with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -231,5 +233,65 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Element>, BackendError>> + Send {
         let _ = user;
         async { Ok(Vec::new()) }
+    }
+
+    /// XEP-0313: archive `message`, which `user` exchanged with `peer`, stamped with the time
+    /// now; its archive id, or `None` when nothing was archived. The node bounds each archive
+    /// (the oldest messages go first). The write need not be durable when this resolves (see
+    /// the node's store). The default archives nothing.
+    fn archive(
+        &self,
+        user: &BareJid,
+        peer: &Jid,
+        message: &Element,
+    ) -> impl Future<Output = Result<Option<String>, BackendError>> + Send {
+        let _ = (user, peer, message);
+        async { Ok(None) }
+    }
+
+    /// XEP-0313: one page of `user`'s archive; `None` when `query` pages from an archive
+    /// id that is not in it. The default has an empty archive.
+    fn archive_page(
+        &self,
+        user: &BareJid,
+        query: &ArchiveQuery,
+    ) -> impl Future<Output = Result<Option<ArchivePage>, BackendError>> + Send {
+        let unknown = query.after.is_some() || matches!(query.before, Some(Some(_)));
+        let _ = user;
+        async move {
+            Ok((!unknown).then(|| ArchivePage {
+                complete: true,
+                ..ArchivePage::default()
+            }))
+        }
+    }
+
+    /// XEP-0313 metadata: the oldest and newest message of `user`'s archive, `None` when empty.
+    fn archive_ends(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Option<(ArchiveMark, ArchiveMark)>, BackendError>> + Send {
+        let _ = user;
+        async { Ok(None) }
+    }
+
+    /// XEP-0313 preferences: `user`'s archiving preferences (the default ones when never set).
+    fn archive_prefs(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<ArchivePrefs, BackendError>> + Send {
+        let _ = user;
+        async { Ok(ArchivePrefs::default()) }
+    }
+
+    /// XEP-0313 preferences: replace `user`'s preferences; durable when the future resolves with
+    /// [`Kept::Stored`], [`Kept::Full`] when they name too many JIDs. The default keeps none.
+    fn put_archive_prefs(
+        &self,
+        user: &BareJid,
+        prefs: &ArchivePrefs,
+    ) -> impl Future<Output = Result<Kept, BackendError>> + Send {
+        let _ = (user, prefs);
+        async { Ok(Kept::Full) }
     }
 }

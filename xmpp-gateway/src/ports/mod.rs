@@ -2,6 +2,7 @@
 //! router never runs half-wired.
 
 pub mod adhoc;
+pub mod archive;
 pub mod authority;
 pub mod backend;
 pub mod blocklist;

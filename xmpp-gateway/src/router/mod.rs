@@ -379,6 +379,9 @@ impl<B: Backend> Router<B> {
             Dest::Account(to) if to == from.to_bare() && self.is_register_iq(&iq) => {
                 self.register_iq(from, &head, iq).await
             }
+            Dest::Account(to) if to == from.to_bare() && self.is_archive_iq(&iq) => {
+                self.archive_iq(from, &head, iq).await
+            }
             Dest::Account(to) if to == from.to_bare() && self.is_private_iq(&iq) => {
                 self.private_iq(from, &head, iq).await
             }
@@ -429,7 +432,12 @@ impl<B: Backend> Router<B> {
             }
             return self.roster(from, head, &id, get, payload).await;
         }
-        self.answer(from, head, Entity::Account, replier, (id, payload, get));
+        let entity = if own {
+            Entity::OwnAccount
+        } else {
+            Entity::Account
+        };
+        self.answer(from, head, entity, replier, (id, payload, get));
     }
 
     /// How long the server has been up (XEP-0012 §5).
