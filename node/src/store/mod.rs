@@ -22,6 +22,7 @@ mod contacts;
 mod error;
 mod extensions;
 mod flush;
+mod last_logout;
 mod offline;
 mod presence;
 mod private;
@@ -30,6 +31,7 @@ mod records;
 mod roster_cache;
 mod schema;
 mod tokens;
+mod vcard;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -40,6 +42,7 @@ pub use offline::OfflineLimits;
 pub use private::{MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS};
 pub use records::{Account, Contact, Scram, Subscription};
 pub use tokens::StoredToken;
+pub use vcard::MAX_VCARD_BYTES;
 
 /// Cheap `Clone` handle over the open database.
 #[derive(Clone)]
@@ -65,6 +68,10 @@ pub struct Store {
     private: sled::Tree,
     /// Serializes changes to one user's private storage.
     private_writers: Arc<lampfield_stripes::Stripes>,
+    /// vCards (see `vcard.rs`).
+    vcards: sled::Tree,
+    /// Last logouts (see `last_logout.rs`).
+    last_logouts: sled::Tree,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -146,6 +153,8 @@ impl Store {
         let calendar = db.open_tree(schema::USERID_CALENDAR)?;
         let offline = db.open_tree(schema::USERSEQ_MESSAGE)?;
         let private = db.open_tree(schema::USERKEY_PRIVATE)?;
+        let vcards = db.open_tree(schema::USERID_VCARD)?;
+        let last_logouts = db.open_tree(schema::USERID_LASTLOGOUT)?;
         Ok(Self {
             db,
             accounts,
@@ -162,6 +171,8 @@ impl Store {
             offline_writers: Arc::default(),
             private,
             private_writers: Arc::default(),
+            vcards,
+            last_logouts,
             flushes: Arc::default(),
         })
     }

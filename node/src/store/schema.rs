@@ -41,6 +41,12 @@ pub(super) const USERSEQ_MESSAGE: &str = "userseq_message";
 /// Private XML storage (XEP-0049): `user 0xFF ns 0xFF name` -> `private::Stored`.
 pub(super) const USERKEY_PRIVATE: &str = "userkey_private";
 
+/// The vCard of each local user (XEP-0054): bare JID -> `vcard::Stored`.
+pub(super) const USERID_VCARD: &str = "userid_vcard";
+
+/// When each local user's last client went offline (XEP-0012): bare JID -> `last_logout::Stored`.
+pub(super) const USERID_LASTLOGOUT: &str = "userid_lastlogout";
+
 /// Facts about the database itself: `name` -> value.
 pub(super) const NAME_VALUE: &str = "name_value";
 /// Key in [`NAME_VALUE`] of the schema version, one byte.
