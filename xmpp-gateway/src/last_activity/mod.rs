@@ -7,25 +7,23 @@
 //! answer to any iq to a bare JID the server does not answer for an account, the same whatever
 //! the person's state (docs/ACCESS.md).
 //!
-//! The time is kept per account through the [`Backend`], written when the user's last available
-//! session goes unavailable or ends, never per stanza.
+//! The time is kept per account through the `Backend`, written when the user's last available
+//! session goes unavailable or ends, never per stanza (`handler.rs`).
 
-use std::time::{Duration, SystemTime};
+mod handler;
 
-use jid::BareJid;
+use std::time::Duration;
+
 use minidom::Element;
 use xmpp_parsers::presence::Presence;
-use xmpp_parsers::stanza_error::DefinedCondition;
 
 use crate::ports::authority::AccessLevel;
-use crate::ports::backend::{Backend, LastLogout};
-use crate::router::Router;
 
 /// The namespace, for disco#info.
 pub(crate) const NS: &str = "jabber:iq:last";
 
 /// The lowest level that learns when the person was last online (docs/ACCESS.md).
-const SHOWN_FROM: AccessLevel = AccessLevel::Team;
+pub(crate) const SHOWN_FROM: AccessLevel = AccessLevel::Team;
 
 /// Longest status kept with a logout, in bytes; a longer one is cut at a character boundary.
 const MAX_STATUS_BYTES: usize = 1024;
@@ -36,7 +34,7 @@ pub(crate) fn is_query(payload: &Element) -> bool {
 }
 
 /// `<query seconds='…'>status</query>`.
-fn query(seconds: u64, status: Option<&str>) -> Element {
+pub(crate) fn query(seconds: u64, status: Option<&str>) -> Element {
     let mut q = Element::builder("query", NS)
         .attr(rxml::xml_ncname!("seconds").to_owned(), seconds.to_string())
         .build();
@@ -65,63 +63,6 @@ pub(crate) fn status_of(presence: &Presence) -> Option<String> {
     }
     let kept = text[..end].trim();
     (!kept.is_empty()).then(|| kept.to_owned())
-}
-
-impl<B: Backend> Router<B> {
-    /// §3: `owner`'s last activity as `viewer` may learn it; `None` below team, where the query
-    /// is answered as before the node kept it.
-    pub(crate) async fn last_activity_for(
-        &self,
-        viewer: &BareJid,
-        owner: &BareJid,
-    ) -> Option<Result<Element, DefinedCondition>> {
-        if self.viewer_level(owner, viewer).await < Some(SHOWN_FROM) {
-            return None;
-        }
-        // Online is what the viewer is shown: a user in "appear offline" is offline to it.
-        if self
-            .authority()
-            .snapshot(owner)
-            .for_viewer(viewer)
-            .is_some()
-        {
-            return Some(Ok(query(0, None)));
-        }
-        Some(match self.backend().last_logout(owner).await {
-            Ok(Some(logout)) => {
-                let seconds = SystemTime::now()
-                    .duration_since(logout.at)
-                    .unwrap_or_default()
-                    .as_secs();
-                Ok(query(seconds, logout.status.as_deref()))
-            }
-            // Never logged out since the node began keeping it: nothing to say.
-            Ok(None) => Err(DefinedCondition::ItemNotFound),
-            Err(e) => {
-                tracing::warn!(%owner, error = %e, "last logout unreadable");
-                Err(DefinedCondition::InternalServerError)
-            }
-        })
-    }
-
-    /// One of `user`'s sessions went unavailable or ended; if none is available any more, keep
-    /// the time (and the status it said goodbye with).
-    pub(crate) async fn note_offline(&self, user: &BareJid, status: Option<String>) {
-        let still_online = self
-            .table()
-            .of(user)
-            .is_some_and(|sessions| sessions.values().any(|s| s.available()));
-        if still_online {
-            return;
-        }
-        let logout = LastLogout {
-            at: SystemTime::now(),
-            status,
-        };
-        if let Err(e) = self.backend().put_last_logout(user, &logout).await {
-            tracing::warn!(%user, error = %e, "last logout not kept");
-        }
-    }
 }
 
 #[cfg(test)]
