@@ -67,6 +67,26 @@ impl Store {
         Err(StoreError::Contended(user.to_string()))
     }
 
+    /// Insert `value` under `key` in a tree of `user`'s own records and make it durable; refused
+    /// for a user without an account. No sled transaction: as for contacts (see
+    /// [`Store::put_contact`]), a removal that ran before this insert is seen by the check after
+    /// it, which takes the record back; one that runs after it removes the record with the
+    /// account.
+    pub(super) async fn insert_for_account(
+        &self,
+        tree: &sled::Tree,
+        user: &BareJid,
+        key: &[u8],
+        value: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        tree.insert(key, value)?;
+        if !self.account_exists(user)? {
+            tree.remove(key)?;
+            return Err(StoreError::NoAccount(user.to_string()));
+        }
+        self.flush().await
+    }
+
     /// The account of `user`, if any.
     pub fn account(&self, user: &BareJid) -> Result<Option<Account>, StoreError> {
         self.accounts

@@ -49,14 +49,8 @@ impl Store {
         };
         let value = records::encode(USERID_LASTLOGOUT, &stored)?;
         let key = schema::account_key(user);
-        self.last_logouts.insert(&key, value)?;
-        // As for contacts: a removal that ran before this insert is seen here; one that runs
-        // after it removes the record with the account.
-        if !self.account_exists(user)? {
-            self.last_logouts.remove(&key)?;
-            return Err(StoreError::NoAccount(user.to_string()));
-        }
-        self.flush().await
+        self.insert_for_account(&self.last_logouts, user, &key, value)
+            .await
     }
 
     /// Forget a removed account's last logout (not flushed: the caller flushes).

@@ -44,14 +44,8 @@ impl Store {
             },
         )?;
         let key = schema::account_key(user);
-        self.vcards.insert(&key, value)?;
-        // As for contacts: a removal that ran before this insert is seen here; one that runs
-        // after it removes the vCard with the account.
-        if !self.account_exists(user)? {
-            self.vcards.remove(&key)?;
-            return Err(StoreError::NoAccount(user.to_string()));
-        }
-        self.flush().await?;
+        self.insert_for_account(&self.vcards, user, &key, value)
+            .await?;
         Ok(true)
     }
 
