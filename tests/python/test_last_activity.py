@@ -1,6 +1,6 @@
 """XEP-0012 last activity of an account, with slixmpp's xep_0012 plugin: a contact at team
 (docs/ACCESS.md: when a person was last online is presence detail) learns 0 while the person is
-online and, once the last client has gone, the seconds since then and the status it said goodbye
+online (not in "appear offline") and, once the last client has gone, the seconds since then and the status it said goodbye
 with, also after a restart. A contact at business gets exactly what a stranger gets, whatever the
 person's state."""
 
@@ -53,6 +53,16 @@ def test_a_team_contact_learns_when_the_person_left_and_a_business_one_what_a_st
             assert seconds == 0 and not status, (seconds, status)
             seen["business online"] = await last_of(carol, ALICE)
             seen["stranger online"] = await last_of(dave, ALICE)
+
+            # In "appear offline" she is offline to the team too: not 0 (and no logout is known).
+            status, body = api.call("PUT", f"/v1/users/{ALICE}/manual",
+                                    {"availability": "appear_offline"})
+            assert status < 300, (status, body)
+            await asyncio.sleep(0.3)
+            hidden = await last_of(bob, ALICE)
+            assert isinstance(hidden, str) and "item-not-found" in hidden, hidden
+            seen["business appear offline"] = await last_of(carol, ALICE)
+            api.call("DELETE", f"/v1/users/{ALICE}/manual")
 
             alice.x.send_presence(ptype="unavailable", pstatus="gone home")
             await alice.close()
