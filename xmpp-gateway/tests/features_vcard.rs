@@ -10,7 +10,6 @@ mod features_support;
 use std::sync::Arc;
 
 use features_support::*;
-use lampfield_xmpp::router::RemoteSender;
 use lampfield_xmpp::{Backend, Contact, Router, Subscription};
 use minidom::Element;
 use tokio::sync::mpsc;
@@ -55,13 +54,7 @@ async fn world() -> (
     mpsc::Receiver<Element>,
     [Client; 4],
 ) {
-    let backend = FakeBackend::with_accounts(&["alice", "bob", "carol", "dave"]);
-    let relay = Relay::new();
-    let (tx, out) = mpsc::channel(64);
-    let router = Router::new(
-        DOMAIN,
-        ports_with(&backend, Arc::clone(&relay), RemoteSender::new(tx)),
-    );
+    let (router, backend, relay, out) = router_with_remote(&["alice", "bob", "carol", "dave"]);
     let mut alice = online(&router, "alice", "desk", 0).await;
     let mut bob = online(&router, "bob", "desk", 0).await;
     let carol = online(&router, "carol", "desk", 0).await;

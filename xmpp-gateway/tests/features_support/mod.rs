@@ -248,6 +248,25 @@ pub fn router_with_relay(names: &[&str]) -> (Router<FakeBackend>, Arc<FakeBacken
     (Router::new(DOMAIN, ports), b, relay)
 }
 
+/// [`router_with_relay`] with a queue to other domains, whose receiving end the test reads.
+pub fn router_with_remote(
+    names: &[&str],
+) -> (
+    Router<FakeBackend>,
+    Arc<FakeBackend>,
+    Arc<Relay>,
+    tokio::sync::mpsc::Receiver<Element>,
+) {
+    let backend = FakeBackend::with_accounts(names);
+    let relay = Relay::new();
+    let (tx, out) = tokio::sync::mpsc::channel(64);
+    let router = Router::new(
+        DOMAIN,
+        ports_with(&backend, Arc::clone(&relay), RemoteSender::new(tx)),
+    );
+    (router, backend, relay, out)
+}
+
 /// What a test router is built with: `backend`, the relaying authority, no commands.
 pub fn ports(backend: &Arc<FakeBackend>, remote: RemoteSender) -> Ports<FakeBackend> {
     ports_with(backend, Relay::new(), remote)
