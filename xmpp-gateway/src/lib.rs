@@ -31,6 +31,10 @@
 //! - `ping/`: XEP-0199 ping, answered for the server and for accounts.
 //! - `blocking/`: XEP-0191 blocking command, the user's block list kept as the node's access
 //!   rules at blocked through the [`Blocklist`] port, with pushes and the §3.5 refusal.
+//! - `vcard/`: XEP-0054 vcard-temp, the user's vCard shown by the access levels (XEP-0153 avatar
+//!   hashes stay the clients' own, in their presence).
+//! - `last_activity/`: XEP-0012 last activity, the server's uptime and, from team on, when an
+//!   account's last client went offline.
 //! - `adhoc/`: XEP-0050 ad-hoc commands, the wire format and the handler of the command port.
 //! - `remote/`: RFC 6120 §10.4, stanzas from other domains.
 //! - [`router`]: the [`Router`], dispatch by (stanza kind, address kind) per RFC 6120 §10 and
@@ -88,6 +92,7 @@ mod stanza;
 pub mod stream;
 mod subscription;
 pub mod tls;
+mod vcard;
 mod version;
 pub mod websocket;
 
@@ -96,9 +101,10 @@ pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
 pub use ports::archive::{
     ArchiveDefault, ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery, Archived,
 };
-pub use ports::authority::{Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
+pub use ports::authority::{AccessLevel, Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 pub use ports::backend::{
-    Backend, BackendError, Contact, Kept, PasswordChange, ScramCredentials, ScramHash, Subscription,
+    Backend, BackendError, Contact, Kept, LastLogout, PasswordChange, ScramCredentials, ScramHash,
+    Subscription,
 };
 pub use ports::blocklist::{BlockError, BlockFuture, Blocklist};
 pub use ports::{Ports, RemoteSender};

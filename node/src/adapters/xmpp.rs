@@ -5,7 +5,8 @@ use jid::{BareJid, Jid};
 use lampfield_xmpp::sasl;
 use lampfield_xmpp::{
     ArchiveDefault, ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery, Archived, Backend,
-    BackendError, Contact, Kept, PasswordChange, ScramCredentials, ScramHash, Subscription,
+    BackendError, Contact, Kept, LastLogout, PasswordChange, ScramCredentials, ScramHash,
+    Subscription,
 };
 use minidom::Element;
 
@@ -317,6 +318,40 @@ impl Backend for StoreBackend {
             .await
             .map_err(failed)?;
         Ok(if kept { Kept::Stored } else { Kept::Full })
+    }
+
+    async fn vcard(&self, user: &BareJid) -> Result<Option<Element>, BackendError> {
+        let Some(xml) = self.store.vcard(user).map_err(failed)? else {
+            return Ok(None);
+        };
+        xml.parse::<Element>()
+            .map(Some)
+            .map_err(|e| BackendError(format!("stored vCard of {user} unreadable: {e}")))
+    }
+
+    async fn put_vcard(&self, user: &BareJid, vcard: &Element) -> Result<Kept, BackendError> {
+        let stored = self
+            .store
+            .put_vcard(user, &String::from(vcard))
+            .await
+            .map_err(failed)?;
+        Ok(if stored { Kept::Stored } else { Kept::Full })
+    }
+
+    async fn last_logout(&self, user: &BareJid) -> Result<Option<LastLogout>, BackendError> {
+        let kept = self.store.last_logout(user).map_err(failed)?;
+        Ok(kept.map(|(at, status)| LastLogout { at, status }))
+    }
+
+    async fn put_last_logout(
+        &self,
+        user: &BareJid,
+        logout: &LastLogout,
+    ) -> Result<(), BackendError> {
+        self.store
+            .put_last_logout(user, logout.at, logout.status.as_deref())
+            .await
+            .map_err(failed)
     }
 }
 

@@ -23,6 +23,7 @@ mod contacts;
 mod error;
 mod extensions;
 mod flush;
+mod last_logout;
 mod offline;
 mod presence;
 mod private;
@@ -31,6 +32,7 @@ mod records;
 mod roster_cache;
 mod schema;
 mod tokens;
+mod vcard;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,6 +47,7 @@ pub use offline::OfflineLimits;
 pub use private::{MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS};
 pub use records::{Account, Contact, Scram, Subscription};
 pub use tokens::StoredToken;
+pub use vcard::MAX_VCARD_BYTES;
 
 /// Cheap `Clone` handle over the open database.
 #[derive(Clone)]
@@ -78,6 +81,10 @@ pub struct Store {
     archive_sizes: Arc<archive::Sizes>,
     /// Archiving preferences.
     archive_prefs: sled::Tree,
+    /// vCards (see `vcard.rs`).
+    vcards: sled::Tree,
+    /// Last logouts (see `last_logout.rs`).
+    last_logouts: sled::Tree,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -161,6 +168,8 @@ impl Store {
         let private = db.open_tree(schema::USERKEY_PRIVATE)?;
         let archive = db.open_tree(schema::USERSEQ_ARCHIVE)?;
         let archive_prefs = db.open_tree(schema::USERID_ARCHIVEPREFS)?;
+        let vcards = db.open_tree(schema::USERID_VCARD)?;
+        let last_logouts = db.open_tree(schema::USERID_LASTLOGOUT)?;
         Ok(Self {
             db,
             accounts,
@@ -181,6 +190,8 @@ impl Store {
             archive_writers: Arc::default(),
             archive_sizes: Arc::default(),
             archive_prefs,
+            vcards,
+            last_logouts,
             flushes: Arc::default(),
         })
     }

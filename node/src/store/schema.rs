@@ -46,6 +46,11 @@ pub(super) const USERKEY_PRIVATE: &str = "userkey_private";
 pub(super) const USERSEQ_ARCHIVE: &str = "userseq_archive";
 /// Archiving preferences (XEP-0313 §5.2): bare JID -> `archive::ArchivePrefs`.
 pub(super) const USERID_ARCHIVEPREFS: &str = "userid_archiveprefs";
+/// The vCard of each local user (XEP-0054): bare JID -> `vcard::Stored`.
+pub(super) const USERID_VCARD: &str = "userid_vcard";
+
+/// When each local user's last client went offline (XEP-0012): bare JID -> `last_logout::Stored`.
+pub(super) const USERID_LASTLOGOUT: &str = "userid_lastlogout";
 
 /// Facts about the database itself: `name` -> value.
 pub(super) const NAME_VALUE: &str = "name_value";

@@ -485,3 +485,42 @@ async fn roster_versions_never_repeat() {
     let distinct: std::collections::HashSet<_> = seen.iter().collect();
     assert_eq!(distinct.len(), seen.len(), "{seen:?}");
 }
+
+#[tokio::test]
+async fn a_vcard_is_bounded_replaced_and_goes_with_the_account() {
+    use super::MAX_VCARD_BYTES;
+    let store = Store::temporary().unwrap();
+    let alice = jid("alice@example.org");
+    assert!(
+        store.put_vcard(&alice, "<vCard/>").await.is_err(),
+        "no account"
+    );
+    store.create_account(&alice, &account(1)).await.unwrap();
+    assert!(store.put_vcard(&alice, "<vCard>1</vCard>").await.unwrap());
+    assert!(store.put_vcard(&alice, "<vCard>2</vCard>").await.unwrap());
+    assert_eq!(
+        store.vcard(&alice).unwrap().as_deref(),
+        Some("<vCard>2</vCard>")
+    );
+    let big = format!("<vCard>{}</vCard>", "x".repeat(MAX_VCARD_BYTES));
+    assert!(!store.put_vcard(&alice, &big).await.unwrap());
+    assert_eq!(
+        store.vcard(&alice).unwrap().as_deref(),
+        Some("<vCard>2</vCard>")
+    );
+
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    store
+        .put_last_logout(&alice, at, Some("home"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.last_logout(&alice).unwrap(),
+        Some((at, Some("home".to_owned())))
+    );
+
+    assert!(store.remove_account(&alice).await.unwrap());
+    store.create_account(&alice, &account(1)).await.unwrap();
+    assert!(store.vcard(&alice).unwrap().is_none());
+    assert!(store.last_logout(&alice).unwrap().is_none());
+}

@@ -24,6 +24,7 @@ const SERVER_FEATURES: &[&str] = &[
     crate::version::NS,
     crate::entity_time::NS,
     crate::last_activity::NS,
+    crate::vcard::NS,
     ns::CARBONS,
     ns::BLOCKING,
 ];

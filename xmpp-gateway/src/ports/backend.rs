@@ -101,6 +101,15 @@ pub enum Kept {
     Full,
 }
 
+/// When a user's last client went offline (XEP-0012 §3), as the node keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastLogout {
+    /// When it happened.
+    pub at: std::time::SystemTime,
+    /// The status of the unavailable presence the client sent, if it sent one with a status.
+    pub status: Option<String>,
+}
+
 /// What became of a user's request to change their own password (XEP-0077 §3.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasswordChange {
@@ -208,6 +217,48 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Kept, BackendError>> + Send {
         let _ = (user, element);
         async { Ok(Kept::Full) }
+    }
+
+    /// XEP-0054: the vCard `user` stored, if any. The default has none.
+    fn vcard(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Option<Element>, BackendError>> + Send {
+        let _ = user;
+        async { Ok(None) }
+    }
+
+    /// XEP-0054: store `vcard` as `user`'s, replacing the one before; durable when the future
+    /// resolves with [`Kept::Stored`]. [`Kept::Full`] when it is larger than the node keeps for
+    /// one user (nothing is stored). The default keeps nothing.
+    fn put_vcard(
+        &self,
+        user: &BareJid,
+        vcard: &Element,
+    ) -> impl Future<Output = Result<Kept, BackendError>> + Send {
+        let _ = (user, vcard);
+        async { Ok(Kept::Full) }
+    }
+
+    /// XEP-0012: when `user`'s last client went offline, if it ever did. The default knows
+    /// of none.
+    fn last_logout(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Option<LastLogout>, BackendError>> + Send {
+        let _ = user;
+        async { Ok(None) }
+    }
+
+    /// XEP-0012: remember that `user`'s last client went offline, replacing what was kept;
+    /// durable when the future resolves. The default keeps nothing.
+    fn put_last_logout(
+        &self,
+        user: &BareJid,
+        logout: &LastLogout,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (user, logout);
+        async { Ok(()) }
     }
 
     /// XEP-0077: replace `user`'s password with `password`, asked by the user from a logged-in

@@ -58,6 +58,8 @@ impl<B: Backend> Router<B> {
         if !available {
             self.publish_from(&user, announce, Some(from), &directed)
                 .await;
+            self.note_offline(&user, crate::last_activity::status_of(&p))
+                .await;
             return;
         }
         // A new resource, a new priority or new extensions are news even when the presence is
@@ -101,6 +103,7 @@ impl<B: Backend> Router<B> {
         let announce = announce(changed, &ended.jid);
         self.publish_from(&user, announce, Some(&ended.jid), &ended.directed)
             .await;
+        self.note_offline(&user, None).await;
     }
 
     /// §4.2.2, §4.3.2: on initial presence, contacts the user is subscribed to answer

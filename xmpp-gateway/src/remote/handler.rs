@@ -18,6 +18,7 @@ use crate::ns::{JABBER_CLIENT as CLIENT_NS, JABBER_SERVER as SERVER_NS};
 use crate::ports::backend::Backend;
 use crate::presence;
 use crate::router::{Router, request, server_answer};
+use crate::stanza::iq_result;
 use crate::stream::{error_reply, rewrite_ns};
 use crate::subscription::Event;
 
@@ -215,13 +216,17 @@ impl<B: Backend> Router<B> {
             Some((_, payload, _)) if payload.is("query", ns::ROSTER) => {
                 return self.refuse_remote(&stanza, DefinedCondition::Forbidden);
             }
-            Some(request) => server_answer(
-                Entity::Account,
-                requester,
-                to.clone().into(),
-                request,
-                self.uptime(),
-            ),
+            Some((id, payload, get)) => match self.account_item(&sender, to, &payload, get).await {
+                Some(Ok(item)) => Some(iq_result(&id, requester, Some(to.clone().into()), item)),
+                Some(Err(condition)) => return self.refuse_remote(&stanza, condition),
+                None => server_answer(
+                    Entity::Account,
+                    requester,
+                    to.clone().into(),
+                    (id, payload, get),
+                    self.uptime(),
+                ),
+            },
             None => None,
         };
         match answer {

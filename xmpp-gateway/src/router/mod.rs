@@ -27,13 +27,13 @@ use crate::blocking;
 use crate::disco::{self, Entity};
 use crate::ping;
 use crate::ports::adhoc::AdHocCommands;
-use crate::ports::authority::PresenceAuthority;
+use crate::ports::authority::{AccessLevel, PresenceAuthority};
 use crate::ports::backend::Backend;
 use crate::presence::published::PublishedState;
 use crate::presence::{self, Kind};
 use crate::session::table::Table;
 use crate::stanza::error::{self, Head};
-use crate::{entity_time, last_activity, version};
+use crate::{entity_time, last_activity, vcard, version};
 
 pub use crate::ports::{Ports, RemoteSender};
 pub use crate::presence::published::NODE_RESOURCE;
@@ -432,12 +432,76 @@ impl<B: Backend> Router<B> {
             }
             return self.roster(from, head, &id, get, payload).await;
         }
-        let entity = if own {
-            Entity::OwnAccount
-        } else {
-            Entity::Account
-        };
-        self.answer(from, head, entity, replier, (id, payload, get));
+        if own && !get && vcard::is_vcard(&payload) {
+            return self.set_own_vcard(from, head, &id, payload).await;
+        }
+        match self.account_item(&from.to_bare(), &to, &payload, get).await {
+            Some(Ok(item)) => {
+                let result =
+                    crate::stanza::iq_result(&id, from.clone().into(), Some(replier), item);
+                self.send_to(from, result);
+            }
+            Some(Err(condition)) => self.error(head, from, replier, condition),
+            None => {
+                let entity = if own {
+                    Entity::OwnAccount
+                } else {
+                    Entity::Account
+                };
+                self.answer(from, head, entity, replier, (id, payload, get));
+            }
+        }
+    }
+
+    /// What the server keeps of `owner` and answers for their bare JID by `viewer`'s level, for
+    /// local and remote viewers alike: the vCard (XEP-0054) and the last activity (XEP-0012).
+    /// `None` when `payload` is neither, or is a last-activity query the viewer's level does not
+    /// answer: the caller answers as for any other request. A vCard set for someone else's
+    /// vCard is `forbidden` (§3.2 is the user's own).
+    pub(crate) async fn account_item(
+        &self,
+        viewer: &BareJid,
+        owner: &BareJid,
+        payload: &Element,
+        get: bool,
+    ) -> Option<Result<Option<Element>, DefinedCondition>> {
+        if vcard::is_vcard(payload) {
+            if !get {
+                return Some(Err(DefinedCondition::Forbidden));
+            }
+            return Some(self.vcard_for(viewer, owner).await.map(Some));
+        }
+        if get && last_activity::is_query(payload) {
+            return self
+                .last_activity_for(viewer, owner)
+                .await
+                .map(|answer| answer.map(Some));
+        }
+        None
+    }
+
+    /// The level at which `viewer` sees what `owner` keeps on the server (docs/ACCESS.md): the
+    /// owner sees everything; a viewer the owner lets see their presence (a subscription
+    /// `from`) is at the level the owner's rules give; anyone else is a stranger, with no level
+    /// (`None`, below every level). A roster that cannot be read makes a stranger.
+    pub(crate) async fn viewer_level(
+        &self,
+        owner: &BareJid,
+        viewer: &BareJid,
+    ) -> Option<AccessLevel> {
+        if owner == viewer {
+            return Some(AccessLevel::Personal);
+        }
+        match self.backend().contact(owner, viewer).await {
+            Ok(entry) if presence::may_see(entry.as_ref()) => {
+                Some(self.authority().level_for(owner, viewer))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(%owner, error = %e, "contact lookup failed; viewer is a stranger");
+                None
+            }
+        }
     }
 
     /// How long the server has been up (XEP-0012 §5).
