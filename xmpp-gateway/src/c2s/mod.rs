@@ -8,6 +8,7 @@ mod conn;
 mod listener;
 mod negotiate;
 mod session;
+mod sm;
 
 pub use config::C2sConfig;
 pub use listener::{serve_c2s, serve_c2s_direct_tls};
