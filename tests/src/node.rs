@@ -45,6 +45,12 @@ fn init_tracing() {
 
 /// Start a node with the accounts in [`USERS`].
 pub async fn start_node() -> TestNode {
+    start_node_with(|_| {}).await
+}
+
+/// Start a node with the accounts in [`USERS`] and `adjust`'s changes to the test
+/// configuration.
+pub async fn start_node_with(adjust: impl FnOnce(&mut Config)) -> TestNode {
     init_tracing();
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut config = Config::builtin().expect("built-in config");
@@ -52,6 +58,7 @@ pub async fn start_node() -> TestNode {
     config.data_dir = dir.path().join("data");
     config.c2s.listen = "127.0.0.1:0".parse().expect("address");
     config.http.listen = "127.0.0.1:0".parse().expect("address");
+    adjust(&mut config);
     let node = lampfield_node::start(config.clone())
         .await
         .expect("node starts");
