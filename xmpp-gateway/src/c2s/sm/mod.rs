@@ -1,4 +1,4 @@
-//! XEP-0198 Stream Management 1.6.x (`urn:xmpp:sm:3`) on client streams: the counts of
+//! XEP-0198 Stream Management 1.6.3 (`urn:xmpp:sm:3`) on client streams: the counts of
 //! stanzas handled each way, the bounded queue of what the client has not acknowledged, the
 //! nonzas, and resumption of a session whose connection dropped ([`resume`]).
 //!
