@@ -270,9 +270,11 @@ impl TestClient {
             .unwrap_or_else(|e| panic!("{}: send failed: {e}", self.jid));
     }
 
-    /// Send available presence with the given show, status and priority.
+    /// Send available presence with the given show, status and priority; returns once the
+    /// server acknowledged it (XEP-0198), so it has been handled. tokio-xmpp reports a stanza
+    /// written before it flushes: a test that went on at once could overtake its own presence.
     pub async fn presence(&self, show: Option<Show>, status: Option<&str>, priority: i8) {
-        self.send(presence(show, status, priority)).await;
+        self.send_acked(presence(show, status, priority)).await;
     }
 
     /// Send a subscription presence (`subscribe`, `subscribed`, ...) to a bare JID.

@@ -222,9 +222,9 @@ async fn live<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
         }
         Err(end) => SessionEnd::Done(end),
     };
-    let resumable = managed.ticket.take();
-    let (end, sm) = match (ended, managed.sm.take()) {
-        (SessionEnd::TakenOver(reply), Some(sm)) => {
+    let (end, sm) = match (ended, managed.sm.take(), managed.ticket.take()) {
+        // The resume took the registration out already.
+        (SessionEnd::TakenOver(reply), Some(sm), _) => {
             let handover = Handover {
                 jid: jid.clone(),
                 rx,
@@ -245,10 +245,7 @@ async fn live<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 }
             }
         }
-        (SessionEnd::Done(end), Some(sm)) if may_detach(&end) && resumable.is_some() => {
-            let Some(ticket) = resumable else {
-                return end;
-            };
+        (SessionEnd::Done(end), Some(sm), Some(ticket)) if may_detach(&end) => {
             match Box::pin(detached(ctx, &jid, rx, sm, ticket)).await {
                 None => return end,
                 Some((sm, left)) => {
@@ -257,8 +254,8 @@ async fn live<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 }
             }
         }
-        (ended, sm) => {
-            if let Some(ticket) = &resumable {
+        (ended, sm, ticket) => {
+            if let Some(ticket) = &ticket {
                 ctx.cfg.resumable.withdraw(ticket);
             }
             match ended {
