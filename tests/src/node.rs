@@ -120,6 +120,20 @@ impl TestNode {
         client
     }
 
+    /// Alice (`phone`) and bob (`desk`) online and subscribed to each other, once bob sees alice
+    /// available from where a colleague at business does (the node's resource, returned too).
+    pub async fn alice_and_bob(&self) -> (TestClient, TestClient, jid::FullJid) {
+        let mut alice = self.online("alice@localhost", "phone", 0).await;
+        let mut bob = self.online("bob@localhost", "desk", 0).await;
+        crate::befriend(&mut alice, &mut bob).await;
+        let aj = crate::client::person(&alice.bare());
+        bob.expect_presence("alice available", |p| {
+            p.type_ == tokio_xmpp::parsers::presence::Type::None && crate::client::from_is(p, &aj)
+        })
+        .await;
+        (alice, bob, aj)
+    }
+
     /// From now on `viewer` sees `owner` at team, where each of `owner`'s devices shows (the
     /// default level between colleagues shows only the person).
     pub async fn show_devices(&self, owner: &TestClient, viewer: &TestClient) {

@@ -5,8 +5,8 @@
 
 use std::time::Duration;
 
-use lampfield_tests::client::{WAIT, body, from_is, person};
-use lampfield_tests::{befriend, start_node};
+use lampfield_tests::client::{WAIT, body, from_is};
+use lampfield_tests::start_node;
 use tokio_xmpp::Stanza;
 use tokio_xmpp::parsers::message::Message;
 use tokio_xmpp::parsers::presence::Type;
@@ -14,14 +14,7 @@ use tokio_xmpp::parsers::presence::Type;
 #[tokio::test]
 async fn acks_and_resumption_after_the_transport_is_cut() {
     let node = start_node().await;
-    let mut alice = node.online("alice@localhost", "phone", 0).await;
-    let mut bob = node.online("bob@localhost", "desk", 0).await;
-    befriend(&mut alice, &mut bob).await;
-    let aj = person(&alice.bare());
-    bob.expect_presence("alice available", |p| {
-        p.type_ == Type::None && from_is(p, &aj)
-    })
-    .await;
+    let (mut alice, mut bob, aj) = node.alice_and_bob().await;
 
     // The server acknowledges what alice sends (tokio-xmpp asks with <r/>).
     let hello = Message::chat(Some(bob.jid.clone().into()))

@@ -20,6 +20,16 @@ async fn enable(c: &mut Raw) -> String {
     between(&enabled, "id='", "' resume").to_owned()
 }
 
+/// A connection authenticated as `user`, its stream restarted: ready to resume or bind;
+/// returns it and the features offered.
+async fn authenticated(server: &Server, user: &str, password: &str) -> (Raw, String) {
+    let mut c = Raw::connect(server.addr).await;
+    c.open().await;
+    assert!(c.scram(true, user, password).await.contains("<success"));
+    let features = c.open().await;
+    (c, features)
+}
+
 /// Alice, bound as `home`, with stream management enabled, reachable by `user` (directed
 /// presence, RFC 6121 §4.6); returns her and the resumption id.
 async fn alice_reachable(server: &Server) -> (Raw, String) {
