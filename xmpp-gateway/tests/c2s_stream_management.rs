@@ -101,15 +101,7 @@ async fn a_dropped_session_is_resumed_only_by_its_user_and_gets_what_it_missed()
     .await;
 
     // Another user cannot take it, and an unknown id resumes nothing.
-    let mut mallory = Raw::connect(server.addr).await;
-    mallory.open().await;
-    assert!(
-        mallory
-            .scram(true, "user", "pencil")
-            .await
-            .contains("<success")
-    );
-    mallory.open().await;
+    let (mut mallory, _) = authenticated(&server, "user", "pencil").await;
     for previd in [id.as_str(), "no-such-id"] {
         mallory
             .send(&format!("<resume xmlns='{SM}' previd='{previd}' h='0'/>"))
@@ -123,14 +115,7 @@ async fn a_dropped_session_is_resumed_only_by_its_user_and_gets_what_it_missed()
         .await;
     mallory.expect("</iq>").await;
 
-    let mut back = Raw::connect(server.addr).await;
-    back.open().await;
-    assert!(
-        back.scram(true, "alice", "wonderland")
-            .await
-            .contains("<success")
-    );
-    let features = back.open().await;
+    let (mut back, features) = authenticated(&server, "alice", "wonderland").await;
     assert!(
         features.contains(&format!("<sm xmlns='{SM}'/>")),
         "{features}"
@@ -151,15 +136,7 @@ async fn a_dropped_session_is_resumed_only_by_its_user_and_gets_what_it_missed()
     .await;
     back.expect("<body>again</body>").await;
     // The id was used: a second resume of it from a third connection takes the session over.
-    let mut third = Raw::connect(server.addr).await;
-    third.open().await;
-    assert!(
-        third
-            .scram(true, "alice", "wonderland")
-            .await
-            .contains("<success")
-    );
-    third.open().await;
+    let (mut third, _) = authenticated(&server, "alice", "wonderland").await;
     third
         .send(&format!("<resume xmlns='{SM}' previd='{id}' h='0'/>"))
         .await;
