@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use jid::{BareJid, FullJid};
-use lampfield_xmpp::{Blocklist, Disclosure, PresenceAuthority, PresenceSnapshot, Router, Shown};
+use lampfield_xmpp::{
+    Blocklist, Disclosure, PresenceAuthority, PresenceSnapshot, Router, Shown, ViewLevel,
+};
 use minidom::Element;
 use tokio_util::sync::CancellationToken;
 use xmpp_parsers::presence::Presence;
@@ -69,6 +71,32 @@ impl PresenceAuthority for EngineAuthority {
             return true;
         };
         access::level_for(owner, viewer, groups, &rules, &self.engine.policy()) == Level::Blocked
+    }
+
+    /// A stranger is whoever the owner has not let subscribe (docs/ACCESS.md): unless a rule
+    /// blocks them, they get no level at all, whatever the node's defaults would give.
+    fn level_for(&self, owner: &BareJid, viewer: &BareJid) -> Option<ViewLevel> {
+        if owner == viewer {
+            return Some(ViewLevel::Personal);
+        }
+        let rules = self.engine.rules(owner).ok()?;
+        let roster = self.store.roster(owner).ok()?;
+        let contact = roster
+            .binary_search_by(|(jid, _)| jid.as_str().cmp(viewer.as_str()))
+            .ok()
+            .and_then(|at| roster.get(at))
+            .map(|(_, contact)| contact);
+        let groups = contact.map(|c| c.groups.as_slice()).unwrap_or_default();
+        let level = access::level_for(owner, viewer, groups, &rules, &self.engine.policy());
+        let subscribed = contact.is_some_and(|c| c.subscription.from);
+        match level {
+            Level::Blocked => Some(ViewLevel::Blocked),
+            _ if !subscribed => None,
+            Level::Public => Some(ViewLevel::Public),
+            Level::Business => Some(ViewLevel::Business),
+            Level::Team => Some(ViewLevel::Team),
+            Level::Personal => Some(ViewLevel::Personal),
+        }
     }
 
     fn set_invisible<'a>(

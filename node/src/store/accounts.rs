@@ -28,6 +28,7 @@ impl Store {
             self.remove_profiles_of(user)?;
             self.remove_offline_of(user)?;
             self.remove_private_of(user)?;
+            self.remove_pep_of(user)?;
         }
         let swapped = self.accounts.compare_and_swap(
             schema::account_key(user),
@@ -88,7 +89,7 @@ impl Store {
     }
 
     /// Remove an account and all its own data: contacts, presence sources and settings, rules,
-    /// profiles, calendar, offline messages, private XML and the extensions mapped to it.
+    /// profiles, calendar, offline messages, private XML, PEP nodes and the extensions mapped to it.
     /// Returns whether the account existed.
     /// Other accounts' contacts and rules naming it are the caller's (see
     /// [`Store::holders_of`]).
@@ -104,6 +105,7 @@ impl Store {
         self.remove_profiles_of(user)?;
         self.remove_offline_of(user)?;
         self.remove_private_of(user)?;
+        self.remove_pep_of(user)?;
         self.remove_extensions_of(user)?;
         self.flush().await?;
         Ok(existed)

@@ -23,6 +23,7 @@ mod error;
 mod extensions;
 mod flush;
 mod offline;
+mod pep;
 mod presence;
 mod private;
 mod profiles;
@@ -37,6 +38,9 @@ use std::sync::Arc;
 pub use contacts::RosterVersion;
 pub use error::StoreError;
 pub use offline::OfflineLimits;
+pub use pep::{
+    MAX_PEP_BYTES, MAX_PEP_ITEM_BYTES, MAX_PEP_ITEMS, MAX_PEP_NODES, PepItem, PepLimit, PepNode,
+};
 pub use private::{MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS};
 pub use records::{Account, Contact, Scram, Subscription};
 pub use tokens::StoredToken;
@@ -65,6 +69,10 @@ pub struct Store {
     private: sled::Tree,
     /// Serializes changes to one user's private storage.
     private_writers: Arc<lampfield_stripes::Stripes>,
+    /// Personal eventing nodes (see `pep.rs`).
+    pep: sled::Tree,
+    /// Serializes changes to one user's nodes.
+    pep_writers: Arc<lampfield_stripes::Stripes>,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -146,6 +154,7 @@ impl Store {
         let calendar = db.open_tree(schema::USERID_CALENDAR)?;
         let offline = db.open_tree(schema::USERSEQ_MESSAGE)?;
         let private = db.open_tree(schema::USERKEY_PRIVATE)?;
+        let pep = db.open_tree(schema::USERNODE_PEP)?;
         Ok(Self {
             db,
             accounts,
@@ -162,6 +171,8 @@ impl Store {
             offline_writers: Arc::default(),
             private,
             private_writers: Arc::default(),
+            pep,
+            pep_writers: Arc::default(),
             flushes: Arc::default(),
         })
     }

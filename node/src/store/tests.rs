@@ -485,3 +485,66 @@ async fn roster_versions_never_repeat() {
     let distinct: std::collections::HashSet<_> = seen.iter().collect();
     assert_eq!(distinct.len(), seen.len(), "{seen:?}");
 }
+
+/// XEP-0163 nodes: bounded in nodes, items, item size and bytes; deleted alone or with the
+/// account.
+#[tokio::test]
+async fn pep_nodes_are_bounded_and_go_with_the_account() {
+    use super::{MAX_PEP_ITEM_BYTES, MAX_PEP_ITEMS, MAX_PEP_NODES, PepItem, PepLimit, PepNode};
+    let store = Store::temporary().unwrap();
+    let alice = jid("alice@example.org");
+    store.create_account(&alice, &account(1)).await.unwrap();
+    let node = |xml: String| PepNode {
+        access_model: "presence".into(),
+        persist_items: true,
+        max_items: 1,
+        send_last: "on_sub_and_presence".into(),
+        items: vec![PepItem {
+            id: "current".into(),
+            xml,
+        }],
+    };
+    for i in 0..MAX_PEP_NODES {
+        let put = store.put_pep_node(&alice, &format!("urn:n{i}"), &node(format!("<p{i}/>")));
+        assert_eq!(put.await.unwrap(), Ok(()));
+    }
+    let more = store.put_pep_node(&alice, "urn:more", &node("<m/>".into()));
+    assert_eq!(more.await.unwrap(), Err(PepLimit::TooManyNodes));
+    let again = store.put_pep_node(&alice, "urn:n0", &node("<again/>".into()));
+    assert_eq!(again.await.unwrap(), Ok(()));
+    let stored = store.pep_node(&alice, "urn:n0").unwrap().unwrap();
+    assert_eq!(stored.items[0].xml, "<again/>");
+    assert_eq!(store.pep_nodes(&alice).unwrap().len(), MAX_PEP_NODES);
+
+    let big = node("x".repeat(MAX_PEP_ITEM_BYTES + 1));
+    let put = store.put_pep_node(&alice, "urn:n1", &big);
+    assert_eq!(put.await.unwrap(), Err(PepLimit::ItemTooLarge));
+    let mut many = node(String::new());
+    many.items = vec![many.items[0].clone(); MAX_PEP_ITEMS + 1];
+    let put = store.put_pep_node(&alice, "urn:n1", &many);
+    assert_eq!(put.await.unwrap(), Err(PepLimit::TooManyItems));
+    let mut heavy = node(String::new());
+    heavy.items = vec![
+        PepItem {
+            id: "x".into(),
+            xml: "y".repeat(MAX_PEP_ITEM_BYTES),
+        };
+        40
+    ];
+    let put = store.put_pep_node(&alice, "urn:n1", &heavy);
+    assert_eq!(put.await.unwrap(), Err(PepLimit::TooManyBytes));
+    assert_eq!(
+        store.pep_node(&alice, "urn:n1").unwrap().unwrap().items[0].xml,
+        "<p1/>",
+        "a refused write changes nothing"
+    );
+
+    assert!(store.remove_pep_node(&alice, "urn:n1").await.unwrap());
+    assert!(store.pep_node(&alice, "urn:n1").unwrap().is_none());
+    assert!(store.remove_account(&alice).await.unwrap());
+    store.create_account(&alice, &account(1)).await.unwrap();
+    assert!(store.pep_nodes(&alice).unwrap().is_empty());
+    let bob = jid("bob@example.org");
+    let put = store.put_pep_node(&bob, "urn:n0", &node("<p/>".into()));
+    assert!(put.await.is_err(), "no account, no nodes");
+}

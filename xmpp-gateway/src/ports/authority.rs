@@ -43,6 +43,15 @@ pub trait PresenceAuthority: Send + Sync + 'static {
         false
     }
 
+    /// The level at which `viewer` sees `owner` (docs/ACCESS.md), for what a stored item shows:
+    /// `None` for a stranger (someone `owner` has not let subscribe to its presence and has not
+    /// named in a rule), and whenever the rules cannot be read. The owner sees itself at
+    /// [`ViewLevel::Personal`]. The default gives nobody a level.
+    fn level_for(&self, owner: &BareJid, viewer: &BareJid) -> Option<ViewLevel> {
+        let _ = (owner, viewer);
+        None
+    }
+
     /// XEP-0186: one of `user`'s clients asks to appear offline to everyone (`true`) or to be
     /// seen again (`false`). The node keeps it as its own "appear offline" setting, so it holds
     /// for every client of the user and outlives the session. Resolves to whether it was taken.
@@ -62,6 +71,21 @@ pub trait PresenceAuthority: Send + Sync + 'static {
     fn blocklist(&self) -> Option<&dyn Blocklist> {
         None
     }
+}
+
+/// The access levels of docs/ACCESS.md, lowest first, as the gateway sees them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ViewLevel {
+    /// Sees what an account that does not exist gives.
+    Blocked,
+    /// The availability alone.
+    Public,
+    /// Plus notes and free/busy.
+    Business,
+    /// Plus activity and devices.
+    Team,
+    /// Everything.
+    Personal,
 }
 
 /// One user's presence at one instant, asked viewer by viewer.

@@ -5,6 +5,7 @@ pub mod adhoc;
 pub mod authority;
 pub mod backend;
 pub mod blocklist;
+pub mod pep;
 mod remote;
 
 use std::sync::Arc;

@@ -65,6 +65,10 @@ impl<B: Backend> Router<B> {
         if !changed && was && old_priority == priority && same_extensions {
             return;
         }
+        // XEP-0163 §4.3.2: a new session or new caps learn what they want to be notified of.
+        if !was || !same_extensions {
+            self.pep_presence(from).await;
+        }
         let contacts = self.publish_from(&user, announce, None, &directed).await;
         // XEP-0160: the first presence with a non-negative priority collects what was kept.
         if priority >= 0 && (!was || old_priority < 0) {

@@ -1,0 +1,202 @@
+//! XEP-0115 Entity Capabilities (version 1.6.0) resolved to features, for the `+notify`
+//! filtering of XEP-0163 §4.2 (XEP-0060 §9.2): a client's caps `ver` is asked once with
+//! disco#info, the answer checked against the hash (so no client can poison what others are
+//! said to want) and kept by hash, bounded in entries and features.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use jid::FullJid;
+use minidom::Element;
+use xmpp_parsers::caps::{Caps, compute_disco, hash_caps};
+use xmpp_parsers::disco::DiscoInfoResult;
+
+use crate::ports::authority::Disclosure;
+use crate::presence::extensions::Extensions;
+
+/// Most verified caps kept; the oldest goes first.
+const MAX_KNOWN: usize = 1024;
+/// Most `+notify` interests kept per caps.
+const MAX_INTERESTS: usize = 64;
+/// Most disco#info queries awaiting an answer; later ones are not asked.
+const MAX_PENDING: usize = 256;
+/// Ids of our queries start so.
+const ID_PREFIX: &str = "pep-caps-";
+const NOTIFY: &str = "+notify";
+
+/// The node names a client asked to be notified of.
+pub(crate) type Interests = Arc<HashSet<String>>;
+
+/// The caps cache and the queries under way.
+#[derive(Default)]
+pub(crate) struct CapsCache {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    known: HashMap<String, Interests>,
+    order: VecDeque<String>,
+    /// Query id -> (who was asked, the caps it claimed).
+    pending: HashMap<String, (FullJid, Caps)>,
+    next: u64,
+}
+
+/// The key of a caps claim: its hash algorithm and value.
+fn key(caps: &Caps) -> String {
+    format!("{:?} {}", caps.hash, ver(caps))
+}
+
+/// The caps `ver` as sent.
+fn ver(caps: &Caps) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(&caps.ver)
+}
+
+/// The XEP-0115 claim in a session's presence extensions, if any.
+pub(crate) fn claim(extensions: &Extensions) -> Option<Caps> {
+    extensions
+        .at(Disclosure::Everything)
+        .find(|e| e.is("c", xmpp_parsers::ns::CAPS))
+        .and_then(|e| Caps::try_from(e.clone()).ok())
+}
+
+/// The node names of the `+notify` features in `features`, bounded.
+fn interests<'a>(features: impl Iterator<Item = &'a String>) -> Interests {
+    Arc::new(
+        features
+            .filter_map(|f| f.strip_suffix(NOTIFY))
+            .take(MAX_INTERESTS)
+            .map(str::to_owned)
+            .collect(),
+    )
+}
+
+/// What to do about a session's caps.
+pub(crate) enum Lookup {
+    /// Known: these are its interests.
+    Known(Interests),
+    /// Ask the client with this disco#info query (its id already pending).
+    Ask(Element),
+    /// Nothing to ask (no caps, already asked, or too many queries under way).
+    Unknown,
+}
+
+impl CapsCache {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The interests of a session with `caps`, if known.
+    pub(crate) fn interests(&self, caps: &Caps) -> Option<Interests> {
+        self.lock().known.get(&key(caps)).cloned()
+    }
+
+    /// The interests of `jid`'s `caps`, or the query to send it.
+    pub(crate) fn lookup(&self, jid: &FullJid, caps: Caps, server: &str) -> Lookup {
+        let mut inner = self.lock();
+        let k = key(&caps);
+        if let Some(known) = inner.known.get(&k) {
+            return Lookup::Known(known.clone());
+        }
+        let asked = inner.pending.values().any(|(j, c)| j == jid && key(c) == k);
+        if asked || inner.pending.len() >= MAX_PENDING {
+            return Lookup::Unknown;
+        }
+        inner.next += 1;
+        let id = format!("{ID_PREFIX}{}", inner.next);
+        let node = format!("{}#{}", caps.node, ver(&caps));
+        inner.pending.insert(id.clone(), (jid.clone(), caps));
+        let query = Element::builder("query", xmpp_parsers::ns::DISCO_INFO)
+            .attr(rxml::xml_ncname!("node").to_owned(), node)
+            .build();
+        Lookup::Ask(
+            Element::builder("iq", crate::ns::JABBER_CLIENT)
+                .attr(rxml::xml_ncname!("type").to_owned(), "get")
+                .attr(rxml::xml_ncname!("id").to_owned(), id)
+                .attr(rxml::xml_ncname!("from").to_owned(), server)
+                .attr(rxml::xml_ncname!("to").to_owned(), jid.to_string())
+                .append(query)
+                .build(),
+        )
+    }
+
+    /// Whether `id` names one of our queries.
+    pub(crate) fn is_ours(id: &str) -> bool {
+        id.starts_with(ID_PREFIX)
+    }
+
+    /// The answer `result` (`None`: an error) from `from` to query `id`: the session's
+    /// interests, once the answer matches the hash it claimed.
+    pub(crate) fn answered(
+        &self,
+        from: &FullJid,
+        id: &str,
+        result: Option<Element>,
+    ) -> Option<Interests> {
+        let mut inner = self.lock();
+        let (asked, caps) = inner.pending.remove(id)?;
+        if asked != *from {
+            return None;
+        }
+        let info = DiscoInfoResult::try_from(result?).ok()?;
+        let hash = hash_caps(&compute_disco(&info), caps.hash.clone()).ok()?;
+        if hash.hash != caps.ver {
+            tracing::debug!(%from, "caps answer does not match its hash; not kept");
+            return None;
+        }
+        let found = interests(info.features.iter());
+        let k = key(&caps);
+        if inner.known.len() >= MAX_KNOWN {
+            if let Some(oldest) = inner.order.pop_front() {
+                inner.known.remove(&oldest);
+            }
+        }
+        inner.order.push_back(k.clone());
+        inner.known.insert(k, found.clone());
+        Some(found)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use xmpp_parsers::hashes::Algo;
+
+    fn info(features: &[&str]) -> DiscoInfoResult {
+        DiscoInfoResult {
+            node: None,
+            identities: vec![xmpp_parsers::disco::Identity::new(
+                "client", "pc", "en", "x",
+            )],
+            features: features.iter().map(|f| (*f).to_owned()).collect(),
+            extensions: vec![],
+        }
+    }
+
+    #[test]
+    fn a_verified_answer_gives_the_notify_interests_and_a_forged_one_nothing() {
+        let cache = CapsCache::default();
+        let me: FullJid = "a@d/r".parse().unwrap();
+        let good = info(&["urn:xmpp:avatar:metadata+notify", "urn:x"]);
+        let caps = Caps::new("n", hash_caps(&compute_disco(&good), Algo::Sha_1).unwrap());
+        let Lookup::Ask(query) = cache.lookup(&me, caps.clone(), "d") else {
+            panic!("asks first")
+        };
+        assert!(matches!(
+            cache.lookup(&me, caps.clone(), "d"),
+            Lookup::Unknown
+        ));
+        let id = query.attr("id").unwrap().to_owned();
+        let forged = info(&["urn:other+notify"]);
+        assert!(cache.answered(&me, &id, Some(forged.into())).is_none());
+        let Lookup::Ask(query) = cache.lookup(&me, caps.clone(), "d") else {
+            panic!("asks again after a forged answer")
+        };
+        let id = query.attr("id").unwrap().to_owned();
+        let found = cache.answered(&me, &id, Some(good.into())).unwrap();
+        assert!(found.contains("urn:xmpp:avatar:metadata") && found.len() == 1);
+        assert!(matches!(cache.lookup(&me, caps, "d"), Lookup::Known(_)));
+    }
+}
