@@ -505,24 +505,43 @@ async fn pep_nodes_are_bounded_and_go_with_the_account() {
         }],
     };
     for i in 0..MAX_PEP_NODES {
-        let put = store.put_pep_node(&alice, &format!("urn:n{i}"), &node(format!("<p{i}/>")));
-        assert_eq!(put.await.unwrap(), Ok(()));
+        assert_eq!(
+            store
+                .put_pep_node(&alice, &format!("urn:n{i}"), &node(format!("<p{i}/>")))
+                .await
+                .unwrap(),
+            Ok(())
+        );
     }
-    let more = store.put_pep_node(&alice, "urn:more", &node("<m/>".into()));
-    assert_eq!(more.await.unwrap(), Err(PepLimit::TooManyNodes));
-    let again = store.put_pep_node(&alice, "urn:n0", &node("<again/>".into()));
-    assert_eq!(again.await.unwrap(), Ok(()));
+    assert_eq!(
+        store
+            .put_pep_node(&alice, "urn:more", &node("<m/>".into()))
+            .await
+            .unwrap(),
+        Err(PepLimit::TooManyNodes)
+    );
+    assert_eq!(
+        store
+            .put_pep_node(&alice, "urn:n0", &node("<again/>".into()))
+            .await
+            .unwrap(),
+        Ok(())
+    );
     let stored = store.pep_node(&alice, "urn:n0").unwrap().unwrap();
     assert_eq!(stored.items[0].xml, "<again/>");
     assert_eq!(store.pep_nodes(&alice).unwrap().len(), MAX_PEP_NODES);
 
     let big = node("x".repeat(MAX_PEP_ITEM_BYTES + 1));
-    let put = store.put_pep_node(&alice, "urn:n1", &big);
-    assert_eq!(put.await.unwrap(), Err(PepLimit::ItemTooLarge));
+    assert_eq!(
+        store.put_pep_node(&alice, "urn:n1", &big).await.unwrap(),
+        Err(PepLimit::ItemTooLarge)
+    );
     let mut many = node(String::new());
     many.items = vec![many.items[0].clone(); MAX_PEP_ITEMS + 1];
-    let put = store.put_pep_node(&alice, "urn:n1", &many);
-    assert_eq!(put.await.unwrap(), Err(PepLimit::TooManyItems));
+    assert_eq!(
+        store.put_pep_node(&alice, "urn:n1", &many).await.unwrap(),
+        Err(PepLimit::TooManyItems)
+    );
     let mut heavy = node(String::new());
     heavy.items = vec![
         PepItem {
@@ -531,8 +550,10 @@ async fn pep_nodes_are_bounded_and_go_with_the_account() {
         };
         40
     ];
-    let put = store.put_pep_node(&alice, "urn:n1", &heavy);
-    assert_eq!(put.await.unwrap(), Err(PepLimit::TooManyBytes));
+    assert_eq!(
+        store.put_pep_node(&alice, "urn:n1", &heavy).await.unwrap(),
+        Err(PepLimit::TooManyBytes)
+    );
     assert_eq!(
         store.pep_node(&alice, "urn:n1").unwrap().unwrap().items[0].xml,
         "<p1/>",
@@ -545,6 +566,11 @@ async fn pep_nodes_are_bounded_and_go_with_the_account() {
     store.create_account(&alice, &account(1)).await.unwrap();
     assert!(store.pep_nodes(&alice).unwrap().is_empty());
     let bob = jid("bob@example.org");
-    let put = store.put_pep_node(&bob, "urn:n0", &node("<p/>".into()));
-    assert!(put.await.is_err(), "no account, no nodes");
+    assert!(
+        store
+            .put_pep_node(&bob, "urn:n0", &node("<p/>".into()))
+            .await
+            .is_err(),
+        "no account, no nodes"
+    );
 }

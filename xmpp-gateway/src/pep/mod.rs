@@ -338,7 +338,9 @@ impl<B: Backend> Router<B> {
         self.pep_write(owner, name, &node).await?;
         drop(_writer);
         if notify {
-            let retract = Element::builder("retract", NS_EVENT).attr(rxml::xml_ncname!("id").to_owned(), id).build();
+            let retract = Element::builder("retract", NS_EVENT)
+                .attr(rxml::xml_ncname!("id").to_owned(), id)
+                .build();
             self.pep_notify(owner, name, &node.config, retract).await;
         }
         Ok(None)
@@ -426,7 +428,9 @@ fn items_answer(name: &str, node: &Node, op: &Element) -> Element {
         let skip = node.items.len().saturating_sub(max);
         node.items.iter().skip(skip).collect()
     };
-    let mut items = Element::builder("items", NS).attr(rxml::xml_ncname!("node").to_owned(), name).build();
+    let mut items = Element::builder("items", NS)
+        .attr(rxml::xml_ncname!("node").to_owned(), name)
+        .build();
     for item in chosen {
         items.append_child(item_element(NS, item));
     }
