@@ -10,7 +10,8 @@ use minidom::Element;
 use xmpp_parsers::iq::Iq;
 
 use super::caps::{self, CapsCache, Interests, Lookup};
-use super::{NS_EVENT, access, level_of};
+use super::handler::level_of;
+use super::{NS_EVENT, access};
 use crate::ports::backend::Backend;
 use crate::ports::pep::{AccessModel, NodeConfig, SendLast};
 use crate::router::Router;
