@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use jid::FullJid;
 use minidom::Element;
-use xmpp_parsers::caps::{Caps, compute_disco, hash_caps};
+use xmpp_parsers::caps::{Caps, hash_caps};
 use xmpp_parsers::disco::DiscoInfoResult;
 
 use crate::ports::authority::Disclosure;
@@ -59,6 +59,51 @@ pub(crate) fn claim(extensions: &Extensions) -> Option<Caps> {
         .at(Disclosure::Everything)
         .find(|e| e.is("c", xmpp_parsers::ns::CAPS))
         .and_then(|e| Caps::try_from(e.clone()).ok())
+}
+
+/// XEP-0115 §5.1: the string a caps `ver` hashes. Written here rather than taken from
+/// `xmpp_parsers::caps::compute_disco`, which sorts each item with its `<` appended and so gets
+/// `shim#SubID` and `shim` (which slixmpp advertises) the wrong way round.
+fn verification_string(info: &DiscoInfoResult) -> Vec<u8> {
+    let sorted = |mut items: Vec<String>| {
+        items.sort();
+        items
+    };
+    let mut out = String::new();
+    let mut push = |item: &str| {
+        out.push_str(item);
+        out.push('<');
+    };
+    let identities = info.identities.iter().map(|i| {
+        let lang = i.lang.as_deref().unwrap_or_default();
+        let name = i.name.as_deref().unwrap_or_default();
+        format!("{}/{}/{lang}/{name}", i.category, i.type_)
+    });
+    for identity in sorted(identities.collect()) {
+        push(&identity);
+    }
+    // A set: already in byte order.
+    for feature in &info.features {
+        push(&feature);
+    }
+    let mut forms: Vec<_> = info.extensions.iter().collect();
+    forms.sort_by_key(|f| f.form_type().map(str::to_owned));
+    for form in forms {
+        push(form.form_type().unwrap_or_default());
+        let mut fields: Vec<_> = form
+            .fields
+            .iter()
+            .filter(|f| f.var.as_deref() != Some("FORM_TYPE"))
+            .collect();
+        fields.sort_by_key(|f| f.var.clone());
+        for field in fields {
+            push(field.var.as_deref().unwrap_or_default());
+            for value in sorted(field.values.clone()) {
+                push(&value);
+            }
+        }
+    }
+    out.into_bytes()
 }
 
 /// The node names of the `+notify` features in `features`, bounded.
@@ -140,7 +185,7 @@ impl CapsCache {
             return None;
         }
         let info = DiscoInfoResult::try_from(result?).ok()?;
-        let hash = hash_caps(&compute_disco(&info), caps.hash.clone()).ok()?;
+        let hash = hash_caps(&verification_string(&info), caps.hash.clone()).ok()?;
         if hash.hash != caps.ver {
             tracing::debug!(%from, "caps answer does not match its hash; not kept");
             return None;
@@ -180,7 +225,10 @@ mod tests {
         let cache = CapsCache::default();
         let me: FullJid = "a@d/r".parse().unwrap();
         let good = info(&["urn:xmpp:avatar:metadata+notify", "urn:x"]);
-        let caps = Caps::new("n", hash_caps(&compute_disco(&good), Algo::Sha_1).unwrap());
+        let caps = Caps::new(
+            "n",
+            hash_caps(&verification_string(&good), Algo::Sha_1).unwrap(),
+        );
         let Lookup::Ask(query) = cache.lookup(&me, caps.clone(), "d") else {
             panic!("asks first")
         };
@@ -198,5 +246,29 @@ mod tests {
         let found = cache.answered(&me, &id, Some(good.into())).unwrap();
         assert!(found.contains("urn:xmpp:avatar:metadata") && found.len() == 1);
         assert!(matches!(cache.lookup(&me, caps, "d"), Lookup::Known(_)));
+    }
+
+    /// What slixmpp 1.8 with xep_0084 answered in a test run, with its `ver`.
+    #[test]
+    fn slixmpp_caps_verify() {
+        let caps: Element =
+            "<c xmlns='http://jabber.org/protocol/caps' node='http://slixmpp.com/ver/1.17.0' \
+             hash='sha-1' ver='kwIV8tEtD/ks9sDgw6PFahvemVU='/>"
+                .parse()
+                .unwrap();
+        let caps = Caps::try_from(caps).unwrap();
+        let answer: Element = "<query xmlns='http://jabber.org/protocol/disco#info'>\
+             <identity category='client' type='bot'/>\
+             <feature var='http://jabber.org/protocol/disco#info'/><feature var='urn:xmpp:ping'/>\
+             <feature var='jabber:x:data'/><feature var='http://jabber.org/protocol/shim'/>\
+             <feature var='http://jabber.org/protocol/shim#SubID'/>\
+             <feature var='http://jabber.org/protocol/caps'/>\
+             <feature var='urn:xmpp:avatar:metadata+notify'/>\
+             <feature var='urn:xmpp:avatar:metadata'/></query>"
+            .parse()
+            .unwrap();
+        let info = DiscoInfoResult::try_from(answer).unwrap();
+        let hash = hash_caps(&verification_string(&info), caps.hash.clone()).unwrap();
+        assert_eq!(hash.hash, caps.ver);
     }
 }
