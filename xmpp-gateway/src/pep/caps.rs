@@ -3,7 +3,7 @@
 //! disco#info, the answer checked against the hash (so no client can poison what others are
 //! said to want) and kept by hash, bounded in entries and features.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use jid::FullJid;
@@ -18,7 +18,8 @@ use crate::presence::extensions::Extensions;
 const MAX_KNOWN: usize = 1024;
 /// Most `+notify` interests kept per caps.
 const MAX_INTERESTS: usize = 64;
-/// Most disco#info queries awaiting an answer; later ones are not asked.
+/// Most disco#info queries awaiting an answer; a new one pushes out the oldest, so clients that
+/// never answer cannot stop the node from asking others.
 const MAX_PENDING: usize = 256;
 /// Ids of our queries start so.
 const ID_PREFIX: &str = "pep-caps-";
@@ -37,8 +38,8 @@ pub(crate) struct CapsCache {
 struct Inner {
     known: HashMap<String, Interests>,
     order: VecDeque<String>,
-    /// Query id -> (who was asked, the caps it claimed).
-    pending: HashMap<String, (FullJid, Caps)>,
+    /// Query number -> (who was asked, the caps it claimed), oldest first.
+    pending: BTreeMap<u64, (FullJid, Caps)>,
     next: u64,
 }
 
@@ -123,7 +124,7 @@ pub(crate) enum Lookup {
     Known(Interests),
     /// Ask the client with this disco#info query (its id already pending).
     Ask(Element),
-    /// Nothing to ask (no caps, already asked, or too many queries under way).
+    /// Nothing to ask: already asked.
     Unknown,
 }
 
@@ -145,13 +146,17 @@ impl CapsCache {
             return Lookup::Known(known.clone());
         }
         let asked = inner.pending.values().any(|(j, c)| j == jid && key(c) == k);
-        if asked || inner.pending.len() >= MAX_PENDING {
+        if asked {
             return Lookup::Unknown;
         }
+        if inner.pending.len() >= MAX_PENDING {
+            inner.pending.pop_first();
+        }
         inner.next += 1;
-        let id = format!("{ID_PREFIX}{}", inner.next);
+        let number = inner.next;
+        let id = format!("{ID_PREFIX}{number}");
         let node = format!("{}#{}", caps.node, ver(&caps));
-        inner.pending.insert(id.clone(), (jid.clone(), caps));
+        inner.pending.insert(number, (jid.clone(), caps));
         let query = Element::builder("query", xmpp_parsers::ns::DISCO_INFO)
             .attr(rxml::xml_ncname!("node").to_owned(), node)
             .build();
@@ -180,7 +185,8 @@ impl CapsCache {
         result: Option<Element>,
     ) -> Option<Interests> {
         let mut inner = self.lock();
-        let (asked, caps) = inner.pending.remove(id)?;
+        let number = id.strip_prefix(ID_PREFIX)?.parse::<u64>().ok()?;
+        let (asked, caps) = inner.pending.remove(&number)?;
         if asked != *from {
             return None;
         }
@@ -207,7 +213,7 @@ impl CapsCache {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use xmpp_parsers::hashes::Algo;
+    use xmpp_parsers::hashes::{Algo, Hash};
 
     fn info(features: &[&str]) -> DiscoInfoResult {
         DiscoInfoResult {
@@ -246,6 +252,30 @@ mod tests {
         let found = cache.answered(&me, &id, Some(good.into())).unwrap();
         assert!(found.contains("urn:xmpp:avatar:metadata") && found.len() == 1);
         assert!(matches!(cache.lookup(&me, caps, "d"), Lookup::Known(_)));
+    }
+
+    #[test]
+    fn unanswered_queries_make_way_for_new_ones() {
+        let cache = CapsCache::default();
+        let me: FullJid = "a@d/r".parse().unwrap();
+        let ask = |n: u16| {
+            let mut hash = vec![0u8; 20];
+            hash[..2].copy_from_slice(&n.to_be_bytes());
+            match cache.lookup(&me, Caps::new("n", Hash::new(Algo::Sha_1, hash)), "d") {
+                Lookup::Ask(q) => q.attr("id").unwrap().to_owned(),
+                _ => panic!("not asked"),
+            }
+        };
+        let first = ask(0);
+        for n in 1..=u16::try_from(MAX_PENDING).unwrap() {
+            ask(n);
+        }
+        assert_eq!(cache.lock().pending.len(), MAX_PENDING);
+        assert!(
+            cache
+                .answered(&me, &first, Some(info(&[]).into()))
+                .is_none()
+        );
     }
 
     /// What slixmpp 1.8 with xep_0084 answered in a test run, with its `ver`.
