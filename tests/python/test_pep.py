@@ -124,7 +124,19 @@ def test_pep_notifies_only_clients_whose_caps_ask(make_node):
         carol = client(node, CAROL)                             # no interest in caps
         bob_events, carol_events = [], []
         bob.x.add_event_handler("avatar_metadata_publish", lambda m: bob_events.append(m))
+        bob.x.add_event_handler("avatar_metadata_retract", lambda m: bob_events.append(m))
+        bob.x.add_event_handler("pubsub_delete", lambda m: bob_events.append(m))
         carol.x.add_event_handler("pubsub_publish", lambda m: carol_events.append(m))
+        carol.x.add_event_handler("pubsub_retract", lambda m: carol_events.append(m))
+        carol.x.add_event_handler("pubsub_delete", lambda m: carol_events.append(m))
+
+        async def bob_told(count: int, what: str) -> None:
+            for _ in range(int(WAIT_S * 10)):
+                if len(bob_events) >= count:
+                    return
+                await asyncio.sleep(0.1)
+            raise AssertionError(f"bob was not told {what}: {[str(e) for e in bob_events]}")
+
         async with logged_in(alice, bob, carol):
             await befriend(alice, bob)
             await befriend(alice, carol)
@@ -150,5 +162,17 @@ def test_pep_notifies_only_clients_whose_caps_ask(make_node):
                     await asyncio.sleep(0.1)
                 assert later_events, "a client that logs in is not sent the last avatar metadata"
                 assert later_events[0]["pubsub_event"]["items"]["item"]["id"], str(later_events[0])
+
+            # A retraction with notify, then the node's deletion (XEP-0060 §7.2.2.1, §8.4.2).
+            item_id = bob_events[0]["pubsub_event"]["items"]["item"]["id"]
+            await alice.x.plugin["xep_0060"].retract(
+                ALICE, "urn:xmpp:avatar:metadata", item_id, notify=True, timeout=WAIT_S)
+            await bob_told(2, "of the retraction")
+            assert "retract" in str(bob_events[1]), str(bob_events[1])
+            await alice.x.plugin["xep_0060"].delete_node(ALICE, "urn:xmpp:avatar:metadata", timeout=WAIT_S)
+            await bob_told(3, "of the deletion")
+            assert "delete" in str(bob_events[2]), str(bob_events[2])
+            await asyncio.sleep(0.5)
+            assert not carol_events, f"carol's caps ask for nothing: {[str(e) for e in carol_events]}"
 
     run(scenario())

@@ -6,6 +6,7 @@ use minidom::Element;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::config::{self, Options};
+use super::notify::Change;
 use super::{
     Answer, Failure, MAX_NAME, NS, NS_EVENT, NS_OWNER, access, item_element, items_answer,
     node_name, pubsub, trim,
@@ -166,7 +167,7 @@ impl<B: Backend> Router<B> {
             }
         };
         let options = Options::of(options).map_err(|_| Failure::Precondition)?;
-        let _writer = self.write_lock(owner).await;
+        let writer = self.write_lock(owner).await;
         let mut node = match self.pep_read(owner, name).await? {
             Some(node) if !options.met_by(&node.config) => return Err(Failure::Precondition),
             Some(node) => node,
@@ -180,9 +181,10 @@ impl<B: Backend> Router<B> {
         node.items.push(item.clone());
         trim(&mut node);
         self.pep_write(owner, name, &node).await?;
-        drop(_writer);
+        drop(writer);
         let event = item_element(NS_EVENT, &item);
-        self.pep_notify(owner, name, &node.config, event).await;
+        self.pep_notify(owner, name, &node.config, Change::Items(event))
+            .await;
         let published = Element::builder("publish", NS)
             .attr(rxml::xml_ncname!("node").to_owned(), name)
             .append(
@@ -201,7 +203,7 @@ impl<B: Backend> Router<B> {
             return Err(Failure::Plain(DefinedCondition::BadRequest));
         };
         let notify = matches!(op.attr("notify"), Some("1" | "true"));
-        let _writer = self.write_lock(owner).await;
+        let writer = self.write_lock(owner).await;
         let Some(mut node) = self.pep_read(owner, name).await? else {
             return Err(Failure::Plain(DefinedCondition::ItemNotFound));
         };
@@ -211,12 +213,13 @@ impl<B: Backend> Router<B> {
             return Err(Failure::Plain(DefinedCondition::ItemNotFound));
         }
         self.pep_write(owner, name, &node).await?;
-        drop(_writer);
+        drop(writer);
         if notify {
             let retract = Element::builder("retract", NS_EVENT)
                 .attr(rxml::xml_ncname!("id").to_owned(), id)
                 .build();
-            self.pep_notify(owner, name, &node.config, retract).await;
+            self.pep_notify(owner, name, &node.config, Change::Items(retract))
+                .await;
         }
         Ok(None)
     }
@@ -257,18 +260,21 @@ impl<B: Backend> Router<B> {
         Ok(None)
     }
 
-    /// §8.4: delete a node and its items.
+    /// §8.4: delete a node and its items, telling those interested (§8.4.2).
     async fn pep_delete(&self, owner: &BareJid, op: &Element) -> Answer {
         let name = node_name(op)?;
-        let _writer = self.write_lock(owner).await;
-        match self.backend().remove_pep_node(owner, name).await {
-            Ok(true) => Ok(None),
-            Ok(false) => Err(Failure::Plain(DefinedCondition::ItemNotFound)),
-            Err(e) => {
-                tracing::warn!(%owner, error = %e, "PEP node not deleted");
-                Err(Failure::Backend)
-            }
+        let writer = self.write_lock(owner).await;
+        let Some(node) = self.pep_read(owner, name).await? else {
+            return Err(Failure::Plain(DefinedCondition::ItemNotFound));
+        };
+        if let Err(e) = self.backend().remove_pep_node(owner, name).await {
+            tracing::warn!(%owner, error = %e, "PEP node not deleted");
+            return Err(Failure::Backend);
         }
+        drop(writer);
+        self.pep_notify(owner, name, &node.config, Change::Deleted)
+            .await;
+        Ok(None)
     }
 }
 

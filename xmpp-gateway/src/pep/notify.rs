@@ -19,18 +19,31 @@ use crate::router::Router;
 /// Most owners whose last items one session is sent at login (its roster is bounded too).
 const MAX_OWNERS: usize = 512;
 
-/// `<message type='headline'><event><items node=N>{inner}</items></event></message>`.
-fn event(owner: &BareJid, to: &FullJid, id: String, node: &str, inner: Element) -> Element {
-    let items = Element::builder("items", NS_EVENT)
-        .attr(rxml::xml_ncname!("node").to_owned(), node)
-        .append(inner)
-        .build();
+/// What a notification says of a node.
+pub(super) enum Change {
+    /// An item published, or a `<retract/>`: sent inside `<items node=N/>`.
+    Items(Element),
+    /// §8.4.2: the node was deleted.
+    Deleted,
+}
+
+/// `<message type='headline'><event>…</event></message>` about `node`.
+fn event(owner: &BareJid, to: &FullJid, id: String, node: &str, change: &Change) -> Element {
+    let child = match change {
+        Change::Items(inner) => Element::builder("items", NS_EVENT)
+            .attr(rxml::xml_ncname!("node").to_owned(), node)
+            .append(inner.clone())
+            .build(),
+        Change::Deleted => Element::builder("delete", NS_EVENT)
+            .attr(rxml::xml_ncname!("node").to_owned(), node)
+            .build(),
+    };
     Element::builder("message", crate::ns::JABBER_CLIENT)
         .attr(rxml::xml_ncname!("type").to_owned(), "headline")
         .attr(rxml::xml_ncname!("from").to_owned(), owner.to_string())
         .attr(rxml::xml_ncname!("to").to_owned(), to.to_string())
         .attr(rxml::xml_ncname!("id").to_owned(), id)
-        .append(Element::builder("event", NS_EVENT).append(items).build())
+        .append(Element::builder("event", NS_EVENT).append(child).build())
         .build()
 }
 
@@ -52,14 +65,13 @@ impl<B: Backend> Router<B> {
             .collect()
     }
 
-    /// Send `inner` (an item or a retract) of `owner`'s node `node` to every interested session
-    /// that may see it.
+    /// Send `change` of `owner`'s node `node` to every interested session that may see it.
     pub(super) async fn pep_notify(
         &self,
         owner: &BareJid,
         node: &str,
         config: &NodeConfig,
-        inner: Element,
+        change: Change,
     ) {
         let mut viewers = vec![owner.clone()];
         if config.access_model != AccessModel::Whitelist {
@@ -86,10 +98,7 @@ impl<B: Backend> Router<B> {
             }
             for (jid, wants) in sessions {
                 if wants.contains(node) {
-                    self.send_to(
-                        &jid,
-                        event(owner, &jid, self.push_id(), node, inner.clone()),
-                    );
+                    self.send_to(&jid, event(owner, &jid, self.push_id(), node, &change));
                 }
             }
         }
@@ -173,7 +182,8 @@ impl<B: Backend> Router<B> {
                 }
                 if let Some(last) = node.items.last() {
                     let item = super::item_element(NS_EVENT, last);
-                    self.send_to(jid, event(&owner, jid, self.push_id(), name, item));
+                    let change = Change::Items(item);
+                    self.send_to(jid, event(&owner, jid, self.push_id(), name, &change));
                 }
             }
         }
