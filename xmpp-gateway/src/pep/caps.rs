@@ -107,6 +107,12 @@ fn verification_string(info: &DiscoInfoResult) -> Vec<u8> {
     out.into_bytes()
 }
 
+/// Whether a session's caps claim differs between two presences (then what it wants to be
+/// notified of may have changed).
+pub(crate) fn claim_changed(before: &Extensions, after: &Extensions) -> bool {
+    claim(before).map(|c| key(&c)) != claim(after).map(|c| key(&c))
+}
+
 /// The node names of the `+notify` features in `features`, bounded.
 fn interests<'a>(features: impl Iterator<Item = &'a String>) -> Interests {
     Arc::new(

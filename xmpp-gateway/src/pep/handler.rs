@@ -11,7 +11,6 @@ use super::{
     Answer, Failure, MAX_NAME, NS, NS_EVENT, NS_OWNER, access, item_element, items_answer,
     node_name, pubsub, trim,
 };
-use crate::ports::authority::ViewLevel;
 use crate::ports::backend::Backend;
 use crate::ports::pep::{Item, Node};
 use crate::router::Router;
@@ -275,18 +274,5 @@ impl<B: Backend> Router<B> {
         self.pep_notify(owner, name, &node.config, Change::Deleted)
             .await;
         Ok(None)
-    }
-}
-
-/// The level a viewer sees an owner at; the owner itself at personal.
-pub(super) fn level_of<B: Backend>(
-    router: &Router<B>,
-    owner: &BareJid,
-    viewer: &BareJid,
-) -> Option<ViewLevel> {
-    if owner == viewer {
-        Some(ViewLevel::Personal)
-    } else {
-        router.authority().level_for(owner, viewer)
     }
 }

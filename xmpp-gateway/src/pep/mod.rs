@@ -18,7 +18,7 @@ mod notify;
 use minidom::Element;
 use xmpp_parsers::stanza_error::{DefinedCondition, ErrorType};
 
-pub(crate) use caps::CapsCache;
+pub(crate) use caps::{CapsCache, claim_changed};
 
 use crate::ports::pep::{Item, Node, NodeRefused};
 use crate::stanza::error::stanza_error;

@@ -10,8 +10,8 @@ use minidom::Element;
 use xmpp_parsers::iq::Iq;
 
 use super::caps::{self, CapsCache, Interests, Lookup};
-use super::handler::level_of;
 use super::{NS_EVENT, access};
+use crate::ports::authority::ViewLevel;
 use crate::ports::backend::Backend;
 use crate::ports::pep::{AccessModel, NodeConfig, SendLast};
 use crate::router::Router;
@@ -159,7 +159,7 @@ impl<B: Backend> Router<B> {
         for owner in owners {
             let level = level_of(self, &owner, &viewer);
             let own = owner == viewer;
-            if !own && level.is_none_or(|l| l == crate::ports::authority::ViewLevel::Blocked) {
+            if !own && level.is_none_or(|l| l == ViewLevel::Blocked) {
                 continue;
             }
             for name in interests.iter() {
@@ -187,5 +187,18 @@ impl<B: Backend> Router<B> {
                 }
             }
         }
+    }
+}
+
+/// The level a viewer sees an owner at; the owner itself at personal.
+fn level_of<B: Backend>(
+    router: &Router<B>,
+    owner: &BareJid,
+    viewer: &BareJid,
+) -> Option<ViewLevel> {
+    if owner == viewer {
+        Some(ViewLevel::Personal)
+    } else {
+        router.authority().level_for(owner, viewer)
     }
 }
