@@ -85,7 +85,7 @@ fn verification_string(info: &DiscoInfoResult) -> Vec<u8> {
     }
     // A set: already in byte order.
     for feature in &info.features {
-        push(&feature);
+        push(feature);
     }
     let mut forms: Vec<_> = info.extensions.iter().collect();
     forms.sort_by_key(|f| f.form_type().map(str::to_owned));
@@ -204,10 +204,10 @@ impl CapsCache {
         }
         let found = interests(info.features.iter());
         let k = key(&caps);
-        if inner.known.len() >= MAX_KNOWN {
-            if let Some(oldest) = inner.order.pop_front() {
-                inner.known.remove(&oldest);
-            }
+        if inner.known.len() >= MAX_KNOWN
+            && let Some(oldest) = inner.order.pop_front()
+        {
+            inner.known.remove(&oldest);
         }
         inner.order.push_back(k.clone());
         inner.known.insert(k, found.clone());
