@@ -184,6 +184,15 @@ impl Store {
     }
 }
 
+/// Remove every key of `tree` under `prefix`, one at a time (not flushed).
+fn remove_under(tree: &sled::Tree, prefix: &[u8]) -> Result<(), StoreError> {
+    let keys: Vec<sled::IVec> = tree.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
+    for key in keys {
+        tree.remove(key)?;
+    }
+    Ok(())
+}
+
 /// `<db path>.initialized`, beside the database folder.
 fn marker_path(db: &Path) -> PathBuf {
     let mut name = db.as_os_str().to_owned();

@@ -140,14 +140,6 @@ impl Store {
 
     /// Forget every node of a removed account (not flushed: the caller flushes).
     pub(super) fn remove_pep_of(&self, user: &BareJid) -> Result<(), StoreError> {
-        let keys: Vec<sled::IVec> = self
-            .pep
-            .scan_prefix(schema::pep_prefix(user))
-            .keys()
-            .collect::<Result<_, _>>()?;
-        for key in keys {
-            self.pep.remove(key)?;
-        }
-        Ok(())
+        super::remove_under(&self.pep, &schema::pep_prefix(user))
     }
 }
