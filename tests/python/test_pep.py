@@ -3,7 +3,8 @@ xep_0191): an avatar published by alice reaches a contact whose caps ask for it,
 caps do not; a contact reads it, a stranger gets item-not-found and a blocked user
 service-unavailable; XEP-0402 bookmarks under a whitelist are alice's alone; an OMEMO device list
 published with publish-options is read by a contact; conflicting publish-options are refused with
-precondition-not-met; an item too large is refused; and everything is kept across a restart."""
+precondition-not-met; an item too large is refused; and everything is kept across a restart.
+Retraction and deletion are notified too, and a client that logs in is sent the last item."""
 
 from __future__ import annotations
 
