@@ -92,6 +92,10 @@ def test_pep_avatars_bookmarks_devices_by_access_level(make_node):
             got = await bob.x["xep_0060"].get_items(ALICE, DEVICES, timeout=WAIT_S)
             assert "4711" in str(got), str(got)
 
+            # What PEP does not offer says so (XEP-0060 §6.1.3.x: unsupported).
+            assert await condition(alice.x["xep_0060"].subscribe(
+                ALICE, DEVICES, timeout=WAIT_S)) == "feature-not-implemented"
+
             # Too large an item is refused, and says why.
             big = ET.fromstring(f"<data xmlns='urn:xmpp:avatar:data'>{'A' * 140_000}</data>")
             try:

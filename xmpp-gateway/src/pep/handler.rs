@@ -117,7 +117,12 @@ impl<B: Backend> Router<B> {
             (_, "affiliations", _) => Err(Failure::Unsupported("modify-affiliations")),
             (_, "default", _) => Err(Failure::Unsupported("retrieve-default")),
             (_, "purge", _) => Err(Failure::Unsupported("purge-nodes")),
-            _ => Err(Failure::Unsupported("publish")),
+            // A supported request of the wrong type or namespace.
+            (_, "items" | "publish" | "retract" | "create" | "delete" | "configure", _) => {
+                Err(Failure::Plain(DefinedCondition::BadRequest))
+            }
+            // Collections, subscription lists and the rest of XEP-0060.
+            _ => Err(Failure::Unsupported("collections")),
         }
     }
 
