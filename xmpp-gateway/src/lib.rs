@@ -28,6 +28,8 @@
 //! - `carbons/`: XEP-0280 message carbons, enabled per session, copies of what a user's
 //!   resource received or sent to the user's other resources.
 //! - `disco/`: XEP-0030 service discovery, answered for the server and for accounts.
+//! - `pep/`: XEP-0163 personal eventing over the XEP-0060 subset clients use (XEP-0223
+//!   persistence, publish-options), by access level, with `+notify` filtering from caps.
 //! - `ping/`: XEP-0199 ping, answered for the server and for accounts.
 //! - `blocking/`: XEP-0191 blocking command, the user's block list kept as the node's access
 //!   rules at blocked through the [`Blocklist`] port, with pushes and the §3.5 refusal.
@@ -77,6 +79,7 @@ mod invisible;
 mod last_activity;
 mod message;
 pub mod ns;
+mod pep;
 mod ping;
 pub mod ports;
 mod presence;

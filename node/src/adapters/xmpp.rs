@@ -2,6 +2,7 @@
 //! gateway's types and stored records.
 
 use jid::{BareJid, Jid};
+use lampfield_xmpp::ports::pep;
 use lampfield_xmpp::sasl;
 use lampfield_xmpp::{
     ArchiveDefault, ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery, Archived, Backend,
@@ -353,6 +354,121 @@ impl Backend for StoreBackend {
             .await
             .map_err(failed)
     }
+
+    async fn pep_node(
+        &self,
+        user: &BareJid,
+        node: &str,
+    ) -> Result<Option<pep::Node>, BackendError> {
+        match self.store.pep_node(user, node).map_err(failed)? {
+            Some(stored) => Ok(Some(port_node(user, stored)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn pep_nodes(&self, user: &BareJid) -> Result<Vec<(String, pep::Node)>, BackendError> {
+        self.store
+            .pep_nodes(user)
+            .map_err(failed)?
+            .into_iter()
+            .map(|(name, stored)| Ok((name, port_node(user, stored)?)))
+            .collect()
+    }
+
+    async fn put_pep_node(
+        &self,
+        user: &BareJid,
+        node: &str,
+        content: &pep::Node,
+    ) -> Result<Result<(), pep::NodeRefused>, BackendError> {
+        let kept = self
+            .store
+            .put_pep_node(user, node, &stored_node(content))
+            .await
+            .map_err(failed)?;
+        Ok(kept.map_err(|limit| match limit {
+            store::PepLimit::ItemTooLarge => {
+                pep::NodeRefused::ItemTooLarge(store::MAX_PEP_ITEM_BYTES)
+            }
+            store::PepLimit::TooManyItems => pep::NodeRefused::TooManyItems(store::MAX_PEP_ITEMS),
+            store::PepLimit::TooManyNodes => pep::NodeRefused::TooManyNodes(store::MAX_PEP_NODES),
+            store::PepLimit::TooManyBytes => pep::NodeRefused::StorageFull(store::MAX_PEP_BYTES),
+        }))
+    }
+
+    async fn remove_pep_node(&self, user: &BareJid, node: &str) -> Result<bool, BackendError> {
+        self.store.remove_pep_node(user, node).await.map_err(failed)
+    }
+}
+
+/// The port's node as stored.
+fn stored_node(node: &pep::Node) -> store::PepNode {
+    store::PepNode {
+        access_model: match node.config.access_model {
+            pep::AccessModel::Open => "open",
+            pep::AccessModel::Presence => "presence",
+            pep::AccessModel::Roster => "roster",
+            pep::AccessModel::Whitelist => "whitelist",
+        }
+        .to_owned(),
+        persist_items: node.config.persist_items,
+        max_items: node.config.max_items,
+        send_last: match node.config.send_last {
+            pep::SendLast::Never => "never",
+            pep::SendLast::OnSub => "on_sub",
+            pep::SendLast::OnSubAndPresence => "on_sub_and_presence",
+        }
+        .to_owned(),
+        items: node
+            .items
+            .iter()
+            .map(|item| store::PepItem {
+                id: item.id.clone(),
+                xml: item.payload.as_ref().map(String::from).unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+/// A stored node back to the port's; an unknown access model reads as the narrowest.
+fn port_node(user: &BareJid, node: store::PepNode) -> Result<pep::Node, BackendError> {
+    let access_model = match node.access_model.as_str() {
+        "open" => pep::AccessModel::Open,
+        "presence" => pep::AccessModel::Presence,
+        "roster" => pep::AccessModel::Roster,
+        _ => pep::AccessModel::Whitelist,
+    };
+    let send_last = match node.send_last.as_str() {
+        "on_sub" => pep::SendLast::OnSub,
+        "on_sub_and_presence" => pep::SendLast::OnSubAndPresence,
+        _ => pep::SendLast::Never,
+    };
+    let items = node
+        .items
+        .into_iter()
+        .map(|item| {
+            let payload = if item.xml.is_empty() {
+                None
+            } else {
+                Some(item.xml.parse::<Element>().map_err(|e| {
+                    BackendError(format!("stored PEP item of {user} unreadable: {e}"))
+                })?)
+            };
+            Ok(pep::Item {
+                id: item.id,
+                payload,
+            })
+        })
+        .collect::<Result<_, BackendError>>()?;
+    Ok(pep::Node {
+        config: pep::NodeConfig {
+            access_model,
+            persist_items: node.persist_items,
+            max_items: node.max_items,
+            send_last,
+        },
+        items,
+    })
 }
 
 /// Milliseconds since the epoch as a time (the epoch itself should they be out of range).

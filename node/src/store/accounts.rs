@@ -31,6 +31,7 @@ impl Store {
             self.remove_archive_of(user).await?;
             self.remove_vcard_of(user)?;
             self.remove_last_logout_of(user)?;
+            self.remove_pep_of(user)?;
         }
         let swapped = self.accounts.compare_and_swap(
             schema::account_key(user),
@@ -112,7 +113,7 @@ impl Store {
 
     /// Remove an account and all its own data: contacts, presence sources and settings, rules,
     /// profiles, calendar, offline messages, private XML, the message archive, the vCard, the last
-    /// logout and the extensions mapped to it.
+    /// logout, PEP nodes and the extensions mapped to it.
     /// Returns whether the account existed.
     /// Other accounts' contacts and rules naming it are the caller's (see
     /// [`Store::holders_of`]).
@@ -131,6 +132,7 @@ impl Store {
         self.remove_archive_of(user).await?;
         self.remove_vcard_of(user)?;
         self.remove_last_logout_of(user)?;
+        self.remove_pep_of(user)?;
         self.remove_extensions_of(user)?;
         self.flush().await?;
         Ok(existed)

@@ -25,6 +25,7 @@ mod extensions;
 mod flush;
 mod last_logout;
 mod offline;
+mod pep;
 mod presence;
 mod private;
 mod profiles;
@@ -44,6 +45,9 @@ pub use archive::{
 pub use contacts::RosterVersion;
 pub use error::StoreError;
 pub use offline::OfflineLimits;
+pub use pep::{
+    MAX_PEP_BYTES, MAX_PEP_ITEM_BYTES, MAX_PEP_ITEMS, MAX_PEP_NODES, PepItem, PepLimit, PepNode,
+};
 pub use private::{MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS};
 pub use records::{Account, Contact, Scram, Subscription};
 pub use tokens::StoredToken;
@@ -85,6 +89,10 @@ pub struct Store {
     vcards: sled::Tree,
     /// Last logouts (see `last_logout.rs`).
     last_logouts: sled::Tree,
+    /// Personal eventing nodes (see `pep.rs`).
+    pep: sled::Tree,
+    /// Serializes changes to one user's nodes.
+    pep_writers: Arc<lampfield_stripes::Stripes>,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -170,6 +178,7 @@ impl Store {
         let archive_prefs = db.open_tree(schema::USERID_ARCHIVEPREFS)?;
         let vcards = db.open_tree(schema::USERID_VCARD)?;
         let last_logouts = db.open_tree(schema::USERID_LASTLOGOUT)?;
+        let pep = db.open_tree(schema::USERNODE_PEP)?;
         Ok(Self {
             db,
             accounts,
@@ -192,6 +201,8 @@ impl Store {
             archive_prefs,
             vcards,
             last_logouts,
+            pep,
+            pep_writers: Arc::default(),
             flushes: Arc::default(),
         })
     }
@@ -201,6 +212,15 @@ impl Store {
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.flushes.flush(&self.db).await
     }
+}
+
+/// Remove every key of `tree` under `prefix`, one at a time (not flushed).
+fn remove_under(tree: &sled::Tree, prefix: &[u8]) -> Result<(), StoreError> {
+    let keys: Vec<sled::IVec> = tree.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
+    for key in keys {
+        tree.remove(key)?;
+    }
+    Ok(())
 }
 
 /// `<db path>.initialized`, beside the database folder.

@@ -73,14 +73,6 @@ impl Store {
 
     /// Forget every element a removed account stored (not flushed: the caller flushes).
     pub(super) fn remove_private_of(&self, user: &BareJid) -> Result<(), StoreError> {
-        let keys: Vec<sled::IVec> = self
-            .private
-            .scan_prefix(schema::private_prefix(user))
-            .keys()
-            .collect::<Result<_, _>>()?;
-        for key in keys {
-            self.private.remove(key)?;
-        }
-        Ok(())
+        super::remove_under(&self.private, &schema::private_prefix(user))
     }
 }

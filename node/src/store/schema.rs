@@ -51,6 +51,8 @@ pub(super) const USERID_VCARD: &str = "userid_vcard";
 
 /// When each local user's last client went offline (XEP-0012): bare JID -> `last_logout::Stored`.
 pub(super) const USERID_LASTLOGOUT: &str = "userid_lastlogout";
+/// Personal eventing nodes (XEP-0163): `user 0xFF node` -> `pep::PepNode`, its items inside.
+pub(super) const USERNODE_PEP: &str = "usernode_pep";
 
 /// Facts about the database itself: `name` -> value.
 pub(super) const NAME_VALUE: &str = "name_value";
@@ -74,6 +76,18 @@ pub(super) fn private_key(user: &BareJid, name: &str, ns: &str) -> Vec<u8> {
     let mut key = private_prefix(user);
     key.extend_from_slice(ns.as_bytes());
     key.push(SEP);
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+/// Prefix of every PEP node of `user`.
+pub(super) fn pep_prefix(user: &BareJid) -> Vec<u8> {
+    private_prefix(user)
+}
+
+/// Key of `user`'s PEP node `name`. A node name holds no `0xFF` (UTF-8).
+pub(super) fn pep_key(user: &BareJid, name: &str) -> Vec<u8> {
+    let mut key = pep_prefix(user);
     key.extend_from_slice(name.as_bytes());
     key
 }

@@ -70,16 +70,25 @@ pub(crate) fn answer(
             Entity::Account => ("account", "registered", ACCOUNT_FEATURES),
             Entity::OwnAccount => ("account", "registered", OWN_ACCOUNT_FEATURES),
         };
-        let identity = Identity {
+        let identity = |category: &str, type_: &str| Identity {
             category: category.into(),
             type_: type_.into(),
             lang: None,
             name: None,
         };
+        let mut identities = vec![identity(category, type_)];
+        // XEP-0163 §6.1: every account is its own PEP service.
+        if entity == Entity::Account {
+            identities.push(identity("pubsub", "pep"));
+        }
         DiscoInfoResult {
             node: None,
-            identities: vec![identity],
-            features: features.iter().map(|f| (*f).to_owned()).collect(),
+            identities,
+            features: features
+                .iter()
+                .chain(crate::pep::FEATURES)
+                .map(|f| (*f).to_owned())
+                .collect(),
             extensions: Vec::new(),
         }
         .into()

@@ -10,6 +10,7 @@ use jid::{BareJid, Jid};
 use minidom::Element;
 
 use super::archive::{ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery};
+use super::pep::{Node, NodeRefused};
 
 /// Which hash a set of SCRAM credentials was derived with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -274,6 +275,48 @@ pub trait Backend: Send + Sync + 'static {
                 "passwords are not changed here".into(),
             ))
         }
+    }
+
+    /// XEP-0163: `user`'s node `node`, if it exists. The default has none.
+    fn pep_node(
+        &self,
+        user: &BareJid,
+        node: &str,
+    ) -> impl Future<Output = Result<Option<Node>, BackendError>> + Send {
+        let _ = (user, node);
+        async { Ok(None) }
+    }
+
+    /// XEP-0163: every node of `user` with its name. The default has none.
+    fn pep_nodes(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Vec<(String, Node)>, BackendError>> + Send {
+        let _ = user;
+        async { Ok(Vec::new()) }
+    }
+
+    /// XEP-0163: keep `content` as `user`'s node `node`, replacing what was there; durable when
+    /// the future resolves with `Ok(Ok(()))`. The node bounds what it keeps per user. The
+    /// default keeps nothing.
+    fn put_pep_node(
+        &self,
+        user: &BareJid,
+        node: &str,
+        content: &Node,
+    ) -> impl Future<Output = Result<Result<(), NodeRefused>, BackendError>> + Send {
+        let _ = (user, node, content);
+        async { Ok(Err(NodeRefused::NotKept)) }
+    }
+
+    /// XEP-0163: delete `user`'s node `node`; whether it existed. Durable when it resolves.
+    fn remove_pep_node(
+        &self,
+        user: &BareJid,
+        node: &str,
+    ) -> impl Future<Output = Result<bool, BackendError>> + Send {
+        let _ = (user, node);
+        async { Ok(false) }
     }
 
     /// XEP-0160: remove and return every message kept for `user`, oldest first; the removal is

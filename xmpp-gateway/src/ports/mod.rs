@@ -6,6 +6,7 @@ pub mod archive;
 pub mod authority;
 pub mod backend;
 pub mod blocklist;
+pub mod pep;
 mod remote;
 
 use std::sync::Arc;

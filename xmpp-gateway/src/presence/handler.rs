@@ -31,19 +31,20 @@ impl<B: Backend> Router<B> {
         let user = from.to_bare();
         let priority = p.priority.0;
         let extensions = Extensions::of(&p);
-        let (was, old_priority, same_extensions, directed) = {
+        let (was, old_priority, same_extensions, new_caps, directed) = {
             let mut table = self.table_mut();
             let Some(s) = table.get_mut(from) else { return };
             let was = s.available();
             let old_priority = s.priority;
             let same_extensions = s.extensions == extensions;
+            let new_caps = crate::pep::claim_changed(&s.extensions, &extensions);
             s.set_available(available, priority, extensions);
             let directed = if available {
                 HashSet::new()
             } else {
                 std::mem::take(&mut s.directed)
             };
-            (was, old_priority, same_extensions, directed)
+            (was, old_priority, same_extensions, new_caps, directed)
         };
         if !available && !was {
             return;
@@ -66,6 +67,10 @@ impl<B: Backend> Router<B> {
         // the same (to those who see them).
         if !changed && was && old_priority == priority && same_extensions {
             return;
+        }
+        // XEP-0163 §4.3.2: a new session or new caps learn what they want to be notified of.
+        if !was || new_caps {
+            self.pep_presence(from).await;
         }
         let contacts = self.publish_from(&user, announce, None, &directed).await;
         // XEP-0160: the first presence with a non-negative priority collects what was kept.

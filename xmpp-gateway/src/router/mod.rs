@@ -85,6 +85,8 @@ struct Inner<B> {
     commands: Option<Arc<dyn AdHocCommands>>,
     /// When the router was made: the server's uptime (XEP-0012) counts from here.
     started: std::time::Instant,
+    /// XEP-0115 caps resolved to what each client wants to be notified of (XEP-0163).
+    caps: crate::pep::CapsCache,
 }
 
 impl Dest {
@@ -135,6 +137,7 @@ impl<B: Backend> Router<B> {
             published: Default::default(),
             commands,
             started: std::time::Instant::now(),
+            caps: Default::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -297,6 +300,11 @@ impl<B: Backend> Router<B> {
         self.inner.commands.as_deref()
     }
 
+    /// XEP-0115 caps resolved for XEP-0163 notifications.
+    pub(crate) fn caps_cache(&self) -> &crate::pep::CapsCache {
+        &self.inner.caps
+    }
+
     /// Who was shown which published presence.
     pub(crate) fn published_state(&self) -> &PublishedState {
         &self.inner.published
@@ -358,6 +366,9 @@ impl<B: Backend> Router<B> {
         };
         *iq.from_mut() = Some(from.clone().into());
         let dest = self.dest(from, iq.to());
+        if dest == Dest::Server && self.pep_caps_answer(from, &iq).await {
+            return;
+        }
         if self.refused_as_blocked(from, &head, &dest) {
             return;
         }
@@ -425,6 +436,9 @@ impl<B: Backend> Router<B> {
         }
         if own && blocking::is_blocking(&payload) {
             return self.blocking(from, head, &id, get, payload).await;
+        }
+        if crate::pep::is_pubsub(&payload) {
+            return self.pep_iq(from, head, to, (id, payload, get)).await;
         }
         if payload.is("query", ns::ROSTER) {
             if !own {
