@@ -88,7 +88,18 @@ impl<B: Backend> Router<B> {
                 let options = second
                     .filter(|s| s.is("publish-options", NS))
                     .and_then(|s| s.children().next());
-                self.pep_publish(owner, op, options).await
+                let published = self.pep_publish(owner, op, options).await?;
+                // XEP-0398 §3.1: the avatar goes into the vCard too.
+                if op.attr("node") == Some(crate::avatar_conversion::METADATA) {
+                    let payload = op
+                        .children()
+                        .find(|c| c.is("item", NS))
+                        .and_then(|item| item.children().next());
+                    if let Some(metadata) = payload {
+                        self.avatar_metadata_published(owner, metadata).await;
+                    }
+                }
+                Ok(published)
             }
             (false, "retract", false) => self.pep_retract(owner, op).await,
             (false, "create", false) => {
@@ -124,6 +135,26 @@ impl<B: Backend> Router<B> {
             // Collections, subscription lists and the rest of XEP-0060.
             _ => Err(Failure::Unsupported("collections")),
         }
+    }
+
+    /// Publish `payload` as item `id` of `owner`'s node `name` on the owner's behalf, as a
+    /// publish of theirs with no options would (XEP-0398 §3.2).
+    pub(crate) async fn pep_publish_for(
+        &self,
+        owner: &BareJid,
+        name: &str,
+        id: &str,
+        payload: Element,
+    ) -> Result<(), Failure> {
+        let item = Element::builder("item", NS)
+            .attr(rxml::xml_ncname!("id").to_owned(), id)
+            .append(payload)
+            .build();
+        let op = Element::builder("publish", NS)
+            .attr(rxml::xml_ncname!("node").to_owned(), name)
+            .append(item)
+            .build();
+        self.pep_publish(owner, &op, None).await.map(|_| ())
     }
 
     async fn pep_read(&self, owner: &BareJid, name: &str) -> Result<Option<Node>, Failure> {
