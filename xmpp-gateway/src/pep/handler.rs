@@ -68,6 +68,23 @@ impl<B: Backend> Router<B> {
         Ok(Some(items_answer(name, &node, op)))
     }
 
+    /// A pubsub request from `viewer` at another domain to `owner`'s bare JID: item reads as
+    /// for a local viewer at the same level (docs/ACCESS.md), everything else refused. `None`
+    /// when `payload` is no pubsub request.
+    pub(crate) async fn pep_for_remote(
+        &self,
+        owner: &BareJid,
+        viewer: &BareJid,
+        payload: Element,
+        get: bool,
+    ) -> Option<Result<Option<Element>, DefinedCondition>> {
+        if !super::is_pubsub(&payload) {
+            return None;
+        }
+        let answer = self.pep_other(owner, viewer, payload, get).await;
+        Some(answer.map_err(|failure| failure.to_error().defined_condition))
+    }
+
     /// The owner's own service.
     async fn pep_own(&self, owner: &BareJid, payload: Element, get: bool) -> Answer {
         let owner_ns = payload.is("pubsub", NS_OWNER);
