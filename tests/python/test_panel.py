@@ -1,0 +1,182 @@
+"""The lamp field (docs/PANEL.md) in real headless Chromium: log in through the form, see
+subscribed colleagues' lamps change live, a blocked colleague look exactly like an offline one,
+set one's own presence for a slixmpp watcher, and use it by keyboard alone."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from pathlib import Path
+
+from browser import chromium, console, until
+from harness import Client, befriend, close_all, login_all, run
+from test_http_api import Api, make_token
+
+ALICE, BOB, CAROL, DAVE, ERIN = (f"{n}@localhost" for n in ("alice", "bob", "carol", "dave", "erin"))
+USERS = {j: f"{j.split('@')[0]}-secret-9" for j in (ALICE, BOB, CAROL, DAVE, ERIN)}
+
+LAMPS_JS = """
+return [...document.querySelectorAll('.lamp')].map(l => ({
+  jid: l.dataset.jid, availability: l.dataset.availability, line: l.dataset.line,
+  name: l.querySelector('.name').textContent, text: l.innerText, label: l.getAttribute('aria-label'),
+  hidden: l.hidden || l.closest('.group').hidden,
+  attrs: Object.fromEntries([...l.attributes].filter(a => a.name.startsWith('data-') && a.name !== 'data-jid'
+                                                          && a.name !== 'data-search').map(a => [a.name, a.value])),
+}));
+"""
+
+
+def lamps(driver) -> dict[str, dict]:
+    return {lamp["jid"]: lamp for lamp in driver.execute_script(LAMPS_JS)}
+
+
+def open_panel(driver, node, jid: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"http://127.0.0.1:{node.http_port}/")
+    driver.find_element(By.NAME, "jid").send_keys(jid)
+    driver.find_element(By.NAME, "password").send_keys(password)
+    driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+
+
+async def logged_in_panel(driver, node, jid: str) -> None:
+    open_panel(driver, node, jid, USERS[jid])
+    await until(lambda: driver.execute_script("return document.body.dataset.state === 'ready'"),
+                f"the panel of {jid} is ready\n{console(driver)}")
+
+
+def without_name(lamp: dict) -> tuple:
+    return (lamp["attrs"], lamp["text"].replace(lamp["name"], "<name>"),
+            (lamp["label"] or "").replace(lamp["name"], "<name>"))
+
+
+def test_lamps_follow_the_line_and_a_block_looks_like_offline(make_node):
+    node = make_node(USERS)
+    api = Api(node, make_token(node, "pbx", "personal"))
+
+    async def scenario():
+        alice, bob, carol = (Client(node, j, USERS[j]) for j in (ALICE, BOB, CAROL))
+        await login_all(alice, bob, carol)
+        try:
+            await befriend(alice, bob)
+            await befriend(alice, carol)
+            await close_all(alice, carol)  # carol stays offline; alice moves to the browser
+            node.cli("rule", "set", BOB, f"contact:{ALICE}", "team")  # alice may see bob's ringing
+            with chromium() as driver:
+                await logged_in_panel(driver, node, ALICE)
+                seen = await until(lambda: (l := lamps(driver)).get(BOB, {}).get("availability") == "available" and l,
+                                   f"bob's lamp available\n{console(driver)}")
+                assert seen[CAROL]["availability"] == "offline" and seen[CAROL]["line"] == "none", seen[CAROL]
+                assert "Offline" in seen[CAROL]["text"] and "Available" in seen[BOB]["text"]
+
+                # A PBX call over the API: ringing, then on the phone, each within a second.
+                started = time.monotonic()
+                api.put(f"/v1/users/{BOB}/lines/201", {"state": "ringing"})
+                await until(lambda: lamps(driver)[BOB]["line"] == "ringing", "bob's lamp ringing", timeout=1.0)
+                api.put(f"/v1/users/{BOB}/lines/201", {"state": "on_call"})
+                lamp = await until(lambda: (l := lamps(driver)[BOB])["line"] == "on_call" and l,
+                                   "bob's lamp on the phone", timeout=1.0)
+                assert "On the phone" in lamp["text"] and "Ext. 201" in lamp["text"], lamp
+                assert time.monotonic() - started < 3.0
+                link = driver.execute_script(
+                    f"return document.querySelector('.lamp[data-jid=\"{BOB}\"] .call').getAttribute('href')")
+                assert link == "tel:201"
+
+                # Bob blocks alice: his lamp becomes exactly carol's, who is offline.
+                node.cli("rule", "set", BOB, f"contact:{ALICE}", "blocked")
+                await until(lambda: lamps(driver)[BOB]["availability"] == "offline", "bob's lamp offline")
+                now = lamps(driver)
+                assert without_name(now[BOB]) == without_name(now[CAROL]), (now[BOB], now[CAROL])
+        finally:
+            await close_all(alice, bob, carol)
+
+    run(scenario())
+
+
+def test_own_presence_from_the_panel_reaches_a_watcher_and_keyboard_alone_works(make_node):
+    node = make_node(USERS)
+
+    async def scenario():
+        alice, bob, carol = (Client(node, j, USERS[j]) for j in (ALICE, BOB, CAROL))
+        await login_all(alice, bob, carol)
+        try:
+            await befriend(alice, bob)
+            await befriend(alice, carol)
+            await close_all(alice)
+            with chromium() as driver:
+                from selenium.webdriver.common.by import By
+                from selenium.webdriver.common.keys import Keys
+                from selenium.webdriver.support.ui import Select
+
+                await logged_in_panel(driver, node, ALICE)
+                await until(lambda: len(lamps(driver)) == 2, "two lamps")
+
+                # Own presence through the "Set my presence" command; bob watches over slixmpp.
+                driver.find_element(By.CSS_SELECTOR, "#own summary").click()
+                await until(lambda: driver.execute_script(
+                    "return document.querySelector('#profile option') !== null"), "the profile form loaded")
+                Select(driver.find_element(By.ID, "availability")).select_by_value("busy")
+                driver.find_element(By.ID, "note").send_keys("Back at 3")
+                driver.find_element(By.ID, "minutes").send_keys("30")
+                driver.find_element(By.CSS_SELECTOR, "#presence-form button").click()
+                got = await bob.wait_presence("alice busy with her note", from_bare=ALICE, show="dnd")
+                assert "Back at 3" in (got["status"] or ""), got
+                await until(lambda: "Your presence is now" in driver.find_element(By.ID, "own-output").text,
+                            "the panel confirms")
+
+                # Keyboard alone: Tab reaches a lamp, arrows move, typing filters.
+                driver.find_element(By.TAG_NAME, "body").click()
+                active = None
+                for _ in range(40):
+                    driver.switch_to.active_element.send_keys(Keys.TAB)
+                    active = driver.switch_to.active_element
+                    if active.get_attribute("data-jid"):
+                        break
+                assert active is not None and active.get_attribute("data-jid") == BOB, "Tab reaches the first lamp"
+                assert "bob" in active.get_attribute("aria-label")
+                active.send_keys(Keys.ARROW_DOWN)
+                assert driver.switch_to.active_element.get_attribute("data-jid") == CAROL
+                driver.switch_to.active_element.send_keys("car")
+                await until(lambda: [j for j, l in lamps(driver).items() if not l["hidden"]] == [CAROL],
+                            "typing filters to carol")
+                assert driver.find_element(By.ID, "search").get_attribute("value") == "car"
+        finally:
+            await close_all(alice, bob, carol)
+
+    run(scenario())
+
+
+def test_screenshot_of_a_few_colleagues(make_node):
+    """The picture in README.md (docs/panel.png): light theme, colleagues in different states."""
+    node = make_node(USERS)
+    api = Api(node, make_token(node, "pbx", "personal"))
+
+    async def scenario():
+        clients = [Client(node, j, USERS[j]) for j in (ALICE, BOB, CAROL, DAVE, ERIN)]
+        alice, bob, carol, dave, erin = clients
+        await login_all(*clients)
+        try:
+            for other in (bob, carol, dave, erin):
+                await befriend(alice, other)
+                node.cli("rule", "set", other.bare, f"contact:{ALICE}", "team")
+            await close_all(alice, carol)
+            api.put(f"/v1/users/{BOB}/lines/201", {"state": "on_call"})
+            until_ms = int((time.time() + 3600) * 1000)
+            api.put(f"/v1/users/{DAVE}/manual", {"availability": "busy", "note": "Budget review", "until": until_ms})
+            api.put(f"/v1/users/{DAVE}/lines/202", {"state": "idle"})
+            api.put(f"/v1/users/{ERIN}/lines/203", {"state": "ringing"})
+            with chromium(width=1000, height=640) as driver:
+                await logged_in_panel(driver, node, ALICE)
+                await until(lambda: (l := lamps(driver)) and l.get(ERIN, {}).get("line") == "ringing"
+                            and l.get(DAVE, {}).get("availability") == "busy", "four colleagues in their states")
+                driver.execute_script("document.querySelectorAll('.lamp').forEach(l => l.style.animation = 'none')")
+                await asyncio.sleep(0.3)
+                out = Path(os.environ.get("LAMPFIELD_SCREENSHOT", "")) if os.environ.get("LAMPFIELD_SCREENSHOT") \
+                    else node.dir / "panel.png"
+                assert driver.save_screenshot(str(out)), out
+        finally:
+            await close_all(*clients)
+
+    run(scenario())
+
