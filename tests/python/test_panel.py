@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 from browser import chromium, console, until
@@ -51,6 +53,22 @@ def without_name(lamp: dict) -> tuple:
             (lamp["label"] or "").replace(lamp["name"], "<name>"))
 
 
+def test_the_page_and_its_modules_are_served_with_a_strict_policy(node):
+    base = f"http://127.0.0.1:{node.http_port}"
+    for path, kind in (("/", "text/html"), ("/panel/app.js", "text/javascript"),
+                       ("/panel/xmpp.js", "text/javascript"), ("/panel/panel.css", "text/css")):
+        with urllib.request.urlopen(base + path, timeout=10) as r:
+            assert r.headers["Content-Type"].startswith(kind), (path, r.headers["Content-Type"])
+            csp = r.headers["Content-Security-Policy"]
+            assert "default-src 'none'" in csp and "script-src 'self'" in csp and "connect-src 'self'" in csp
+            assert r.headers["X-Content-Type-Options"] == "nosniff"
+    try:
+        urllib.request.urlopen(base + "/panel/nothing.js", timeout=10)
+        raise AssertionError("an unknown asset was served")
+    except urllib.error.HTTPError as e:
+        assert e.code == 404
+
+
 def test_lamps_follow_the_line_and_a_block_looks_like_offline(make_node):
     node = make_node(USERS)
     api = Api(node, make_token(node, "pbx", "personal"))
@@ -69,6 +87,9 @@ def test_lamps_follow_the_line_and_a_block_looks_like_offline(make_node):
                                    f"bob's lamp available\n{console(driver)}")
                 assert seen[CAROL]["availability"] == "offline" and seen[CAROL]["line"] == "none", seen[CAROL]
                 assert "Offline" in seen[CAROL]["text"] and "Available" in seen[BOB]["text"]
+                # WebCrypto is there on loopback, so the login used SCRAM, and the policy held.
+                assert driver.execute_script("return document.body.dataset.mechanism") == "SCRAM-SHA-256"
+                assert "Content Security Policy" not in console(driver), console(driver)
 
                 # A PBX call over the API: ringing, then on the phone, each within a second.
                 started = time.monotonic()
@@ -157,19 +178,25 @@ def test_screenshot_of_a_few_colleagues(make_node):
         alice, bob, carol, dave, erin = clients
         await login_all(*clients)
         try:
+            names = {BOB: ("Bob Baker", "Sales"), CAROL: ("Carol Chen", "Support"),
+                     DAVE: ("Dave Diaz", "Sales"), ERIN: ("Erin Evans", "Support")}
             for other in (bob, carol, dave, erin):
                 await befriend(alice, other)
                 node.cli("rule", "set", other.bare, f"contact:{ALICE}", "team")
+                name, group = names[other.bare]
+                await alice.x.update_roster(other.bare, name=name, groups=[group], timeout=10)
             await close_all(alice, carol)
+            api.put(f"/v1/users/{ERIN}/queues/support", {"state": "wrap_up"})
             api.put(f"/v1/users/{BOB}/lines/201", {"state": "on_call"})
             until_ms = int((time.time() + 3600) * 1000)
             api.put(f"/v1/users/{DAVE}/manual", {"availability": "busy", "note": "Budget review", "until": until_ms})
             api.put(f"/v1/users/{DAVE}/lines/202", {"state": "idle"})
             api.put(f"/v1/users/{ERIN}/lines/203", {"state": "ringing"})
-            with chromium(width=1000, height=640) as driver:
+            with chromium(width=820, height=860) as driver:
                 await logged_in_panel(driver, node, ALICE)
                 await until(lambda: (l := lamps(driver)) and l.get(ERIN, {}).get("line") == "ringing"
-                            and l.get(DAVE, {}).get("availability") == "busy", "four colleagues in their states")
+                            and l.get(DAVE, {}).get("availability") == "busy" and "Queue" in l[ERIN]["text"]
+                            and "Bob Baker" in l[BOB]["text"], "four colleagues in their states")
                 driver.execute_script("document.querySelectorAll('.lamp').forEach(l => l.style.animation = 'none')")
                 await asyncio.sleep(0.3)
                 out = Path(os.environ.get("LAMPFIELD_SCREENSHOT", "")) if os.environ.get("LAMPFIELD_SCREENSHOT") \

@@ -77,6 +77,7 @@ async function start(bound) {
   field.rebuild();
   // Initial presence (RFC 6121 §4.2): the node then sends the contacts' presence. A web client.
   client.raw(`<presence xmlns="jabber:client"><device xmlns="urn:lampfield:presence:0" kind="web"/></presence>`);
+  document.body.dataset.mechanism = client.mechanism;
   document.body.dataset.state = "ready";
   await own.load();
 }

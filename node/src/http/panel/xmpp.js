@@ -71,6 +71,7 @@ export class Client extends EventTarget {
     const offered = children(child(features, "mechanisms", NS.sasl), "mechanism").map((m) => m.textContent.trim());
     const mech = choose(offered);
     if (!mech) throw new XmppError(`no usable login mechanism (offered: ${offered.join(", ")})`);
+    this.mechanism = mech;
     const auth = mech === "PLAIN" ? plain(local, password) : scram(local, password);
     this.raw(`<auth xmlns="${NS.sasl}" mechanism="${mech}">${auth.initial}</auth>`);
     let reply = await this.next((el) => el.namespaceURI === NS.sasl);
