@@ -95,6 +95,12 @@ def test_lamps_follow_the_line_and_a_block_looks_like_offline(make_node):
                 started = time.monotonic()
                 api.put(f"/v1/users/{BOB}/lines/201", {"state": "ringing"})
                 await until(lambda: lamps(driver)[BOB]["line"] == "ringing", "bob's lamp ringing", timeout=1.0)
+                # Ringing flashes, unless the system asks for reduced motion.
+                animation = f"return getComputedStyle(document.querySelector('.lamp[data-jid=\"{BOB}\"]')).animationName"
+                assert driver.execute_script(animation) == "ring"
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+                    {"name": "prefers-reduced-motion", "value": "reduce"}]})
+                assert driver.execute_script(animation) == "none"
                 api.put(f"/v1/users/{BOB}/lines/201", {"state": "on_call"})
                 lamp = await until(lambda: (l := lamps(driver)[BOB])["line"] == "on_call" and l,
                                    "bob's lamp on the phone", timeout=1.0)
@@ -146,6 +152,20 @@ def test_own_presence_from_the_panel_reaches_a_watcher_and_keyboard_alone_works(
                 await until(lambda: "Your presence is now" in driver.find_element(By.ID, "own-output").text,
                             "the panel confirms")
 
+                # Switch to the built-in "Do not disturb" profile.
+                Select(driver.find_element(By.ID, "profile")).select_by_visible_text("Do not disturb")
+                driver.find_element(By.CSS_SELECTOR, "#profile-form button").click()
+                await until(lambda: "Do not disturb is active" in driver.find_element(By.ID, "own-output").text,
+                            "the profile switch confirmed")
+
+                # Who sees what: carol is shut out; she sees alice go, and the rule is listed.
+                driver.find_element(By.ID, "who").send_keys(f"contact:{CAROL}")
+                Select(driver.find_element(By.ID, "level")).select_by_value("blocked")
+                driver.find_element(By.CSS_SELECTOR, "#rule-form button").click()
+                await carol.wait_presence("alice gone for carol", from_bare=ALICE, type="unavailable")
+                await until(lambda: f"contact:{CAROL}: blocked" in driver.find_element(By.ID, "rules").text,
+                            "the rule listed")
+
                 # Keyboard alone: Tab reaches a lamp, arrows move, typing filters.
                 driver.find_element(By.TAG_NAME, "body").click()
                 active = None
@@ -162,6 +182,17 @@ def test_own_presence_from_the_panel_reaches_a_watcher_and_keyboard_alone_works(
                 await until(lambda: [j for j, l in lamps(driver).items() if not l["hidden"]] == [CAROL],
                             "typing filters to carol")
                 assert driver.find_element(By.ID, "search").get_attribute("value") == "car"
+
+                # Phone width: one column, nothing wider than the screen.
+                driver.set_window_size(390, 800)
+                await until(lambda: driver.execute_script(
+                    "return document.documentElement.scrollWidth <= window.innerWidth"), "no sideways scrolling")
+                # Dark theme from the system setting.
+                light = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+                driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"features": [
+                    {"name": "prefers-color-scheme", "value": "dark"}]})
+                dark = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
+                assert light != dark, (light, dark)
         finally:
             await close_all(alice, bob, carol)
 
