@@ -27,7 +27,7 @@ def _need() -> None:
 
 
 @contextlib.contextmanager
-def chromium(*, width: int = 1200, height: int = 900, dark: bool = False):
+def chromium(*, width: int = 1200, height: int = 900, dark: bool = False, args: tuple[str, ...] = ()):
     """A headless Chromium session, closed afterwards."""
     _need()
     from selenium import webdriver
@@ -41,6 +41,8 @@ def chromium(*, width: int = 1200, height: int = 900, dark: bool = False):
                 "--disable-background-networking", "--disable-component-update"):
         opts.add_argument(arg)
     opts.add_argument(f"--blink-settings=preferredColorScheme={0 if dark else 1}")
+    for arg in args:
+        opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     driver = webdriver.Chrome(service=Service(DRIVER), options=opts)
     driver.set_script_timeout(10)

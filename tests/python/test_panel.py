@@ -33,17 +33,17 @@ def lamps(driver) -> dict[str, dict]:
     return {lamp["jid"]: lamp for lamp in driver.execute_script(LAMPS_JS)}
 
 
-def open_panel(driver, node, jid: str, password: str) -> None:
+def open_panel(driver, node, jid: str, password: str, host: str = "127.0.0.1") -> None:
     from selenium.webdriver.common.by import By
 
-    driver.get(f"http://127.0.0.1:{node.http_port}/")
+    driver.get(f"http://{host}:{node.http_port}/")
     driver.find_element(By.NAME, "jid").send_keys(jid)
     driver.find_element(By.NAME, "password").send_keys(password)
     driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
 
 
-async def logged_in_panel(driver, node, jid: str) -> None:
-    open_panel(driver, node, jid, USERS[jid])
+async def logged_in_panel(driver, node, jid: str, host: str = "127.0.0.1") -> None:
+    open_panel(driver, node, jid, USERS[jid], host)
     await until(lambda: driver.execute_script("return document.body.dataset.state === 'ready'"),
                 f"the panel of {jid} is ready\n{console(driver)}")
 
@@ -117,6 +117,36 @@ def test_lamps_follow_the_line_and_a_block_looks_like_offline(make_node):
                 assert without_name(now[BOB]) == without_name(now[CAROL]), (now[BOB], now[CAROL])
         finally:
             await close_all(alice, bob, carol)
+
+    run(scenario())
+
+
+def test_a_wrong_password_is_refused_and_plain_serves_pages_without_webcrypto(make_node):
+    """A page not on https or loopback has no WebCrypto: the panel falls back to PLAIN."""
+    node = make_node(USERS)
+
+    async def scenario():
+        alice, bob = Client(node, ALICE, USERS[ALICE]), Client(node, BOB, USERS[BOB])
+        await login_all(alice, bob)
+        try:
+            await befriend(alice, bob)
+            await close_all(alice)
+            with chromium(args=("--host-resolver-rules=MAP panel.test 127.0.0.1",)) as driver:
+                from selenium.webdriver.common.by import By
+
+                open_panel(driver, node, ALICE, "not-the-password", host="panel.test")
+                await until(lambda: driver.find_element(By.ID, "login-error").text, "a login error")
+                assert driver.find_element(By.ID, "login-error").text == "wrong JID or password"
+                assert not driver.execute_script("return window.isSecureContext")
+                driver.find_element(By.NAME, "password").clear()
+                driver.find_element(By.NAME, "password").send_keys(USERS[ALICE])
+                driver.find_element(By.CSS_SELECTOR, "#login-form button[type=submit]").click()
+                await until(lambda: driver.execute_script("return document.body.dataset.state === 'ready'"),
+                            f"ready after the second try\n{console(driver)}")
+                assert driver.execute_script("return document.body.dataset.mechanism") == "PLAIN"
+                await until(lambda: lamps(driver).get(BOB, {}).get("availability") == "available", "bob's lamp")
+        finally:
+            await close_all(alice, bob)
 
     run(scenario())
 

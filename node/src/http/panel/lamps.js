@@ -76,7 +76,8 @@ export class Field {
   rebuild() {
     const all = this.directory.jids().map((j) => this.directory.colleague(j)).filter(Boolean);
     all.sort((x, y) => x.groups[0].localeCompare(y.groups[0]) || x.name.localeCompare(y.name));
-    for (const [jid, li] of this.lamps) if (!all.some((c) => c.jid === jid)) { li.remove(); this.lamps.delete(jid); }
+    const present = new Set(all.map((c) => c.jid));
+    for (const [jid, li] of this.lamps) if (!present.has(jid)) { li.remove(); this.lamps.delete(jid); }
     for (const c of all) {
       const g = this.group(c.groups[0]);
       const li = this.lamps.get(c.jid) || this.create(c.jid);
