@@ -71,3 +71,21 @@ def console(driver) -> str:
         return "\n".join(f"{e['level']}: {e['message']}" for e in driver.get_log("browser"))
     except Exception:  # pragma: no cover - diagnostics only
         return "(no console log)"
+
+
+async def subscribed(node, passwords: dict[str, str], viewer: str, contacts: tuple[str, ...]) -> dict:
+    """Log `viewer` and `contacts` in with slixmpp, make each contact and the viewer subscribed
+    to each other, then log the viewer out again so that a browser can take its place. Returns
+    the clients by bare JID (the viewer's closed); the caller closes them."""
+    from harness import Client, befriend, close_all, login_all
+
+    clients = {j: Client(node, j, passwords[j]) for j in (viewer, *contacts)}
+    try:
+        await login_all(*clients.values())
+        for contact in contacts:
+            await befriend(clients[viewer], clients[contact])
+        await close_all(clients[viewer])
+    except BaseException:
+        await close_all(*clients.values())
+        raise
+    return clients

@@ -16,8 +16,8 @@ import threading
 
 import pytest
 
-from browser import chromium, console, until
-from harness import Client, befriend, close_all, login_all, run
+from browser import chromium, console, subscribed, until
+from harness import close_all, run
 
 CONVERSE = "converse.js@14.0.0"
 ALICE, BOB = "alice@localhost", "bob@localhost"
@@ -95,11 +95,9 @@ def test_converse_logs_in_over_the_websocket_and_sees_a_contact(make_node, conve
     server, base = serve(site)
 
     async def scenario():
-        alice, bob = Client(node, ALICE, USERS[ALICE]), Client(node, BOB, USERS[BOB])
-        await login_all(alice, bob)
+        clients = await subscribed(node, USERS, ALICE, (BOB,))
+        bob = clients[BOB]
         try:
-            await befriend(alice, bob)
-            await close_all(alice)
             with chromium() as driver:
                 driver.get(f"{base}/index.html")
 
@@ -113,7 +111,7 @@ def test_converse_logs_in_over_the_websocket_and_sees_a_contact(make_node, conve
                 await until(lambda: show("dnd"),
                             f"Converse.js shows bob busy\n{console(driver)}")
         finally:
-            await close_all(alice, bob)
+            await close_all(*clients.values())
             server.shutdown()
 
     run(scenario())

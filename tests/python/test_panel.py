@@ -11,7 +11,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from browser import chromium, console, until
+from browser import chromium, console, subscribed, until
 from harness import Client, befriend, close_all, login_all, run
 from test_http_api import Api, make_token
 
@@ -74,12 +74,10 @@ def test_lamps_follow_the_line_and_a_block_looks_like_offline(make_node):
     api = Api(node, make_token(node, "pbx", "personal"))
 
     async def scenario():
-        alice, bob, carol = (Client(node, j, USERS[j]) for j in (ALICE, BOB, CAROL))
-        await login_all(alice, bob, carol)
+        clients = await subscribed(node, USERS, ALICE, (BOB, CAROL))
+        carol = clients[CAROL]
         try:
-            await befriend(alice, bob)
-            await befriend(alice, carol)
-            await close_all(alice, carol)  # carol stays offline; alice moves to the browser
+            await close_all(carol)  # carol stays offline
             node.cli("rule", "set", BOB, f"contact:{ALICE}", "team")  # alice may see bob's ringing
             with chromium() as driver:
                 await logged_in_panel(driver, node, ALICE)
@@ -116,7 +114,7 @@ def test_lamps_follow_the_line_and_a_block_looks_like_offline(make_node):
                 now = lamps(driver)
                 assert without_name(now[BOB]) == without_name(now[CAROL]), (now[BOB], now[CAROL])
         finally:
-            await close_all(alice, bob, carol)
+            await close_all(*clients.values())
 
     run(scenario())
 
@@ -126,11 +124,8 @@ def test_a_wrong_password_is_refused_and_plain_serves_pages_without_webcrypto(ma
     node = make_node(USERS)
 
     async def scenario():
-        alice, bob = Client(node, ALICE, USERS[ALICE]), Client(node, BOB, USERS[BOB])
-        await login_all(alice, bob)
+        clients = await subscribed(node, USERS, ALICE, (BOB,))
         try:
-            await befriend(alice, bob)
-            await close_all(alice)
             with chromium(args=("--host-resolver-rules=MAP panel.test 127.0.0.1",)) as driver:
                 from selenium.webdriver.common.by import By
 
@@ -146,7 +141,7 @@ def test_a_wrong_password_is_refused_and_plain_serves_pages_without_webcrypto(ma
                 assert driver.execute_script("return document.body.dataset.mechanism") == "PLAIN"
                 await until(lambda: lamps(driver).get(BOB, {}).get("availability") == "available", "bob's lamp")
         finally:
-            await close_all(alice, bob)
+            await close_all(*clients.values())
 
     run(scenario())
 
@@ -155,12 +150,9 @@ def test_own_presence_from_the_panel_reaches_a_watcher_and_keyboard_alone_works(
     node = make_node(USERS)
 
     async def scenario():
-        alice, bob, carol = (Client(node, j, USERS[j]) for j in (ALICE, BOB, CAROL))
-        await login_all(alice, bob, carol)
+        clients = await subscribed(node, USERS, ALICE, (BOB, CAROL))
+        bob, carol = clients[BOB], clients[CAROL]
         try:
-            await befriend(alice, bob)
-            await befriend(alice, carol)
-            await close_all(alice)
             with chromium() as driver:
                 from selenium.webdriver.common.by import By
                 from selenium.webdriver.common.keys import Keys
@@ -224,7 +216,7 @@ def test_own_presence_from_the_panel_reaches_a_watcher_and_keyboard_alone_works(
                 dark = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
                 assert light != dark, (light, dark)
         finally:
-            await close_all(alice, bob, carol)
+            await close_all(*clients.values())
 
     run(scenario())
 
