@@ -173,6 +173,8 @@ def test_own_presence_from_the_panel_reaches_a_watcher_and_keyboard_alone_works(
                 assert "Back at 3" in (got["status"] or ""), got
                 await until(lambda: "Your presence is now" in driver.find_element(By.ID, "own-output").text,
                             "the panel confirms")
+                await until(lambda: "Busy" in (t := driver.find_element(By.ID, "me").text) and "Back at 3" in t,
+                            "the header shows the user's own presence")
 
                 # Switch to the built-in "Do not disturb" profile.
                 Select(driver.find_element(By.ID, "profile")).select_by_visible_text("Do not disturb")

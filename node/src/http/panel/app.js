@@ -3,7 +3,7 @@
 
 import { Client } from "./xmpp.js";
 import { Directory } from "./directory.js";
-import { Field } from "./lamps.js";
+import { AVAILABILITY, Field } from "./lamps.js";
 import { Own } from "./own.js";
 
 const $ = (id) => document.getElementById(id);
@@ -56,6 +56,7 @@ async function start(bound) {
   $("login").hidden = true;
   $("panel").hidden = false;
   $("me").textContent = `Logged in as ${bound.split("/")[0]}`;
+  $("me").setAttribute("aria-live", "polite");
   $("logout").hidden = false;
   const search = $("search");
   const availableNow = $("available-now");
@@ -72,6 +73,12 @@ async function start(bound) {
       e.preventDefault();
       search.focus();
     }
+  });
+  const me = bound.split("/")[0];
+  directory.addEventListener("self", () => {
+    const self = directory.self();
+    const label = AVAILABILITY[self.availability]?.label || "";
+    $("me").textContent = [`Logged in as ${me}`, label, self.status || self.note].filter(Boolean).join(" · ");
   });
   await directory.load();
   field.rebuild();

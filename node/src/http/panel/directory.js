@@ -93,6 +93,8 @@ export class Directory extends EventTarget {
     super();
     this.client = client;
     this.people = new Map(); // bare JID -> { jid, rosterName, groups, vcard, resources: Map }
+    // The user's own resources receive the user's presence too (at personal, docs/ACCESS.md).
+    this.me = { jid: "", rosterName: "", groups: [], vcard: null, resources: new Map() };
     this.vcardQueue = [];
     this.vcardRunning = 0;
     client.addEventListener("presence", (e) => this.onPresence(e.detail));
@@ -129,7 +131,8 @@ export class Directory extends EventTarget {
   onPresence(el) {
     const from = el.getAttribute("from") || "";
     const jid = bare(from);
-    const person = this.people.get(jid);
+    const own = jid === bare(this.client.jid);
+    const person = own ? this.me : this.people.get(jid);
     if (!person) return;
     const type = el.getAttribute("type");
     const resource = from.includes("/") ? from.slice(from.indexOf("/") + 1) : "";
@@ -143,7 +146,8 @@ export class Directory extends EventTarget {
     } else {
       return; // subscription handshakes are not lamps
     }
-    this.changed(jid);
+    if (own) this.dispatchEvent(new CustomEvent("self"));
+    else this.changed(jid);
   }
 
   askVcard(jid) {
@@ -179,7 +183,16 @@ export class Directory extends EventTarget {
   /** Everything the lamp of `jid` shows, or null if it is not a colleague. */
   colleague(jid) {
     const person = this.people.get(jid);
-    if (!person) return null;
+    return person ? this.describe(person) : null;
+  }
+
+  /** The user's own presence as the node reports it, described like a colleague's. */
+  self() {
+    return this.describe({ ...this.me, jid: bare(this.client.jid) });
+  }
+
+  describe(person) {
+    const jid = person.jid;
     let seen = null;
     for (const r of person.resources.values()) if (!seen || r.at > seen.at) seen = r;
     seen = seen || offline();

@@ -3,7 +3,7 @@
 // icon as well as by colour, and carries data-jid, data-availability and data-line for tests
 // and integrators (docs/PANEL.md).
 
-const AVAILABILITY = {
+export const AVAILABILITY = {
   available: { label: "Available", icon: "✓" },
   busy: { label: "Busy", icon: "●" },
   do_not_disturb: { label: "Do not disturb", icon: "⛔" },
