@@ -206,6 +206,9 @@ def test_own_presence_from_the_panel_reaches_a_watcher_and_keyboard_alone_works(
                 await until(lambda: [j for j, l in lamps(driver).items() if not l["hidden"]] == [CAROL],
                             "typing filters to carol")
                 assert driver.find_element(By.ID, "search").get_attribute("value") == "car"
+                driver.switch_to.active_element.send_keys(Keys.ESCAPE)
+                await until(lambda: not any(l["hidden"] for l in lamps(driver).values()), "Escape clears the filter")
+                assert driver.switch_to.active_element.get_attribute("data-jid") in (BOB, CAROL)
 
                 # Phone width: one column, nothing wider than the screen.
                 driver.set_window_size(390, 800)

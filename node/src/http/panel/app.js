@@ -62,6 +62,14 @@ async function start(bound) {
   const availableNow = $("available-now");
   const filter = () => field.setFilter(search.value, availableNow.checked);
   search.addEventListener("input", filter);
+  search.addEventListener("keydown", (e) => {
+    // Escape clears the search and goes back to the colleagues.
+    if (e.key === "Escape" && search.value) {
+      search.value = "";
+      filter();
+      $("field").querySelector('.lamp[tabindex="0"]')?.focus();
+    }
+  });
   availableNow.addEventListener("change", filter);
   $("field").addEventListener("typeahead", (e) => {
     search.value += e.detail;

@@ -38,7 +38,7 @@ function describe(c) {
   if (status === a.label || (line && status === line.label)) status = "";
   if (c.until && !/\buntil\b/i.test(status)) chips.push(`Until ${time(c.until)}`);
   const ap = c.appointment;
-  if (ap && ap.end && ap.showAs !== "tentative") {
+  if (ap && ap.end && ap.showAs !== "tentative" && !/meeting|out of office/i.test(status)) {
     const what = ap.showAs === "out_of_office" ? "Out of office" : "In a meeting";
     chips.push(`${what} until ${time(ap.end)}${ap.subject ? ` (${ap.subject})` : ""}`);
   }
@@ -232,7 +232,8 @@ export class Field {
       }
       default:
         // Typing on the field filters it: the keys go to the search box.
-        if (e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey && e.key !== " ") {
+        // ("/" is left to the page, which moves to the search box without typing it.)
+        if (e.key.length === 1 && !e.ctrlKey && !e.metaKey && !e.altKey && e.key !== " " && e.key !== "/") {
           this.dispatchTyping(e.key);
           e.preventDefault();
         }
