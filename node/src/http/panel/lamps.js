@@ -48,6 +48,15 @@ function describe(c) {
   return { a, line, status, chips };
 }
 
+/** Write only what changed: with a thousand lamps most updates leave most of a lamp as it was. */
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+function setAttr(node, name, value) {
+  if (node.getAttribute(name) !== value) node.setAttribute(name, value);
+}
+
 function el(tag, cls, text) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -119,6 +128,7 @@ export class Field {
     const contact = el("div", "contact");
     const call = el("a", "call");
     call.tabIndex = -1; // the lamp is the tab stop; Enter on it calls
+    call.hidden = true;
     contact.append(el("span", "ext"), call);
     li.append(head, state, el("div", "status"), el("ul", "chips"), contact);
     li.querySelector(".icon").setAttribute("aria-hidden", "true");
@@ -138,31 +148,34 @@ export class Field {
 
   paint(li, c) {
     const { a, line, status, chips } = describe(c);
-    li.dataset.availability = c.availability;
-    li.dataset.line = c.line;
-    li.dataset.search = [c.name, c.jid, c.extension, c.email, ...c.groups].join(" ").toLowerCase();
-    li.querySelector(".icon").textContent = line && c.line !== "idle" ? `${a.icon}${line.icon}` : a.icon;
-    li.querySelector(".name").textContent = c.name;
-    li.querySelector(".label").textContent = a.label;
-    li.querySelector(".line-label").textContent = line ? line.label : "";
-    li.querySelector(".status").textContent = status;
+    setAttr(li, "data-availability", c.availability);
+    setAttr(li, "data-line", c.line);
+    setAttr(li, "data-search", [c.name, c.jid, c.extension, c.email, ...c.groups].join(" ").toLowerCase());
+    setText(li.querySelector(".icon"), line && c.line !== "idle" ? `${a.icon}${line.icon}` : a.icon);
+    setText(li.querySelector(".name"), c.name);
+    setText(li.querySelector(".label"), a.label);
+    setText(li.querySelector(".line-label"), line ? line.label : "");
+    setText(li.querySelector(".status"), status);
     const chipList = li.querySelector(".chips");
-    chipList.replaceChildren(...chips.map((t) => el("li", "chip", t)));
-    li.querySelector(".ext").textContent = c.extension ? `Ext. ${c.extension}` : "";
+    if ([...chipList.children].map((x) => x.textContent).join("\n") !== chips.join("\n")) {
+      chipList.replaceChildren(...chips.map((t) => el("li", "chip", t)));
+    }
+    setText(li.querySelector(".ext"), c.extension ? `Ext. ${c.extension}` : "");
     const call = li.querySelector(".call");
     if (c.extension) {
       const uri = /^\+?[0-9*#]+$/.test(c.extension) ? `tel:${c.extension}` : `sip:${c.extension}`;
-      call.href = uri;
-      call.textContent = "Call";
-      call.setAttribute("aria-label", `Call ${c.name}, extension ${c.extension}`);
+      setAttr(call, "href", uri);
+      setText(call, "Call");
+      setAttr(call, "aria-label", `Call ${c.name}, extension ${c.extension}`);
       call.hidden = false;
-    } else {
+    } else if (call.hasAttribute("href")) {
       call.removeAttribute("href");
-      call.textContent = "";
+      call.removeAttribute("aria-label");
+      setText(call, "");
       call.hidden = true;
     }
     const parts = [c.name, a.label, line && line.label, status, ...chips, c.extension && `extension ${c.extension}`];
-    li.setAttribute("aria-label", parts.filter(Boolean).join(", "));
+    setAttr(li, "aria-label", parts.filter(Boolean).join(", "));
   }
 
   setFilter(query, availableOnly) {
@@ -176,7 +189,8 @@ export class Field {
     const group = li.closest(".group")?.querySelector(".group-name")?.textContent.toLowerCase() || "";
     const text = `${li.dataset.search} ${group}`;
     const free = li.dataset.availability === "available" && !["ringing", "on_call"].includes(li.dataset.line);
-    li.hidden = !words.every((w) => text.includes(w)) || (this.availableOnly && !free);
+    const hide = !words.every((w) => text.includes(w)) || (this.availableOnly && !free);
+    if (li.hidden !== hide) li.hidden = hide;
   }
 
   applyFilter() {
