@@ -14,8 +14,9 @@ pub(super) const INDEX: &str = "/";
 /// Its scripts and style sheet, by file name.
 pub(super) const ASSET: &str = "/panel/{file}";
 
-/// This origin only; `connect-src 'self'` covers `ws:` to the same host and port (CSP Level 3,
-/// §6.7.2.8), which is where the WebSocket is. No inline script or style, no frames, no forms
+/// This origin only; `connect-src 'self'` covers `ws:` to the same host and port (CSP Level 3
+/// matches `ws:` and `wss:` for a page served over `http:` and `https:`), which is where the
+/// WebSocket is. No inline script or style, no frames, no forms
 /// posted anywhere (the login form is handled by script).
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
                    connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
