@@ -162,6 +162,14 @@ pub struct C2s {
     pub offline_max_messages: usize,
     /// Most bytes of messages kept per user, as stored. Default: `1048576` (1 MiB).
     pub offline_max_bytes: usize,
+    /// XEP-0198: seconds a session whose connection dropped stays resumable (presence
+    /// unchanged, stanzas for it queued). `0` offers no resumption. Default: `300`.
+    pub resume_window_s: u64,
+    /// XEP-0198: most stanzas a client may leave unacknowledged (or have queued while it is
+    /// away); more ends its stream. Default: `500`.
+    pub sm_max_unacked_stanzas: usize,
+    /// XEP-0198: most bytes of those stanzas. Default: `524288` (512 KiB).
+    pub sm_max_unacked_bytes: usize,
 }
 
 /// `[tls]`: the certificate offered on STARTTLS. Both files or neither: with neither,
@@ -207,6 +215,9 @@ impl Default for C2s {
             ping_timeout_s: 60,
             offline_max_messages: 1000,
             offline_max_bytes: 1 << 20,
+            resume_window_s: 300,
+            sm_max_unacked_stanzas: 500,
+            sm_max_unacked_bytes: 512 * 1024,
         }
     }
 }
@@ -271,6 +282,12 @@ impl Config {
         }
         if self.c2s.offline_max_bytes == 0 {
             return Err(invalid("c2s.offline_max_bytes", "must be at least 1"));
+        }
+        if self.c2s.sm_max_unacked_stanzas == 0 || self.c2s.sm_max_unacked_bytes == 0 {
+            return Err(invalid(
+                "c2s.sm_max_unacked_stanzas",
+                "both XEP-0198 bounds must be at least 1",
+            ));
         }
         if self.c2s.max_auth_failures == 0 {
             return Err(invalid("c2s.max_auth_failures", "must be at least 1"));

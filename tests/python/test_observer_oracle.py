@@ -56,6 +56,12 @@ PROBES: list[tuple[str, str]] = [
     ("iq version to bare", "<iq type='get' to='{to}' id='{id}'><query xmlns='jabber:iq:version'/></iq>"),
     ("iq last activity to bare", "<iq type='get' to='{to}' id='{id}'><query xmlns='jabber:iq:last'/></iq>"),
     ("iq vcard to bare", "<iq type='get' to='{to}' id='{id}'><vCard xmlns='vcard-temp'/></iq>"),
+    ("iq pep avatar to bare", "<iq type='get' to='{to}' id='{id}'>"
+     "<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='urn:xmpp:avatar:metadata'/></pubsub></iq>"),
+    ("iq pep geoloc to bare", "<iq type='get' to='{to}' id='{id}'>"
+     "<pubsub xmlns='http://jabber.org/protocol/pubsub'><items node='http://jabber.org/protocol/geoloc'/></pubsub></iq>"),
+    ("iq pep publish to bare", "<iq type='set' to='{to}' id='{id}'><pubsub xmlns='http://jabber.org/protocol/pubsub'>"
+     "<publish node='urn:example:x'><item id='1'><x xmlns='urn:example:x'/></item></publish></pubsub></iq>"),
     ("iq roster to bare", "<iq type='get' to='{to}' id='{id}'><query xmlns='jabber:iq:roster'/></iq>"),
     ("iq set to bare", "<iq type='set' to='{to}' id='{id}'><query xmlns='urn:example:set'/></iq>"),
     ("iq disco#info to full", "<iq type='get' to='{full}' id='{id}'>"
@@ -149,7 +155,7 @@ def test_no_viewer_can_tell_online_from_offline_and_a_blocked_one_not_even_from_
             dave = Client(f.pr, DAVE, DAVE_PW, resource="d")
             # The person's client answers what clients answer, so a probe that reached it
             # would show in the viewers' answers.
-            for plugin in ("xep_0030", "xep_0092", "xep_0012"):
+            for plugin in ("xep_0030", "xep_0092", "xep_0012", "xep_0054", "xep_0060"):
                 alice.x.register_plugin(plugin)
             api = Api(f.node, make_token(f.node, "oracle", "personal"))
             viewers = {"blocked": Observer(bob), "stranger": Observer(carol),
@@ -166,6 +172,16 @@ def test_no_viewer_can_tell_online_from_offline_and_a_blocked_one_not_even_from_
             async with logged_in(bob, carol, dave):
                 await alice.login()
                 await befriend(alice, bob)
+                # She has a vCard, which none of these viewers may read.
+                card = alice.x.plugin["xep_0054"].make_vcard()
+                card["FN"] = "Alice Oracle"
+                await alice.x.plugin["xep_0054"].publish_vcard(card, timeout=WAIT_S)
+                # Published items (XEP-0163) are there to be probed, an avatar and a location.
+                for node_name, payload in (
+                        ("urn:xmpp:avatar:metadata", "<metadata xmlns='urn:xmpp:avatar:metadata'/>"),
+                        ("http://jabber.org/protocol/geoloc", "<geoloc xmlns='http://jabber.org/protocol/geoloc'/>")):
+                    await alice.x.plugin["xep_0060"].publish(
+                        ALICE, node_name, id="current", payload=ET.fromstring(payload), timeout=WAIT_S)
                 api.put(f"/v1/users/{ALICE}/rules", {"contacts": {BOB: "blocked"}})
                 await asyncio.sleep(0.5)
 
@@ -193,6 +209,8 @@ def test_no_viewer_can_tell_online_from_offline_and_a_blocked_one_not_even_from_
             # And the answers are the ones docs/ACCESS.md promises.
             blocked = rounds["blocked"]["online"]
             assert any("service-unavailable" in a for a in blocked["message chat to bare"]), blocked
+            for probe in ("iq vcard to bare", "iq last activity to bare"):
+                assert any("service-unavailable" in a for a in blocked[probe]), (probe, blocked)
             assert blocked["presence probe"] == [] and blocked["subscription request"] == []
             for name in ("stranger", "federated stranger"):
                 seen = rounds[name]["online"]
@@ -201,6 +219,13 @@ def test_no_viewer_can_tell_online_from_offline_and_a_blocked_one_not_even_from_
                 assert any("urn:xmpp:ping" in a or "type=\"result\"" in a
                            for a in seen["iq ping to bare"]), (name, seen)
                 assert seen["(no id)"] == [], (name, seen)
+                # A stranger gets the empty vCard a user who never set one gives, and no last
+                # activity (docs/ACCESS.md: team and above).
+                [vcard] = seen["iq vcard to bare"]
+                assert 'type="result"' in vcard and "vcard-temp" in vcard, (name, vcard)
+                assert "Alice Oracle" not in vcard and "FN" not in vcard, (name, vcard)
+                assert any("service-unavailable" in a for a in seen["iq last activity to bare"]), \
+                    (name, seen)
 
             # What alice missed while offline waits for her; nothing of bob's does.
             alice2 = Client(f.lf, ALICE, ALICE_PW, resource=RESOURCE)

@@ -1,6 +1,7 @@
 """The server answers for itself, with slixmpp's own plugins: XEP-0092 software version,
 XEP-0202 entity time and XEP-0012 last activity (its uptime), all advertised in its
-disco#info. An account's bare JID answers none of them (docs/ACCESS.md)."""
+disco#info. An account's bare JID answers none of them to a stranger (docs/ACCESS.md; last
+activity for contacts at team is test_last_activity.py)."""
 
 import datetime
 

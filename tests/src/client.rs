@@ -31,7 +31,13 @@ pub const WAIT: Duration = Duration::from_secs(10);
 pub const QUIET: Duration = Duration::from_millis(1500);
 
 enum Command {
-    Send(Box<Stanza>, oneshot::Sender<std::io::Result<()>>),
+    /// Send, and answer once the stanza reached the stage (written, or acknowledged by the
+    /// server with XEP-0198).
+    Send(
+        Box<Stanza>,
+        StanzaStage,
+        oneshot::Sender<std::io::Result<()>>,
+    ),
     Iq(IqRequest, oneshot::Sender<IqResponse>),
     Close(oneshot::Sender<()>),
 }
@@ -40,6 +46,8 @@ enum Command {
 enum Event {
     /// The stream is (again) bound to this JID.
     Online(Jid),
+    /// A new connection resumed the stream (XEP-0198): nothing was lost.
+    Resumed,
     Stanza(Box<Stanza>),
 }
 
@@ -64,9 +72,9 @@ impl Pump {
             tokio::select! {
                 cmd = commands.recv() => match cmd {
                     None => return,
-                    Some(Command::Send(mut stanza, reply)) => {
+                    Some(Command::Send(mut stanza, stage, reply)) => {
                         give_id(&mut stanza);
-                        match self.send(*stanza).await {
+                        match self.send(*stanza, stage).await {
                             Some(sent) => { let _ = reply.send(sent); }
                             None => return,
                         }
@@ -78,7 +86,7 @@ impl Pump {
                             IqRequest::Set(payload) => Iq::Set { from: None, to: None, id: id.clone(), payload },
                         };
                         self.waiting.insert(id, reply);
-                        if self.send(Stanza::Iq(iq)).await.is_none() {
+                        if self.send(Stanza::Iq(iq), StanzaStage::Sent).await.is_none() {
                             return;
                         }
                     }
@@ -93,15 +101,16 @@ impl Pump {
         }
     }
 
-    /// Queue `stanza` and wait until it is written, forwarding what arrives meanwhile (a
+    /// Queue `stanza` and wait until it reached `stage`, forwarding what arrives meanwhile (a
     /// full receive queue would otherwise hold up the stream). `None` when the test or the
     /// stream is gone.
-    async fn send(&mut self, stanza: Stanza) -> Option<std::io::Result<()>> {
+    async fn send(&mut self, stanza: Stanza, stage: StanzaStage) -> Option<std::io::Result<()>> {
         let mut token = self.stream.send(Box::new(stanza)).await;
         loop {
             tokio::select! {
-                state = token.wait_for(StanzaStage::Sent) => return Some(match state {
-                    Some(StanzaState::Sent { .. } | StanzaState::Acked { .. }) => Ok(()),
+                state = token.wait_for(stage) => return Some(match state {
+                    Some(StanzaState::Acked { .. }) => Ok(()),
+                    Some(StanzaState::Sent { .. }) if stage == StanzaStage::Sent => Ok(()),
                     Some(StanzaState::Failed { error }) => Err(error.into_io_error()),
                     _ => Err(std::io::Error::new(
                         std::io::ErrorKind::NotConnected,
@@ -128,6 +137,7 @@ impl Pump {
             stanzastream::Event::Stream(StreamEvent::Reset { bound_jid, .. }) => {
                 Event::Online(bound_jid)
             }
+            stanzastream::Event::Stream(StreamEvent::Resumed) => Event::Resumed,
             stanzastream::Event::Stream(_) => return true,
         };
         self.events.send(event).await.is_ok()
@@ -216,7 +226,7 @@ impl TestClient {
                 }
                 Ok(None) => anyhow::bail!("{jid}: client stopped before it was online"),
                 Ok(Some(Event::Online(bound_jid))) => break bound_jid,
-                Ok(Some(Event::Stanza(_))) => {}
+                Ok(Some(Event::Stanza(_) | Event::Resumed)) => {}
             }
         };
         let jid = bound
@@ -239,21 +249,32 @@ impl TestClient {
 
     /// Send a stanza; returns once it is written.
     pub async fn send(&self, stanza: impl Into<Stanza>) {
+        self.send_until(stanza.into(), StanzaStage::Sent).await;
+    }
+
+    /// Send a stanza; returns once the server acknowledged it (XEP-0198 `<a/>`).
+    pub async fn send_acked(&self, stanza: impl Into<Stanza>) {
+        self.send_until(stanza.into(), StanzaStage::Acked).await;
+    }
+
+    async fn send_until(&self, stanza: Stanza, stage: StanzaStage) {
         let (tx, rx) = oneshot::channel();
         self.commands
-            .send(Command::Send(Box::new(stanza.into()), tx))
+            .send(Command::Send(Box::new(stanza), stage, tx))
             .await
             .expect("client pump gone");
         tokio::time::timeout(WAIT, rx)
             .await
-            .unwrap_or_else(|_| panic!("{}: stanza not written within {WAIT:?}", self.jid))
+            .unwrap_or_else(|_| panic!("{}: stanza not {stage:?} within {WAIT:?}", self.jid))
             .expect("client pump gone")
             .unwrap_or_else(|e| panic!("{}: send failed: {e}", self.jid));
     }
 
-    /// Send available presence with the given show, status and priority.
+    /// Send available presence with the given show, status and priority; returns once the
+    /// server acknowledged it (XEP-0198), so it has been handled. tokio-xmpp reports a stanza
+    /// written before it flushes: a test that went on at once could overtake its own presence.
     pub async fn presence(&self, show: Option<Show>, status: Option<&str>, priority: i8) {
-        self.send(presence(show, status, priority)).await;
+        self.send_acked(presence(show, status, priority)).await;
     }
 
     /// Send a subscription presence (`subscribe`, `subscribed`, ...) to a bare JID.
@@ -335,7 +356,7 @@ impl TestClient {
                     Some(t) => return t,
                     None => self.backlog.push_back(*stanza),
                 },
-                Ok(Some(Event::Online(_))) => {}
+                Ok(Some(Event::Online(_) | Event::Resumed)) => {}
             }
         }
     }
@@ -396,7 +417,21 @@ impl TestClient {
             match timeout_at(deadline, self.events.recv()).await {
                 Ok(Some(Event::Online(_))) => return true,
                 Ok(Some(Event::Stanza(s))) => self.backlog.push_back(*s),
+                Ok(Some(Event::Resumed)) => {}
                 Ok(None) | Err(_) => return false,
+            }
+        }
+    }
+
+    /// Listen for up to `within`: whether the stream was resumed on a new connection
+    /// (XEP-0198) rather than logged in afresh; `false` on a fresh login too.
+    pub async fn resumed_within(&mut self, within: Duration) -> bool {
+        let deadline = Instant::now() + within;
+        loop {
+            match timeout_at(deadline, self.events.recv()).await {
+                Ok(Some(Event::Resumed)) => return true,
+                Ok(Some(Event::Stanza(s))) => self.backlog.push_back(*s),
+                Ok(Some(Event::Online(_))) | Ok(None) | Err(_) => return false,
             }
         }
     }
@@ -445,6 +480,12 @@ impl TestClient {
     /// Drop the TCP connection without `</stream:stream>`.
     pub fn kill(&self) {
         self.kill.kill();
+    }
+
+    /// Drop the TCP connection without `</stream:stream>` and let tokio-xmpp connect again
+    /// (and resume, XEP-0198).
+    pub fn cut(&self) {
+        self.kill.cut();
     }
 
     /// Close the stream in order (`</stream:stream>`), bounded.

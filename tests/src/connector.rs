@@ -122,7 +122,15 @@ impl ServerCertVerifier for Pinned {
     }
 }
 
-type Slot = Arc<Mutex<Option<TcpStream>>>;
+/// One connection, and the reader waiting on it: taking the socket away must wake it, or
+/// the client would wait for bytes from a socket that no longer exists.
+#[derive(Debug, Default)]
+struct Socket {
+    tcp: Option<TcpStream>,
+    reader: Option<std::task::Waker>,
+}
+
+type Slot = Arc<Mutex<Socket>>;
 
 /// Drops every TCP connection made through one connector, at once, and refuses new ones.
 #[derive(Clone, Debug, Default)]
@@ -135,9 +143,21 @@ impl KillSwitch {
     /// Close the sockets (the peer sees EOF with no closing stream tag).
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
+        self.cut();
+    }
+
+    /// Close the sockets as [`Self::kill`] does, but let new connections be made.
+    pub fn cut(&self) {
         let slots = std::mem::take(&mut *self.sockets.lock().unwrap_or_else(|e| e.into_inner()));
         for slot in slots {
-            drop(slot.lock().unwrap_or_else(|e| e.into_inner()).take());
+            let (tcp, reader) = {
+                let mut socket = slot.lock().unwrap_or_else(|e| e.into_inner());
+                (socket.tcp.take(), socket.reader.take())
+            };
+            drop(tcp);
+            if let Some(reader) = reader {
+                reader.wake();
+            }
         }
     }
 
@@ -146,7 +166,10 @@ impl KillSwitch {
     }
 
     fn adopt(&self, tcp: TcpStream) -> Killable {
-        let slot: Slot = Arc::new(Mutex::new(Some(tcp)));
+        let slot: Slot = Arc::new(Mutex::new(Socket {
+            tcp: Some(tcp),
+            reader: None,
+        }));
         self.sockets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -172,7 +195,7 @@ impl Killable {
         f: impl FnOnce(Pin<&mut TcpStream>) -> Poll<io::Result<R>>,
     ) -> Poll<io::Result<R>> {
         let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        match guard.as_mut() {
+        match guard.tcp.as_mut() {
             Some(tcp) => f(Pin::new(tcp)),
             None => Poll::Ready(Err(gone())),
         }
@@ -185,7 +208,16 @@ impl AsyncRead for Killable {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
-        self.with(|tcp| tcp.poll_read(cx, buf))
+        // Under one lock, so a cut cannot fall between the read and noting who waits.
+        let mut guard = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(tcp) = guard.tcp.as_mut() else {
+            return Poll::Ready(Err(gone()));
+        };
+        let read = Pin::new(tcp).poll_read(cx, buf);
+        if read.is_pending() {
+            guard.reader = Some(cx.waker().clone());
+        }
+        read
     }
 }
 

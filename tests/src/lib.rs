@@ -17,4 +17,4 @@ pub mod link;
 pub mod node;
 
 pub use client::{TestClient, befriend};
-pub use node::{TestNode, start_node};
+pub use node::{TestNode, start_node, start_node_with};

@@ -45,6 +45,12 @@ fn init_tracing() {
 
 /// Start a node with the accounts in [`USERS`].
 pub async fn start_node() -> TestNode {
+    start_node_with(|_| {}).await
+}
+
+/// Start a node with the accounts in [`USERS`] and `adjust`'s changes to the test
+/// configuration.
+pub async fn start_node_with(adjust: impl FnOnce(&mut Config)) -> TestNode {
     init_tracing();
     let dir = tempfile::tempdir().expect("temporary folder");
     let mut config = Config::builtin().expect("built-in config");
@@ -52,6 +58,7 @@ pub async fn start_node() -> TestNode {
     config.data_dir = dir.path().join("data");
     config.c2s.listen = "127.0.0.1:0".parse().expect("address");
     config.http.listen = "127.0.0.1:0".parse().expect("address");
+    adjust(&mut config);
     let node = lampfield_node::start(config.clone())
         .await
         .expect("node starts");
@@ -111,6 +118,20 @@ impl TestNode {
         let _ = client.roster().await;
         client.presence(None, None, priority).await;
         client
+    }
+
+    /// Alice (`phone`) and bob (`desk`) online and subscribed to each other, once bob sees alice
+    /// available from where a colleague at business does (the node's resource, returned too).
+    pub async fn alice_and_bob(&self) -> (TestClient, TestClient, jid::FullJid) {
+        let mut alice = self.online("alice@localhost", "phone", 0).await;
+        let mut bob = self.online("bob@localhost", "desk", 0).await;
+        crate::befriend(&mut alice, &mut bob).await;
+        let aj = crate::client::person(&alice.bare());
+        bob.expect_presence("alice available", |p| {
+            p.type_ == tokio_xmpp::parsers::presence::Type::None && crate::client::from_is(p, &aj)
+        })
+        .await;
+        (alice, bob, aj)
     }
 
     /// From now on `viewer` sees `owner` at team, where each of `owner`'s devices shows (the

@@ -28,9 +28,15 @@
 //! - `carbons/`: XEP-0280 message carbons, enabled per session, copies of what a user's
 //!   resource received or sent to the user's other resources.
 //! - `disco/`: XEP-0030 service discovery, answered for the server and for accounts.
+//! - `pep/`: XEP-0163 personal eventing over the XEP-0060 subset clients use (XEP-0223
+//!   persistence, publish-options), by access level, with `+notify` filtering from caps.
 //! - `ping/`: XEP-0199 ping, answered for the server and for accounts.
 //! - `blocking/`: XEP-0191 blocking command, the user's block list kept as the node's access
 //!   rules at blocked through the [`Blocklist`] port, with pushes and the §3.5 refusal.
+//! - `vcard/`: XEP-0054 vcard-temp, the user's vCard shown by the access levels (XEP-0153 avatar
+//!   hashes stay the clients' own, in their presence).
+//! - `last_activity/`: XEP-0012 last activity, the server's uptime and, from team on, when an
+//!   account's last client went offline.
 //! - `adhoc/`: XEP-0050 ad-hoc commands, the wire format and the handler of the command port.
 //! - `remote/`: RFC 6120 §10.4, stanzas from other domains.
 //! - [`router`]: the [`Router`], dispatch by (stanza kind, address kind) per RFC 6120 §10 and
@@ -62,6 +68,8 @@
 //!   offline when it is delivered later.
 
 mod adhoc;
+mod archive;
+mod avatar_conversion;
 mod blocking;
 pub mod c2s;
 mod carbons;
@@ -72,6 +80,7 @@ mod invisible;
 mod last_activity;
 mod message;
 pub mod ns;
+mod pep;
 mod ping;
 pub mod ports;
 mod presence;
@@ -87,14 +96,19 @@ mod stanza;
 pub mod stream;
 mod subscription;
 pub mod tls;
+mod vcard;
 mod version;
 pub mod websocket;
 
 pub use c2s::{C2sConfig, serve_c2s, serve_c2s_direct_tls};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
-pub use ports::authority::{Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
+pub use ports::archive::{
+    ArchiveDefault, ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery, Archived,
+};
+pub use ports::authority::{AccessLevel, Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 pub use ports::backend::{
-    Backend, BackendError, Contact, Kept, PasswordChange, ScramCredentials, ScramHash, Subscription,
+    Backend, BackendError, Contact, Kept, LastLogout, PasswordChange, ScramCredentials, ScramHash,
+    Subscription,
 };
 pub use ports::blocklist::{BlockError, BlockFuture, Blocklist};
 pub use ports::{Ports, RemoteSender};

@@ -51,6 +51,9 @@ pub const DIALBACK_FEATURE: &str = "urn:xmpp:features:dialback";
 /// Client state indication (XEP-0352).
 pub use xmpp_parsers::ns::CSI;
 
+/// Stream management (XEP-0198).
+pub use xmpp_parsers::ns::SM;
+
 /// XMPP ping (XEP-0199).
 pub use xmpp_parsers::ns::PING;
 

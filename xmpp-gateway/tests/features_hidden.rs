@@ -10,7 +10,6 @@ mod features_support;
 use std::sync::Arc;
 
 use features_support::*;
-use lampfield_xmpp::router::RemoteSender;
 use lampfield_xmpp::{Backend, Contact, Disclosure, Router, Subscription};
 use minidom::Element;
 use tokio::sync::mpsc;
@@ -44,13 +43,7 @@ const ASKED: [&str; 9] = [
 
 /// Alice hides from nobody yet.
 fn world() -> World {
-    let backend = FakeBackend::with_accounts(&["alice", "bob", "carol", "dave"]);
-    let relay = Relay::new();
-    let (tx, out) = mpsc::channel(64);
-    let router = Router::new(
-        DOMAIN,
-        ports_with(&backend, Arc::clone(&relay), RemoteSender::new(tx)),
-    );
+    let (router, backend, relay, out) = router_with_remote(&["alice", "bob", "carol", "dave"]);
     World {
         router,
         backend,

@@ -33,6 +33,9 @@ pub fn c2s_config(config: &Config, unknown_user_secret: Vec<u8>) -> C2sConfig {
     out.idle_timeout = Duration::from_secs(c2s.idle_timeout_s);
     out.ping_timeout = Duration::from_secs(c2s.ping_timeout_s);
     out.unknown_user_secret = unknown_user_secret;
+    out.resume_window = Duration::from_secs(c2s.resume_window_s);
+    out.sm_max_unacked_stanzas = c2s.sm_max_unacked_stanzas;
+    out.sm_max_unacked_bytes = c2s.sm_max_unacked_bytes;
     out
 }
 

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use jid::{BareJid, FullJid};
-use lampfield_xmpp::{Blocklist, Disclosure, PresenceAuthority, PresenceSnapshot, Router, Shown};
+use lampfield_xmpp::{
+    AccessLevel, Blocklist, Disclosure, PresenceAuthority, PresenceSnapshot, Router, Shown,
+};
 use minidom::Element;
 use tokio_util::sync::CancellationToken;
 use xmpp_parsers::presence::Presence;
@@ -33,6 +35,20 @@ impl EngineAuthority {
     pub(super) fn engine(&self) -> &Engine {
         &self.engine
     }
+
+    /// The viewer's level by the owner's rules, its roster groups and the node's policy, as a
+    /// snapshot would judge it. When the rules or the roster cannot be read, blocked: a rule may
+    /// block a group, so nobody is judged without them.
+    fn level(&self, owner: &BareJid, viewer: &BareJid) -> Level {
+        let Ok(rules) = self.engine.rules(owner) else {
+            return Level::Blocked;
+        };
+        let mut roster = None;
+        let Some(groups) = groups_of(&mut roster, &self.store, owner, viewer) else {
+            return Level::Blocked;
+        };
+        access::level_for(owner, viewer, groups, &rules, &self.engine.policy())
+    }
 }
 
 impl PresenceAuthority for EngineAuthority {
@@ -57,18 +73,20 @@ impl PresenceAuthority for EngineAuthority {
         Box::new(XmlSnapshot::new(&self.engine, &self.store, owner))
     }
 
-    /// The viewer's level by the owner's rules, its roster groups and the node's policy, as a
-    /// snapshot would judge it. When the rules or the roster cannot be read the owner hides:
-    /// a rule may block a group, so nobody is judged without them.
+    /// Blocked at [`EngineAuthority::level`], which is also what it gives when the rules or the
+    /// roster cannot be read.
     fn hides_from(&self, owner: &BareJid, viewer: &BareJid) -> bool {
-        let Ok(rules) = self.engine.rules(owner) else {
-            return true;
-        };
-        let mut roster = None;
-        let Some(groups) = groups_of(&mut roster, &self.store, owner, viewer) else {
-            return true;
-        };
-        access::level_for(owner, viewer, groups, &rules, &self.engine.policy()) == Level::Blocked
+        self.level(owner, viewer) == Level::Blocked
+    }
+
+    fn level_for(&self, owner: &BareJid, viewer: &BareJid) -> AccessLevel {
+        match self.level(owner, viewer) {
+            Level::Blocked => AccessLevel::Blocked,
+            Level::Public => AccessLevel::Public,
+            Level::Business => AccessLevel::Business,
+            Level::Team => AccessLevel::Team,
+            Level::Personal => AccessLevel::Personal,
+        }
     }
 
     fn set_invisible<'a>(

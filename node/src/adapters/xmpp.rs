@@ -1,15 +1,18 @@
 //! The gateway's [`Backend`] port over the store, and the mapping between the
 //! gateway's types and stored records.
 
-use jid::BareJid;
+use jid::{BareJid, Jid};
+use lampfield_xmpp::ports::pep;
 use lampfield_xmpp::sasl;
 use lampfield_xmpp::{
-    Backend, BackendError, Contact, Kept, PasswordChange, ScramCredentials, ScramHash, Subscription,
+    ArchiveDefault, ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery, Archived, Backend,
+    BackendError, Contact, Kept, LastLogout, PasswordChange, ScramCredentials, ScramHash,
+    Subscription,
 };
 use minidom::Element;
 
 use crate::config;
-use crate::store::{self, OfflineLimits, RosterVersion, Store, StoreError};
+use crate::store::{self, ArchiveLimits, OfflineLimits, RosterVersion, Store, StoreError};
 
 /// Answers the gateway from the store; every write is flushed before it resolves.
 #[derive(Debug, Clone)]
@@ -196,6 +199,281 @@ impl Backend for StoreBackend {
             .map_err(failed)?;
         Ok(if stored { Kept::Stored } else { Kept::Full })
     }
+
+    async fn archive(
+        &self,
+        user: &BareJid,
+        peer: &Jid,
+        message: &Element,
+    ) -> Result<Option<String>, BackendError> {
+        let xml = String::from(message);
+        let at = chrono::Utc::now().timestamp_millis();
+        let id = self
+            .store
+            .archive(user, &peer.to_string(), at, &xml, ArchiveLimits::default())
+            .await
+            .map_err(failed)?;
+        Ok(id.map(|id| id.to_string()))
+    }
+
+    async fn archive_page(
+        &self,
+        user: &BareJid,
+        query: &ArchiveQuery,
+    ) -> Result<Option<ArchivePage>, BackendError> {
+        // An id this node never gave is not in the archive: `None`, as for a removed one.
+        let id = |text: &str| text.parse::<u64>().ok();
+        let after = match query.after.as_deref().map(id) {
+            Some(None) => return Ok(None),
+            other => other.flatten(),
+        };
+        let before = match &query.before {
+            Some(Some(text)) => match id(text) {
+                Some(id) => Some(Some(id)),
+                None => return Ok(None),
+            },
+            Some(None) => Some(None),
+            None => None,
+        };
+        let filter = store::ArchiveFilter {
+            with: query.with.as_ref().map(ToString::to_string),
+            start_ms: query.start.map(|t| t.timestamp_millis()),
+            end_ms: query.end.map(|t| t.timestamp_millis()),
+        };
+        let at = store::PageAt {
+            after,
+            before,
+            max: query.max,
+        };
+        let Some(page) = self.store.archive_page(user, &filter, at).map_err(failed)? else {
+            return Ok(None);
+        };
+        let items = page
+            .items
+            .into_iter()
+            .filter_map(|m| match m.xml.parse::<Element>() {
+                Ok(message) => Some(Archived {
+                    id: m.id.to_string(),
+                    at: stamp(m.at_ms),
+                    message,
+                }),
+                Err(e) => {
+                    tracing::warn!(%user, error = %e, "archived message unreadable; left out");
+                    None
+                }
+            })
+            .collect();
+        Ok(Some(ArchivePage {
+            items,
+            complete: page.complete,
+            count: page.count,
+            first_index: page.first_index,
+        }))
+    }
+
+    async fn archive_ends(
+        &self,
+        user: &BareJid,
+    ) -> Result<Option<(ArchiveMark, ArchiveMark)>, BackendError> {
+        let ends = self.store.archive_ends(user).map_err(failed)?;
+        let mark = |(id, at): (u64, i64)| ArchiveMark {
+            id: id.to_string(),
+            at: stamp(at),
+        };
+        Ok(ends.map(|(first, last)| (mark(first), mark(last))))
+    }
+
+    async fn archive_prefs(&self, user: &BareJid) -> Result<ArchivePrefs, BackendError> {
+        let stored = self.store.archive_prefs(user).map_err(failed)?;
+        // Stored JIDs were valid when stored; one that no longer parses is left out.
+        let jids = |list: &[String]| list.iter().filter_map(|j| Jid::new(j).ok()).collect();
+        Ok(ArchivePrefs {
+            default: match stored.default {
+                store::ArchiveDefault::Always => ArchiveDefault::Always,
+                store::ArchiveDefault::Never => ArchiveDefault::Never,
+                store::ArchiveDefault::Roster => ArchiveDefault::Roster,
+            },
+            always: jids(&stored.always),
+            never: jids(&stored.never),
+        })
+    }
+
+    async fn put_archive_prefs(
+        &self,
+        user: &BareJid,
+        prefs: &ArchivePrefs,
+    ) -> Result<Kept, BackendError> {
+        let jids = |list: &[Jid]| list.iter().map(ToString::to_string).collect();
+        let stored = store::ArchivePrefs {
+            default: match prefs.default {
+                ArchiveDefault::Always => store::ArchiveDefault::Always,
+                ArchiveDefault::Never => store::ArchiveDefault::Never,
+                ArchiveDefault::Roster => store::ArchiveDefault::Roster,
+            },
+            always: jids(&prefs.always),
+            never: jids(&prefs.never),
+        };
+        let kept = self
+            .store
+            .put_archive_prefs(user, &stored)
+            .await
+            .map_err(failed)?;
+        Ok(if kept { Kept::Stored } else { Kept::Full })
+    }
+
+    async fn vcard(&self, user: &BareJid) -> Result<Option<Element>, BackendError> {
+        let Some(xml) = self.store.vcard(user).map_err(failed)? else {
+            return Ok(None);
+        };
+        xml.parse::<Element>()
+            .map(Some)
+            .map_err(|e| BackendError(format!("stored vCard of {user} unreadable: {e}")))
+    }
+
+    async fn put_vcard(&self, user: &BareJid, vcard: &Element) -> Result<Kept, BackendError> {
+        let stored = self
+            .store
+            .put_vcard(user, &String::from(vcard))
+            .await
+            .map_err(failed)?;
+        Ok(if stored { Kept::Stored } else { Kept::Full })
+    }
+
+    async fn last_logout(&self, user: &BareJid) -> Result<Option<LastLogout>, BackendError> {
+        let kept = self.store.last_logout(user).map_err(failed)?;
+        Ok(kept.map(|(at, status)| LastLogout { at, status }))
+    }
+
+    async fn put_last_logout(
+        &self,
+        user: &BareJid,
+        logout: &LastLogout,
+    ) -> Result<(), BackendError> {
+        self.store
+            .put_last_logout(user, logout.at, logout.status.as_deref())
+            .await
+            .map_err(failed)
+    }
+
+    async fn pep_node(
+        &self,
+        user: &BareJid,
+        node: &str,
+    ) -> Result<Option<pep::Node>, BackendError> {
+        match self.store.pep_node(user, node).map_err(failed)? {
+            Some(stored) => Ok(Some(port_node(user, stored)?)),
+            None => Ok(None),
+        }
+    }
+
+    async fn pep_nodes(&self, user: &BareJid) -> Result<Vec<(String, pep::Node)>, BackendError> {
+        self.store
+            .pep_nodes(user)
+            .map_err(failed)?
+            .into_iter()
+            .map(|(name, stored)| Ok((name, port_node(user, stored)?)))
+            .collect()
+    }
+
+    async fn put_pep_node(
+        &self,
+        user: &BareJid,
+        node: &str,
+        content: &pep::Node,
+    ) -> Result<Result<(), pep::NodeRefused>, BackendError> {
+        let kept = self
+            .store
+            .put_pep_node(user, node, &stored_node(content))
+            .await
+            .map_err(failed)?;
+        Ok(kept.map_err(|limit| match limit {
+            store::PepLimit::ItemTooLarge => {
+                pep::NodeRefused::ItemTooLarge(store::MAX_PEP_ITEM_BYTES)
+            }
+            store::PepLimit::TooManyItems => pep::NodeRefused::TooManyItems(store::MAX_PEP_ITEMS),
+            store::PepLimit::TooManyNodes => pep::NodeRefused::TooManyNodes(store::MAX_PEP_NODES),
+            store::PepLimit::TooManyBytes => pep::NodeRefused::StorageFull(store::MAX_PEP_BYTES),
+        }))
+    }
+
+    async fn remove_pep_node(&self, user: &BareJid, node: &str) -> Result<bool, BackendError> {
+        self.store.remove_pep_node(user, node).await.map_err(failed)
+    }
+}
+
+/// The port's node as stored.
+fn stored_node(node: &pep::Node) -> store::PepNode {
+    store::PepNode {
+        access_model: match node.config.access_model {
+            pep::AccessModel::Open => "open",
+            pep::AccessModel::Presence => "presence",
+            pep::AccessModel::Roster => "roster",
+            pep::AccessModel::Whitelist => "whitelist",
+        }
+        .to_owned(),
+        persist_items: node.config.persist_items,
+        max_items: node.config.max_items,
+        send_last: match node.config.send_last {
+            pep::SendLast::Never => "never",
+            pep::SendLast::OnSub => "on_sub",
+            pep::SendLast::OnSubAndPresence => "on_sub_and_presence",
+        }
+        .to_owned(),
+        items: node
+            .items
+            .iter()
+            .map(|item| store::PepItem {
+                id: item.id.clone(),
+                xml: item.payload.as_ref().map(String::from).unwrap_or_default(),
+            })
+            .collect(),
+    }
+}
+
+/// A stored node back to the port's; an unknown access model reads as the narrowest.
+fn port_node(user: &BareJid, node: store::PepNode) -> Result<pep::Node, BackendError> {
+    let access_model = match node.access_model.as_str() {
+        "open" => pep::AccessModel::Open,
+        "presence" => pep::AccessModel::Presence,
+        "roster" => pep::AccessModel::Roster,
+        _ => pep::AccessModel::Whitelist,
+    };
+    let send_last = match node.send_last.as_str() {
+        "on_sub" => pep::SendLast::OnSub,
+        "on_sub_and_presence" => pep::SendLast::OnSubAndPresence,
+        _ => pep::SendLast::Never,
+    };
+    let items = node
+        .items
+        .into_iter()
+        .map(|item| {
+            let payload = if item.xml.is_empty() {
+                None
+            } else {
+                Some(item.xml.parse::<Element>().map_err(|e| {
+                    BackendError(format!("stored PEP item of {user} unreadable: {e}"))
+                })?)
+            };
+            Ok(pep::Item {
+                id: item.id,
+                payload,
+            })
+        })
+        .collect::<Result<_, BackendError>>()?;
+    Ok(pep::Node {
+        config: pep::NodeConfig {
+            access_model,
+            persist_items: node.persist_items,
+            max_items: node.max_items,
+            send_last,
+        },
+        items,
+    })
+}
+
+/// Milliseconds since the epoch as a time (the epoch itself should they be out of range).
+fn stamp(ms: i64) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
 }
 
 /// Why a password cannot be stored.
@@ -366,6 +644,62 @@ mod tests {
                 .unwrap()
                 .is_none()
         );
+    }
+
+    #[tokio::test]
+    async fn the_archive_round_trips_through_the_port() {
+        let (backend, alice) = backend_with_alice("secret").await;
+        let bob = Jid::new("bob@example.org/phone").unwrap();
+        let m = |text: &str| -> Element {
+            format!("<message xmlns='jabber:client' type='chat'><body>{text}</body></message>")
+                .parse()
+                .unwrap()
+        };
+        let first = backend.archive(&alice, &bob, &m("one")).await.unwrap();
+        let second = backend.archive(&alice, &bob, &m("two")).await.unwrap();
+        let (first, second) = (first.unwrap(), second.unwrap());
+        let query = ArchiveQuery {
+            with: Some(Jid::new("bob@example.org").unwrap()),
+            after: Some(first.clone()),
+            max: 10,
+            ..ArchiveQuery::default()
+        };
+        let page = backend.archive_page(&alice, &query).await.unwrap().unwrap();
+        assert_eq!(page.items.len(), 1);
+        assert_eq!(
+            (page.items[0].id.as_str(), page.items[0].message.clone()),
+            (second.as_str(), m("two"))
+        );
+        assert!(page.complete && page.count == 2 && page.first_index == 1);
+        // Ids this node never gave, and ids it gave: item-not-found is `None`.
+        for bad in ["x", "18446744073709551615"] {
+            let q = ArchiveQuery {
+                before: Some(Some(bad.into())),
+                ..query.clone()
+            };
+            assert_eq!(
+                backend.archive_page(&alice, &q).await.unwrap(),
+                None,
+                "{bad}"
+            );
+        }
+        let (start, end) = backend.archive_ends(&alice).await.unwrap().unwrap();
+        assert_eq!((start.id, end.id), (first, second));
+
+        assert_eq!(
+            backend.archive_prefs(&alice).await.unwrap(),
+            ArchivePrefs::default()
+        );
+        let prefs = ArchivePrefs {
+            default: ArchiveDefault::Roster,
+            always: vec![bob.clone()],
+            never: vec![Jid::new("eve@example.org").unwrap()],
+        };
+        assert_eq!(
+            backend.put_archive_prefs(&alice, &prefs).await.unwrap(),
+            Kept::Stored
+        );
+        assert_eq!(backend.archive_prefs(&alice).await.unwrap(), prefs);
     }
 
     #[tokio::test]

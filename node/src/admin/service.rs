@@ -230,7 +230,7 @@ impl Service {
     /// JID and whether there was an account.
     ///
     /// Gone are the account with its own data (contacts, presence sources, rules, profiles,
-    /// calendar, extensions), its place in every other account's roster (items, pending
+    /// calendar, extensions, offline messages, private XML, message archive), its place in every other account's roster (items, pending
     /// requests, pre-approvals) and every rule naming it (`contact:<jid>`), so an account
     /// created later under the same name inherits nothing. A running node also ends its
     /// sessions, pushes the roster removals to the other users' clients, sends `unavailable`

@@ -28,6 +28,10 @@ impl Store {
             self.remove_profiles_of(user)?;
             self.remove_offline_of(user)?;
             self.remove_private_of(user)?;
+            self.remove_archive_of(user).await?;
+            self.remove_vcard_of(user)?;
+            self.remove_last_logout_of(user)?;
+            self.remove_pep_of(user)?;
         }
         let swapped = self.accounts.compare_and_swap(
             schema::account_key(user),
@@ -65,6 +69,26 @@ impl Store {
         Err(StoreError::Contended(user.to_string()))
     }
 
+    /// Insert `value` under `key` in a tree of `user`'s own records and make it durable; refused
+    /// for a user without an account. No sled transaction: as for contacts (see
+    /// [`Store::put_contact`]), a removal that ran before this insert is seen by the check after
+    /// it, which takes the record back; one that runs after it removes the record with the
+    /// account.
+    pub(super) async fn insert_for_account(
+        &self,
+        tree: &sled::Tree,
+        user: &BareJid,
+        key: &[u8],
+        value: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        tree.insert(key, value)?;
+        if !self.account_exists(user)? {
+            tree.remove(key)?;
+            return Err(StoreError::NoAccount(user.to_string()));
+        }
+        self.flush().await
+    }
+
     /// The account of `user`, if any.
     pub fn account(&self, user: &BareJid) -> Result<Option<Account>, StoreError> {
         self.accounts
@@ -88,7 +112,8 @@ impl Store {
     }
 
     /// Remove an account and all its own data: contacts, presence sources and settings, rules,
-    /// profiles, calendar, offline messages, private XML and the extensions mapped to it.
+    /// profiles, calendar, offline messages, private XML, the message archive, the vCard, the last
+    /// logout, PEP nodes and the extensions mapped to it.
     /// Returns whether the account existed.
     /// Other accounts' contacts and rules naming it are the caller's (see
     /// [`Store::holders_of`]).
@@ -104,6 +129,10 @@ impl Store {
         self.remove_profiles_of(user)?;
         self.remove_offline_of(user)?;
         self.remove_private_of(user)?;
+        self.remove_archive_of(user).await?;
+        self.remove_vcard_of(user)?;
+        self.remove_last_logout_of(user)?;
+        self.remove_pep_of(user)?;
         self.remove_extensions_of(user)?;
         self.flush().await?;
         Ok(existed)

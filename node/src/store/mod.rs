@@ -17,12 +17,15 @@
 //! [`StoreError::Locked`] when a running node holds it.
 
 mod accounts;
+mod archive;
 mod calendar;
 mod contacts;
 mod error;
 mod extensions;
 mod flush;
+mod last_logout;
 mod offline;
+mod pep;
 mod presence;
 mod private;
 mod profiles;
@@ -30,16 +33,25 @@ mod records;
 mod roster_cache;
 mod schema;
 mod tokens;
+mod vcard;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+pub use archive::{
+    ArchiveDefault, ArchiveFilter, ArchiveLimits, ArchiveMark, ArchivePage, ArchivePrefs,
+    ArchivedMessage, MAX_ARCHIVE_PREF_JIDS, PageAt,
+};
 pub use contacts::RosterVersion;
 pub use error::StoreError;
 pub use offline::OfflineLimits;
+pub use pep::{
+    MAX_PEP_BYTES, MAX_PEP_ITEM_BYTES, MAX_PEP_ITEMS, MAX_PEP_NODES, PepItem, PepLimit, PepNode,
+};
 pub use private::{MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS};
 pub use records::{Account, Contact, Scram, Subscription};
 pub use tokens::StoredToken;
+pub use vcard::MAX_VCARD_BYTES;
 
 /// Cheap `Clone` handle over the open database.
 #[derive(Clone)]
@@ -65,6 +77,22 @@ pub struct Store {
     private: sled::Tree,
     /// Serializes changes to one user's private storage.
     private_writers: Arc<lampfield_stripes::Stripes>,
+    /// The message archive (see `archive.rs`).
+    archive: sled::Tree,
+    /// Serializes changes to one user's archive.
+    archive_writers: Arc<lampfield_stripes::Stripes>,
+    /// Size of each archive touched since start.
+    archive_sizes: Arc<archive::Sizes>,
+    /// Archiving preferences.
+    archive_prefs: sled::Tree,
+    /// vCards (see `vcard.rs`).
+    vcards: sled::Tree,
+    /// Last logouts (see `last_logout.rs`).
+    last_logouts: sled::Tree,
+    /// Personal eventing nodes (see `pep.rs`).
+    pep: sled::Tree,
+    /// Serializes changes to one user's nodes.
+    pep_writers: Arc<lampfield_stripes::Stripes>,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -146,6 +174,11 @@ impl Store {
         let calendar = db.open_tree(schema::USERID_CALENDAR)?;
         let offline = db.open_tree(schema::USERSEQ_MESSAGE)?;
         let private = db.open_tree(schema::USERKEY_PRIVATE)?;
+        let archive = db.open_tree(schema::USERSEQ_ARCHIVE)?;
+        let archive_prefs = db.open_tree(schema::USERID_ARCHIVEPREFS)?;
+        let vcards = db.open_tree(schema::USERID_VCARD)?;
+        let last_logouts = db.open_tree(schema::USERID_LASTLOGOUT)?;
+        let pep = db.open_tree(schema::USERNODE_PEP)?;
         Ok(Self {
             db,
             accounts,
@@ -162,6 +195,14 @@ impl Store {
             offline_writers: Arc::default(),
             private,
             private_writers: Arc::default(),
+            archive,
+            archive_writers: Arc::default(),
+            archive_sizes: Arc::default(),
+            archive_prefs,
+            vcards,
+            last_logouts,
+            pep,
+            pep_writers: Arc::default(),
             flushes: Arc::default(),
         })
     }
@@ -171,6 +212,15 @@ impl Store {
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.flushes.flush(&self.db).await
     }
+}
+
+/// Remove every key of `tree` under `prefix`, one at a time (not flushed).
+fn remove_under(tree: &sled::Tree, prefix: &[u8]) -> Result<(), StoreError> {
+    let keys: Vec<sled::IVec> = tree.scan_prefix(prefix).keys().collect::<Result<_, _>>()?;
+    for key in keys {
+        tree.remove(key)?;
+    }
+    Ok(())
 }
 
 /// `<db path>.initialized`, beside the database folder.

@@ -59,14 +59,8 @@ impl Store {
             None => 0,
         };
         let key = schema::offline_key(user, seq);
-        self.offline.insert(&key, value)?;
-        // As for contacts: a removal that ran before this insert is seen here; one that runs
-        // after it removes the message with the account.
-        if !self.account_exists(user)? {
-            self.offline.remove(&key)?;
-            return Err(StoreError::NoAccount(user.to_string()));
-        }
-        self.flush().await?;
+        self.insert_for_account(&self.offline, user, &key, value)
+            .await?;
         Ok(true)
     }
 

@@ -66,27 +66,13 @@ impl Store {
         if count + 1 > MAX_PRIVATE_ELEMENTS || bytes + value.len() > MAX_PRIVATE_BYTES {
             return Ok(false);
         }
-        self.private.insert(&key, value)?;
-        // As for contacts: a removal that ran before this insert is seen here; one that runs
-        // after it removes the element with the account.
-        if !self.account_exists(user)? {
-            self.private.remove(&key)?;
-            return Err(StoreError::NoAccount(user.to_string()));
-        }
-        self.flush().await?;
+        self.insert_for_account(&self.private, user, &key, value)
+            .await?;
         Ok(true)
     }
 
     /// Forget every element a removed account stored (not flushed: the caller flushes).
     pub(super) fn remove_private_of(&self, user: &BareJid) -> Result<(), StoreError> {
-        let keys: Vec<sled::IVec> = self
-            .private
-            .scan_prefix(schema::private_prefix(user))
-            .keys()
-            .collect::<Result<_, _>>()?;
-        for key in keys {
-            self.private.remove(key)?;
-        }
-        Ok(())
+        super::remove_under(&self.private, &schema::private_prefix(user))
     }
 }

@@ -41,6 +41,19 @@ pub(super) const USERSEQ_MESSAGE: &str = "userseq_message";
 /// Private XML storage (XEP-0049): `user 0xFF ns 0xFF name` -> `private::Stored`.
 pub(super) const USERKEY_PRIVATE: &str = "userkey_private";
 
+/// The message archive (XEP-0313): `user 0xFF id` -> `archive::Entry`, `id` a u64 big-endian
+/// from sled's `generate_id`, so one prefix scan yields one user's messages in archive order.
+pub(super) const USERSEQ_ARCHIVE: &str = "userseq_archive";
+/// Archiving preferences (XEP-0313 §5.2): bare JID -> `archive::ArchivePrefs`.
+pub(super) const USERID_ARCHIVEPREFS: &str = "userid_archiveprefs";
+/// The vCard of each local user (XEP-0054): bare JID -> `vcard::Stored`.
+pub(super) const USERID_VCARD: &str = "userid_vcard";
+
+/// When each local user's last client went offline (XEP-0012): bare JID -> `last_logout::Stored`.
+pub(super) const USERID_LASTLOGOUT: &str = "userid_lastlogout";
+/// Personal eventing nodes (XEP-0163): `user 0xFF node` -> `pep::PepNode`, its items inside.
+pub(super) const USERNODE_PEP: &str = "usernode_pep";
+
 /// Facts about the database itself: `name` -> value.
 pub(super) const NAME_VALUE: &str = "name_value";
 /// Key in [`NAME_VALUE`] of the schema version, one byte.
@@ -63,6 +76,18 @@ pub(super) fn private_key(user: &BareJid, name: &str, ns: &str) -> Vec<u8> {
     let mut key = private_prefix(user);
     key.extend_from_slice(ns.as_bytes());
     key.push(SEP);
+    key.extend_from_slice(name.as_bytes());
+    key
+}
+
+/// Prefix of every PEP node of `user`.
+pub(super) fn pep_prefix(user: &BareJid) -> Vec<u8> {
+    private_prefix(user)
+}
+
+/// Key of `user`'s PEP node `name`. A node name holds no `0xFF` (UTF-8).
+pub(super) fn pep_key(user: &BareJid, name: &str) -> Vec<u8> {
+    let mut key = pep_prefix(user);
     key.extend_from_slice(name.as_bytes());
     key
 }
@@ -99,7 +124,17 @@ pub(super) fn offline_key(user: &BareJid, seq: u64) -> Vec<u8> {
     key
 }
 
-/// The sequence number of an offline message key.
+/// Prefix of every archived message key of `user` (laid out as an offline message key's).
+pub(super) fn archive_prefix(user: &BareJid) -> Vec<u8> {
+    contacts_prefix(user)
+}
+
+/// Key of `user`'s archived message `id`.
+pub(super) fn archive_key(user: &BareJid, id: u64) -> Vec<u8> {
+    offline_key(user, id)
+}
+
+/// The sequence number of an offline message key (or the id of an archive key).
 pub(super) fn seq_of(key: &[u8]) -> Result<u64, StoreError> {
     key.len()
         .checked_sub(8)

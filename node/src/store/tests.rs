@@ -485,3 +485,131 @@ async fn roster_versions_never_repeat() {
     let distinct: std::collections::HashSet<_> = seen.iter().collect();
     assert_eq!(distinct.len(), seen.len(), "{seen:?}");
 }
+
+#[tokio::test]
+async fn a_vcard_is_bounded_replaced_and_goes_with_the_account() {
+    use super::MAX_VCARD_BYTES;
+    let store = Store::temporary().unwrap();
+    let alice = jid("alice@example.org");
+    assert!(
+        store.put_vcard(&alice, "<vCard/>").await.is_err(),
+        "no account"
+    );
+    store.create_account(&alice, &account(1)).await.unwrap();
+    assert!(store.put_vcard(&alice, "<vCard>1</vCard>").await.unwrap());
+    assert!(store.put_vcard(&alice, "<vCard>2</vCard>").await.unwrap());
+    assert_eq!(
+        store.vcard(&alice).unwrap().as_deref(),
+        Some("<vCard>2</vCard>")
+    );
+    let big = format!("<vCard>{}</vCard>", "x".repeat(MAX_VCARD_BYTES));
+    assert!(!store.put_vcard(&alice, &big).await.unwrap());
+    assert_eq!(
+        store.vcard(&alice).unwrap().as_deref(),
+        Some("<vCard>2</vCard>")
+    );
+
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_700_000_000);
+    store
+        .put_last_logout(&alice, at, Some("home"))
+        .await
+        .unwrap();
+    assert_eq!(
+        store.last_logout(&alice).unwrap(),
+        Some((at, Some("home".to_owned())))
+    );
+
+    assert!(store.remove_account(&alice).await.unwrap());
+    store.create_account(&alice, &account(1)).await.unwrap();
+    assert!(store.vcard(&alice).unwrap().is_none());
+    assert!(store.last_logout(&alice).unwrap().is_none());
+}
+
+/// XEP-0163 nodes: bounded in nodes, items, item size and bytes; deleted alone or with the
+/// account.
+#[tokio::test]
+async fn pep_nodes_are_bounded_and_go_with_the_account() {
+    use super::{MAX_PEP_ITEM_BYTES, MAX_PEP_ITEMS, MAX_PEP_NODES, PepItem, PepLimit, PepNode};
+    let store = Store::temporary().unwrap();
+    let alice = jid("alice@example.org");
+    store.create_account(&alice, &account(1)).await.unwrap();
+    let node = |xml: String| PepNode {
+        access_model: "presence".into(),
+        persist_items: true,
+        max_items: 1,
+        send_last: "on_sub_and_presence".into(),
+        items: vec![PepItem {
+            id: "current".into(),
+            xml,
+        }],
+    };
+    for i in 0..MAX_PEP_NODES {
+        assert_eq!(
+            store
+                .put_pep_node(&alice, &format!("urn:n{i}"), &node(format!("<p{i}/>")))
+                .await
+                .unwrap(),
+            Ok(())
+        );
+    }
+    assert_eq!(
+        store
+            .put_pep_node(&alice, "urn:more", &node("<m/>".into()))
+            .await
+            .unwrap(),
+        Err(PepLimit::TooManyNodes)
+    );
+    assert_eq!(
+        store
+            .put_pep_node(&alice, "urn:n0", &node("<again/>".into()))
+            .await
+            .unwrap(),
+        Ok(())
+    );
+    let stored = store.pep_node(&alice, "urn:n0").unwrap().unwrap();
+    assert_eq!(stored.items[0].xml, "<again/>");
+    assert_eq!(store.pep_nodes(&alice).unwrap().len(), MAX_PEP_NODES);
+
+    let big = node("x".repeat(MAX_PEP_ITEM_BYTES + 1));
+    assert_eq!(
+        store.put_pep_node(&alice, "urn:n1", &big).await.unwrap(),
+        Err(PepLimit::ItemTooLarge)
+    );
+    let mut many = node(String::new());
+    many.items = vec![many.items[0].clone(); MAX_PEP_ITEMS + 1];
+    assert_eq!(
+        store.put_pep_node(&alice, "urn:n1", &many).await.unwrap(),
+        Err(PepLimit::TooManyItems)
+    );
+    let mut heavy = node(String::new());
+    heavy.items = vec![
+        PepItem {
+            id: "x".into(),
+            xml: "y".repeat(MAX_PEP_ITEM_BYTES),
+        };
+        40
+    ];
+    assert_eq!(
+        store.put_pep_node(&alice, "urn:n1", &heavy).await.unwrap(),
+        Err(PepLimit::TooManyBytes)
+    );
+    assert_eq!(
+        store.pep_node(&alice, "urn:n1").unwrap().unwrap().items[0].xml,
+        "<p1/>",
+        "a refused write changes nothing"
+    );
+
+    assert!(store.remove_pep_node(&alice, "urn:n1").await.unwrap());
+    assert!(store.pep_node(&alice, "urn:n1").unwrap().is_none());
+    assert!(store.remove_account(&alice).await.unwrap());
+    store.create_account(&alice, &account(1)).await.unwrap();
+    assert!(store.pep_nodes(&alice).unwrap().is_empty());
+    let bob = jid("bob@example.org");
+    assert!(
+        store
+            .put_pep_node(&bob, "urn:n0", &node("<p/>".into()))
+            .await
+            .is_err(),
+        "no account, no nodes"
+    );
+}

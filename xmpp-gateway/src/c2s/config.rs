@@ -1,8 +1,12 @@
 //! Settings of the c2s listener (RFC 6120 client streams; the limits advertised per
-//! XEP-0478, the idle probe an XEP-0199 ping); the node maps its own configuration onto
-//! them.
+//! XEP-0478, the idle probe an XEP-0199 ping, resumption per XEP-0198); the node maps its own
+//! configuration onto them.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::sm::Bounds;
+use super::sm::resume::Registry;
 
 use crate::sasl::Mechanism;
 use crate::stream::ReadLimits;
@@ -47,6 +51,17 @@ pub struct C2sConfig {
     /// stay the same across restarts. Random per process by default; the node should
     /// set a stable secret of at least 16 bytes.
     pub unknown_user_secret: Vec<u8>,
+    /// XEP-0198: how long a session whose connection dropped stays resumable, its presence
+    /// unchanged and stanzas for it queued (default 300 s). Zero offers no resumption.
+    pub resume_window: Duration,
+    /// XEP-0198: most stanzas sent and not acknowledged by the client, or queued while it is
+    /// away (default 500); more ends the stream with `policy-violation`.
+    pub sm_max_unacked_stanzas: usize,
+    /// XEP-0198: most bytes of those stanzas, as written (default 512 KiB).
+    pub sm_max_unacked_bytes: usize,
+    /// The resumable sessions, shared by the listeners given clones of this configuration
+    /// (STARTTLS and direct TLS), so a client may resume on either.
+    pub(crate) resumable: Arc<Registry>,
 }
 
 impl C2sConfig {
@@ -70,6 +85,18 @@ impl C2sConfig {
             ping_timeout: Duration::from_secs(60),
             write_timeout: Duration::from_secs(30),
             unknown_user_secret: secret,
+            resume_window: Duration::from_secs(300),
+            sm_max_unacked_stanzas: 500,
+            sm_max_unacked_bytes: 512 * 1024,
+            resumable: Arc::default(),
+        }
+    }
+
+    /// Bounds of a session's unacknowledged stanzas (XEP-0198).
+    pub(crate) fn sm_bounds(&self) -> Bounds {
+        Bounds {
+            stanzas: self.sm_max_unacked_stanzas,
+            bytes: self.sm_max_unacked_bytes,
         }
     }
 

@@ -6,6 +6,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use jid::{BareJid, FullJid};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpListener;
 use tokio::time::Instant;
@@ -14,10 +15,12 @@ use tokio_util::sync::CancellationToken;
 use super::C2sConfig;
 use super::bind;
 use super::conn::{self, End};
-use super::negotiate::{Transport, negotiate};
+use super::negotiate::{Start, Transport, negotiate};
 use super::session::{self, SessionEnd};
+use super::sm::resume::{Handover, Ticket};
+use super::sm::{self, Managed, Sm};
 use crate::ports::backend::Backend;
-use crate::router::Router;
+use crate::router::{Outbox, Outgoing, Router};
 use crate::stream::StreamCondition;
 use crate::stream::accept::{self, Listener};
 
@@ -138,38 +141,47 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin + S
                 Err(_) => Err(conn.fail(StreamCondition::ConnectionTimeout).await),
             },
         };
-        let (user, req) = match negotiated {
+        let (user, start) = match negotiated {
             Ok(n) => n,
             Err(end) => break end,
         };
-        // The router's futures are boxed too: they are large and run once.
-        match Box::pin(ctx.router.bind(&user, req.resource.as_deref())).await {
-            Ok((jid, mut rx)) => {
-                tracing::info!(%jid, "session bound");
-                let ended = match conn.send(&bind::bind_result(&req.id, &jid)).await {
-                    Ok(()) => {
-                        // Only now: nothing may reach the client before its bind result.
-                        if let Some(direct) = conn.io.share() {
-                            rx.attach(direct);
+        let (jid, rx, managed, first) = match start {
+            // The router's futures are boxed too: they are large and run once.
+            Start::Bind(req) => {
+                match Box::pin(ctx.router.bind(&user, req.resource.as_deref())).await {
+                    Ok((jid, rx)) => {
+                        tracing::info!(%jid, "session bound");
+                        let first = conn.send(&bind::bind_result(&req.id, &jid)).await;
+                        if first.is_ok() {
+                            // Only now: nothing may reach the client before its bind result.
+                            if let Some(direct) = conn.io.share() {
+                                rx.attach(direct);
+                            }
                         }
-                        session::run(&mut conn, &ctx.router, &jid, &mut rx, &ctx.shutdown).await
+                        (jid, rx, Managed::default(), first)
                     }
-                    Err(end) => SessionEnd::Done(end),
-                };
-                Box::pin(ctx.router.unbind(&jid)).await;
-                break match ended {
-                    SessionEnd::Done(end) => end,
-                    SessionEnd::Shutdown => conn.fail(StreamCondition::SystemShutdown).await,
-                };
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "bind refused");
-                if let Err(end) = conn.send(&bind::bind_error(&req.id, &e)).await {
-                    break end;
+                    Err(e) => {
+                        tracing::debug!(error = %e, "bind refused");
+                        if let Err(end) = conn.send(&bind::bind_error(&req.id, &e)).await {
+                            break end;
+                        }
+                        // The client may try another resource, still under the deadline.
+                        continue;
+                    }
                 }
-                // The client may try another resource, still under the deadline.
             }
-        }
+            Start::Resume {
+                previd,
+                h,
+                handover,
+            } => {
+                let (jid, rx, managed) = resumed(&mut conn, &user, previd, h, handover);
+                tracing::info!(%jid, "session resumed");
+                let first = conn.flush().await;
+                (jid, rx, managed, first)
+            }
+        };
+        break Box::pin(live(&mut conn, &ctx, jid, rx, managed, first)).await;
     };
     match end {
         End::Closed => tracing::debug!("stream closed"),
@@ -179,10 +191,179 @@ pub(crate) async fn connection<B: Backend, S: AsyncRead + AsyncWrite + Unpin + S
     }
 }
 
+/// Take over a resumed session on this connection (XEP-0198 §5): `<resumed/>`, then what the
+/// client has not acknowledged, again, in order; the session is registered under the same id.
+/// Written, not flushed.
+fn resumed<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut conn::Conn<S>,
+    user: &BareJid,
+    previd: String,
+    h: u32,
+    handover: Handover,
+) -> (FullJid, Outbox, Managed) {
+    let Handover { jid, rx, mut sm } = handover;
+    if let Err(e) = sm.acked(h) {
+        // Sending again what the client may have is better than losing what it has not.
+        tracing::debug!(error = %e, "resumed with an h too high; everything is sent again");
+    }
+    sm.reset_request();
+    conn.writer.raw(&sm::resumed(&previd, sm.handled_count()));
+    for xml in sm.unacked() {
+        conn.writer.raw(xml);
+    }
+    let ticket = conn.cfg.resumable.register(previd, user.clone());
+    let managed = Managed {
+        sm: Some(sm),
+        ticket: Some(ticket),
+    };
+    (jid, rx, managed)
+}
+
+/// A bound or resumed session, from its first flush (`first`) to its end: it is handed over
+/// to a connection that resumes it, waits detached for one, or ends and unbinds.
+async fn live<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut conn::Conn<S>,
+    ctx: &Ctx<B>,
+    jid: FullJid,
+    mut rx: Outbox,
+    mut managed: Managed,
+    first: Result<(), End>,
+) -> End {
+    let ended = match first {
+        Ok(()) => {
+            let run = session::run(
+                conn,
+                &ctx.router,
+                &jid,
+                &mut rx,
+                &ctx.shutdown,
+                &mut managed,
+            );
+            run.await
+        }
+        Err(end) => SessionEnd::Done(end),
+    };
+    let (end, sm) = match (ended, managed.sm.take(), managed.ticket.take()) {
+        // The resume took the registration out already.
+        (SessionEnd::TakenOver(reply), Some(sm), _) => {
+            let handover = Handover {
+                jid: jid.clone(),
+                rx,
+                sm,
+            };
+            match reply.send(handover) {
+                Ok(()) => {
+                    tracing::info!(%jid, "session taken over by a resumed stream");
+                    return conn.fail(StreamCondition::Conflict).await;
+                }
+                // The new connection gave up waiting: the session ends here.
+                Err(back) => {
+                    rx = back.rx;
+                    (
+                        Some(conn.fail(StreamCondition::Conflict).await),
+                        Some(back.sm),
+                    )
+                }
+            }
+        }
+        (SessionEnd::Done(end), Some(sm), Some(ticket)) if may_detach(&end) => {
+            match Box::pin(detached(ctx, &jid, rx, sm, ticket)).await {
+                None => return end,
+                Some((sm, left)) => {
+                    rx = left;
+                    (Some(end), Some(sm))
+                }
+            }
+        }
+        (ended, sm, ticket) => {
+            if let Some(ticket) = &ticket {
+                ctx.cfg.resumable.withdraw(ticket);
+            }
+            match ended {
+                SessionEnd::Done(end) => (Some(end), sm),
+                // Unbind first, so contacts see unavailable, then close.
+                SessionEnd::Shutdown => (None, sm),
+                SessionEnd::TakenOver(_) => (Some(conn.fail(StreamCondition::Conflict).await), sm),
+            }
+        }
+    };
+    Box::pin(ctx.router.unbind(&jid)).await;
+    if let Some(sm) = sm {
+        // XEP-0198 §5: what the client did not acknowledge, and what was queued for it and
+        // never written, is undelivered.
+        let mut left = sm.into_unacked();
+        while let Ok(out) = rx.try_recv() {
+            left.extend(sm::serialized(out));
+        }
+        Box::pin(sm::undelivered::reroute(&ctx.router, &jid, left)).await;
+    }
+    match end {
+        Some(end) => end,
+        None => conn.fail(StreamCondition::SystemShutdown).await,
+    }
+}
+
+/// Whether a session whose stream ended so may be resumed: the connection dropped, or the
+/// client stopped answering (XEP-0198 §5), not when either side closed or broke the stream.
+fn may_detach(end: &End) -> bool {
+    matches!(
+        end,
+        End::Transport(_) | End::Sent(StreamCondition::ConnectionTimeout)
+    )
+}
+
+/// The resume window of a session whose connection dropped: its presence stays, stanzas for
+/// it are kept (bounded). `None` once handed over to a resumed stream; otherwise the state
+/// and queue to end the session with (the window ran out, the queue overflowed, the resource
+/// was taken over by a new bind, or the server shuts down).
+async fn detached<B: Backend>(
+    ctx: &Ctx<B>,
+    jid: &FullJid,
+    mut rx: Outbox,
+    mut sm: Sm,
+    mut ticket: Ticket,
+) -> Option<(Sm, Outbox)> {
+    tracing::info!(%jid, window = ?ctx.cfg.resume_window, "connection lost; session resumable");
+    let window = tokio::time::sleep(ctx.cfg.resume_window);
+    tokio::pin!(window);
+    let mut ending = false;
+    loop {
+        tokio::select! {
+            biased;
+            reply = &mut ticket.takeover => {
+                let Ok(reply) = reply else {
+                    return Some((sm, rx));
+                };
+                let handover = Handover { jid: jid.clone(), rx, sm };
+                return match reply.send(handover) {
+                    Ok(()) => None,
+                    Err(back) => Some((back.sm, back.rx)),
+                };
+            }
+            () = ctx.shutdown.cancelled(), if !ending => ending = true,
+            () = &mut window, if !ending => {
+                tracing::info!(%jid, "resume window over");
+                ending = true;
+            }
+            out = rx.recv(), if !ending => match out {
+                Some(Outgoing::Close(_)) | None => ending = true,
+                Some(out) => {
+                    if let Some(xml) = sm::serialized(out) {
+                        ending = sm.sent(xml).is_err();
+                    }
+                }
+            },
+        }
+        // A resume that took the entry first has its request waiting in the ticket.
+        if ending && ctx.cfg.resumable.withdraw(&ticket) {
+            return Some((sm, rx));
+        }
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
-    use jid::BareJid;
 
     use super::*;
     use crate::ports::backend::{BackendError, Contact, ScramCredentials, ScramHash};

@@ -8,6 +8,7 @@ mod conn;
 mod listener;
 mod negotiate;
 mod session;
+mod sm;
 
 pub use config::C2sConfig;
 pub(crate) use listener::{Ctx, connection};

@@ -10,9 +10,11 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use super::auth;
 use super::bind::{self, BindRequest};
 use super::conn::{Conn, End};
+use super::sm::resume::Handover;
+use super::sm::{self, Nonza};
 use crate::ns::{
     BIND, COMPONENT_ACCEPT, CSI, JABBER_CLIENT, JABBER_SERVER, ROSTER_VERSIONING, SASL,
-    SASL_CHANNEL_BINDING, SESSION, STREAM_LIMITS, TLS,
+    SASL_CHANNEL_BINDING, SESSION, SM, STREAM_LIMITS, TLS,
 };
 use crate::ports::backend::Backend;
 use crate::sasl::{Mechanism, SaslError};
@@ -93,7 +95,7 @@ pub(crate) fn features(phase: Phase, mechanisms: &[Mechanism], limits: &StreamLi
     if phase.authenticated {
         out.push_str(&format!(
             "<bind xmlns='{BIND}'/><session xmlns='{SESSION}'><optional/></session>\
-             <csi xmlns='{CSI}'/><ver xmlns='{ROSTER_VERSIONING}'/>"
+             <csi xmlns='{CSI}'/><ver xmlns='{ROSTER_VERSIONING}'/><sm xmlns='{SM}'/>"
         ));
     }
     out.push_str("</stream:features>");
@@ -109,14 +111,27 @@ pub(crate) struct StreamLimits {
     pub(crate) idle_seconds: u64,
 }
 
-/// Negotiate until the client asks to bind a resource: returns the authenticated user
-/// and the bind request. Runs under the caller's deadline.
+/// How an authenticated client starts its session.
+#[derive(Debug)]
+pub(crate) enum Start {
+    /// It binds a resource.
+    Bind(BindRequest),
+    /// It resumed a session (XEP-0198 §5), acknowledging `h` of the stanzas sent to it.
+    Resume {
+        previd: String,
+        h: u32,
+        handover: Handover,
+    },
+}
+
+/// Negotiate until the client asks to bind a resource or resumes a session: returns the
+/// authenticated user and how it starts. Runs under the caller's deadline.
 pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     backend: &B,
     tls: Option<&Arc<rustls::ServerConfig>>,
     transport: Transport,
-) -> Result<(BareJid, BindRequest), End> {
+) -> Result<(BareJid, Start), End> {
     let mut phase = Phase {
         tls_available: tls.is_some(),
         tls: false,
@@ -197,13 +212,43 @@ pub(crate) async fn negotiate<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 auth::send_failure(conn, SaslError::Aborted).await?;
                 continue;
             }
+            if let (Some(u), Some(nonza)) = (&user, sm::nonza(&el)) {
+                match nonza {
+                    Nonza::Resume { previd, h } => {
+                        if let Some(handover) = take_over(conn, u, &previd).await {
+                            let start = Start::Resume {
+                                previd,
+                                h,
+                                handover,
+                            };
+                            return Ok((u.clone(), start));
+                        }
+                        // Unknown, expired or someone else's: the client binds instead.
+                        conn.send_raw(&sm::failed("item-not-found")).await?;
+                    }
+                    // Stream management is enabled after binding (XEP-0198 §3).
+                    _ => conn.send_raw(&sm::failed("unexpected-request")).await?,
+                }
+                continue;
+            }
             match (&user, bind::bind_request(&el)) {
-                (Some(u), Some(Ok(req))) => return Ok((u.clone(), req)),
+                (Some(u), Some(Ok(req))) => return Ok((u.clone(), Start::Bind(req))),
                 (Some(_), Some(Err(reply))) => conn.send(&reply).await?,
                 _ => return Err(reject(conn, &el, phase).await),
             }
         }
     }
+}
+
+/// The session `previd` of `user`, handed over by its task; `None` when there is none to
+/// resume. The wait is bounded by the negotiation deadline.
+async fn take_over<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &Conn<S>,
+    user: &BareJid,
+    previd: &str,
+) -> Option<Handover> {
+    let handover = conn.cfg.resumable.take_over(previd, user)?;
+    handover.await.ok()
 }
 
 /// Read the client's header, answer with ours and the features of `phase`.

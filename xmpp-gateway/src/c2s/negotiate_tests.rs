@@ -89,6 +89,7 @@ fn features_follow_the_phase() {
         f.contains("<ver xmlns='urn:xmpp:features:rosterver'/>"),
         "XEP-0237: {f}"
     );
+    assert!(f.contains("<sm xmlns='urn:xmpp:sm:3'/>"), "XEP-0198: {f}");
     assert!(
         f.contains("<session xmlns='urn:ietf:params:xml:ns:xmpp-session'><optional/></session>")
     );

@@ -11,6 +11,8 @@ use tokio_util::sync::CancellationToken;
 use super::bind;
 use super::conn::{Conn, End};
 use super::negotiate::{Phase, first_level_condition};
+use super::sm::resume::{self, Reply, Ticket};
+use super::sm::{self, Managed, Nonza, Sm};
 use crate::ns::{CSI, JABBER_CLIENT, PING};
 use crate::ports::backend::Backend;
 use crate::router::{Outbox, Outgoing, Router};
@@ -27,6 +29,9 @@ pub(crate) enum SessionEnd {
     /// The server shuts down: unbind first (so contacts see unavailable), then close
     /// the stream with `system-shutdown`.
     Shutdown,
+    /// A new connection resumed the session (XEP-0198 §5): hand it over, then close this
+    /// stream with `conflict`.
+    TakenOver(Reply),
 }
 
 /// Run a bound session until its stream ends. The caller unbinds afterwards.
@@ -43,6 +48,7 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     jid: &FullJid,
     rx: &mut Outbox,
     shutdown: &CancellationToken,
+    managed: &mut Managed,
 ) -> SessionEnd {
     let cancelled = shutdown.cancelled();
     tokio::pin!(cancelled);
@@ -57,8 +63,9 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
         tokio::select! {
             biased;
             () = &mut cancelled => return SessionEnd::Shutdown,
+            reply = takeover(&mut managed.ticket) => return SessionEnd::TakenOver(reply),
             out = rx.recv() => {
-                if let Err(end) = write_out(conn, out, rx).await {
+                if let Err(end) = write_out(conn, out, rx, managed.sm.as_mut()).await {
                     return SessionEnd::Done(end);
                 }
             }
@@ -71,9 +78,13 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                     }
                     Err(e) => return SessionEnd::Done(conn.on_read_error(e).await),
                 };
+                if let Some(sm) = managed.sm.as_mut().filter(|_| is_stanza(&el)) {
+                    // XEP-0198 §4: every stanza counts, the answer to our ping too.
+                    sm.handled();
+                }
                 if is_reply_to(&el, ping.as_ref().map(|(id, _)| id.as_str())) {
                     ping = None;
-                } else if let Err(end) = handle(conn, router, jid, el).await {
+                } else if let Err(end) = handle(conn, router, jid, el, rx, managed).await {
                     return SessionEnd::Done(end);
                 }
             }
@@ -94,7 +105,7 @@ pub(crate) async fn run<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
                 pings += 1;
                 let id = format!("c2s-ping-{pings}");
                 let domain = conn.cfg.domain.clone();
-                if let Err(end) = conn.send(&ping_iq(&id, &domain, jid)).await {
+                if let Err(end) = send_stanza(conn, managed.sm.as_mut(), &ping_iq(&id, &domain, jid)).await {
                     return SessionEnd::Done(end);
                 }
                 ping = Some((id, now));
@@ -128,17 +139,74 @@ impl Heard {
     }
 }
 
+/// The request of a connection that resumes this session; never, when it is not resumable.
+async fn takeover(ticket: &mut Option<Ticket>) -> Reply {
+    let Some(t) = ticket else {
+        return std::future::pending().await;
+    };
+    match (&mut t.takeover).await {
+        Ok(reply) => reply,
+        Err(_) => {
+            // The registration is gone without a request: nobody can resume any more.
+            *ticket = None;
+            std::future::pending().await
+        }
+    }
+}
+
+/// Write a stanza of the server's own (a ping, a legacy session result) now; with stream
+/// management it counts and is kept like any other.
+async fn send_stanza<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    sm: Option<&mut Sm>,
+    el: &Element,
+) -> Result<(), End> {
+    if let Err(condition) = write_stanza(conn, sm, Outgoing::Stanza(Box::new(el.clone()))) {
+        return Err(conn.fail(condition).await);
+    }
+    conn.flush().await
+}
+
+/// Append one stanza to the writer; with stream management it is counted and kept until
+/// acknowledged. `Err` when the client lets too much go unacknowledged.
+fn write_stanza<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    sm: Option<&mut Sm>,
+    out: Outgoing,
+) -> Result<(), StreamCondition> {
+    let Some(sm) = sm else {
+        match out {
+            Outgoing::Stanza(el) => conn.writer.element(&el),
+            Outgoing::Serialized(xml) => conn.writer.raw(&xml),
+            Outgoing::Flush | Outgoing::Close(_) => {}
+        }
+        return Ok(());
+    };
+    let Some(xml) = sm::serialized(out) else {
+        return Ok(());
+    };
+    conn.writer.raw(&xml);
+    sm.sent(xml).map_err(|e| {
+        tracing::debug!(error = %e, "stream management queue full");
+        StreamCondition::PolicyViolation
+    })
+}
+
 /// Write what the router sent, and whatever else is queued (bounded), in one flush.
 async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
     conn: &mut Conn<S>,
     first: Option<Outgoing>,
     rx: &mut Outbox,
+    mut sm: Option<&mut Sm>,
 ) -> Result<(), End> {
     let mut next = first;
     for written in 1..=WRITE_BATCH {
         match next {
-            Some(Outgoing::Stanza(el)) => conn.writer.element(&el),
-            Some(Outgoing::Serialized(xml)) => conn.writer.raw(&xml),
+            Some(out @ (Outgoing::Stanza(_) | Outgoing::Serialized(_))) => {
+                if let Err(condition) = write_stanza(conn, sm.as_deref_mut(), out) {
+                    return Err(conn.fail(condition).await);
+                }
+            }
             Some(Outgoing::Flush) => {}
             Some(Outgoing::Close(condition)) => {
                 return Err(conn.fail(StreamCondition::from_name(condition)).await);
@@ -156,6 +224,10 @@ async fn write_out<S: AsyncRead + AsyncWrite + Unpin>(
             Err(_) => break,
         }
     }
+    // XEP-0198 §4: ask for an acknowledgement of what went out, one request at a time.
+    if sm.is_some_and(Sm::should_request) {
+        conn.writer.raw(&sm::request());
+    }
     conn.flush().await?;
     rx.written();
     Ok(())
@@ -167,7 +239,12 @@ async fn handle<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
     router: &Router<B>,
     jid: &FullJid,
     el: Element,
+    rx: &Outbox,
+    managed: &mut Managed,
 ) -> Result<(), End> {
+    if let Some(nonza) = sm::nonza(&el) {
+        return on_nonza(conn, jid, rx, managed, nonza).await;
+    }
     // XEP-0352: client state indication, a nonza the stanza checks would refuse.
     if let Some(active) = csi_state(&el) {
         Box::pin(router.client_active(jid, active)).await;
@@ -178,12 +255,58 @@ async fn handle<B: Backend, S: AsyncRead + AsyncWrite + Unpin>(
         return Err(conn.fail(condition).await);
     }
     if let Some(reply) = bind::session_reply(&el) {
-        return conn.send(&reply).await;
+        return send_stanza(conn, managed.sm.as_mut(), &reply).await;
     }
     // Boxed: the router's future is large, and it would otherwise be part of every
     // idle session's task for as long as the session lives.
     Box::pin(router.handle(jid, el)).await;
     Ok(())
+}
+
+/// A stream management element from the bound client (XEP-0198 §3, §4).
+async fn on_nonza<S: AsyncRead + AsyncWrite + Unpin>(
+    conn: &mut Conn<S>,
+    jid: &FullJid,
+    rx: &Outbox,
+    managed: &mut Managed,
+    nonza: Nonza,
+) -> Result<(), End> {
+    match (nonza, managed.sm.as_mut()) {
+        (Nonza::Enable { resume }, None) => {
+            // From here the session's writer must see every stanza to count and keep it.
+            rx.detach();
+            let window = conn.cfg.resume_window;
+            if resume && !window.is_zero() {
+                let id = resume::new_id();
+                managed.ticket = Some(conn.cfg.resumable.register(id, jid.to_bare()));
+            }
+            managed.sm = Some(Sm::new(conn.cfg.sm_bounds()));
+            let offer = managed
+                .ticket
+                .as_ref()
+                .map(|t| (t.id.as_str(), window.as_secs()));
+            tracing::debug!(resumable = offer.is_some(), "stream management enabled");
+            conn.send_raw(&sm::enabled(offer)).await
+        }
+        (Nonza::Request, Some(sm)) => conn.send_raw(&sm::ack(sm.handled_count())).await,
+        (Nonza::Ack(h), Some(sm)) => match sm.acked(h) {
+            Ok(()) => Ok(()),
+            Err(e) => {
+                tracing::debug!(error = %e, "handled-count-too-high");
+                Err(conn.fail(StreamCondition::UndefinedCondition).await)
+            }
+        },
+        // An ack before enabling acknowledges nothing.
+        (Nonza::Ack(_), None) => Ok(()),
+        (Nonza::Invalid, _) => Err(conn.fail(StreamCondition::BadFormat).await),
+        // A second enable, a request before enabling, a resume after binding.
+        _ => conn.send_raw(&sm::failed("unexpected-request")).await,
+    }
+}
+
+/// Whether `el` is a stanza (RFC 6120 §8), which stream management counts.
+fn is_stanza(el: &Element) -> bool {
+    el.ns() == JABBER_CLIENT && matches!(el.name(), "iq" | "message" | "presence")
 }
 
 /// `Some(true)` for `<active/>`, `Some(false)` for `<inactive/>` (XEP-0352), `None` otherwise.
@@ -201,8 +324,7 @@ fn csi_state(el: &Element) -> Option<bool> {
 /// Stream-level checks of a first-level element from a bound client (RFC 6120 §8.1,
 /// §4.9.3); everything finer is the router's, which answers with stanza errors.
 pub(crate) fn check_stanza(el: &Element, jid: &FullJid) -> Result<(), StreamCondition> {
-    let is_stanza = el.ns() == JABBER_CLIENT && matches!(el.name(), "iq" | "message" | "presence");
-    if !is_stanza {
+    if !is_stanza(el) {
         let phase = Phase {
             tls_available: true,
             tls: true,

@@ -24,11 +24,22 @@ const SERVER_FEATURES: &[&str] = &[
     crate::version::NS,
     crate::entity_time::NS,
     crate::last_activity::NS,
+    crate::vcard::NS,
     ns::CARBONS,
     ns::BLOCKING,
 ];
 /// Features an account's bare JID offers, as answered by its server.
 const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];
+/// What an account's bare JID offers its owner, who alone reads the archive: XEP-0313 support
+/// is advertised on the account (as Prosody does), XEP-0359 with it for the ids it stamps.
+const OWN_ACCOUNT_FEATURES: &[&str] = &[
+    ns::DISCO_INFO,
+    ns::DISCO_ITEMS,
+    ns::PING,
+    crate::archive::NS,
+    crate::archive::SID,
+    crate::avatar_conversion::FEATURE,
+];
 
 /// Who is being asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +48,8 @@ pub(crate) enum Entity {
     Server,
     /// A local account's bare JID: identity account/registered.
     Account,
+    /// A local account's bare JID asked by that account itself.
+    OwnAccount,
 }
 
 /// The answer to a disco#info or disco#items get, or `None` if `payload` is neither.
@@ -56,17 +69,27 @@ pub(crate) fn answer(
         let (category, type_, features) = match entity {
             Entity::Server => ("server", "im", SERVER_FEATURES),
             Entity::Account => ("account", "registered", ACCOUNT_FEATURES),
+            Entity::OwnAccount => ("account", "registered", OWN_ACCOUNT_FEATURES),
         };
-        let identity = Identity {
+        let identity = |category: &str, type_: &str| Identity {
             category: category.into(),
             type_: type_.into(),
             lang: None,
             name: None,
         };
+        let mut identities = vec![identity(category, type_)];
+        // XEP-0163 §6.1: every account is its own PEP service.
+        if entity == Entity::Account {
+            identities.push(identity("pubsub", "pep"));
+        }
         DiscoInfoResult {
             node: None,
-            identities: vec![identity],
-            features: features.iter().map(|f| (*f).to_owned()).collect(),
+            identities,
+            features: features
+                .iter()
+                .chain(crate::pep::FEATURES)
+                .map(|f| (*f).to_owned())
+                .collect(),
             extensions: Vec::new(),
         }
         .into()

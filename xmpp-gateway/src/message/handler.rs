@@ -7,6 +7,7 @@ use minidom::Element;
 use xmpp_parsers::message::{Message, MessageType};
 use xmpp_parsers::stanza_error::DefinedCondition;
 
+use crate::archive;
 use crate::carbons;
 use crate::message::{self, Refused, Route, Untaken};
 use crate::ports::backend::Backend;
@@ -33,6 +34,12 @@ impl<B: Backend> Router<B> {
             return;
         }
         let mut el: Element = m.into();
+        // XEP-0359: an archive id in the local recipient's name is only ever this server's.
+        if let Dest::Account(to) = &dest {
+            archive::strip_forged(&mut el, to);
+        } else if let Dest::Session(to) = &dest {
+            archive::strip_forged(&mut el, &to.to_bare());
+        }
         // XEP-0280 §6 and §7: decided on the message as sent, `<private/>` gone before it leaves.
         let copy = carbons::prepare(&mut el);
         let own = match &dest {
@@ -45,6 +52,10 @@ impl<B: Backend> Router<B> {
         let copy = copy && !own;
         if copy {
             carbons::sent(&self.table(), from, &el);
+        }
+        // XEP-0313: the sender's own archive; a message to oneself is archived once, received.
+        if let (false, Some(to)) = (own || dest == Dest::Server, &to) {
+            self.archive_sent(from, to, &el).await;
         }
         match dest {
             Dest::Server => self.error(
@@ -68,6 +79,10 @@ impl<B: Backend> Router<B> {
                 let addressable =
                     kind == MessageType::Error || self.may_address(&from.to_bare(), &full);
                 let el = if addressable {
+                    let mut el = el;
+                    if self.table().get(&full).is_some() {
+                        self.archive_received(&full.to_bare(), &mut el).await;
+                    }
                     match message::send_to_session(&self.table(), &full, el, copy) {
                         Ok(()) => return,
                         Err(el) => el,
@@ -132,6 +147,9 @@ impl<B: Backend> Router<B> {
         if !self.exists(to).await || self.authority().hides_from(to, sender) {
             return message::to_nobody(kind);
         }
+        let mut el = el.clone();
+        self.archive_received(to, &mut el).await;
+        let el = &el;
         let untaken = message::send_to_bare(&self.table(), to, kind, el, copy && sender != to);
         match untaken {
             Ok(()) => Ok(()),

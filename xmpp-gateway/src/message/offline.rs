@@ -24,8 +24,7 @@ use crate::ns;
 use crate::ports::backend::{Backend, Kept};
 use crate::router::Router;
 
-/// XEP-0082 date-time in UTC, to the millisecond.
-const STAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
+use crate::stanza::STAMP_FORMAT;
 
 /// Whether a message nobody takes now is worth keeping for later (XEP-0160 §3, XEP-0334).
 pub(crate) fn worth_keeping(message: &Element) -> bool {

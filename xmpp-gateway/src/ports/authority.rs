@@ -43,6 +43,15 @@ pub trait PresenceAuthority: Send + Sync + 'static {
         false
     }
 
+    /// The level at which `viewer` sees `owner` by the owner's rules (docs/ACCESS.md, "Rules"),
+    /// whether or not the viewer is subscribed: the router asks only for subscribed viewers
+    /// (a stranger has no level). When the rules cannot be read, [`AccessLevel::Blocked`], as
+    /// [`PresenceAuthority::hides_from`] hides then. The default gives everyone public.
+    fn level_for(&self, owner: &BareJid, viewer: &BareJid) -> AccessLevel {
+        let _ = (owner, viewer);
+        AccessLevel::Public
+    }
+
     /// XEP-0186: one of `user`'s clients asks to appear offline to everyone (`true`) or to be
     /// seen again (`false`). The node keeps it as its own "appear offline" setting, so it holds
     /// for every client of the user and outlives the session. Resolves to whether it was taken.
@@ -62,6 +71,22 @@ pub trait PresenceAuthority: Send + Sync + 'static {
     fn blocklist(&self) -> Option<&dyn Blocklist> {
         None
     }
+}
+
+/// How much of a person a viewer may see, lowest first (docs/ACCESS.md, "Levels"); what each
+/// stored item needs is the item's feature's to say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum AccessLevel {
+    /// Sees what an account that does not exist shows.
+    Blocked,
+    /// The availability, the avatar, the nickname and the vCard.
+    Public,
+    /// Plus the person's own note and free/busy times.
+    Business,
+    /// Plus activity and presence detail, such as when the person was last online.
+    Team,
+    /// Everything.
+    Personal,
 }
 
 /// One user's presence at one instant, asked viewer by viewer.

@@ -6,8 +6,11 @@
 
 use std::future::Future;
 
-use jid::BareJid;
+use jid::{BareJid, Jid};
 use minidom::Element;
+
+use super::archive::{ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery};
+use super::pep::{Node, NodeRefused};
 
 /// Which hash a set of SCRAM credentials was derived with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -97,6 +100,15 @@ pub enum Kept {
     Stored,
     /// The user's offline store is full (or the node keeps no messages): not stored.
     Full,
+}
+
+/// When a user's last client went offline (XEP-0012 §3), as the node keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastLogout {
+    /// When it happened.
+    pub at: std::time::SystemTime,
+    /// The status of the unavailable presence the client sent, if it sent one with a status.
+    pub status: Option<String>,
 }
 
 /// What became of a user's request to change their own password (XEP-0077 §3.3).
@@ -208,6 +220,48 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(Kept::Full) }
     }
 
+    /// XEP-0054: the vCard `user` stored, if any. The default has none.
+    fn vcard(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Option<Element>, BackendError>> + Send {
+        let _ = user;
+        async { Ok(None) }
+    }
+
+    /// XEP-0054: store `vcard` as `user`'s, replacing the one before; durable when the future
+    /// resolves with [`Kept::Stored`]. [`Kept::Full`] when it is larger than the node keeps for
+    /// one user (nothing is stored). The default keeps nothing.
+    fn put_vcard(
+        &self,
+        user: &BareJid,
+        vcard: &Element,
+    ) -> impl Future<Output = Result<Kept, BackendError>> + Send {
+        let _ = (user, vcard);
+        async { Ok(Kept::Full) }
+    }
+
+    /// XEP-0012: when `user`'s last client went offline, if it ever did. The default knows
+    /// of none.
+    fn last_logout(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Option<LastLogout>, BackendError>> + Send {
+        let _ = user;
+        async { Ok(None) }
+    }
+
+    /// XEP-0012: remember that `user`'s last client went offline, replacing what was kept;
+    /// durable when the future resolves. The default keeps nothing.
+    fn put_last_logout(
+        &self,
+        user: &BareJid,
+        logout: &LastLogout,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (user, logout);
+        async { Ok(()) }
+    }
+
     /// XEP-0077: replace `user`'s password with `password`, asked by the user from a logged-in
     /// session. The default refuses every change.
     fn change_password(
@@ -223,6 +277,48 @@ pub trait Backend: Send + Sync + 'static {
         }
     }
 
+    /// XEP-0163: `user`'s node `node`, if it exists. The default has none.
+    fn pep_node(
+        &self,
+        user: &BareJid,
+        node: &str,
+    ) -> impl Future<Output = Result<Option<Node>, BackendError>> + Send {
+        let _ = (user, node);
+        async { Ok(None) }
+    }
+
+    /// XEP-0163: every node of `user` with its name. The default has none.
+    fn pep_nodes(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Vec<(String, Node)>, BackendError>> + Send {
+        let _ = user;
+        async { Ok(Vec::new()) }
+    }
+
+    /// XEP-0163: keep `content` as `user`'s node `node`, replacing what was there; durable when
+    /// the future resolves with `Ok(Ok(()))`. The node bounds what it keeps per user. The
+    /// default keeps nothing.
+    fn put_pep_node(
+        &self,
+        user: &BareJid,
+        node: &str,
+        content: &Node,
+    ) -> impl Future<Output = Result<Result<(), NodeRefused>, BackendError>> + Send {
+        let _ = (user, node, content);
+        async { Ok(Err(NodeRefused::NotKept)) }
+    }
+
+    /// XEP-0163: delete `user`'s node `node`; whether it existed. Durable when it resolves.
+    fn remove_pep_node(
+        &self,
+        user: &BareJid,
+        node: &str,
+    ) -> impl Future<Output = Result<bool, BackendError>> + Send {
+        let _ = (user, node);
+        async { Ok(false) }
+    }
+
     /// XEP-0160: remove and return every message kept for `user`, oldest first; the removal is
     /// durable when the future resolves. The default has none.
     fn take_offline(
@@ -231,5 +327,65 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<Element>, BackendError>> + Send {
         let _ = user;
         async { Ok(Vec::new()) }
+    }
+
+    /// XEP-0313: archive `message`, which `user` exchanged with `peer`, stamped with the time
+    /// now; its archive id, or `None` when nothing was archived. The node bounds each archive
+    /// (the oldest messages go first). The write need not be durable when this resolves (see
+    /// the node's store). The default archives nothing.
+    fn archive(
+        &self,
+        user: &BareJid,
+        peer: &Jid,
+        message: &Element,
+    ) -> impl Future<Output = Result<Option<String>, BackendError>> + Send {
+        let _ = (user, peer, message);
+        async { Ok(None) }
+    }
+
+    /// XEP-0313: one page of `user`'s archive; `None` when `query` pages from an archive
+    /// id that is not in it. The default has an empty archive.
+    fn archive_page(
+        &self,
+        user: &BareJid,
+        query: &ArchiveQuery,
+    ) -> impl Future<Output = Result<Option<ArchivePage>, BackendError>> + Send {
+        let unknown = query.after.is_some() || matches!(query.before, Some(Some(_)));
+        let _ = user;
+        async move {
+            Ok((!unknown).then(|| ArchivePage {
+                complete: true,
+                ..ArchivePage::default()
+            }))
+        }
+    }
+
+    /// XEP-0313 metadata: the oldest and newest message of `user`'s archive, `None` when empty.
+    fn archive_ends(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Option<(ArchiveMark, ArchiveMark)>, BackendError>> + Send {
+        let _ = user;
+        async { Ok(None) }
+    }
+
+    /// XEP-0313 preferences: `user`'s archiving preferences (the default ones when never set).
+    fn archive_prefs(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<ArchivePrefs, BackendError>> + Send {
+        let _ = user;
+        async { Ok(ArchivePrefs::default()) }
+    }
+
+    /// XEP-0313 preferences: replace `user`'s preferences; durable when the future resolves with
+    /// [`Kept::Stored`], [`Kept::Full`] when they name too many JIDs. The default keeps none.
+    fn put_archive_prefs(
+        &self,
+        user: &BareJid,
+        prefs: &ArchivePrefs,
+    ) -> impl Future<Output = Result<Kept, BackendError>> + Send {
+        let _ = (user, prefs);
+        async { Ok(Kept::Full) }
     }
 }

@@ -2,9 +2,11 @@
 //! router never runs half-wired.
 
 pub mod adhoc;
+pub mod archive;
 pub mod authority;
 pub mod backend;
 pub mod blocklist;
+pub mod pep;
 mod remote;
 
 use std::sync::Arc;

@@ -27,23 +27,28 @@ impl<B: Backend> Router<B> {
     /// §4.2, §4.4, §4.5: store the session's availability, report the presence to the
     /// authority, then publish it. Initial presence also probes contacts and delivers
     /// pending subscription requests.
-    pub(crate) async fn broadcast(&self, from: &FullJid, p: Presence, available: bool) {
+    pub(crate) async fn broadcast(&self, from: &FullJid, mut p: Presence, available: bool) {
         let user = from.to_bare();
+        if available {
+            // XEP-0398 §4: the avatar's hash, which the client need not know.
+            self.with_avatar_hash(&user, &mut p.payloads).await;
+        }
         let priority = p.priority.0;
         let extensions = Extensions::of(&p);
-        let (was, old_priority, same_extensions, directed) = {
+        let (was, old_priority, same_extensions, new_caps, directed) = {
             let mut table = self.table_mut();
             let Some(s) = table.get_mut(from) else { return };
             let was = s.available();
             let old_priority = s.priority;
             let same_extensions = s.extensions == extensions;
+            let new_caps = crate::pep::claim_changed(&s.extensions, &extensions);
             s.set_available(available, priority, extensions);
             let directed = if available {
                 HashSet::new()
             } else {
                 std::mem::take(&mut s.directed)
             };
-            (was, old_priority, same_extensions, directed)
+            (was, old_priority, same_extensions, new_caps, directed)
         };
         if !available && !was {
             return;
@@ -58,12 +63,18 @@ impl<B: Backend> Router<B> {
         if !available {
             self.publish_from(&user, announce, Some(from), &directed)
                 .await;
+            self.note_offline(&user, crate::last_activity::status_of(&p))
+                .await;
             return;
         }
         // A new resource, a new priority or new extensions are news even when the presence is
         // the same (to those who see them).
         if !changed && was && old_priority == priority && same_extensions {
             return;
+        }
+        // XEP-0163 §4.3.2: a new session or new caps learn what they want to be notified of.
+        if !was || new_caps {
+            self.pep_presence(from).await;
         }
         let contacts = self.publish_from(&user, announce, None, &directed).await;
         // XEP-0160: the first presence with a non-negative priority collects what was kept.
@@ -101,6 +112,7 @@ impl<B: Backend> Router<B> {
         let announce = announce(changed, &ended.jid);
         self.publish_from(&user, announce, Some(&ended.jid), &ended.directed)
             .await;
+        self.note_offline(&user, None).await;
     }
 
     /// §4.2.2, §4.3.2: on initial presence, contacts the user is subscribed to answer
@@ -158,10 +170,14 @@ impl<B: Backend> Router<B> {
         &self,
         from: &FullJid,
         head: &Head,
-        el: Element,
+        mut el: Element,
         available: bool,
         to: Jid,
     ) {
+        if available {
+            // XEP-0398 §4: into directed presence too (group chat joins).
+            self.with_avatar_hash_in(&from.to_bare(), &mut el).await;
+        }
         match self.dest(from, Some(&to)) {
             Dest::Server => return,
             Dest::Remote(target) => {

@@ -10,6 +10,7 @@ use xmpp_parsers::presence::Type;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
 use super::RemoteError;
+use crate::archive;
 use crate::carbons;
 use crate::disco::Entity;
 use crate::message::{self, Route};
@@ -17,6 +18,7 @@ use crate::ns::{JABBER_CLIENT as CLIENT_NS, JABBER_SERVER as SERVER_NS};
 use crate::ports::backend::Backend;
 use crate::presence;
 use crate::router::{Router, request, server_answer};
+use crate::stanza::iq_result;
 use crate::stream::{error_reply, rewrite_ns};
 use crate::subscription::Event;
 
@@ -58,6 +60,8 @@ impl<B: Backend> Router<B> {
     /// RFC 6121 §8.5 for a message from another domain: to a full JID `from` may not address
     /// (see [`Router::may_address`]) as to an unbound one.
     async fn remote_message(&self, from: &Jid, to: &Jid, mut stanza: Element) {
+        // XEP-0359: an archive id in the local recipient's name is only ever this server's.
+        archive::strip_forged(&mut stanza, &to.to_bare());
         // XEP-0280 §6 and §7, as for a local sender; a remote sender is never the recipient.
         let copy = carbons::prepare(&mut stanza);
         let kind = stanza
@@ -67,6 +71,9 @@ impl<B: Backend> Router<B> {
         if let Ok(full) = to.try_as_full() {
             let addressable = kind == MessageType::Error || self.may_address(&from.to_bare(), full);
             if addressable {
+                if self.table().get(full).is_some() {
+                    self.archive_received(&full.to_bare(), &mut stanza).await;
+                }
                 match message::send_to_session(&self.table(), full, stanza, copy) {
                     Ok(()) => return,
                     Err(back) => stanza = back,
@@ -209,13 +216,17 @@ impl<B: Backend> Router<B> {
             Some((_, payload, _)) if payload.is("query", ns::ROSTER) => {
                 return self.refuse_remote(&stanza, DefinedCondition::Forbidden);
             }
-            Some(request) => server_answer(
-                Entity::Account,
-                requester,
-                to.clone().into(),
-                request,
-                self.uptime(),
-            ),
+            Some((id, payload, get)) => match self.account_item(&sender, to, &payload, get).await {
+                Some(Ok(item)) => Some(iq_result(&id, requester, Some(to.clone().into()), item)),
+                Some(Err(condition)) => return self.refuse_remote(&stanza, condition),
+                None => server_answer(
+                    Entity::Account,
+                    requester,
+                    to.clone().into(),
+                    (id, payload, get),
+                    self.uptime(),
+                ),
+            },
             None => None,
         };
         match answer {

@@ -27,13 +27,13 @@ use crate::blocking;
 use crate::disco::{self, Entity};
 use crate::ping;
 use crate::ports::adhoc::AdHocCommands;
-use crate::ports::authority::PresenceAuthority;
+use crate::ports::authority::{AccessLevel, PresenceAuthority};
 use crate::ports::backend::Backend;
 use crate::presence::published::PublishedState;
 use crate::presence::{self, Kind};
 use crate::session::table::Table;
 use crate::stanza::error::{self, Head};
-use crate::{entity_time, last_activity, version};
+use crate::{entity_time, last_activity, vcard, version};
 
 pub use crate::ports::{Ports, RemoteSender};
 pub use crate::presence::published::NODE_RESOURCE;
@@ -85,6 +85,10 @@ struct Inner<B> {
     commands: Option<Arc<dyn AdHocCommands>>,
     /// When the router was made: the server's uptime (XEP-0012) counts from here.
     started: std::time::Instant,
+    /// XEP-0115 caps resolved to what each client wants to be notified of (XEP-0163).
+    caps: crate::pep::CapsCache,
+    /// Each user's avatar hash, for presence (XEP-0398).
+    avatars: crate::avatar_conversion::Hashes,
 }
 
 impl Dest {
@@ -135,6 +139,8 @@ impl<B: Backend> Router<B> {
             published: Default::default(),
             commands,
             started: std::time::Instant::now(),
+            caps: Default::default(),
+            avatars: Default::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -297,6 +303,16 @@ impl<B: Backend> Router<B> {
         self.inner.commands.as_deref()
     }
 
+    /// XEP-0115 caps resolved for XEP-0163 notifications.
+    pub(crate) fn caps_cache(&self) -> &crate::pep::CapsCache {
+        &self.inner.caps
+    }
+
+    /// Users' avatar hashes for presence (XEP-0398 §4).
+    pub(crate) fn avatars(&self) -> &crate::avatar_conversion::Hashes {
+        &self.inner.avatars
+    }
+
     /// Who was shown which published presence.
     pub(crate) fn published_state(&self) -> &PublishedState {
         &self.inner.published
@@ -358,6 +374,9 @@ impl<B: Backend> Router<B> {
         };
         *iq.from_mut() = Some(from.clone().into());
         let dest = self.dest(from, iq.to());
+        if dest == Dest::Server && self.pep_caps_answer(from, &iq).await {
+            return;
+        }
         if self.refused_as_blocked(from, &head, &dest) {
             return;
         }
@@ -378,6 +397,9 @@ impl<B: Backend> Router<B> {
             Dest::Server if self.is_register_iq(&iq) => self.register_iq(from, &head, iq).await,
             Dest::Account(to) if to == from.to_bare() && self.is_register_iq(&iq) => {
                 self.register_iq(from, &head, iq).await
+            }
+            Dest::Account(to) if to == from.to_bare() && self.is_archive_iq(&iq) => {
+                self.archive_iq(from, &head, iq).await
             }
             Dest::Account(to) if to == from.to_bare() && self.is_private_iq(&iq) => {
                 self.private_iq(from, &head, iq).await
@@ -423,13 +445,85 @@ impl<B: Backend> Router<B> {
         if own && blocking::is_blocking(&payload) {
             return self.blocking(from, head, &id, get, payload).await;
         }
+        if crate::pep::is_pubsub(&payload) {
+            return self.pep_iq(from, head, to, (id, payload, get)).await;
+        }
         if payload.is("query", ns::ROSTER) {
             if !own {
                 return self.error(head, from, replier, DefinedCondition::Forbidden);
             }
             return self.roster(from, head, &id, get, payload).await;
         }
-        self.answer(from, head, Entity::Account, replier, (id, payload, get));
+        if own && !get && vcard::is_vcard(&payload) {
+            return self.set_own_vcard(from, head, &id, payload).await;
+        }
+        match self.account_item(&from.to_bare(), &to, &payload, get).await {
+            Some(Ok(item)) => {
+                let result =
+                    crate::stanza::iq_result(&id, from.clone().into(), Some(replier), item);
+                self.send_to(from, result);
+            }
+            Some(Err(condition)) => self.error(head, from, replier, condition),
+            None => {
+                let entity = if own {
+                    Entity::OwnAccount
+                } else {
+                    Entity::Account
+                };
+                self.answer(from, head, entity, replier, (id, payload, get));
+            }
+        }
+    }
+
+    /// What the server keeps of `owner` and answers for their bare JID by `viewer`'s level, for
+    /// local and remote viewers alike: the vCard (XEP-0054) and the last activity (XEP-0012).
+    /// `None` when `payload` is neither, or is a last-activity query the viewer's level does not
+    /// answer: the caller answers as for any other request. A vCard set for someone else's
+    /// vCard is `forbidden` (§3.2 is the user's own).
+    pub(crate) async fn account_item(
+        &self,
+        viewer: &BareJid,
+        owner: &BareJid,
+        payload: &Element,
+        get: bool,
+    ) -> Option<Result<Option<Element>, DefinedCondition>> {
+        if vcard::is_vcard(payload) {
+            if !get {
+                return Some(Err(DefinedCondition::Forbidden));
+            }
+            return Some(self.vcard_for(viewer, owner).await.map(Some));
+        }
+        if get && last_activity::is_query(payload) {
+            return self
+                .last_activity_for(viewer, owner)
+                .await
+                .map(|answer| answer.map(Some));
+        }
+        None
+    }
+
+    /// The level at which `viewer` sees what `owner` keeps on the server (docs/ACCESS.md): the
+    /// owner sees everything; a viewer the owner lets see their presence (a subscription
+    /// `from`) is at the level the owner's rules give; anyone else is a stranger, with no level
+    /// (`None`, below every level). A roster that cannot be read makes a stranger.
+    pub(crate) async fn viewer_level(
+        &self,
+        owner: &BareJid,
+        viewer: &BareJid,
+    ) -> Option<AccessLevel> {
+        if owner == viewer {
+            return Some(AccessLevel::Personal);
+        }
+        match self.backend().contact(owner, viewer).await {
+            Ok(entry) if presence::may_see(entry.as_ref()) => {
+                Some(self.authority().level_for(owner, viewer))
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!(%owner, error = %e, "contact lookup failed; viewer is a stranger");
+                None
+            }
+        }
     }
 
     /// How long the server has been up (XEP-0012 §5).

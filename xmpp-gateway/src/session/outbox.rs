@@ -210,6 +210,12 @@ impl Outbox {
         lock(&self.shared).direct = Some(direct);
     }
 
+    /// Stop direct writes: from now on the writer sees every stanza (XEP-0198 counts and keeps
+    /// them). A direct write cannot be under way meanwhile: it happens under this lock.
+    pub(crate) fn detach(&self) {
+        lock(&self.shared).direct = None;
+    }
+
     /// What the writer took is flushed: direct writes may go ahead again.
     pub(crate) fn written(&self) {
         lock(&self.shared).busy = false;

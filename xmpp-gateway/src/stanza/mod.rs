@@ -139,6 +139,9 @@ pub(crate) fn is_query(iq: &xmpp_parsers::iq::Iq, ns: &str) -> bool {
     }
 }
 
+/// XEP-0082 date-time in UTC, to the millisecond (XEP-0203 and XEP-0313 stamps).
+pub(crate) const STAMP_FORMAT: &str = "%Y-%m-%dT%H:%M:%S%.3fZ";
+
 /// The result of a get or set `id`, from `replier` (none: the user's own account, RFC 6120
 /// §8.1.2.1) to `requester`, with `payload` if it carries one.
 pub(crate) fn iq_result(

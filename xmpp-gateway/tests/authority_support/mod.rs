@@ -11,7 +11,8 @@ use std::sync::{Arc, Mutex};
 use jid::Jid;
 use jid::{BareJid, FullJid};
 use lampfield_xmpp::{
-    BlockError, BlockFuture, Blocklist, Disclosure, PresenceAuthority, PresenceSnapshot, Shown,
+    AccessLevel, BlockError, BlockFuture, Blocklist, Disclosure, PresenceAuthority,
+    PresenceSnapshot, Shown,
 };
 use minidom::Element;
 use xmpp_parsers::presence::Presence;
@@ -110,6 +111,18 @@ impl PresenceAuthority for Relay {
             view: last,
             disclosed,
         })
+    }
+
+    /// The level of the viewer's contact rule; business (the node's default for colleagues)
+    /// without one.
+    fn level_for(&self, owner: &BareJid, viewer: &BareJid) -> AccessLevel {
+        match self.rule(owner, viewer).as_deref() {
+            Some("blocked") => AccessLevel::Blocked,
+            Some("public") => AccessLevel::Public,
+            Some("team") => AccessLevel::Team,
+            Some("personal") => AccessLevel::Personal,
+            _ => AccessLevel::Business,
+        }
     }
 
     fn hides_from(&self, owner: &BareJid, viewer: &BareJid) -> bool {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use jid::{BareJid, FullJid};
 use lampfield_xmpp::router::{Outbox, Outgoing, RemoteSender};
 use lampfield_xmpp::{
-    Backend, BackendError, Contact, Kept, Ports, Router, ScramCredentials, ScramHash,
+    Backend, BackendError, Contact, Kept, LastLogout, Ports, Router, ScramCredentials, ScramHash,
 };
 use minidom::Element;
 
@@ -21,6 +21,9 @@ pub const DOMAIN: &str = "example.org";
 /// Most messages the fake keeps offline per user, small so that tests reach it.
 pub const OFFLINE_MAX: usize = 3;
 
+/// Most bytes of a vCard the fake keeps, small so that tests reach it.
+pub const VCARD_MAX: usize = 4096;
+
 /// Accounts, rosters and offline messages in memory; every write is "durable" at once.
 #[derive(Default)]
 pub struct FakeBackend {
@@ -28,6 +31,8 @@ pub struct FakeBackend {
     pub rosters: Mutex<HashMap<BareJid, BTreeMap<String, Contact>>>,
     pub writes: Mutex<usize>,
     pub offline: Mutex<HashMap<BareJid, Vec<Element>>>,
+    pub vcards: Mutex<HashMap<BareJid, Element>>,
+    pub last_logouts: Mutex<HashMap<BareJid, LastLogout>>,
 }
 
 impl FakeBackend {
@@ -116,6 +121,33 @@ impl Backend for FakeBackend {
         }
         kept.push(message.clone());
         Ok(Kept::Stored)
+    }
+    async fn vcard(&self, user: &BareJid) -> Result<Option<Element>, BackendError> {
+        Ok(self.vcards.lock().unwrap().get(user).cloned())
+    }
+    async fn put_vcard(&self, user: &BareJid, vcard: &Element) -> Result<Kept, BackendError> {
+        if String::from(vcard).len() > VCARD_MAX {
+            return Ok(Kept::Full);
+        }
+        self.vcards
+            .lock()
+            .unwrap()
+            .insert(user.clone(), vcard.clone());
+        Ok(Kept::Stored)
+    }
+    async fn last_logout(&self, user: &BareJid) -> Result<Option<LastLogout>, BackendError> {
+        Ok(self.last_logouts.lock().unwrap().get(user).cloned())
+    }
+    async fn put_last_logout(
+        &self,
+        user: &BareJid,
+        logout: &LastLogout,
+    ) -> Result<(), BackendError> {
+        self.last_logouts
+            .lock()
+            .unwrap()
+            .insert(user.clone(), logout.clone());
+        Ok(())
     }
     async fn take_offline(&self, user: &BareJid) -> Result<Vec<Element>, BackendError> {
         Ok(self
@@ -214,6 +246,25 @@ pub fn router_with_relay(names: &[&str]) -> (Router<FakeBackend>, Arc<FakeBacken
         ..ports(&b, RemoteSender::none())
     };
     (Router::new(DOMAIN, ports), b, relay)
+}
+
+/// [`router_with_relay`] with a queue to other domains, whose receiving end the test reads.
+pub fn router_with_remote(
+    names: &[&str],
+) -> (
+    Router<FakeBackend>,
+    Arc<FakeBackend>,
+    Arc<Relay>,
+    tokio::sync::mpsc::Receiver<Element>,
+) {
+    let backend = FakeBackend::with_accounts(names);
+    let relay = Relay::new();
+    let (tx, out) = tokio::sync::mpsc::channel(64);
+    let router = Router::new(
+        DOMAIN,
+        ports_with(&backend, Arc::clone(&relay), RemoteSender::new(tx)),
+    );
+    (router, backend, relay, out)
 }
 
 /// What a test router is built with: `backend`, the relaying authority, no commands.
