@@ -9,6 +9,7 @@ import os
 import time
 import urllib.error
 import urllib.request
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from browser import chromium, console, subscribed, until
@@ -220,6 +221,36 @@ def test_own_presence_from_the_panel_reaches_a_watcher_and_keyboard_alone_works(
                     {"name": "prefers-color-scheme", "value": "dark"}]})
                 dark = driver.execute_script("return getComputedStyle(document.body).backgroundColor")
                 assert light != dark, (light, dark)
+        finally:
+            await close_all(*clients.values())
+
+    run(scenario())
+
+
+def test_a_colleague_s_vcard_names_the_lamp_its_group_and_extension(make_node):
+    """Without a directory yet, the vCard (XEP-0054) gives name, department and phone."""
+    node = make_node(USERS)
+
+    async def scenario():
+        clients = await subscribed(node, USERS, ALICE, (BOB, CAROL))
+        try:
+            iq = clients[BOB].x.make_iq_set()
+            iq.xml.append(ET.fromstring(
+                "<vCard xmlns='vcard-temp'><FN>Bob Baker</FN><ORG><ORGNAME>Example</ORGNAME>"
+                "<ORGUNIT>Sales</ORGUNIT></ORG><TEL><WORK/><VOICE/><NUMBER>2201</NUMBER></TEL>"
+                "<EMAIL><INTERNET/><USERID>bob@example.org</USERID></EMAIL></vCard>"))
+            await iq.send(timeout=10)
+            with chromium() as driver:
+                await logged_in_panel(driver, node, ALICE)
+                lamp = await until(lambda: (l := lamps(driver).get(BOB)) and l["name"] == "Bob Baker" and l,
+                                   f"bob's lamp named from his vCard\n{console(driver)}")
+                assert "Ext. 2201" in lamp["text"] and lamp["line"] == "none", lamp
+                group = driver.execute_script(
+                    f"return document.querySelector('.lamp[data-jid=\"{BOB}\"]').closest('.group')"
+                    ".querySelector('.group-name').textContent")
+                assert group == "Sales"
+                # Carol has no vCard: her lamp keeps the roster's view of her.
+                assert lamps(driver)[CAROL]["name"] == "carol"
         finally:
             await close_all(*clients.values())
 
