@@ -218,3 +218,70 @@ def test_a_component_cannot_speak_for_others_and_absent_means_unreachable(comp_n
             assert refused.value.iq["error"]["condition"] == "remote-server-not-found"
 
     run(go())
+
+
+COMPONENT_HEADER = ("<stream:stream xmlns='jabber:component:accept' "
+                    "xmlns:stream='http://etherx.jabber.org/streams' to='{to}'>")
+
+
+def raw_component(port: int, to: str = UPLOAD):
+    """A raw component connection: the socket and the server's stream header."""
+    import socket
+
+    from rawxmpp import read_until
+    sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT_S)
+    sock.sendall(COMPONENT_HEADER.format(to=to).encode())
+    header = read_until(sock, r"<stream:stream[^>]*>")
+    return sock, header
+
+
+def raw_handshake(port: int, secret: str):
+    import hashlib
+    import re
+
+    from rawxmpp import read_until
+    sock, header = raw_component(port)
+    sid = re.search(r"id='([^']+)'", header).group(1)
+    value = hashlib.sha1((sid + secret).encode()).hexdigest()
+    sock.sendall(f"<handshake>{value}</handshake>".encode())
+    return sock, read_until(sock, r"<handshake[^>]*/>|</stream:stream>")
+
+
+def test_raw_component_streams_are_held_to_the_rules(comp_node):
+    from rawxmpp import read_until
+    port = comp_node.component_port
+
+    # A domain that is no component's.
+    sock, header = raw_component(port, to="nobody.localhost")
+    if "</stream:stream>" not in header:
+        header += read_until(sock, r"</stream:stream>")
+    assert "host-unknown" in header, header
+    sock.close()
+
+    # The header gives the component's domain and a stream id, no version.
+    sock, header = raw_component(port)
+    assert f"from='{UPLOAD}'" in header and "id='" in header and " version=" not in header.split("?>")[-1], header
+    # A stanza before the handshake.
+    sock.sendall(f"<message from='{UPLOAD}' to='{ALICE}'><body>x</body></message>".encode())
+    assert "not-authorized" in read_until(sock, r"</stream:stream>")
+    sock.close()
+
+    # One connection per domain: the newer one takes over, the older ends with conflict.
+    first, answer = raw_handshake(port, SECRET)
+    assert "<handshake" in answer and "error" not in answer, answer
+    second, answer = raw_handshake(port, SECRET)
+    assert "<handshake" in answer and "error" not in answer, answer
+    assert "conflict" in read_until(first, r"</stream:stream>")
+    first.close()
+    second.close()
+
+    # Failed handshakes from one address are rate-limited: after five, the next connection
+    # is refused before it may try, even with the right secret.
+    for _ in range(5):
+        sock, answer = raw_handshake(port, "wrong")
+        assert "not-authorized" in answer, answer
+        sock.close()
+    import socket
+    sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT_S)
+    assert "policy-violation" in read_until(sock, r"</stream:stream>")
+    sock.close()
