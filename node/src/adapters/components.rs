@@ -59,15 +59,10 @@ pub fn spawn(
     tracker: &TaskTracker,
     cancel: CancellationToken,
 ) {
-    let Prepared {
-        config,
-        listener,
-        addr,
-    } = prepared;
-    tracing::info!(domains = ?config, "components listening on {addr}");
+    tracing::info!(domains = ?prepared.config, "components listening on {}", prepared.addr);
     tracker.spawn(lampfield_xmpp::serve_components(
-        listener,
-        config,
+        prepared.listener,
+        prepared.config,
         sessions.router().clone(),
         cancel,
     ));

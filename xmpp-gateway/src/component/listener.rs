@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use minidom::Element;
 use tokio::net::{TcpListener, TcpStream};
@@ -21,7 +20,7 @@ use crate::ports::backend::Backend;
 use crate::remote::RemoteError;
 use crate::router::Router;
 use crate::stream::accept::{self, Listener};
-use crate::stream::{self, Conn, Content, End, Item, ReadLimits, Settings, StreamCondition};
+use crate::stream::{self, Conn, Content, End, Fixed, Item, ReadLimits, StreamCondition};
 
 /// Addresses whose failures are remembered at most; beyond it the oldest are forgotten,
 /// so that a flood of addresses costs bounded memory.
@@ -29,23 +28,7 @@ const MAX_TRACKED_ADDRESSES: usize = 4096;
 /// Stanzas written per flush when the queue holds many.
 const WRITE_BATCH: usize = 64;
 
-/// What a component stream needs of the configuration.
-struct Ours {
-    domain: String,
-    write_timeout: Duration,
-}
-
-impl Settings for Ours {
-    fn domain(&self) -> &str {
-        &self.domain
-    }
-
-    fn write_timeout(&self) -> Duration {
-        self.write_timeout
-    }
-}
-
-type ComponentConn = Conn<TcpStream, Ours>;
+type ComponentConn = Conn<TcpStream, Fixed>;
 
 /// Failed handshakes per address, within a window.
 #[derive(Default)]
@@ -117,7 +100,7 @@ pub async fn serve_components<B: Backend>(
 /// One connection: the handshake under the negotiation deadline, then the session.
 async fn connection<B: Backend>(tcp: TcpStream, peer: SocketAddr, shared: &Shared<B>) -> End {
     let cfg = &shared.cfg;
-    let ours = Ours {
+    let ours = Fixed {
         domain: cfg.server_domain.clone(),
         write_timeout: cfg.write_timeout,
     };

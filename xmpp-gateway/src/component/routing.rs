@@ -4,7 +4,6 @@
 //! directed presence the person sends it (RFC 6121 §4.6); no broadcast, probe or
 //! subscription.
 
-use jid::Jid;
 use minidom::Element;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
@@ -36,17 +35,7 @@ pub(crate) fn inbound(
     stanza: &Element,
     is_component: impl Fn(&str) -> bool,
 ) -> Result<Inbound, RemoteError> {
-    let from = stanza
-        .attr("from")
-        .and_then(|f| Jid::new(f).ok())
-        .ok_or(RemoteError::InvalidFrom)?;
-    if !from.domain().as_str().eq_ignore_ascii_case(component) {
-        return Err(RemoteError::InvalidFrom);
-    }
-    let to = stanza
-        .attr("to")
-        .and_then(|t| Jid::new(t).ok())
-        .ok_or(RemoteError::ImproperAddressing)?;
+    let (_, to) = crate::remote::addresses(stanza, component)?;
     let domain = to.domain().as_str();
     Ok(if domain.eq_ignore_ascii_case(ours) {
         Inbound::Local
