@@ -121,13 +121,15 @@ impl Registry {
 
     /// Queue `stanza` (in `jabber:client`) to the component its `to` names, if any.
     pub(crate) fn send(&self, stanza: &Element) -> Queued {
-        let Some(domain) = to_domain(stanza) else {
-            return Queued::NotComponent;
-        };
         let state = self.read();
-        if state.configured.is_empty() || !state.configured.contains(&domain) {
+        // Every stanza for another domain passes here: a node without components parses
+        // no address for it.
+        if state.configured.is_empty() {
             return Queued::NotComponent;
         }
+        let Some(domain) = to_domain(stanza).filter(|d| state.configured.contains(d)) else {
+            return Queued::NotComponent;
+        };
         let Some(link) = state.links.get(&domain) else {
             return Queued::Unavailable;
         };
