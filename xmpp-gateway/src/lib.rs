@@ -72,6 +72,7 @@
 
 mod adhoc;
 mod archive;
+mod avatar_conversion;
 mod blocking;
 pub mod c2s;
 mod carbons;

@@ -13,7 +13,7 @@
 //! (input extractors), `error` (the JSON error shape), `bodies` (request bodies to source changes,
 //! pure), `sources` (write routes), `read` (presence reads), `events` (the change stream), `rules`
 //! (access rules), `openapi` (the machine-readable description), `listener` (connection limits and
-//! idle timeout).
+//! idle timeout), `websocket` (XMPP over WebSocket) and `panel` (the lamp field page at `/`).
 
 mod bodies;
 mod calendar;
@@ -23,6 +23,7 @@ mod extract;
 mod guard;
 mod listener;
 mod openapi;
+mod panel;
 mod profiles;
 mod read;
 mod rules;
@@ -227,6 +228,8 @@ pub fn router(state: ApiState) -> Router {
     Router::new()
         .nest("/v1", v1)
         .route(websocket::PATH, get(websocket::upgrade))
+        .route(panel::INDEX, get(panel::index))
+        .route(panel::ASSET, get(panel::asset))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))

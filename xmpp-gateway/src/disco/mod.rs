@@ -38,6 +38,7 @@ const OWN_ACCOUNT_FEATURES: &[&str] = &[
     ns::PING,
     crate::archive::NS,
     crate::archive::SID,
+    crate::avatar_conversion::FEATURE,
 ];
 
 /// Who is being asked.

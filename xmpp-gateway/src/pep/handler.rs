@@ -68,6 +68,23 @@ impl<B: Backend> Router<B> {
         Ok(Some(items_answer(name, &node, op)))
     }
 
+    /// A pubsub request from `viewer` at another domain to `owner`'s bare JID: item reads as
+    /// for a local viewer at the same level (docs/ACCESS.md), everything else refused. `None`
+    /// when `payload` is no pubsub request.
+    pub(crate) async fn pep_for_remote(
+        &self,
+        owner: &BareJid,
+        viewer: &BareJid,
+        payload: Element,
+        get: bool,
+    ) -> Option<Result<Option<Element>, DefinedCondition>> {
+        if !super::is_pubsub(&payload) {
+            return None;
+        }
+        let answer = self.pep_other(owner, viewer, payload, get).await;
+        Some(answer.map_err(|failure| failure.to_error().defined_condition))
+    }
+
     /// The owner's own service.
     async fn pep_own(&self, owner: &BareJid, payload: Element, get: bool) -> Answer {
         let owner_ns = payload.is("pubsub", NS_OWNER);
@@ -88,7 +105,18 @@ impl<B: Backend> Router<B> {
                 let options = second
                     .filter(|s| s.is("publish-options", NS))
                     .and_then(|s| s.children().next());
-                self.pep_publish(owner, op, options).await
+                let published = self.pep_publish(owner, op, options).await?;
+                // XEP-0398 §3.1: the avatar goes into the vCard too.
+                if op.attr("node") == Some(crate::avatar_conversion::METADATA) {
+                    let payload = op
+                        .children()
+                        .find(|c| c.is("item", NS))
+                        .and_then(|item| item.children().next());
+                    if let Some(metadata) = payload {
+                        self.avatar_metadata_published(owner, metadata).await;
+                    }
+                }
+                Ok(published)
             }
             (false, "retract", false) => self.pep_retract(owner, op).await,
             (false, "create", false) => {
@@ -124,6 +152,26 @@ impl<B: Backend> Router<B> {
             // Collections, subscription lists and the rest of XEP-0060.
             _ => Err(Failure::Unsupported("collections")),
         }
+    }
+
+    /// Publish `payload` as item `id` of `owner`'s node `name` on the owner's behalf, as a
+    /// publish of theirs with no options would (XEP-0398 §3.2).
+    pub(crate) async fn pep_publish_for(
+        &self,
+        owner: &BareJid,
+        name: &str,
+        id: &str,
+        payload: Element,
+    ) -> Result<(), Failure> {
+        let item = Element::builder("item", NS)
+            .attr(rxml::xml_ncname!("id").to_owned(), id)
+            .append(payload)
+            .build();
+        let op = Element::builder("publish", NS)
+            .attr(rxml::xml_ncname!("node").to_owned(), name)
+            .append(item)
+            .build();
+        self.pep_publish(owner, &op, None).await.map(|_| ())
     }
 
     async fn pep_read(&self, owner: &BareJid, name: &str) -> Result<Option<Node>, Failure> {

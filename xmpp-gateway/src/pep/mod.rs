@@ -58,7 +58,8 @@ pub(crate) fn is_pubsub(payload: &Element) -> bool {
 }
 
 /// Why a request fails.
-enum Failure {
+#[derive(Debug)]
+pub(crate) enum Failure {
     /// A plain condition.
     Plain(DefinedCondition),
     /// `feature-not-implemented` with §5.2 `<unsupported feature=.../>`.

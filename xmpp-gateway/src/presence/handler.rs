@@ -27,8 +27,12 @@ impl<B: Backend> Router<B> {
     /// §4.2, §4.4, §4.5: store the session's availability, report the presence to the
     /// authority, then publish it. Initial presence also probes contacts and delivers
     /// pending subscription requests.
-    pub(crate) async fn broadcast(&self, from: &FullJid, p: Presence, available: bool) {
+    pub(crate) async fn broadcast(&self, from: &FullJid, mut p: Presence, available: bool) {
         let user = from.to_bare();
+        if available {
+            // XEP-0398 §4: the avatar's hash, which the client need not know.
+            self.with_avatar_hash(&user, &mut p.payloads).await;
+        }
         let priority = p.priority.0;
         let extensions = Extensions::of(&p);
         let (was, old_priority, same_extensions, new_caps, directed) = {
@@ -166,10 +170,14 @@ impl<B: Backend> Router<B> {
         &self,
         from: &FullJid,
         head: &Head,
-        el: Element,
+        mut el: Element,
         available: bool,
         to: Jid,
     ) {
+        if available {
+            // XEP-0398 §4: into directed presence too (group chat joins).
+            self.with_avatar_hash_in(&from.to_bare(), &mut el).await;
+        }
         match self.dest(from, Some(&to)) {
             Dest::Server => return,
             Dest::Remote(target) => {

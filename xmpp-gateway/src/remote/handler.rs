@@ -185,6 +185,8 @@ impl<B: Backend> Router<B> {
     /// to read: `forbidden`). An account that does not exist, and one whose owner hides
     /// from the sender, get `service-unavailable` alike.
     async fn remote_iq_to_account(&self, to: &BareJid, stanza: Element) {
+        // XEP-0060's namespace: avatars, OMEMO keys and the rest of PEP are read across domains.
+        const PUBSUB: &str = "http://jabber.org/protocol/pubsub";
         if !matches!(stanza.attr("type"), Some("get" | "set")) {
             return;
         }
@@ -205,6 +207,15 @@ impl<B: Backend> Router<B> {
         let answer = match parsed {
             Some((_, payload, _)) if payload.is("query", ns::ROSTER) => {
                 return self.refuse_remote(&stanza, DefinedCondition::Forbidden);
+            }
+            Some((id, payload, get)) if payload.is("pubsub", PUBSUB) => {
+                match self.pep_for_remote(to, &sender, payload, get).await {
+                    Some(Ok(item)) => {
+                        Some(iq_result(&id, requester, Some(to.clone().into()), item))
+                    }
+                    Some(Err(condition)) => return self.refuse_remote(&stanza, condition),
+                    None => None,
+                }
             }
             Some((id, payload, get)) => match self.account_item(&sender, to, &payload, get).await {
                 Some(Ok(item)) => Some(iq_result(&id, requester, Some(to.clone().into()), item)),

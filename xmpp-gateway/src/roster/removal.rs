@@ -46,6 +46,8 @@ impl<B: Backend> Router<B> {
         self.deliver_with(|table| published.to_every_viewer_gone(table, user));
         self.end_sessions(user, "not-authorized");
         self.table_mut().forget_directed_to(user);
+        // A re-created account starts without the old avatar.
+        self.avatars().forget(user);
         for holder in holders.iter().filter(|h| *h != user && self.is_local(h)) {
             self.forget_removed(holder, user).await;
         }

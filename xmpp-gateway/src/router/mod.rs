@@ -87,6 +87,8 @@ struct Inner<B> {
     started: std::time::Instant,
     /// XEP-0115 caps resolved to what each client wants to be notified of (XEP-0163).
     caps: crate::pep::CapsCache,
+    /// Each user's avatar hash, for presence (XEP-0398).
+    avatars: crate::avatar_conversion::Hashes,
     /// XEP-0114 components: their domains and the queues to their connections.
     components: crate::component::registry::Registry,
 }
@@ -140,6 +142,7 @@ impl<B: Backend> Router<B> {
             commands,
             started: std::time::Instant::now(),
             caps: Default::default(),
+            avatars: Default::default(),
             components: Default::default(),
         };
         Self {
@@ -326,6 +329,11 @@ impl<B: Backend> Router<B> {
     /// XEP-0115 caps resolved for XEP-0163 notifications.
     pub(crate) fn caps_cache(&self) -> &crate::pep::CapsCache {
         &self.inner.caps
+    }
+
+    /// Users' avatar hashes for presence (XEP-0398 §4).
+    pub(crate) fn avatars(&self) -> &crate::avatar_conversion::Hashes {
+        &self.inner.avatars
     }
 
     /// Who was shown which published presence.

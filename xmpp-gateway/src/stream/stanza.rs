@@ -11,8 +11,6 @@ use minidom::{Element, Node};
 use rxml::xml_ncname;
 use xmpp_parsers::stanza_error::DefinedCondition;
 
-use crate::ns::XMPP_STANZAS;
-
 /// `el` with every element in namespace `from` moved to `to`; other namespaces (the
 /// payloads) are left alone. Depth is bounded by the stream reader's nesting limit.
 pub(crate) fn rewrite_ns(mut el: Element, from: &str, to: &str) -> Element {
@@ -46,19 +44,10 @@ fn error_type(condition: &DefinedCondition) -> &'static str {
     }
 }
 
-/// The element name of a defined condition.
-fn condition_name(condition: &DefinedCondition) -> &'static str {
-    match condition {
-        DefinedCondition::RemoteServerNotFound => "remote-server-not-found",
-        DefinedCondition::RemoteServerTimeout => "remote-server-timeout",
-        DefinedCondition::ServiceUnavailable => "service-unavailable",
-        DefinedCondition::ResourceConstraint => "resource-constraint",
-        DefinedCondition::BadRequest => "bad-request",
-        DefinedCondition::JidMalformed => "jid-malformed",
-        DefinedCondition::ItemNotFound => "item-not-found",
-        DefinedCondition::NotAllowed => "not-allowed",
-        _ => "internal-server-error",
-    }
+/// The element of a defined condition, as xmpp-parsers writes it (every RFC 6120 §8.3.3
+/// condition, with its namespace).
+fn condition_element(condition: &DefinedCondition) -> Element {
+    Element::from(condition.clone())
 }
 
 /// The error answer to `stanza` (§8.3.1): same name and id, `from` and `to` swapped,
@@ -88,7 +77,7 @@ pub(crate) fn error_reply(stanza: &Element, condition: DefinedCondition) -> Opti
     }
     let error = Element::builder("error", ns.as_str())
         .attr(xml_ncname!("type").to_owned(), error_type(&condition))
-        .append(Element::bare(condition_name(&condition), XMPP_STANZAS))
+        .append(condition_element(&condition))
         .build();
     reply.append_child(error);
     Some(reply)
@@ -98,7 +87,30 @@ pub(crate) fn error_reply(stanza: &Element, condition: DefinedCondition) -> Opti
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
     use super::*;
+    use crate::ns::XMPP_STANZAS;
     use crate::ns::{JABBER_CLIENT as CLIENT_NS, JABBER_SERVER as SERVER_NS};
+
+    #[test]
+    fn every_condition_keeps_its_name() {
+        // A refusal of another domain's request must say what it is, not "internal error".
+        let iq: Element = "<iq xmlns='jabber:server' from='a@x/r' to='b@y' id='i' type='set'/>"
+            .parse()
+            .unwrap();
+        for (condition, name) in [
+            (DefinedCondition::Forbidden, "forbidden"),
+            (DefinedCondition::NotAcceptable, "not-acceptable"),
+            (
+                DefinedCondition::FeatureNotImplemented,
+                "feature-not-implemented",
+            ),
+            (DefinedCondition::Conflict, "conflict"),
+            (DefinedCondition::ItemNotFound, "item-not-found"),
+        ] {
+            let e = error_reply(&iq, condition).unwrap();
+            let err = e.get_child("error", SERVER_NS).unwrap();
+            assert!(err.has_child(name, XMPP_STANZAS), "{}", String::from(&e));
+        }
+    }
 
     #[test]
     fn rewrite_moves_only_the_content_namespace() {

@@ -32,6 +32,8 @@ impl<B: Backend> Router<B> {
                     from,
                     iq_result(id, from.clone().into(), Some(replier), None),
                 );
+                // XEP-0398 §3.2: the photo goes to XEP-0084 too.
+                self.vcard_stored(&user, &vcard).await;
             }
             Ok(Kept::Full) => {
                 // Clients show the text: say what to do about it.

@@ -6,10 +6,9 @@
 //! cannot tell "not allowed" from "not there". Blocked viewers and accounts that do not exist get
 //! `service-unavailable` before this module is asked.
 //!
-//! XEP-0153: the server does not put the `vcard-temp:x:update` hash into presence itself (as
-//! neither Prosody nor ejabberd do); the user's clients compute it from the PHOTO they publish and
-//! send it in their presence, which passes on as a person-level extension
-//! (presence/extensions.rs).
+//! XEP-0153: the user's clients send the `vcard-temp:x:update` hash in their presence, which
+//! passes on as a person-level extension (presence/extensions.rs); where a client does not, the
+//! server puts it in (XEP-0398, avatar_conversion/).
 
 mod handler;
 
