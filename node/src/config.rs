@@ -12,10 +12,12 @@ use serde::{Deserialize, Serialize};
 
 use crate::tokens::HttpToken;
 
+mod components;
 mod connector;
 mod federation;
 mod profiles;
 mod s2s;
+pub use components::{Components, Secret as ComponentSecret};
 pub use connector::{ConnectorConfig, ConnectorKind};
 pub use federation::{Federation, Organization, decode_key};
 pub use profiles::{ProfilesConfig, SystemProfile};
@@ -83,6 +85,8 @@ pub struct Config {
     pub connector: ConnectorConfig,
     /// Presence between Lampfield organizations over libp2p (off by default).
     pub federation: Federation,
+    /// XEP-0114 external components (off while none is configured).
+    pub components: Components,
 }
 
 /// `[http]`: the integration API for PBXs, queues, external presence sources and dashboards.
@@ -197,6 +201,7 @@ impl Default for Config {
             profiles: ProfilesConfig::default(),
             connector: ConnectorConfig::default(),
             federation: Federation::default(),
+            components: Components::default(),
         }
     }
 }
@@ -311,6 +316,7 @@ impl Config {
             ));
         }
         self.s2s.validate()?;
+        self.components.validate(&self.domain)?;
         self.federation.validate(&self.domain)?;
         self.profiles.validate()?;
         self.connector

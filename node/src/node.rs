@@ -73,6 +73,9 @@ pub enum StartError {
     /// Server-to-server XMPP cannot start.
     #[error(transparent)]
     S2s(#[from] adapters::s2s::S2sStartError),
+    /// The XEP-0114 component listener cannot start.
+    #[error(transparent)]
+    Components(#[from] adapters::components::ComponentsStartError),
     /// Federation cannot start.
     #[error(transparent)]
     Federation(#[from] crate::federation::FederationStartError),
@@ -136,6 +139,7 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         None => None,
     };
     let s2s = adapters::s2s::prepare(&config, &tls::cert_files(&config)?).await?;
+    let components = adapters::components::prepare(&config).await?;
     let http_listen = config.http.listen;
     let http_error = |source| StartError::HttpListen {
         addr: http_listen,
@@ -185,6 +189,9 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         &tracker,
         cancel.clone(),
     );
+    if let Some(components) = components {
+        adapters::components::spawn(components, &sessions, &tracker, cancel.clone());
+    }
     let federation = match federation {
         Some(prepared) => {
             let s2s = s2s

@@ -46,6 +46,9 @@
 //! - [`sasl`]: the SASL mechanisms (RFC 6120 §6).
 //! - [`c2s`]: client streams: negotiation and one task per connection.
 //! - [`s2s`]: server-to-server streams, dialback, routing to other domains.
+//! - [`component`]: XEP-0114 external components (a MUC, an upload service) under domains of
+//!   their own, which get what local users send there and directed presence, never a
+//!   person's broadcast.
 //! - [`tls`]: loading the server's certificate and key.
 //!
 //! Where the IM side departs from or chooses within RFC 6121:
@@ -73,6 +76,7 @@ mod avatar_conversion;
 mod blocking;
 pub mod c2s;
 mod carbons;
+pub mod component;
 mod delivery;
 mod disco;
 mod entity_time;
@@ -101,6 +105,7 @@ mod version;
 pub mod websocket;
 
 pub use c2s::{C2sConfig, serve_c2s, serve_c2s_direct_tls};
+pub use component::{ComponentConfig, serve_components};
 pub use ports::adhoc::{AdHocCommands, CommandFuture, CommandInfo, CommandReply};
 pub use ports::archive::{
     ArchiveDefault, ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery, Archived,

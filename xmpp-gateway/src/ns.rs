@@ -12,8 +12,8 @@ pub use xmpp_parsers::ns::JABBER_CLIENT;
 /// `jabber:server`: the content namespace of server streams (RFC 6120 §4.8.3).
 pub const JABBER_SERVER: &str = "jabber:server";
 
-/// `jabber:component:accept`: the content namespace of component streams (XEP-0114);
-/// we never accept one, but know it to refuse it with the right condition.
+/// `jabber:component:accept`: the content namespace of component streams (XEP-0114),
+/// accepted on the component listener only; c2s refuses it with the right condition.
 pub use xmpp_parsers::ns::COMPONENT_ACCEPT;
 
 /// The streams namespace of the root element and its children (RFC 6120 §4.8.1).

@@ -4,6 +4,7 @@
 pub mod adhoc;
 pub mod blocking;
 pub mod c2s;
+pub mod components;
 pub mod presence;
 pub mod presence_xml;
 pub mod s2s;

@@ -1,5 +1,5 @@
 //! XEP-0030: Service Discovery, answered by the server for itself and for the bare
-//! JIDs of local accounts.
+//! JIDs of local accounts; the server's items are its connected XEP-0114 components.
 
 use jid::Jid;
 use minidom::Element;
@@ -118,6 +118,39 @@ pub(crate) fn answer(
     )
 }
 
+/// Whether `payload` asks for the items at the root node (XEP-0030 §4.1).
+pub(crate) fn is_root_items(payload: &Element) -> bool {
+    payload.is("query", ns::DISCO_ITEMS) && payload.attr("node").is_none()
+}
+
+/// The server's items (XEP-0030 §4.2): the domains of its XEP-0114 components, so that
+/// clients find the group chat and upload services attached to it.
+pub(crate) fn server_items(id: &str, requester: Jid, asked: Jid, domains: &[String]) -> Element {
+    let items = domains
+        .iter()
+        .filter_map(|d| Jid::new(d).ok())
+        .map(|jid| xmpp_parsers::disco::Item {
+            jid,
+            node: None,
+            name: None,
+        })
+        .collect();
+    Iq::Result {
+        from: Some(asked),
+        to: Some(requester),
+        id: id.to_owned(),
+        payload: Some(
+            DiscoItemsResult {
+                node: None,
+                items,
+                rsm: None,
+            }
+            .into(),
+        ),
+    }
+    .into()
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
 mod tests {
@@ -207,5 +240,32 @@ mod tests {
             .is_none()
         );
         assert!(ask(Entity::Server, "<query xmlns='urn:other'/>").is_none());
+    }
+
+    #[test]
+    fn server_items_name_the_components() {
+        let el = server_items(
+            "i",
+            Jid::new("u@d/r").unwrap(),
+            Jid::new("d").unwrap(),
+            &["muc.d".to_owned(), "upload.d".to_owned()],
+        );
+        let Iq::Result {
+            payload: Some(p), ..
+        } = Iq::try_from(el).unwrap()
+        else {
+            panic!()
+        };
+        let items = DiscoItemsResult::try_from(p).unwrap().items;
+        let jids: Vec<String> = items.iter().map(|i| i.jid.to_string()).collect();
+        assert_eq!(jids, ["muc.d", "upload.d"]);
+        let root: Element = "<query xmlns='http://jabber.org/protocol/disco#items'/>"
+            .parse()
+            .unwrap();
+        assert!(is_root_items(&root));
+        let node: Element = "<query xmlns='http://jabber.org/protocol/disco#items' node='x'/>"
+            .parse()
+            .unwrap();
+        assert!(!is_root_items(&node));
     }
 }

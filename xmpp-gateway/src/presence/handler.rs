@@ -181,7 +181,7 @@ impl<B: Backend> Router<B> {
         match self.dest(from, Some(&to)) {
             Dest::Server => return,
             Dest::Remote(target) => {
-                if !self.to_remote(el) {
+                if !self.to_remote_directed(el) {
                     self.error(head, from, target, DefinedCondition::RemoteServerNotFound);
                     return;
                 }
@@ -226,7 +226,7 @@ impl<B: Backend> Router<B> {
                 self.send_to_available(&self.table(), &bare, &el);
             }
             Dest::Remote(_) => {
-                self.to_remote(el);
+                self.to_remote_directed(el);
             }
             Dest::Server => {}
         }

@@ -105,6 +105,13 @@ impl<B: Backend> Router<B> {
     /// An unavailable from `from` to a directed-presence target, local or remote.
     fn deliver_unavailable_to(&self, table: &Table, target: &Jid, from: &FullJid) {
         let el = unavailable(from);
+        if self.components().is_component(target.domain().as_str()) {
+            // A component (a MUC room) learns of the very JID the presence was directed at.
+            let mut e = el;
+            stanza::set_to(&mut e, &target.to_string());
+            self.to_remote_directed(e);
+            return;
+        }
         match target.try_as_full() {
             Ok(full) if self.is_local(&full.to_bare()) => {
                 let mut e = el;

@@ -26,17 +26,7 @@ impl<B: Backend> Router<B> {
     /// A stanza the remote domain `peer` sent over a stream that authenticated it.
     /// `Err` means the stream must close with that error and the stanza is dropped.
     pub async fn handle_remote(&self, peer: &str, stanza: Element) -> Result<(), RemoteError> {
-        let from = stanza
-            .attr("from")
-            .and_then(|f| Jid::new(f).ok())
-            .ok_or(RemoteError::InvalidFrom)?;
-        if !from.domain().as_str().eq_ignore_ascii_case(peer) {
-            return Err(RemoteError::InvalidFrom);
-        }
-        let to = stanza
-            .attr("to")
-            .and_then(|t| Jid::new(t).ok())
-            .ok_or(RemoteError::ImproperAddressing)?;
+        let (from, to) = super::addresses(&stanza, peer)?;
         if to.domain() != self.domain().domain() {
             return Err(RemoteError::HostUnknown);
         }

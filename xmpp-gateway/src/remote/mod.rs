@@ -24,3 +24,23 @@ pub enum RemoteError {
     #[error("host-unknown")]
     HostUnknown,
 }
+
+/// The `from` and `to` of a stanza the domain `peer` sent over a stream that authenticated it:
+/// `from` must be at `peer` (RFC 6120 §4.9.3.9), `to` a valid JID (§4.9.3.14).
+pub(crate) fn addresses(
+    stanza: &minidom::Element,
+    peer: &str,
+) -> Result<(jid::Jid, jid::Jid), RemoteError> {
+    let from = stanza
+        .attr("from")
+        .and_then(|f| jid::Jid::new(f).ok())
+        .ok_or(RemoteError::InvalidFrom)?;
+    if !from.domain().as_str().eq_ignore_ascii_case(peer) {
+        return Err(RemoteError::InvalidFrom);
+    }
+    let to = stanza
+        .attr("to")
+        .and_then(|t| jid::Jid::new(t).ok())
+        .ok_or(RemoteError::ImproperAddressing)?;
+    Ok((from, to))
+}

@@ -89,6 +89,8 @@ struct Inner<B> {
     caps: crate::pep::CapsCache,
     /// Each user's avatar hash, for presence (XEP-0398).
     avatars: crate::avatar_conversion::Hashes,
+    /// XEP-0114 components: their domains and the queues to their connections.
+    components: crate::component::registry::Registry,
 }
 
 impl Dest {
@@ -141,6 +143,7 @@ impl<B: Backend> Router<B> {
             started: std::time::Instant::now(),
             caps: Default::default(),
             avatars: Default::default(),
+            components: Default::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -249,8 +252,28 @@ impl<B: Backend> Router<B> {
     /// Every stanza for another domain leaves through here. `false` (no route to other
     /// domains, or its queue is full) tells the caller to answer `remote-server-not-found`
     /// where an answer is due; later failures are bounced by the s2s layer itself.
+    ///
+    /// A stanza for a component's domain (XEP-0114) goes to the component instead, and of
+    /// presence only what [`Router::to_remote_directed`] passes reaches it.
     pub(crate) fn to_remote(&self, stanza: Element) -> bool {
-        self.inner.remote.send(stanza)
+        match self.to_component(&stanza, false) {
+            Some(queued) => queued,
+            None => self.inner.remote.send(stanza),
+        }
+    }
+
+    /// [`Router::to_remote`] for directed presence (RFC 6121 §4.6) and its errors: the only
+    /// presence of a person a component receives.
+    pub(crate) fn to_remote_directed(&self, stanza: Element) -> bool {
+        match self.to_component(&stanza, true) {
+            Some(queued) => queued,
+            None => self.inner.remote.send(stanza),
+        }
+    }
+
+    /// The XEP-0114 components of this server.
+    pub(crate) fn components(&self) -> &crate::component::registry::Registry {
+        &self.inner.components
     }
 
     /// The node's presence authority.
@@ -425,6 +448,12 @@ impl<B: Backend> Router<B> {
     fn iq_to_server(&self, from: &FullJid, head: &Head, iq: Iq) {
         if let Some(request) = request(iq) {
             let server = self.domain().clone();
+            if request.2 && disco::is_root_items(&request.1) {
+                let items = self.component_items();
+                let result = disco::server_items(&request.0, from.clone().into(), server, &items);
+                self.send_to(from, result);
+                return;
+            }
             self.answer(from, head, Entity::Server, server, request);
         }
     }

@@ -6,29 +6,12 @@ use std::time::Duration;
 
 use tokio::net::TcpStream;
 
-use crate::stream::{self, Content, ReadLimits, Settings};
+use crate::stream::{self, Content, Fixed, ReadLimits};
 
 pub(crate) use crate::stream::End;
 
-/// What a server stream needs of the s2s configuration.
-pub(crate) struct Ours {
-    /// Our domain, the `from` of our headers.
-    domain: String,
-    write_timeout: Duration,
-}
-
-impl Settings for Ours {
-    fn domain(&self) -> &str {
-        &self.domain
-    }
-
-    fn write_timeout(&self) -> Duration {
-        self.write_timeout
-    }
-}
-
 /// A server stream over TCP.
-pub(crate) type S2sConn = stream::Conn<TcpStream, Ours>;
+pub(crate) type S2sConn = stream::Conn<TcpStream, Fixed>;
 
 /// A stream over a fresh TCP connection, read within `limits`.
 pub(crate) fn new(
@@ -37,7 +20,7 @@ pub(crate) fn new(
     limits: ReadLimits,
     write_timeout: Duration,
 ) -> S2sConn {
-    let ours = Ours {
+    let ours = Fixed {
         domain: domain.to_owned(),
         write_timeout,
     };

@@ -24,6 +24,23 @@ pub(crate) trait Settings {
     fn write_timeout(&self) -> Duration;
 }
 
+/// [`Settings`] that are just a domain and a write timeout (server and component streams).
+pub(crate) struct Fixed {
+    /// Our domain, the `from` of our headers.
+    pub(crate) domain: String,
+    pub(crate) write_timeout: Duration,
+}
+
+impl Settings for Fixed {
+    fn domain(&self) -> &str {
+        &self.domain
+    }
+
+    fn write_timeout(&self) -> Duration {
+        self.write_timeout
+    }
+}
+
 /// Why a connection ended (for the log and for bounces; the peer has been told already).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum End {

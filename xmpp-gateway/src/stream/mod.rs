@@ -15,7 +15,7 @@ mod stanza;
 mod tls;
 mod writer;
 
-pub(crate) use conn::{Conn, End, Settings};
+pub(crate) use conn::{Conn, End, Fixed, Settings};
 pub use error::{ReadError, StreamCondition};
 pub use io::MaybeTls;
 pub use reader::{Item, ReadLimits, XmlReader};

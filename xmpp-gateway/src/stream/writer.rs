@@ -5,7 +5,7 @@ use minidom::Element;
 use tokio::io::{AsyncWrite, AsyncWriteExt};
 
 use super::error::StreamCondition;
-use crate::ns::{DIALBACK, JABBER_CLIENT, JABBER_SERVER, STREAM, XMPP_STREAMS};
+use crate::ns::{COMPONENT_ACCEPT, DIALBACK, JABBER_CLIENT, JABBER_SERVER, STREAM, XMPP_STREAMS};
 
 /// The kind of stream we write, which our header declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -15,6 +15,9 @@ pub enum Content {
     /// A server stream: content namespace `jabber:server`, and the dialback prefix
     /// declared so that peers know we speak it (XEP-0220 §2.1).
     Server,
+    /// A component stream: content namespace `jabber:component:accept` and no `version`,
+    /// as XEP-0114 §3 shows it (a component expects no stream features).
+    Component,
 }
 
 /// Serialises our stream into a reusable buffer.
@@ -46,13 +49,18 @@ impl StreamWriter {
         let id = id
             .map(|i| format!(" id='{}'", escape_attr(i)))
             .unwrap_or_default();
-        let (content_ns, declare) = match self.content {
-            Content::Client => (JABBER_CLIENT, String::new()),
-            Content::Server => (JABBER_SERVER, format!(" xmlns:db='{DIALBACK}'")),
+        let (content_ns, declare, version) = match self.content {
+            Content::Client => (JABBER_CLIENT, String::new(), " version='1.0'"),
+            Content::Server => (
+                JABBER_SERVER,
+                format!(" xmlns:db='{DIALBACK}'"),
+                " version='1.0'",
+            ),
+            Content::Component => (COMPONENT_ACCEPT, String::new(), ""),
         };
         let header = format!(
             "<?xml version='1.0'?><stream:stream xmlns='{content_ns}' xmlns:stream='{STREAM}'\
-             {declare} from='{}'{to}{id} version='1.0' xml:lang='en'>",
+             {declare} from='{}'{to}{id}{version} xml:lang='en'>",
             escape_attr(from),
         );
         self.out.extend_from_slice(header.as_bytes());
