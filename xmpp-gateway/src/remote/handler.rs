@@ -73,6 +73,10 @@ impl<B: Backend> Router<B> {
             if addressable {
                 if self.table().get(full).is_some() {
                     self.archive_received(&full.to_bare(), &mut stanza).await;
+                    let (sender, user) = (from.to_bare(), full.to_bare());
+                    let resource = Some(full.resource().as_str());
+                    self.push_notify(&sender, &user, &stanza, false, resource)
+                        .await;
                 }
                 match message::send_to_session(&self.table(), full, stanza, copy) {
                     Ok(()) => return,
@@ -196,6 +200,8 @@ impl<B: Backend> Router<B> {
     /// from the sender, get `service-unavailable` alike.
     async fn remote_iq_to_account(&self, to: &BareJid, stanza: Element) {
         if !matches!(stanza.attr("type"), Some("get" | "set")) {
+            // XEP-0357: an app server on another domain answering a notification.
+            self.push_answer_remote(&stanza).await;
             return;
         }
         let (Some(sender), Some(requester)) = (
