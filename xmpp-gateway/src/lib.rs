@@ -107,8 +107,8 @@ pub use ports::archive::{
 };
 pub use ports::authority::{AccessLevel, Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 pub use ports::backend::{
-    Backend, BackendError, Contact, Kept, LastLogout, PasswordChange, PushRegistration, ScramCredentials, ScramHash,
-    Subscription,
+    Backend, BackendError, Contact, Kept, LastLogout, PasswordChange, PushRegistration,
+    ScramCredentials, ScramHash, Subscription,
 };
 pub use ports::blocklist::{BlockError, BlockFuture, Blocklist};
 pub use ports::{Ports, RemoteSender};

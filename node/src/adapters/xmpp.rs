@@ -6,8 +6,8 @@ use lampfield_xmpp::ports::pep;
 use lampfield_xmpp::sasl;
 use lampfield_xmpp::{
     ArchiveDefault, ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery, Archived, Backend,
-    BackendError, Contact, Kept, LastLogout, PasswordChange, PushRegistration, ScramCredentials, ScramHash,
-    Subscription,
+    BackendError, Contact, Kept, LastLogout, PasswordChange, PushRegistration, ScramCredentials,
+    ScramHash, Subscription,
 };
 use minidom::Element;
 

@@ -64,7 +64,11 @@ impl Store {
     /// second `enable` updates it); the oldest go beyond [`MAX_PUSH_REGISTRATIONS`]. `Ok(false)`
     /// when the registration is larger than [`MAX_PUSH_REGISTRATION_BYTES`] (nothing changes);
     /// `Ok(true)` once it is on disk. Refused for a user without an account.
-    pub async fn enable_push(&self, user: &BareJid, record: PushRecord) -> Result<bool, StoreError> {
+    pub async fn enable_push(
+        &self,
+        user: &BareJid,
+        record: PushRecord,
+    ) -> Result<bool, StoreError> {
         if record.bytes() > MAX_PUSH_REGISTRATION_BYTES {
             return Ok(false);
         }
@@ -158,7 +162,12 @@ mod tests {
         let user = BareJid::new("u@d").unwrap();
         let store = store_with(&user).await;
         for i in 0..(MAX_PUSH_REGISTRATIONS + 3) {
-            assert!(store.enable_push(&user, record(&i.to_string())).await.unwrap());
+            assert!(
+                store
+                    .enable_push(&user, record(&i.to_string()))
+                    .await
+                    .unwrap()
+            );
         }
         let kept = store.push_registrations(&user).unwrap();
         assert_eq!(kept.len(), MAX_PUSH_REGISTRATIONS);
@@ -171,8 +180,20 @@ mod tests {
         let mut big = record("big");
         big.options = Some("x".repeat(MAX_PUSH_REGISTRATION_BYTES));
         assert!(!store.enable_push(&user, big).await.unwrap());
-        assert_eq!(store.disable_push(&user, "push.example", Some("3")).await.unwrap(), 1);
-        assert_eq!(store.disable_push(&user, "push.example", None).await.unwrap(), 15);
+        assert_eq!(
+            store
+                .disable_push(&user, "push.example", Some("3"))
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .disable_push(&user, "push.example", None)
+                .await
+                .unwrap(),
+            15
+        );
         assert!(store.push_registrations(&user).unwrap().is_empty());
         assert!(store.enable_push(&user, record("a")).await.unwrap());
         store.remove_account(&user).await.unwrap();

@@ -84,8 +84,7 @@ impl<B: Backend> Router<B> {
                         self.archive_received(&full.to_bare(), &mut el).await;
                         let (sender, user) = (from.to_bare(), full.to_bare());
                         let resource = Some(full.resource().as_str());
-                        self.push_notify(&sender, &user, &el, false, resource)
-                            .await;
+                        self.push_notify(&sender, &user, &el, false, resource).await;
                     }
                     match message::send_to_session(&self.table(), &full, el, copy) {
                         Ok(()) => return,

@@ -107,7 +107,10 @@ impl<B: Backend> Router<B> {
                 continue;
             }
             let key = super::key(user, &registration);
-            match self.pushes().note(key.clone(), Instant::now(), last.clone()) {
+            match self
+                .pushes()
+                .note(key.clone(), Instant::now(), last.clone())
+            {
                 None => tracing::warn!(%user, "too many push registrations tracked; not notified"),
                 Some(Step::Now(count)) => self.push_send(user, &registration, key, count, &last),
                 Some(Step::Later(after)) => {

@@ -295,7 +295,10 @@ impl Slot {
     /// Whether forgetting it changes nothing: nothing due and the last notification is past
     /// the coalescing time.
     fn idle(&self, now: Instant) -> bool {
-        !self.scheduled && self.last_sent.is_none_or(|t| now.saturating_duration_since(t) >= COALESCE)
+        !self.scheduled
+            && self
+                .last_sent
+                .is_none_or(|t| now.saturating_duration_since(t) >= COALESCE)
     }
 }
 

@@ -17,16 +17,26 @@ fn registration(options: Option<Element>) -> PushRegistration {
 
 #[test]
 fn enable_and_disable_parse() {
-    let enable = el("<enable xmlns='urn:xmpp:push:0' jid='push.example' node='n1'>\
+    let enable = el(
+        "<enable xmlns='urn:xmpp:push:0' jid='push.example' node='n1'>\
         <x xmlns='jabber:x:data' type='submit'><field var='secret'><value>s</value></field></x>\
-        </enable>");
-    let Some(Ok(Request::Enable { service, node, options })) = parse(&enable) else {
+        </enable>",
+    );
+    let Some(Ok(Request::Enable {
+        service,
+        node,
+        options,
+    })) = parse(&enable)
+    else {
         panic!("enable not parsed");
     };
     assert_eq!((service.as_str(), node.as_str()), ("push.example", "n1"));
     assert!(options.is_some());
     // §5: the node is required.
-    assert_eq!(parse(&el("<enable xmlns='urn:xmpp:push:0' jid='push.example'/>")), Some(Err(())));
+    assert_eq!(
+        parse(&el("<enable xmlns='urn:xmpp:push:0' jid='push.example'/>")),
+        Some(Err(()))
+    );
     assert_eq!(
         parse(&el("<disable xmlns='urn:xmpp:push:0' jid='push.example'/>")),
         Some(Ok(Request::Disable {
@@ -34,7 +44,10 @@ fn enable_and_disable_parse() {
             node: None
         }))
     );
-    assert_eq!(parse(&el("<disable xmlns='urn:xmpp:push:0'/>")), Some(Err(())));
+    assert_eq!(
+        parse(&el("<disable xmlns='urn:xmpp:push:0'/>")),
+        Some(Err(()))
+    );
     assert_eq!(parse(&el("<query xmlns='jabber:iq:private'/>")), None);
 }
 
@@ -46,12 +59,17 @@ fn only_messages_a_person_reads_wake_the_phone() {
         <composing xmlns='http://jabber.org/protocol/chatstates'/></message>");
     let headline = el("<message xmlns='jabber:client' type='headline'><body>x</body></message>");
     let group = el("<message xmlns='jabber:client' type='groupchat'><body>x</body></message>");
-    let carbon = el("<message xmlns='jabber:client'><received xmlns='urn:xmpp:carbons:2'/>\
-        <body>x</body></message>");
+    let carbon = el(
+        "<message xmlns='jabber:client'><received xmlns='urn:xmpp:carbons:2'/>\
+        <body>x</body></message>",
+    );
     assert!(wanted(&chat, false));
     assert!(wanted(&normal, false));
     assert!(!wanted(&state, false), "a chat state alone");
-    assert!(wanted(&state, true), "but what offline storage kept is worth reading");
+    assert!(
+        wanted(&state, true),
+        "but what offline storage kept is worth reading"
+    );
     assert!(!wanted(&headline, false));
     assert!(!wanted(&group, false));
     assert!(!wanted(&carbon, false));
@@ -60,8 +78,14 @@ fn only_messages_a_person_reads_wake_the_phone() {
 #[test]
 fn only_an_away_client_is_woken() {
     assert!(asleep(Some("phone"), &[]), "no session at all");
-    assert!(asleep(Some("phone"), &[("desk", false)]), "another client is no phone");
-    assert!(asleep(Some("phone"), &[("phone", true)]), "detached, awaiting resumption");
+    assert!(
+        asleep(Some("phone"), &[("desk", false)]),
+        "another client is no phone"
+    );
+    assert!(
+        asleep(Some("phone"), &[("phone", true)]),
+        "detached, awaiting resumption"
+    );
     assert!(!asleep(Some("phone"), &[("phone", false)]), "connected");
     assert!(!asleep(None, &[("desk", false)]));
     assert!(asleep(None, &[("desk", true)]));
@@ -69,7 +93,8 @@ fn only_an_away_client_is_woken() {
 
 #[test]
 fn by_default_the_notification_says_only_how_many() {
-    let message = el("<message xmlns='jabber:client' type='chat'><body>secret plans</body></message>");
+    let message =
+        el("<message xmlns='jabber:client' type='chat'><body>secret plans</body></message>");
     let sender = BareJid::new("bob@d").unwrap();
     let options = el("<x xmlns='jabber:x:data' type='submit'>\
         <field var='FORM_TYPE'><value>http://jabber.org/protocol/pubsub#publish-options</value></field>\
@@ -78,7 +103,10 @@ fn by_default_the_notification_says_only_how_many() {
     let user = BareJid::new("alice@d").unwrap();
     let iq = notification(&user, &registration(Some(options)), "p1", 1, &last);
     let xml = String::from(&iq);
-    assert!(!xml.contains("secret plans") && !xml.contains("bob@d"), "{xml}");
+    assert!(
+        !xml.contains("secret plans") && !xml.contains("bob@d"),
+        "{xml}"
+    );
     assert_eq!(iq.attr("from"), Some("alice@d"));
     assert_eq!(iq.attr("to"), Some("push.example"));
     let pubsub = iq.get_child("pubsub", PUBSUB).unwrap();
@@ -95,7 +123,10 @@ fn by_default_the_notification_says_only_how_many() {
         .collect();
     assert_eq!(
         fields,
-        [("FORM_TYPE", SUMMARY.to_owned()), ("message-count", "1".to_owned())]
+        [
+            ("FORM_TYPE", SUMMARY.to_owned()),
+            ("message-count", "1".to_owned())
+        ]
     );
     let secret = pubsub.get_child("publish-options", PUBSUB).unwrap();
     assert!(String::from(secret).contains("s3"));
@@ -105,7 +136,10 @@ fn by_default_the_notification_says_only_how_many() {
         include_body: true,
     };
     let xml = String::from(&summary(2, &Last::of(allowed, &sender, &message)));
-    assert!(xml.contains("bob@d") && xml.contains("secret plans"), "{xml}");
+    assert!(
+        xml.contains("bob@d") && xml.contains("secret plans"),
+        "{xml}"
+    );
 }
 
 #[test]
@@ -120,7 +154,10 @@ fn notifications_are_coalesced() {
     let t0 = Instant::now();
     assert_eq!(slot.note(t0, Last::default()), Step::Now(1));
     let t1 = t0 + Duration::from_secs(1);
-    assert_eq!(slot.note(t1, Last::default()), Step::Later(COALESCE - Duration::from_secs(1)));
+    assert_eq!(
+        slot.note(t1, Last::default()),
+        Step::Later(COALESCE - Duration::from_secs(1))
+    );
     assert_eq!(slot.note(t1, Last::default()), Step::Counted);
     assert_eq!(slot.due(t0 + COALESCE).map(|(n, _)| n), Some(2));
     assert_eq!(slot.due(t0 + COALESCE), None, "nothing more due");
@@ -131,14 +168,26 @@ fn notifications_are_coalesced() {
 #[test]
 fn answers_come_only_from_the_app_server() {
     let pushes = Pushes::default();
-    let key: Key = (BareJid::new("a@d").unwrap(), "push.example".into(), "n1".into());
+    let key: Key = (
+        BareJid::new("a@d").unwrap(),
+        "push.example".into(),
+        "n1".into(),
+    );
     let id = pushes
         .send(InFlight {
             key,
             service: Jid::new("push.example").unwrap(),
         })
         .unwrap();
-    assert!(pushes.answered(&id, Some(&Jid::new("evil.example").unwrap())).is_none());
-    assert!(pushes.answered(&id, Some(&Jid::new("push.example").unwrap())).is_some());
+    assert!(
+        pushes
+            .answered(&id, Some(&Jid::new("evil.example").unwrap()))
+            .is_none()
+    );
+    assert!(
+        pushes
+            .answered(&id, Some(&Jid::new("push.example").unwrap()))
+            .is_some()
+    );
     assert!(pushes.answered(&id, None).is_none(), "answered once");
 }
