@@ -47,9 +47,10 @@ async def own_iq(client: Client, payload: str):
     return await iq.send(timeout=WAIT_S)
 
 
-def as_app_server(client: Client) -> Client:
-    """Record every pubsub publish the client gets and answer it with a result, as an app
-    server does."""
+def app_server(node) -> Client:
+    """pushapp@localhost/appserver, recording every pubsub publish it gets and answering it
+    with a result, as an app server does."""
+    client = Client(node, PUSHAPP, USERS_AND_APP[PUSHAPP], resource="appserver")
     client.notifications = []
 
     def publish(iq):
@@ -94,7 +95,7 @@ def test_a_sleeping_phone_is_woken_once_with_nothing_of_the_message(make_node):
     node = make_node(users=USERS_AND_APP)
 
     async def scenario():
-        app = as_app_server(Client(node, PUSHAPP, USERS_AND_APP[PUSHAPP], resource="appserver"))
+        app = app_server(node)
         phone = with_stream_management(Client(node, ALICE, USERS[ALICE], resource="phone"))
         phone.x.register_plugin("xep_0030")
         bob = Client(node, BOB, USERS[BOB], resource="desk")
@@ -150,7 +151,7 @@ def test_disable_stops_notifications_and_registrations_survive_a_restart(make_no
     node.start()
 
     async def after_restart():
-        app = as_app_server(Client(node, PUSHAPP, USERS_AND_APP[PUSHAPP], resource="appserver"))
+        app = app_server(node)
         bob = Client(node, BOB, USERS[BOB], resource="desk")
         try:
             await app.login()
