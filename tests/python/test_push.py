@@ -47,15 +47,20 @@ async def own_iq(client: Client, payload: str):
     return await iq.send(timeout=WAIT_S)
 
 
-def app_server(node) -> Client:
+def app_server(node, refuse: str | None = None) -> Client:
     """pushapp@localhost/appserver, recording every pubsub publish it gets and answering it
-    with a result, as an app server does."""
+    with a result, as an app server does, or with the error `refuse` (type cancel)."""
     client = Client(node, PUSHAPP, USERS_AND_APP[PUSHAPP], resource="appserver")
     client.notifications = []
 
     def publish(iq):
         client.notifications.append(iq)
-        iq.reply().send()
+        answer = iq.reply()
+        if refuse is not None:
+            answer.error()
+            answer["error"]["type"] = "cancel"
+            answer["error"]["condition"] = refuse
+        answer.send()
 
     client.x.register_handler(Callback(
         "push publish", MatchXPath(f"{{jabber:client}}iq/{PS}pubsub"), publish))
@@ -175,3 +180,31 @@ def test_disable_stops_notifications_and_registrations_survive_a_restart(make_no
             await close_all(app, bob)
 
     run(after_restart())
+
+
+def test_an_app_server_that_lost_the_node_disables_the_registration(make_node):
+    """An app server answering `item-not-found` (the app was uninstalled) is not bothered again."""
+    node = make_node(users=USERS_AND_APP)
+
+    async def scenario():
+        app = app_server(node, refuse="item-not-found")
+        phone = Client(node, ALICE, USERS[ALICE], resource="phone")
+        bob = Client(node, BOB, USERS[BOB], resource="desk")
+        try:
+            await app.login()
+            await bob.login()
+            await phone.login()
+            await own_iq(phone, ENABLE)
+            await close_all(phone)
+            bob.x.send_message(mto=ALICE, mbody="secret plans", mtype="chat")
+            await wait_notifications(app, 1)
+            # Past the 5 s in which notifications are coalesced.
+            await asyncio.sleep(5.5)
+            bob.x.send_message(mto=ALICE, mbody="and more", mtype="chat")
+            await asyncio.sleep(1.5)
+            assert len(app.notifications) == 1, "the refused registration was disabled"
+            assert not app.disconnected, "the app server stayed online to be asked again"
+        finally:
+            await close_all(app, bob)
+
+    run(scenario())
