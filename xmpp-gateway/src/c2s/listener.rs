@@ -325,6 +325,10 @@ async fn detached<B: Backend>(
 ) -> Option<(Sm, Outbox)> {
     tracing::info!(%jid, window = ?ctx.cfg.resume_window, "connection lost; session resumable");
     ctx.router.set_detached(jid, true);
+    // XEP-0357: a message written just before the drop may never have reached the phone.
+    if let Some(message) = crate::push::last_wanted(sm.unacked()) {
+        Box::pin(ctx.router.push_detached(jid, message)).await;
+    }
     let window = tokio::time::sleep(ctx.cfg.resume_window);
     tokio::pin!(window);
     let mut ending = false;

@@ -125,6 +125,17 @@ impl<B: Backend> Router<B> {
         }
     }
 
+    /// The session `jid` detached with `message` (from its unacknowledged stanzas) perhaps
+    /// never read: wake that client.
+    pub(crate) async fn push_detached(&self, jid: &FullJid, message: Element) {
+        let Some(sender) = message.attr("from").and_then(|f| Jid::new(f).ok()) else {
+            return;
+        };
+        let resource = Some(jid.resource().as_str());
+        self.push_notify(&sender.to_bare(), &jid.to_bare(), &message, false, resource)
+            .await;
+    }
+
     /// Whether the client of `registration` is away now.
     fn push_asleep(&self, user: &BareJid, registration: &PushRegistration) -> bool {
         let table = self.table();

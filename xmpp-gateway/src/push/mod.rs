@@ -121,6 +121,19 @@ pub(crate) fn wanted(message: &Element, kept: bool) -> bool {
     kept || message.has_child("body", JABBER_CLIENT)
 }
 
+/// The newest message among what a client did not acknowledge before its connection dropped
+/// that it would want to be woken for: it may never have reached the phone, so a push goes out
+/// as the session detaches. Only what is written as a message is parsed.
+pub(crate) fn last_wanted<'a>(
+    unacked: impl DoubleEndedIterator<Item = &'a str>,
+) -> Option<Element> {
+    unacked
+        .rev()
+        .filter(|xml| xml.starts_with("<message"))
+        .filter_map(|xml| xml.parse::<Element>().ok())
+        .find(|message| wanted(message, false))
+}
+
 /// Whether the client of a registration made by `resource` is away, given the user's sessions
 /// as (resource, detached awaiting resumption). A registration of unknown resource wakes when
 /// no session is connected.

@@ -76,6 +76,24 @@ fn only_messages_a_person_reads_wake_the_phone() {
 }
 
 #[test]
+fn the_newest_wanted_unacknowledged_message_wakes_a_dropped_client() {
+    let unacked = [
+        "<message xmlns='jabber:client' type='chat' from='b@d/x'><body>first</body></message>",
+        "<message xmlns='jabber:client' type='chat' from='b@d/x'><body>second</body></message>",
+        "<presence xmlns='jabber:client' from='b@d/x'/>",
+        "<message xmlns='jabber:client' type='chat' from='b@d/x'>\
+         <active xmlns='http://jabber.org/protocol/chatstates'/></message>",
+        "<message not xml",
+    ];
+    let found = last_wanted(unacked.into_iter()).unwrap();
+    assert_eq!(
+        found.get_child("body", JABBER_CLIENT).unwrap().text(),
+        "second"
+    );
+    assert!(last_wanted(unacked[2..].iter().copied()).is_none());
+}
+
+#[test]
 fn only_an_away_client_is_woken() {
     assert!(asleep(Some("phone"), &[]), "no session at all");
     assert!(

@@ -146,11 +146,12 @@ impl Sm {
     }
 
     /// What the client has not acknowledged, oldest first.
-    pub(crate) fn unacked(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn unacked(&self) -> impl DoubleEndedIterator<Item = &str> {
         self.unacked.iter().map(|x| &**x)
     }
 
     /// The unacknowledged stanzas, for handling as undelivered.
+
     pub(crate) fn into_unacked(self) -> VecDeque<Box<str>> {
         self.unacked
     }
