@@ -151,7 +151,6 @@ impl Sm {
     }
 
     /// The unacknowledged stanzas, for handling as undelivered.
-
     pub(crate) fn into_unacked(self) -> VecDeque<Box<str>> {
         self.unacked
     }
