@@ -119,6 +119,10 @@ def test_a_sleeping_phone_is_woken_once_with_nothing_of_the_message(make_node):
             await asyncio.sleep(1.0)
             assert app.notifications == [], "a connected phone is not woken"
 
+            # Acknowledge what was read: a message still unacknowledged when the connection
+            # drops may never have reached the phone, and wakes it (the next test).
+            phone.x.plugin["xep_0198"].send_ack()
+            await asyncio.sleep(0.5)
             await drop(phone)
             await asyncio.sleep(0.3)
             # A chat state alone wakes nobody.
@@ -206,5 +210,36 @@ def test_an_app_server_that_lost_the_node_disables_the_registration(make_node):
             assert not app.disconnected, "the app server stayed online to be asked again"
         finally:
             await close_all(app, bob)
+
+    run(scenario())
+
+
+def test_a_message_unacknowledged_when_the_connection_drops_wakes_the_phone(make_node):
+    """The phone's connection died silently: the server wrote a message the phone never
+    acknowledged. When the server notices the drop, that message wakes the phone."""
+    node = make_node(users=USERS_AND_APP)
+
+    async def scenario():
+        app = app_server(node)
+        phone = with_stream_management(Client(node, ALICE, USERS[ALICE], resource="phone"))
+        bob = Client(node, BOB, USERS[BOB], resource="desk")
+        try:
+            await app.login()
+            await phone.login()
+            await bob.login()
+            await asyncio.wait_for(phone.sm_enabled, WAIT_S)
+            await own_iq(phone, ENABLE)
+            phone.x.plugin["xep_0198"].send_ack()
+            await asyncio.sleep(0.5)
+            # From now on the phone answers no <r/>, as a dead connection would not.
+            phone.x.remove_handler("Stream Management Request Ack")
+            bob.x.send_message(mto=ALICE, mbody="secret plans", mtype="chat")
+            await phone.wait_message("the message, never acknowledged", body="secret plans")
+            assert app.notifications == [], "a connected phone is not woken"
+            await drop(phone)
+            [notification] = await wait_notifications(app, 1)
+            check_notification(notification)
+        finally:
+            await close_all(app, phone, bob)
 
     run(scenario())
