@@ -87,6 +87,20 @@ pub struct Config {
     pub federation: Federation,
     /// XEP-0114 external components (off while none is configured).
     pub components: Components,
+    /// XEP-0357 push notifications to mobile clients' app servers.
+    pub push: PushConfig,
+}
+
+/// `[push]`: what XEP-0357 notifications may tell the app server, a third party outside the
+/// organization whose notifications cross Google's or Apple's push services. Both off: a
+/// notification says only how many messages wait (docs/ACCESS.md).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PushConfig {
+    /// Name the sender (bare JID) of the last message. Default: `false`.
+    pub include_sender: bool,
+    /// Include the start of the last message's body (at most 256 bytes). Default: `false`.
+    pub include_body: bool,
 }
 
 /// `[http]`: the integration API for PBXs, queues, external presence sources and dashboards.
@@ -202,6 +216,7 @@ impl Default for Config {
             connector: ConnectorConfig::default(),
             federation: Federation::default(),
             components: Components::default(),
+            push: PushConfig::default(),
         }
     }
 }

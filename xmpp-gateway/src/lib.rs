@@ -89,6 +89,7 @@ mod ping;
 pub mod ports;
 mod presence;
 mod private;
+mod push;
 mod register;
 mod remote;
 mod roster;
@@ -112,11 +113,12 @@ pub use ports::archive::{
 };
 pub use ports::authority::{AccessLevel, Disclosure, PresenceAuthority, PresenceSnapshot, Shown};
 pub use ports::backend::{
-    Backend, BackendError, Contact, Kept, LastLogout, PasswordChange, ScramCredentials, ScramHash,
-    Subscription,
+    Backend, BackendError, Contact, Kept, LastLogout, PasswordChange, PushRegistration,
+    ScramCredentials, ScramHash, Subscription,
 };
 pub use ports::blocklist::{BlockError, BlockFuture, Blocklist};
 pub use ports::{Ports, RemoteSender};
+pub use push::PushPolicy;
 pub use router::Router;
 pub use s2s::{S2s, S2sConfig};
 pub use sasl::{derive_credentials, new_credentials};

@@ -36,6 +36,10 @@ pub fn c2s_config(config: &Config, unknown_user_secret: Vec<u8>) -> C2sConfig {
     out.resume_window = Duration::from_secs(c2s.resume_window_s);
     out.sm_max_unacked_stanzas = c2s.sm_max_unacked_stanzas;
     out.sm_max_unacked_bytes = c2s.sm_max_unacked_bytes;
+    out.push = lampfield_xmpp::PushPolicy {
+        include_sender: config.push.include_sender,
+        include_body: config.push.include_body,
+    };
     out
 }
 
@@ -79,6 +83,7 @@ pub fn spawn_c2s(
         remote,
     };
     let router = Router::new(&config.domain, ports);
+    router.set_push_policy(config.push);
     XmppPublisher::start(engine, router.clone(), cancel.clone());
     let control = SessionControl {
         router: router.clone(),

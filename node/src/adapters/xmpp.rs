@@ -6,8 +6,8 @@ use lampfield_xmpp::ports::pep;
 use lampfield_xmpp::sasl;
 use lampfield_xmpp::{
     ArchiveDefault, ArchiveMark, ArchivePage, ArchivePrefs, ArchiveQuery, Archived, Backend,
-    BackendError, Contact, Kept, LastLogout, PasswordChange, ScramCredentials, ScramHash,
-    Subscription,
+    BackendError, Contact, Kept, LastLogout, PasswordChange, PushRegistration, ScramCredentials,
+    ScramHash, Subscription,
 };
 use minidom::Element;
 
@@ -337,6 +337,62 @@ impl Backend for StoreBackend {
             .await
             .map_err(failed)?;
         Ok(if stored { Kept::Stored } else { Kept::Full })
+    }
+
+    async fn push_registrations(
+        &self,
+        user: &BareJid,
+    ) -> Result<Vec<PushRegistration>, BackendError> {
+        let kept = self.store.push_registrations(user).map_err(failed)?;
+        // A record that no longer parses is skipped (and logged), not fatal to the others.
+        Ok(kept
+            .into_iter()
+            .filter_map(|r| {
+                let service = Jid::new(&r.service).ok()?;
+                let options = match r.options.as_deref().map(str::parse::<Element>) {
+                    None => None,
+                    Some(Ok(form)) => Some(form),
+                    Some(Err(e)) => {
+                        tracing::warn!(%user, error = %e, "stored push options unreadable");
+                        return None;
+                    }
+                };
+                Some(PushRegistration {
+                    service,
+                    node: r.node,
+                    resource: r.resource,
+                    options,
+                })
+            })
+            .collect())
+    }
+
+    async fn enable_push(
+        &self,
+        user: &BareJid,
+        registration: &PushRegistration,
+    ) -> Result<Kept, BackendError> {
+        let record = store::PushRecord {
+            service: registration.service.to_string(),
+            node: registration.node.clone(),
+            resource: registration.resource.clone(),
+            options: registration.options.as_ref().map(String::from),
+        };
+        let kept = self.store.enable_push(user, record).await.map_err(failed)?;
+        Ok(if kept { Kept::Stored } else { Kept::Full })
+    }
+
+    async fn disable_push(
+        &self,
+        user: &BareJid,
+        service: &Jid,
+        node: Option<&str>,
+    ) -> Result<(), BackendError> {
+        self.store
+            .disable_push(user, service.as_str(), node)
+            .await
+            .map_err(failed)?;
+        Ok(())
     }
 
     async fn last_logout(&self, user: &BareJid) -> Result<Option<LastLogout>, BackendError> {

@@ -32,6 +32,7 @@ impl Store {
             self.remove_vcard_of(user)?;
             self.remove_last_logout_of(user)?;
             self.remove_pep_of(user)?;
+            self.remove_push_of(user)?;
         }
         let swapped = self.accounts.compare_and_swap(
             schema::account_key(user),
@@ -133,6 +134,7 @@ impl Store {
         self.remove_vcard_of(user)?;
         self.remove_last_logout_of(user)?;
         self.remove_pep_of(user)?;
+        self.remove_push_of(user)?;
         self.remove_extensions_of(user)?;
         self.flush().await?;
         Ok(existed)

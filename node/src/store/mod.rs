@@ -29,6 +29,7 @@ mod pep;
 mod presence;
 mod private;
 mod profiles;
+mod push;
 mod records;
 mod roster_cache;
 mod schema;
@@ -49,6 +50,7 @@ pub use pep::{
     MAX_PEP_BYTES, MAX_PEP_ITEM_BYTES, MAX_PEP_ITEMS, MAX_PEP_NODES, PepItem, PepLimit, PepNode,
 };
 pub use private::{MAX_PRIVATE_BYTES, MAX_PRIVATE_ELEMENTS};
+pub use push::{MAX_PUSH_REGISTRATION_BYTES, MAX_PUSH_REGISTRATIONS, PushRecord};
 pub use records::{Account, Contact, Scram, Subscription};
 pub use tokens::StoredToken;
 pub use vcard::MAX_VCARD_BYTES;
@@ -93,6 +95,10 @@ pub struct Store {
     pep: sled::Tree,
     /// Serializes changes to one user's nodes.
     pep_writers: Arc<lampfield_stripes::Stripes>,
+    /// Push registrations (see `push.rs`).
+    push: sled::Tree,
+    /// Serializes changes to one user's push registrations.
+    push_writers: Arc<lampfield_stripes::Stripes>,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -179,6 +185,7 @@ impl Store {
         let vcards = db.open_tree(schema::USERID_VCARD)?;
         let last_logouts = db.open_tree(schema::USERID_LASTLOGOUT)?;
         let pep = db.open_tree(schema::USERNODE_PEP)?;
+        let push = db.open_tree(schema::USERID_PUSH)?;
         Ok(Self {
             db,
             accounts,
@@ -203,6 +210,8 @@ impl Store {
             last_logouts,
             pep,
             pep_writers: Arc::default(),
+            push,
+            push_writers: Arc::default(),
             flushes: Arc::default(),
         })
     }

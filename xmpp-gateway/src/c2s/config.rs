@@ -59,6 +59,8 @@ pub struct C2sConfig {
     pub sm_max_unacked_stanzas: usize,
     /// XEP-0198: most bytes of those stanzas, as written (default 512 KiB).
     pub sm_max_unacked_bytes: usize,
+    /// XEP-0357: what push notifications may say beyond the message count (default: nothing).
+    pub push: crate::push::PushPolicy,
     /// The resumable sessions, shared by the listeners given clones of this configuration
     /// (STARTTLS and direct TLS), so a client may resume on either.
     pub(crate) resumable: Arc<Registry>,
@@ -88,6 +90,7 @@ impl C2sConfig {
             resume_window: Duration::from_secs(300),
             sm_max_unacked_stanzas: 500,
             sm_max_unacked_bytes: 512 * 1024,
+            push: crate::push::PushPolicy::default(),
             resumable: Arc::default(),
         }
     }

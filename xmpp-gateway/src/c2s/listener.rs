@@ -324,6 +324,11 @@ async fn detached<B: Backend>(
     mut ticket: Ticket,
 ) -> Option<(Sm, Outbox)> {
     tracing::info!(%jid, window = ?ctx.cfg.resume_window, "connection lost; session resumable");
+    ctx.router.set_detached(jid, true);
+    // XEP-0357: a message written just before the drop may never have reached the phone.
+    if let Some(message) = crate::push::last_wanted(sm.unacked()) {
+        Box::pin(ctx.router.push_detached(jid, message)).await;
+    }
     let window = tokio::time::sleep(ctx.cfg.resume_window);
     tokio::pin!(window);
     let mut ending = false;
@@ -335,6 +340,7 @@ async fn detached<B: Backend>(
                     return Some((sm, rx));
                 };
                 let handover = Handover { jid: jid.clone(), rx, sm };
+                ctx.router.set_detached(jid, false);
                 return match reply.send(handover) {
                     Ok(()) => None,
                     Err(back) => Some((back.sm, back.rx)),

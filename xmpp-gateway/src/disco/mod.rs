@@ -31,7 +31,8 @@ const SERVER_FEATURES: &[&str] = &[
 /// Features an account's bare JID offers, as answered by its server.
 const ACCOUNT_FEATURES: &[&str] = &[ns::DISCO_INFO, ns::DISCO_ITEMS, ns::PING];
 /// What an account's bare JID offers its owner, who alone reads the archive: XEP-0313 support
-/// is advertised on the account (as Prosody does), XEP-0359 with it for the ids it stamps.
+/// is advertised on the account (as Prosody does), XEP-0359 with it for the ids it stamps, and
+/// XEP-0357 push, which only the owner's clients enable (§4: discovered on the account).
 const OWN_ACCOUNT_FEATURES: &[&str] = &[
     ns::DISCO_INFO,
     ns::DISCO_ITEMS,
@@ -39,6 +40,7 @@ const OWN_ACCOUNT_FEATURES: &[&str] = &[
     crate::archive::NS,
     crate::archive::SID,
     crate::avatar_conversion::FEATURE,
+    crate::push::NS,
 ];
 
 /// Who is being asked.

@@ -82,6 +82,9 @@ impl<B: Backend> Router<B> {
                     let mut el = el;
                     if self.table().get(&full).is_some() {
                         self.archive_received(&full.to_bare(), &mut el).await;
+                        let (sender, user) = (from.to_bare(), full.to_bare());
+                        let resource = Some(full.resource().as_str());
+                        self.push_notify(&sender, &user, &el, false, resource).await;
                     }
                     match message::send_to_session(&self.table(), &full, el, copy) {
                         Ok(()) => return,
@@ -152,9 +155,18 @@ impl<B: Backend> Router<B> {
         let el = &el;
         let untaken = message::send_to_bare(&self.table(), to, kind, el, copy && sender != to);
         match untaken {
-            Ok(()) => Ok(()),
+            Ok(()) => {
+                self.push_notify(sender, to, el, false, None).await;
+                Ok(())
+            }
             Err(Untaken::Refuse) => Err(Refused),
-            Err(Untaken::Keep) => self.keep_offline(to, el).await,
+            Err(Untaken::Keep) => {
+                let kept = self.keep_offline(to, el).await;
+                if kept.is_ok() && super::offline::worth_keeping(el) {
+                    self.push_notify(sender, to, el, true, None).await;
+                }
+                kept
+            }
         }
     }
 }

@@ -111,6 +111,20 @@ pub struct LastLogout {
     pub status: Option<String>,
 }
 
+/// One XEP-0357 registration: where to wake one of a user's clients.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PushRegistration {
+    /// The app server (XEP-0357 §5 `jid`).
+    pub service: Jid,
+    /// Its node for this client (§5 `node`).
+    pub node: String,
+    /// The resource of the client that enabled it: while that session is connected, it needs
+    /// no waking.
+    pub resource: Option<String>,
+    /// The client's publish-options data form (§5), sent with every notification.
+    pub options: Option<Element>,
+}
+
 /// What became of a user's request to change their own password (XEP-0077 §3.3).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasswordChange {
@@ -275,6 +289,39 @@ pub trait Backend: Send + Sync + 'static {
                 "passwords are not changed here".into(),
             ))
         }
+    }
+
+    /// XEP-0357: `user`'s push registrations, oldest first. The default has none.
+    fn push_registrations(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Vec<PushRegistration>, BackendError>> + Send {
+        let _ = user;
+        async { Ok(Vec::new()) }
+    }
+
+    /// XEP-0357 §5: add `registration` for `user`, replacing one for the same service and node;
+    /// durable when the future resolves with [`Kept::Stored`]. The node bounds how many a user
+    /// keeps (the oldest make room) and their size ([`Kept::Full`]). The default keeps nothing.
+    fn enable_push(
+        &self,
+        user: &BareJid,
+        registration: &PushRegistration,
+    ) -> impl Future<Output = Result<Kept, BackendError>> + Send {
+        let _ = (user, registration);
+        async { Ok(Kept::Full) }
+    }
+
+    /// XEP-0357 §6: remove `user`'s registrations with `service` (only `node`'s when given);
+    /// durable when the future resolves. The default has none to remove.
+    fn disable_push(
+        &self,
+        user: &BareJid,
+        service: &Jid,
+        node: Option<&str>,
+    ) -> impl Future<Output = Result<(), BackendError>> + Send {
+        let _ = (user, service, node);
+        async { Ok(()) }
     }
 
     /// XEP-0163: `user`'s node `node`, if it exists. The default has none.

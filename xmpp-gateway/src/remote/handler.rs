@@ -63,6 +63,10 @@ impl<B: Backend> Router<B> {
             if addressable {
                 if self.table().get(full).is_some() {
                     self.archive_received(&full.to_bare(), &mut stanza).await;
+                    let (sender, user) = (from.to_bare(), full.to_bare());
+                    let resource = Some(full.resource().as_str());
+                    self.push_notify(&sender, &user, &stanza, false, resource)
+                        .await;
                 }
                 match message::send_to_session(&self.table(), full, stanza, copy) {
                     Ok(()) => return,
@@ -188,6 +192,8 @@ impl<B: Backend> Router<B> {
         // XEP-0060's namespace: avatars, OMEMO keys and the rest of PEP are read across domains.
         const PUBSUB: &str = "http://jabber.org/protocol/pubsub";
         if !matches!(stanza.attr("type"), Some("get" | "set")) {
+            // XEP-0357: an app server on another domain answering a notification.
+            self.push_answer_remote(&stanza).await;
             return;
         }
         let (Some(sender), Some(requester)) = (

@@ -91,6 +91,8 @@ struct Inner<B> {
     avatars: crate::avatar_conversion::Hashes,
     /// XEP-0114 components: their domains and the queues to their connections.
     components: crate::component::registry::Registry,
+    /// XEP-0357 policy, rate limits and notifications awaiting an answer.
+    push: crate::push::Pushes,
 }
 
 impl Dest {
@@ -144,6 +146,7 @@ impl<B: Backend> Router<B> {
             caps: Default::default(),
             avatars: Default::default(),
             components: Default::default(),
+            push: Default::default(),
         };
         Self {
             inner: Arc::new(inner),
@@ -336,6 +339,24 @@ impl<B: Backend> Router<B> {
         &self.inner.avatars
     }
 
+    /// XEP-0357 state.
+    pub(crate) fn pushes(&self) -> &crate::push::Pushes {
+        &self.inner.push
+    }
+
+    /// What XEP-0357 notifications may say beyond the count (`[push]` of the node).
+    pub fn set_push_policy(&self, policy: crate::push::PushPolicy) {
+        self.inner.push.set_policy(policy);
+    }
+
+    /// Mark the session `jid` as detached awaiting XEP-0198 resumption, or connected again:
+    /// a detached client is woken by XEP-0357 notifications.
+    pub(crate) fn set_detached(&self, jid: &FullJid, detached: bool) {
+        if let Some(session) = self.table_mut().get_mut(jid) {
+            session.detached = detached;
+        }
+    }
+
     /// Who was shown which published presence.
     pub(crate) fn published_state(&self) -> &PublishedState {
         &self.inner.published
@@ -397,6 +418,10 @@ impl<B: Backend> Router<B> {
         };
         *iq.from_mut() = Some(from.clone().into());
         let dest = self.dest(from, iq.to());
+        // XEP-0357: an app server's answer to a notification sent in this user's name.
+        if matches!(dest, Dest::Account(_)) && self.push_answer(&iq).await {
+            return;
+        }
         if dest == Dest::Server && self.pep_caps_answer(from, &iq).await {
             return;
         }
@@ -426,6 +451,9 @@ impl<B: Backend> Router<B> {
             }
             Dest::Account(to) if to == from.to_bare() && self.is_private_iq(&iq) => {
                 self.private_iq(from, &head, iq).await
+            }
+            Dest::Account(to) if to == from.to_bare() && self.is_push_iq(&iq) => {
+                self.push_iq(from, &head, iq).await
             }
             Dest::Server if self.is_adhoc_iq(&iq) => self.adhoc_iq(from, &head, iq).await,
             Dest::Server => self.iq_to_server(from, &head, iq),

@@ -39,6 +39,8 @@ pub(crate) struct Session {
     pub(crate) directed: HashSet<Jid>,
     /// It enabled XEP-0280 message carbons; a new session of the same resource starts without.
     pub(crate) carbons: bool,
+    /// Its connection dropped and it waits for XEP-0198 resumption (XEP-0357 wakes it).
+    pub(crate) detached: bool,
     /// Older sessions of this resource that were replaced and will still unbind.
     replaced: u32,
 }
@@ -54,6 +56,7 @@ impl Session {
             blocklist: None,
             directed: HashSet::new(),
             carbons: false,
+            detached: false,
             replaced: 0,
         }
     }

@@ -146,7 +146,7 @@ impl Sm {
     }
 
     /// What the client has not acknowledged, oldest first.
-    pub(crate) fn unacked(&self) -> impl Iterator<Item = &str> {
+    pub(crate) fn unacked(&self) -> impl DoubleEndedIterator<Item = &str> {
         self.unacked.iter().map(|x| &**x)
     }
 
