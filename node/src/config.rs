@@ -16,10 +16,12 @@ mod connector;
 mod federation;
 mod profiles;
 mod s2s;
+mod sip;
 pub use connector::{ConnectorConfig, ConnectorKind};
 pub use federation::{Federation, Organization, decode_key};
 pub use profiles::{ProfilesConfig, SystemProfile};
 pub use s2s::S2s;
+pub use sip::{SipConfig, TrustedNet};
 
 /// The built-in configuration, documented key by key.
 pub const DEFAULT_TOML: &str = include_str!("../../configs/default.toml");
@@ -83,6 +85,8 @@ pub struct Config {
     pub connector: ConnectorConfig,
     /// Presence between Lampfield organizations over libp2p (off by default).
     pub federation: Federation,
+    /// SIP: PBX line state in, busy lamps out (off by default; docs/SIP.md).
+    pub sip: SipConfig,
 }
 
 /// `[http]`: the integration API for PBXs, queues, external presence sources and dashboards.
@@ -197,6 +201,7 @@ impl Default for Config {
             profiles: ProfilesConfig::default(),
             connector: ConnectorConfig::default(),
             federation: Federation::default(),
+            sip: SipConfig::default(),
         }
     }
 }
@@ -311,6 +316,7 @@ impl Config {
             ));
         }
         self.s2s.validate()?;
+        self.sip.validate()?;
         self.federation.validate(&self.domain)?;
         self.profiles.validate()?;
         self.connector
