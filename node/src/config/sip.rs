@@ -158,8 +158,8 @@ impl From<TrustedNet> for String {
     }
 }
 
-#[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+#[cfg(test)]
 mod tests {
     use super::super::Config;
     use super::*;

@@ -144,8 +144,8 @@ pub(super) fn render(entity: &str, version: u64, state: Option<LineState>) -> St
     String::from_utf8(out).unwrap_or_default()
 }
 
-#[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used)]
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -115,21 +115,14 @@ struct Target {
     owner: BareJid,
 }
 
-impl Service {
+impl transport::Handler for Service {
     fn max_message_bytes(&self) -> usize {
         self.inner.config.max_message_bytes
     }
 
-    /// Answer an oversized datagram with 513 when its start is readable enough to route it.
-    fn too_large(&self, start: &[u8], sink: &Sink) {
-        tracing::debug!(peer = %sink.peer(), "SIP message too large");
-        let head = raw::head_end(start).map_or(start, |end| &start[..end]);
-        self.refuse_raw(head, 513, "Message Too Large", sink);
-    }
-
-    /// Answer a request from its raw header section alone (the parser was not reached or gave
-    /// up); dropped when the header is not even enough to address a response.
+    /// Dropped when the header is not even enough to address a response.
     fn refuse_raw(&self, head: &[u8], code: u16, reason: &str, sink: &Sink) {
+        tracing::debug!(peer = %sink.peer(), code, "SIP message refused: {reason}");
         let head = String::from_utf8_lossy(head);
         if raw::request_method(&head).is_none() {
             return;
@@ -139,8 +132,14 @@ impl Service {
         }
     }
 
-    /// Handle one message from `sink`'s peer; every answer goes back through `sink`.
     async fn handle(&self, message: &[u8], sink: &Sink) {
+        self.dispatch(message, sink).await
+    }
+}
+
+impl Service {
+    /// Handle one message from `sink`'s peer; every answer goes back through `sink`.
+    async fn dispatch(&self, message: &[u8], sink: &Sink) {
         if self.inner.limiter.check_key(&sink.peer().ip()).is_err() {
             tracing::debug!(peer = %sink.peer(), "SIP rate limit: message dropped");
             return;

@@ -127,8 +127,8 @@ impl Publications {
     }
 }
 
-#[cfg(test)]
 #[allow(clippy::unwrap_used)]
+#[cfg(test)]
 mod tests {
     use super::*;
     use lampfield_domain::presence::Call;

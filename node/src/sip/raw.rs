@@ -111,8 +111,8 @@ pub(super) fn request_method(head: &str) -> Option<&str> {
     (token && version == "SIP/2.0" && parts.next().is_none()).then_some(method)
 }
 
-#[cfg(test)]
 #[allow(clippy::unwrap_used)]
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -11,8 +11,21 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use super::Service;
 use super::raw;
+
+/// What the transports hand messages to (the SIP service).
+pub(super) trait Handler: Clone + Send + Sync + 'static {
+    /// Largest message accepted, in bytes.
+    fn max_message_bytes(&self) -> usize;
+    /// Handle one complete message; answers go back through `sink`.
+    fn handle<'a>(
+        &'a self,
+        message: &'a [u8],
+        sink: &'a Sink,
+    ) -> impl Future<Output = ()> + Send + 'a;
+    /// Answer a message from its raw header alone with `code`, if it can be addressed.
+    fn refuse_raw(&self, head: &[u8], code: u16, reason: &str, sink: &Sink);
+}
 
 /// Requests being handled at once over UDP; a datagram past that is dropped (the sender
 /// retransmits).
@@ -74,7 +87,7 @@ pub(super) async fn bind(listen: SocketAddr) -> std::io::Result<(UdpSocket, TcpL
 }
 
 /// Serve datagrams until cancelled.
-pub(super) async fn serve_udp(socket: UdpSocket, service: Service, cancel: CancellationToken) {
+pub(super) async fn serve_udp(socket: UdpSocket, service: impl Handler, cancel: CancellationToken) {
     let socket = Arc::new(socket);
     let limit = Arc::new(Semaphore::new(UDP_IN_FLIGHT));
     let max = service.max_message_bytes();
@@ -94,7 +107,9 @@ pub(super) async fn serve_udp(socket: UdpSocket, service: Service, cancel: Cance
         };
         let sink = Sink::Udp(socket.clone(), from);
         if n > max {
-            service.too_large(&buf[..max], &sink);
+            // Only the start was read: answer 513 if its header is there to address it.
+            let head = raw::head_end(&buf[..max]).map_or(&buf[..max], |end| &buf[..end]);
+            service.refuse_raw(head, 513, "Message Too Large", &sink);
             continue;
         }
         let Ok(permit) = limit.clone().try_acquire_owned() else {
@@ -113,7 +128,7 @@ pub(super) async fn serve_udp(socket: UdpSocket, service: Service, cancel: Cance
 /// Accept TCP connections until cancelled.
 pub(super) async fn serve_tcp(
     listener: TcpListener,
-    service: Service,
+    service: impl Handler,
     tracker: TaskTracker,
     cancel: CancellationToken,
 ) {
@@ -154,7 +169,7 @@ enum Framing {
 async fn connection(
     stream: TcpStream,
     from: SocketAddr,
-    service: Service,
+    service: impl Handler,
     cancel: CancellationToken,
 ) {
     let (mut reader, mut writer) = stream.into_split();
