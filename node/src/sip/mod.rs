@@ -514,7 +514,7 @@ impl Service {
             let mut subs = lock(&self.inner.subscriptions);
             for sub in subs.of_owner(&owner) {
                 let state = self.visible(&owner, &sub.ext);
-                if sub.shown != Some(state) {
+                if sub.differs(state) {
                     let notify = sub.notify(state, SubState::Active, self.inner.local, now);
                     sub.sink.send(notify);
                 }

@@ -29,8 +29,8 @@ pub(super) struct Subscription {
     cseq: u32,
     version: u64,
     expires_at: Instant,
-    /// The state the last NOTIFY showed (`None` before the first).
-    pub(super) shown: Option<Option<LineState>>,
+    /// The lamp the last NOTIFY showed (`None` before the first).
+    shown: Option<Option<LineState>>,
 }
 
 /// What a SUBSCRIBE's dialog is known by: its Call-ID and our tag.
@@ -133,7 +133,18 @@ pub(super) enum SubState {
     Timeout,
 }
 
+/// What a lamp shows of a line state: a call ringing or up, or nothing (idle, out of order, or
+/// no such line in the watcher's view all look the same on a BLF key).
+fn lamp(state: Option<LineState>) -> Option<LineState> {
+    state.filter(|s| s.in_use())
+}
+
 impl Subscription {
+    /// Whether a NOTIFY of `state` would show the watcher something new.
+    pub(super) fn differs(&self, state: Option<LineState>) -> bool {
+        self.shown != Some(lamp(state))
+    }
+
     /// Extend the subscription to `seconds` from `now`.
     pub(super) fn refresh(&mut self, now: Instant, seconds: u32) {
         self.expires_at = now + Duration::from_secs(u64::from(seconds));
@@ -150,6 +161,7 @@ impl Subscription {
         self.cseq = self.cseq.saturating_add(1);
         let version = self.version;
         self.version = self.version.saturating_add(1);
+        let state = lamp(state);
         self.shown = Some(state);
         let body = dialog_info::render(&self.entity, version, state);
         let subscription_state = match sub_state {
