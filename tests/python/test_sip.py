@@ -1,0 +1,171 @@
+"""SIP with a real SIP tool: SIPp (Debian's sip-tester) as the PBX publishing RFC 4235
+dialog-info and as a desk phone's busy lamp key, against the `lampfield` binary; a slixmpp
+contact watches the user's presence follow the phone (docs/SIP.md). Hostile datagrams from a
+plain socket. Skips when SIPp is not installed (scripts/test installs it)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import USERS
+from harness import Client, befriend, close_all, free_port, login_all, run
+from test_http_api import Api, make_token
+
+ALICE, BOB = "alice@localhost", "bob@localhost"
+SCENARIOS = Path(__file__).parent / "sipp"
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("sipp") is None,
+    reason="SIPp not installed (Debian package sip-tester; scripts/test installs it)",
+)
+
+
+def sip_node(make_node, **extra: str):
+    port = free_port()
+    settings = {"trusted": '["127.0.0.1"]', "trusted_level": '"team"', "min_expires_s": "1"}
+    settings.update(extra)
+    section = f'[sip]\nenabled = true\nlisten = "127.0.0.1:{port}"\n' + "".join(
+        f"{k} = {v}\n" for k, v in settings.items())
+    node = make_node(extra_c2s=section)
+    node.sip_port = port
+    api = Api(node, make_token(node, "pbx", "personal"))
+    api.put(f"/v1/users/{ALICE}/extensions/201", {})
+    # Ringing is team detail: alice lets bob see team.
+    api.put(f"/v1/users/{ALICE}/rules", {"contacts": {BOB: "team"}})
+    return node, api
+
+
+async def sipp(node, scenario: str, tmp: Path, *, timeout_s: int = 30) -> None:
+    """Run one SIPp call of `scenario` against the node; fail with its error log."""
+    cmd = ["sipp", "-sf", str(SCENARIOS / scenario), "-m", "1", "-s", "201",
+           "-i", "127.0.0.1", "-p", str(free_port()), "-t", "u1",
+           "-timeout", f"{timeout_s}s", "-timeout_error", "-nostdin", "-trace_err",
+           "-error_file", str(tmp / f"{scenario}.err"),
+           f"127.0.0.1:{node.sip_port}"]
+    proc = await asyncio.create_subprocess_exec(
+        *cmd, cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL)
+    _, err = await proc.communicate()
+    log = (tmp / f"{scenario}.err")
+    errors = log.read_text(errors="replace") if log.exists() else ""
+    assert proc.returncode == 0, (
+        f"sipp {scenario} exited {proc.returncode}\n{err.decode(errors='replace')}\n{errors}\n"
+        f"{node.log_tail()}")
+
+
+def lamp(api) -> str:
+    status, answer = api.call("GET", f"/v1/users/{ALICE}/presence")
+    assert status == 200, answer
+    return answer["view"]["presence"]["lines"].get("201", {}).get("state", "none")
+
+
+def test_a_pbx_publishing_a_call_shows_ringing_on_the_phone_then_available(make_node, tmp_path):
+    node, api = sip_node(make_node)
+
+    async def scenario():
+        alice = Client(node, ALICE, USERS[ALICE], resource="desk")
+        bob = Client(node, BOB, USERS[BOB], resource="desk")
+        await login_all(alice, bob)
+        try:
+            await befriend(alice, bob)
+            await bob.wait("presences", lambda r: r["from"].startswith(ALICE)
+                           and r["type"] == "available", "alice online")
+            pbx = asyncio.ensure_future(sipp(node, "publish_call.xml", tmp_path))
+            await bob.wait("presences",
+                           lambda r: r["from"].startswith(ALICE) and "Ringing" in r["status"],
+                           "alice's phone ringing (SIP early)")
+            await bob.wait("presences",
+                           lambda r: r["from"].startswith(ALICE) and r["show"] == "dnd"
+                           and "On the phone" in r["status"],
+                           "alice on the phone (SIP confirmed)")
+            await bob.wait("presences",
+                           lambda r: r["from"].startswith(ALICE) and r["type"] == "available"
+                           and r["show"] == "" and "phone" not in r["status"],
+                           "alice available again (SIP terminated)")
+            await pbx
+            assert lamp(api) == "idle"
+        finally:
+            await close_all(alice, bob)
+
+    run(scenario())
+
+
+def test_a_pbx_that_stops_refreshing_has_its_call_expire(make_node, tmp_path):
+    node, api = sip_node(make_node)
+
+    async def scenario():
+        alice = Client(node, ALICE, USERS[ALICE], resource="desk")
+        bob = Client(node, BOB, USERS[BOB], resource="desk")
+        await login_all(alice, bob)
+        try:
+            await befriend(alice, bob)
+            await bob.wait("presences", lambda r: r["from"].startswith(ALICE)
+                           and r["type"] == "available", "alice online")
+            await sipp(node, "publish_and_vanish.xml", tmp_path)
+            assert lamp(api) == "on_call"
+            await bob.wait("presences",
+                           lambda r: r["from"].startswith(ALICE) and "On the phone" in r["status"],
+                           "alice on the phone")
+            # Nothing refreshes the 2 s publication: the sweep takes the call away.
+            await bob.wait("presences",
+                           lambda r: r["from"].startswith(ALICE) and r["type"] == "available"
+                           and r["show"] == "" and "phone" not in r["status"],
+                           "alice available after the publication expired")
+            assert lamp(api) == "idle"
+        finally:
+            await close_all(alice, bob)
+
+    run(scenario())
+
+
+def test_a_blf_subscriber_gets_notifies_of_the_line(make_node, tmp_path):
+    node, api = sip_node(make_node)
+
+    async def scenario():
+        phone = asyncio.ensure_future(sipp(node, "subscribe_blf.xml", tmp_path))
+        await asyncio.sleep(1.5)  # SIPp subscribed and got the first NOTIFY
+        assert not phone.done() or phone.exception() is None
+        api.put(f"/v1/users/{ALICE}/lines/201", {"state": "ringing"})
+        await asyncio.sleep(0.5)
+        api.put(f"/v1/users/{ALICE}/lines/201", {"state": "on_call"})
+        await phone
+
+    run(scenario())
+
+
+def test_hostile_sip_gets_errors_and_the_node_keeps_serving(make_node, tmp_path):
+    node, api = sip_node(make_node, max_message_bytes="8192", rate_per_s="20")
+    target = ("127.0.0.1", node.sip_port)
+
+    def publish(call: str, body: str = "") -> bytes:
+        return (f"PUBLISH sip:201@localhost SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.2:5999;branch=z9hG4bK{call}\r\n"
+                f"From: <sip:x@y>;tag={call}\r\nTo: <sip:201@localhost>\r\nCall-ID: {call}\r\n"
+                f"CSeq: 1 PUBLISH\r\nEvent: dialog\r\nContent-Type: application/dialog-info+xml\r\n"
+                f"Content-Length: {len(body)}\r\n\r\n{body}").encode()
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as trusted, \
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as stranger:
+        trusted.bind(("127.0.0.1", 0))
+        stranger.bind(("127.0.0.2", 0))
+        trusted.settimeout(5)
+        stranger.settimeout(5)
+        trusted.sendto(b"\x00\x01garbage\xff", target)
+        trusted.sendto(publish("big", "x" * 9000), target)
+        answer = trusted.recv(70000).decode(errors="replace")
+        assert answer.startswith("SIP/2.0 513 "), answer
+        stranger.sendto(publish("s1", "<dialog-info/>"), target)
+        answer = stranger.recv(70000).decode(errors="replace")
+        assert answer.startswith("SIP/2.0 403 "), answer
+        # A flood from the stranger: answered 403 until the rate limit drops the rest.
+        for i in range(500):
+            stranger.sendto(publish(f"f{i}"), target)
+    # The node still serves: a real PBX publishes a whole call, and the API answers.
+    run(sipp(node, "publish_call.xml", tmp_path))
+    assert lamp(api) == "idle"
+    assert "panicked" not in node.log_path.read_text(errors="replace")
