@@ -1,6 +1,7 @@
 """SIP with a real SIP tool: SIPp (Debian's sip-tester) as the PBX publishing RFC 4235
 dialog-info and as a desk phone's busy lamp key, against the `lampfield` binary; a slixmpp
-contact watches the user's presence follow the phone (docs/SIP.md). Hostile datagrams from a
+contact watches the user's presence follow the phone (docs/SIP.md); Kamailio with pua_dialoginfo
+routing a call between two SIPp user agents publishes it. Hostile datagrams from a
 plain socket. Skips when SIPp is not installed (scripts/test installs it)."""
 
 from __future__ import annotations
@@ -169,3 +170,107 @@ def test_hostile_sip_gets_errors_and_the_node_keeps_serving(make_node, tmp_path)
     run(sipp(node, "publish_call.xml", tmp_path))
     assert lamp(api) == "idle"
     assert "panicked" not in node.log_path.read_text(errors="replace")
+
+
+KAMAILIO = Path(__file__).parent / "kamailio" / "kamailio.cfg"
+
+
+def udp_answers(port: int, wait_s: float = 10.0) -> bool:
+    """Whether something answers an OPTIONS on 127.0.0.1:`port` within `wait_s`."""
+    import time
+    deadline = time.monotonic() + wait_s
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(0.2)
+        me = s.getsockname()[1]
+        while time.monotonic() < deadline:
+            s.sendto((f"OPTIONS sip:ping@127.0.0.1:{port} SIP/2.0\r\n"
+                      f"Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bKping\r\nMax-Forwards: 5\r\n"
+                      "From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:ping@127.0.0.1>\r\n"
+                      "Call-ID: ping\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n").encode(),
+                     ("127.0.0.1", port))
+            try:
+                s.recv(65535)
+                return True
+            except OSError:
+                pass
+        return False
+
+
+@pytest.mark.skipif(shutil.which("kamailio") is None
+                    or not Path("/usr/share/kamailio/dbtext/kamailio").is_dir(),
+                    reason="Kamailio not installed (Debian packages kamailio, kamailio-presence-modules)")
+def test_kamailio_publishes_a_routed_call_with_pua_dialoginfo(make_node, tmp_path):
+    node, api = sip_node(make_node)
+    kport, callee_port = free_port(), free_port()
+    dbdir = tmp_path / "dbtext"
+    shutil.copytree("/usr/share/kamailio/dbtext/kamailio", dbdir)
+    (tmp_path / "run").mkdir()
+    cfg = tmp_path / "kamailio.cfg"
+    cfg.write_text(KAMAILIO.read_text()
+                   .replace("@PORT@", str(kport))
+                   .replace("@CALLEE@", f"127.0.0.1:{callee_port}")
+                   .replace("@LAMPFIELD@", f"127.0.0.1:{node.sip_port}")
+                   .replace("@DBDIR@", str(dbdir)))
+    log = open(tmp_path / "kamailio.log", "w")
+    kamailio = subprocess.Popen(
+        ["kamailio", "-f", str(cfg), "-DD", "-E", "-Y", str(tmp_path / "run"),
+         "-P", str(tmp_path / "run" / "kamailio.pid")],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+    def kamailio_log() -> str:
+        return (tmp_path / "kamailio.log").read_text(errors="replace")[-4000:]
+
+    try:
+        assert udp_answers(kport), f"Kamailio did not start:\n{kamailio_log()}"
+
+        async def scenario():
+            alice = Client(node, ALICE, USERS[ALICE], resource="desk")
+            bob = Client(node, BOB, USERS[BOB], resource="desk")
+            await login_all(alice, bob)
+            try:
+                await befriend(alice, bob)
+                await bob.wait("presences", lambda r: r["from"].startswith(ALICE)
+                               and r["type"] == "available", "alice online")
+                callee = await asyncio.create_subprocess_exec(
+                    "sipp", "-sf", str(SCENARIOS / "uas_ring.xml"), "-m", "1", "-i", "127.0.0.1",
+                    "-p", str(callee_port), "-t", "u1", "-timeout", "30s", "-timeout_error",
+                    "-nostdin", cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    stdin=subprocess.DEVNULL)
+                await asyncio.sleep(0.5)
+                caller = await asyncio.create_subprocess_exec(
+                    "sipp", "-sn", "uac", "-s", "201", "-d", "2000", "-m", "1",
+                    "-i", "127.0.0.1", "-p", str(free_port()), "-t", "u1", "-timeout", "30s",
+                    "-timeout_error", "-nostdin", f"127.0.0.1:{kport}",
+                    cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                    stdin=subprocess.DEVNULL)
+                try:
+                    await bob.wait("presences",
+                                   lambda r: r["from"].startswith(ALICE) and "Ringing" in r["status"],
+                                   "alice's phone ringing (Kamailio: early)")
+                    await bob.wait("presences",
+                                   lambda r: r["from"].startswith(ALICE) and r["show"] == "dnd"
+                                   and "On the phone" in r["status"],
+                                   "alice on the phone (Kamailio: confirmed)")
+                    await bob.wait("presences",
+                                   lambda r: r["from"].startswith(ALICE) and r["type"] == "available"
+                                   and r["show"] == "" and "phone" not in r["status"],
+                                   "alice available (Kamailio: terminated)")
+                except AssertionError as e:
+                    raise AssertionError(f"{e}\n--- kamailio\n{kamailio_log()}\n--- node\n{node.log_tail()}")
+                for name, proc in (("caller", caller), ("callee", callee)):
+                    _, err = await proc.communicate()
+                    assert proc.returncode == 0, f"sipp {name} exited {proc.returncode}: {err.decode()}"
+            finally:
+                await close_all(alice, bob)
+
+        run(scenario())
+        assert lamp(api) == "idle"
+    finally:
+        kamailio.terminate()
+        try:
+            kamailio.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            kamailio.kill()
+            kamailio.wait(timeout=10)
+        log.close()
