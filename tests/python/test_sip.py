@@ -60,6 +60,29 @@ async def sipp(node, scenario: str, tmp: Path, *, timeout_s: int = 30) -> None:
         f"{node.log_tail()}")
 
 
+async def alice_watched_by_bob(node):
+    """alice and bob logged in and friends, bob having seen alice online."""
+    alice = Client(node, ALICE, USERS[ALICE], resource="desk")
+    bob = Client(node, BOB, USERS[BOB], resource="desk")
+    await login_all(alice, bob)
+    await befriend(alice, bob)
+    await bob.wait("presences", lambda r: r["from"].startswith(ALICE)
+                   and r["type"] == "available", "alice online")
+    return alice, bob
+
+
+def alice_says(bob, text: str, what: str, show: str | None = None):
+    """bob's wait for a presence of alice's whose status contains `text`."""
+    return bob.wait("presences", lambda r: r["from"].startswith(ALICE) and text in r["status"]
+                    and (show is None or r["show"] == show), what)
+
+
+def alice_available_again(bob, what: str):
+    return bob.wait("presences",
+                    lambda r: r["from"].startswith(ALICE) and r["type"] == "available"
+                    and r["show"] == "" and "phone" not in r["status"], what)
+
+
 def lamp(api) -> str:
     status, answer = api.call("GET", f"/v1/users/{ALICE}/presence")
     assert status == 200, answer
@@ -70,25 +93,12 @@ def test_a_pbx_publishing_a_call_shows_ringing_on_the_phone_then_available(make_
     node, api = sip_node(make_node)
 
     async def scenario():
-        alice = Client(node, ALICE, USERS[ALICE], resource="desk")
-        bob = Client(node, BOB, USERS[BOB], resource="desk")
-        await login_all(alice, bob)
+        alice, bob = await alice_watched_by_bob(node)
         try:
-            await befriend(alice, bob)
-            await bob.wait("presences", lambda r: r["from"].startswith(ALICE)
-                           and r["type"] == "available", "alice online")
             pbx = asyncio.ensure_future(sipp(node, "publish_call.xml", tmp_path))
-            await bob.wait("presences",
-                           lambda r: r["from"].startswith(ALICE) and "Ringing" in r["status"],
-                           "alice's phone ringing (SIP early)")
-            await bob.wait("presences",
-                           lambda r: r["from"].startswith(ALICE) and r["show"] == "dnd"
-                           and "On the phone" in r["status"],
-                           "alice on the phone (SIP confirmed)")
-            await bob.wait("presences",
-                           lambda r: r["from"].startswith(ALICE) and r["type"] == "available"
-                           and r["show"] == "" and "phone" not in r["status"],
-                           "alice available again (SIP terminated)")
+            await alice_says(bob, "Ringing", "alice's phone ringing (SIP early)")
+            await alice_says(bob, "On the phone", "alice on the phone (SIP confirmed)", show="dnd")
+            await alice_available_again(bob, "alice available again (SIP terminated)")
             await pbx
             assert lamp(api) == "idle"
         finally:
@@ -101,23 +111,13 @@ def test_a_pbx_that_stops_refreshing_has_its_call_expire(make_node, tmp_path):
     node, api = sip_node(make_node)
 
     async def scenario():
-        alice = Client(node, ALICE, USERS[ALICE], resource="desk")
-        bob = Client(node, BOB, USERS[BOB], resource="desk")
-        await login_all(alice, bob)
+        alice, bob = await alice_watched_by_bob(node)
         try:
-            await befriend(alice, bob)
-            await bob.wait("presences", lambda r: r["from"].startswith(ALICE)
-                           and r["type"] == "available", "alice online")
             await sipp(node, "publish_and_vanish.xml", tmp_path)
             assert lamp(api) == "on_call"
-            await bob.wait("presences",
-                           lambda r: r["from"].startswith(ALICE) and "On the phone" in r["status"],
-                           "alice on the phone")
+            await alice_says(bob, "On the phone", "alice on the phone")
             # Nothing refreshes the 2 s publication: the sweep takes the call away.
-            await bob.wait("presences",
-                           lambda r: r["from"].startswith(ALICE) and r["type"] == "available"
-                           and r["show"] == "" and "phone" not in r["status"],
-                           "alice available after the publication expired")
+            await alice_available_again(bob, "alice available after the publication expired")
             assert lamp(api) == "idle"
         finally:
             await close_all(alice, bob)
@@ -225,13 +225,8 @@ def test_kamailio_publishes_a_routed_call_with_pua_dialoginfo(make_node, tmp_pat
         assert udp_answers(kport), f"Kamailio did not start:\n{kamailio_log()}"
 
         async def scenario():
-            alice = Client(node, ALICE, USERS[ALICE], resource="desk")
-            bob = Client(node, BOB, USERS[BOB], resource="desk")
-            await login_all(alice, bob)
+            alice, bob = await alice_watched_by_bob(node)
             try:
-                await befriend(alice, bob)
-                await bob.wait("presences", lambda r: r["from"].startswith(ALICE)
-                               and r["type"] == "available", "alice online")
                 callee = await asyncio.create_subprocess_exec(
                     "sipp", "-sf", str(SCENARIOS / "uas_ring.xml"), "-m", "1", "-i", "127.0.0.1",
                     "-p", str(callee_port), "-t", "u1", "-timeout", "30s", "-timeout_error",
@@ -245,17 +240,9 @@ def test_kamailio_publishes_a_routed_call_with_pua_dialoginfo(make_node, tmp_pat
                     cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                     stdin=subprocess.DEVNULL)
                 try:
-                    await bob.wait("presences",
-                                   lambda r: r["from"].startswith(ALICE) and "Ringing" in r["status"],
-                                   "alice's phone ringing (Kamailio: early)")
-                    await bob.wait("presences",
-                                   lambda r: r["from"].startswith(ALICE) and r["show"] == "dnd"
-                                   and "On the phone" in r["status"],
-                                   "alice on the phone (Kamailio: confirmed)")
-                    await bob.wait("presences",
-                                   lambda r: r["from"].startswith(ALICE) and r["type"] == "available"
-                                   and r["show"] == "" and "phone" not in r["status"],
-                                   "alice available (Kamailio: terminated)")
+                    await alice_says(bob, "Ringing", "alice's phone ringing (Kamailio: early)")
+                    await alice_says(bob, "On the phone", "alice on the phone (Kamailio: confirmed)", show="dnd")
+                    await alice_available_again(bob, "alice available (Kamailio: terminated)")
                 except AssertionError as e:
                     raise AssertionError(f"{e}\n--- kamailio\n{kamailio_log()}\n--- node\n{node.log_tail()}")
                 for name, proc in (("caller", caller), ("callee", callee)):

@@ -37,6 +37,8 @@ use transport::Sink;
 
 /// RFC 4235 §3.2 and RFC 3903 §5: the default subscription and publication duration.
 const DEFAULT_EXPIRES_S: u32 = 3600;
+/// Source addresses whose rate state is kept before quiet ones are forgotten early.
+const RATE_TABLE_SOFT_CAP: usize = 65_536;
 /// How often expired publications and subscriptions are looked for.
 const SWEEP: Duration = Duration::from_secs(1);
 
@@ -499,7 +501,8 @@ impl Service {
                 sub.sink.send(notify);
             }
             ticks = ticks.wrapping_add(1);
-            if ticks % 60 == 0 {
+            // Every minute, or at once when many addresses (spoofed ones, say) fill the table.
+            if ticks % 60 == 0 || self.inner.limiter.len() > RATE_TABLE_SOFT_CAP {
                 // Forget the rate state of addresses that went quiet, so the table stays small.
                 self.inner.limiter.retain_recent();
             }
