@@ -412,3 +412,42 @@ async fn hostile_input_gets_sip_errors_and_the_listener_keeps_serving() {
     assert_eq!(status(&answer), 200);
     node.shutdown().await.unwrap();
 }
+
+#[tokio::test]
+async fn a_presence_subscriber_gets_pidf_with_the_call_as_rpid_activity() {
+    let dir = tempfile::tempdir().unwrap();
+    let (node, _api, sip) = node(config(dir.path()), dir.path()).await;
+    let pbx = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let softphone = UdpSocket::bind("127.0.0.1:0").await.unwrap();
+    let contact = format!("Contact: <sip:sp@{}>", softphone.local_addr().unwrap());
+    let subscribe = request(
+        "SUBSCRIBE",
+        "sip:201@localhost",
+        "pr1",
+        &["Event: presence", "Expires: 300", &contact],
+        "",
+    );
+    let ok = ask(&softphone, sip, &subscribe).await;
+    assert_eq!(status(&ok), 200, "{ok}");
+    let first = recv(&softphone).await;
+    assert_eq!(header(&first, "Event"), Some("presence"), "{first}");
+    assert_eq!(header(&first, "Content-Type"), Some("application/pidf+xml"));
+    assert!(
+        first.contains("<basic>closed</basic>"),
+        "nobody online: {first}"
+    );
+
+    // A call makes the person live and on the phone (RPID), with the status line as note.
+    let answer = ask(
+        &pbx,
+        sip,
+        &publish("pr2", &[], &dialog_info("confirmed", "")),
+    )
+    .await;
+    assert_eq!(status(&answer), 200);
+    let notify = recv(&softphone).await;
+    assert!(notify.contains("<basic>open</basic>"), "{notify}");
+    assert!(notify.contains("on-the-phone"), "{notify}");
+    assert!(notify.contains(">On the phone</note>"), "{notify}");
+    node.shutdown().await.unwrap();
+}

@@ -7,6 +7,7 @@
 //! the publication itself. docs/SIP.md has the whole picture.
 
 mod dialog_info;
+mod pidf;
 mod publish;
 mod raw;
 mod reply;
@@ -22,7 +23,8 @@ use governor::clock::DefaultClock;
 use governor::state::keyed::HashMapStateStore;
 use governor::{Quota, RateLimiter};
 use jid::BareJid;
-use lampfield_domain::presence::{LineId, LineState};
+use lampfield_domain::access::View;
+use lampfield_domain::presence::LineId;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
@@ -32,7 +34,7 @@ use crate::store::Store;
 use publish::{Publications, PublishError};
 use raw::Echo;
 use reply::{ALLOW, Grant, grant, response};
-use subscribe::{NewSubscription, SubState, Subscriptions};
+use subscribe::{NewSubscription, Package, Shown, SubState, Subscriptions};
 use transport::Sink;
 
 /// RFC 4235 §3.2 and RFC 3903 §5: the default subscription and publication duration.
@@ -188,7 +190,7 @@ impl Service {
                 None,
                 &[
                     ("Allow", ALLOW.into()),
-                    ("Allow-Events", "dialog".into()),
+                    ("Allow-Events", "dialog, presence".into()),
                     ("Accept", dialog_info::CONTENT_TYPE.into()),
                 ],
             ),
@@ -225,16 +227,26 @@ impl Service {
         }
         let event = raw::value(head, "Event", Some("o"))
             .and_then(|v| v.split(';').next())
-            .map(str::trim);
-        if !event.is_some_and(|e| e.eq_ignore_ascii_case("dialog")) {
-            return Err(response(
-                echo,
-                489,
-                "Bad Event",
-                None,
-                &[("Allow-Events", "dialog".into())],
-            ));
-        }
+            .map(str::trim)
+            .unwrap_or_default();
+        // Line state comes in as dialog-info only; lamps go out as dialog-info or PIDF.
+        let package = match (&request.method, event) {
+            (_, e) if e.eq_ignore_ascii_case("dialog") => Package::Dialog,
+            (rsip::Method::Subscribe, e) if e.eq_ignore_ascii_case("presence") => Package::Presence,
+            _ => {
+                let allowed = match request.method {
+                    rsip::Method::Subscribe => "dialog, presence",
+                    _ => "dialog",
+                };
+                return Err(response(
+                    echo,
+                    489,
+                    "Bad Event",
+                    None,
+                    &[("Allow-Events", allowed.into())],
+                ));
+            }
+        };
         let requested = match raw::value(head, "Expires", None) {
             None => None,
             Some(v) => Some(v.parse::<u32>().map_err(|_| refuse(400, "Bad Expires"))?),
@@ -258,7 +270,7 @@ impl Service {
         let target = self.target(&request.uri).map_err(|(c, r)| refuse(c, r))?;
         let answer = match request.method {
             rsip::Method::Publish => self.publish(request, head, echo, target, granted).await,
-            _ => return self.subscribe(head, echo, sink, target, granted),
+            _ => return self.subscribe(head, echo, sink, target, package, granted),
         };
         sink.send(answer);
         Ok(())
@@ -376,12 +388,18 @@ impl Service {
         }
     }
 
-    /// The state of `ext` that the trusted level may see of `owner` (`None`: no such line in
-    /// that view: unknown, hidden by "appear offline", or below the level).
-    fn visible(&self, owner: &BareJid, ext: &LineId) -> Option<LineState> {
-        let mut snapshot = self.inner.engine.snapshot(owner).ok()?;
-        let view = snapshot.at(self.inner.config.trusted_level);
-        view.presence().lines.get(ext).copied()
+    /// What a watcher of `ext` at the trusted level may see of `owner`: the line (`None`: no
+    /// such line in that view: unknown, hidden by "appear offline", or below the level), or the
+    /// presence document of that view.
+    fn shown(&self, owner: &BareJid, ext: &LineId, package: Package) -> Shown {
+        let mut snapshot = self.inner.engine.snapshot(owner).ok();
+        let level = self.inner.config.trusted_level;
+        let unavailable = View::unavailable();
+        let view = snapshot.as_mut().map_or(&unavailable, |s| s.at(level));
+        match package {
+            Package::Dialog => Shown::Line(view.presence().lines.get(ext).copied()),
+            Package::Presence => Shown::Presence(pidf::PresenceDoc::of(view)),
+        }
     }
 
     /// RFC 6665 §4.2: new subscriptions, refreshes and unsubscribes, each answered 200 and
@@ -392,10 +410,11 @@ impl Service {
         echo: &Echo,
         sink: &Sink,
         target: Target,
+        package: Package,
         granted: Grant,
     ) -> Result<(), Vec<u8>> {
         let now = Instant::now();
-        let state = self.visible(&target.owner, &target.ext);
+        let state = self.shown(&target.owner, &target.ext, package);
         let local = self.inner.local;
         let mut subs = lock(&self.inner.subscriptions);
         if let Some(tag) = echo.to_tag() {
@@ -441,6 +460,7 @@ impl Service {
             ),
             ext: target.ext,
             owner: target.owner,
+            package,
             sink: sink.clone(),
             target: target_uri,
             call_id: echo.call_id.clone(),
@@ -496,7 +516,7 @@ impl Service {
             }
             let ended = lock(&self.inner.subscriptions).expire(now);
             for mut sub in ended {
-                let state = self.visible(&sub.owner, &sub.ext);
+                let state = self.shown(&sub.owner, &sub.ext, sub.package);
                 let notify = sub.notify(state, SubState::Timeout, self.inner.local, now);
                 sub.sink.send(notify);
             }
@@ -516,8 +536,8 @@ impl Service {
             let now = Instant::now();
             let mut subs = lock(&self.inner.subscriptions);
             for sub in subs.of_owner(&owner) {
-                let state = self.visible(&owner, &sub.ext);
-                if sub.differs(state) {
+                let state = self.shown(&owner, &sub.ext, sub.package);
+                if sub.differs(&state) {
                     let notify = sub.notify(state, SubState::Active, self.inner.local, now);
                     sub.sink.send(notify);
                 }

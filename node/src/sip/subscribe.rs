@@ -1,5 +1,6 @@
-//! RFC 6665 subscriptions to `Event: dialog` (RFC 4235 §3): the busy lamp keys watching an
-//! extension, and the NOTIFY requests that carry its line state to them.
+//! RFC 6665 subscriptions to `Event: dialog` (RFC 4235 §3) and `Event: presence` (RFC 3856):
+//! the busy lamp keys and contact lists watching an extension, and the NOTIFY requests that
+//! carry its line state (dialog-info) or its owner's presence (PIDF) to them.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -9,14 +10,44 @@ use jid::BareJid;
 use lampfield_domain::presence::{LineId, LineState};
 
 use super::dialog_info;
+use super::pidf::{self, PresenceDoc};
 use super::reply::token;
 use super::transport::Sink;
+
+/// The event package of a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Package {
+    /// RFC 4235 dialog-info: the line's calls.
+    Dialog,
+    /// RFC 3856 presence: the owner's PIDF document.
+    Presence,
+}
+
+impl Package {
+    /// The `Event` header value.
+    fn name(self) -> &'static str {
+        match self {
+            Package::Dialog => "dialog",
+            Package::Presence => "presence",
+        }
+    }
+}
+
+/// What a NOTIFY shows: the line for `dialog`, the presence document for `presence`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum Shown {
+    /// The line's state in the watcher's view (`None`: no such line in it).
+    Line(Option<LineState>),
+    /// The presence document of the watcher's view.
+    Presence(PresenceDoc),
+}
 
 /// One watcher of one extension: the dialog the SUBSCRIBE made, and what it was last told.
 #[derive(Debug)]
 pub(super) struct Subscription {
     pub(super) ext: LineId,
     pub(super) owner: BareJid,
+    pub(super) package: Package,
     pub(super) sink: Sink,
     /// The Request-URI of NOTIFYs: the subscriber's Contact.
     target: String,
@@ -29,8 +60,8 @@ pub(super) struct Subscription {
     cseq: u32,
     version: u64,
     expires_at: Instant,
-    /// The lamp the last NOTIFY showed (`None` before the first).
-    shown: Option<Option<LineState>>,
+    /// What the last NOTIFY showed (`None` before the first).
+    shown: Option<Shown>,
 }
 
 /// What a SUBSCRIBE's dialog is known by: its Call-ID and our tag.
@@ -47,6 +78,7 @@ pub(super) struct Subscriptions {
 pub(super) struct NewSubscription {
     pub(super) ext: LineId,
     pub(super) owner: BareJid,
+    pub(super) package: Package,
     pub(super) sink: Sink,
     pub(super) target: String,
     pub(super) call_id: String,
@@ -79,6 +111,7 @@ impl Subscriptions {
         let sub = Subscription {
             ext: new.ext,
             owner: new.owner,
+            package: new.package,
             sink: new.sink,
             target: new.target,
             call_id: new.call_id,
@@ -133,16 +166,19 @@ pub(super) enum SubState {
     Timeout,
 }
 
-/// What a lamp shows of a line state: a call ringing or up, or nothing (idle, out of order, or
-/// no such line in the watcher's view all look the same on a BLF key).
-fn lamp(state: Option<LineState>) -> Option<LineState> {
-    state.filter(|s| s.in_use())
+/// What a NOTIFY shows of `shown`: of a line, a call ringing or up, or nothing (idle, out of
+/// order, or no such line in the watcher's view all look the same on a BLF key).
+fn normalized(shown: Shown) -> Shown {
+    match shown {
+        Shown::Line(state) => Shown::Line(state.filter(|s| s.in_use())),
+        doc => doc,
+    }
 }
 
 impl Subscription {
-    /// Whether a NOTIFY of `state` would show the watcher something new.
-    pub(super) fn differs(&self, state: Option<LineState>) -> bool {
-        self.shown != Some(lamp(state))
+    /// Whether a NOTIFY of `shown` would show the watcher something new.
+    pub(super) fn differs(&self, shown: &Shown) -> bool {
+        self.shown.as_ref() != Some(&normalized(shown.clone()))
     }
 
     /// Extend the subscription to `seconds` from `now`.
@@ -150,10 +186,11 @@ impl Subscription {
         self.expires_at = now + Duration::from_secs(u64::from(seconds));
     }
 
-    /// The next NOTIFY: full state showing `state`, with the next CSeq and document version.
+    /// The next NOTIFY: full state showing `shown`, with the next CSeq (and, for dialog, the
+    /// next document version).
     pub(super) fn notify(
         &mut self,
-        state: Option<LineState>,
+        shown: Shown,
         sub_state: SubState,
         local_addr: SocketAddr,
         now: Instant,
@@ -161,9 +198,15 @@ impl Subscription {
         self.cseq = self.cseq.saturating_add(1);
         let version = self.version;
         self.version = self.version.saturating_add(1);
-        let state = lamp(state);
-        self.shown = Some(state);
-        let body = dialog_info::render(&self.entity, version, state);
+        let shown = normalized(shown);
+        let (content_type, body) = match &shown {
+            Shown::Line(state) => (
+                dialog_info::CONTENT_TYPE,
+                dialog_info::render(&self.entity, version, *state),
+            ),
+            Shown::Presence(doc) => (pidf::CONTENT_TYPE, doc.render(&self.entity)),
+        };
+        self.shown = Some(shown);
         let subscription_state = match sub_state {
             SubState::Active => format!(
                 "active;expires={}",
@@ -182,7 +225,7 @@ impl Subscription {
              Call-ID: {call_id}\r\n\
              CSeq: {cseq} NOTIFY\r\n\
              Contact: <sip:{local_addr};transport={lower}>\r\n\
-             Event: dialog\r\n\
+             Event: {event}\r\n\
              Subscription-State: {subscription_state}\r\n\
              Content-Type: {content_type}\r\n\
              Content-Length: {length}\r\n\r\n{body}",
@@ -193,7 +236,7 @@ impl Subscription {
             call_id = self.call_id,
             cseq = self.cseq,
             lower = transport.to_ascii_lowercase(),
-            content_type = dialog_info::CONTENT_TYPE,
+            event = self.package.name(),
             length = body.len(),
         )
         .into_bytes()
