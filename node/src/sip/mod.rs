@@ -162,24 +162,21 @@ impl Service {
         };
         // The parser is third-party code fed hostile bytes: a panic in it answers 400.
         let parsed = std::panic::catch_unwind(|| rsip::Request::try_from(message));
-        let request = match parsed {
-            Ok(Ok(request)) => request,
-            _ => {
-                let known =
-                    raw::request_method(&head).is_some_and(|m| m.parse::<rsip::Method>().is_ok());
-                let (code, reason) = match (raw::request_method(&head), known) {
-                    (Some(_), false) => (501, "Not Implemented"),
-                    _ => (400, "Bad Request"),
-                };
-                sink.send(response(
-                    &echo,
-                    code,
-                    reason,
-                    None,
-                    &[("Allow", ALLOW.into())],
-                ));
-                return;
-            }
+        let Ok(Ok(request)) = parsed else {
+            // A method token the parser does not know is an extension method: 501 (RFC 3261
+            // §8.2.1); anything else it refuses is malformed.
+            let code = match raw::request_method(&head) {
+                Some(m) if m.parse::<rsip::Method>().is_err() => (501, "Not Implemented"),
+                _ => (400, "Bad Request"),
+            };
+            sink.send(response(
+                &echo,
+                code.0,
+                code.1,
+                None,
+                &[("Allow", ALLOW.into())],
+            ));
+            return;
         };
         let answer = match request.method {
             rsip::Method::Ack => return,
@@ -522,7 +519,7 @@ impl Service {
             }
             ticks = ticks.wrapping_add(1);
             // Every minute, or at once when many addresses (spoofed ones, say) fill the table.
-            if ticks % 60 == 0 || self.inner.limiter.len() > RATE_TABLE_SOFT_CAP {
+            if ticks.is_multiple_of(60) || self.inner.limiter.len() > RATE_TABLE_SOFT_CAP {
                 // Forget the rate state of addresses that went quiet, so the table stays small.
                 self.inner.limiter.retain_recent();
             }
