@@ -18,10 +18,12 @@ mod federation;
 mod profiles;
 mod s2s;
 pub use components::{Components, Secret as ComponentSecret};
+mod sip;
 pub use connector::{ConnectorConfig, ConnectorKind};
 pub use federation::{Federation, Organization, decode_key};
 pub use profiles::{ProfilesConfig, SystemProfile};
 pub use s2s::S2s;
+pub use sip::{SipConfig, TrustedNet};
 
 /// The built-in configuration, documented key by key.
 pub const DEFAULT_TOML: &str = include_str!("../../configs/default.toml");
@@ -89,6 +91,8 @@ pub struct Config {
     pub components: Components,
     /// XEP-0357 push notifications to mobile clients' app servers.
     pub push: PushConfig,
+    /// SIP: PBX line state in, busy lamps out (off by default; docs/SIP.md).
+    pub sip: SipConfig,
 }
 
 /// `[push]`: what XEP-0357 notifications may tell the app server, a third party outside the
@@ -217,6 +221,7 @@ impl Default for Config {
             federation: Federation::default(),
             components: Components::default(),
             push: PushConfig::default(),
+            sip: SipConfig::default(),
         }
     }
 }
@@ -332,6 +337,7 @@ impl Config {
         }
         self.s2s.validate()?;
         self.components.validate(&self.domain)?;
+        self.sip.validate()?;
         self.federation.validate(&self.domain)?;
         self.profiles.validate()?;
         self.connector

@@ -17,6 +17,8 @@
 //! - [`http`]: the integration API (JSON over HTTP, server-sent events).
 //! - [`federation`]: presence between organizations over libp2p, and the router's path to
 //!   other domains (federation or s2s).
+//! - [`sip`]: SIP for PBXs and desk phones: line state in (PUBLISH), busy lamps out
+//!   (SUBSCRIBE/NOTIFY).
 //! - [`admin`]: account management, directly or over the running node's socket.
 //! - [`start`] / [`RunningNode`]: a whole node, for `lampfield run` and for tests.
 
@@ -30,6 +32,7 @@ pub mod files;
 pub mod http;
 mod node;
 pub mod profile_runtime;
+pub mod sip;
 pub mod store;
 pub mod tls;
 pub mod tokens;

@@ -59,6 +59,14 @@ pub enum StartError {
         /// The cause.
         source: std::io::Error,
     },
+    /// The SIP address cannot be bound (UDP or TCP).
+    #[error("cannot listen for SIP on {addr}: {source}")]
+    SipListen {
+        /// The configured address (`[sip] listen`).
+        addr: SocketAddr,
+        /// The cause.
+        source: std::io::Error,
+    },
     /// The integration API's address cannot be bound.
     #[error("cannot listen for the integration API on {addr}: {source}")]
     HttpListen {
@@ -87,6 +95,7 @@ pub enum StartError {
 pub struct RunningNode {
     c2s_addr: SocketAddr,
     http_addr: Option<SocketAddr>,
+    sip_addr: Option<SocketAddr>,
     domain: String,
     data_dir: PathBuf,
     store: Store,
@@ -147,6 +156,17 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
     };
     let http_listener = match config.http.enabled {
         true => Some(http::bind(http_listen).await.map_err(http_error)?),
+        false => None,
+    };
+    let sip_bound = match config.sip.enabled {
+        true => Some(
+            crate::sip::bind(config.sip.listen)
+                .await
+                .map_err(|source| StartError::SipListen {
+                    addr: config.sip.listen,
+                    source,
+                })?,
+        ),
         false => None,
     };
     let socket = data_dir.join(admin::SOCKET_FILE);
@@ -257,12 +277,25 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
         }
         None => None,
     };
+    let sip_addr = sip_bound.map(|bound| {
+        let addr = crate::sip::spawn(
+            bound,
+            &config.sip,
+            &engine,
+            &store,
+            &tracker,
+            cancel.clone(),
+        );
+        tracing::info!("SIP listening on udp and tcp {addr}");
+        addr
+    });
     tracing::info!(domain = %config.domain, "c2s listening on {c2s_addr}");
     tracing::info!(socket = %socket.display(), "admin socket ready");
 
     Ok(RunningNode {
         c2s_addr,
         http_addr,
+        sip_addr,
         domain: config.domain,
         data_dir,
         store,
@@ -292,6 +325,11 @@ impl RunningNode {
     /// The address the c2s listener is bound to (the real port when 0 was configured).
     pub fn c2s_addr(&self) -> SocketAddr {
         self.c2s_addr
+    }
+
+    /// The address SIP is bound to, UDP and TCP (`None` when `[sip] enabled = false`).
+    pub fn sip_addr(&self) -> Option<SocketAddr> {
+        self.sip_addr
     }
 
     /// The address the integration API is bound to (`None` when `[http] enabled = false`).

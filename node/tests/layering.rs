@@ -59,7 +59,7 @@ const NODE_LAYERS: &[&[&str]] = &[
     &["profile_runtime"],
     &["tls"],
     &["adapters"],
-    &["http", "federation", "admin"],
+    &["http", "federation", "admin", "sip"],
     &["node"],
 ];
 
