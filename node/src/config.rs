@@ -83,6 +83,28 @@ pub struct Config {
     pub connector: ConnectorConfig,
     /// Presence between Lampfield organizations over libp2p (off by default).
     pub federation: Federation,
+    /// The organization directory: every account sees every other (docs/DIRECTORY.md).
+    pub directory: DirectoryConfig,
+}
+
+/// `[directory]`: the organization directory, a shared roster of every account of the domain
+/// (docs/DIRECTORY.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectoryConfig {
+    /// Show every account to every other, without subscription requests. Default: `true`.
+    pub enabled: bool,
+    /// Roster group of accounts without a department. Default: `"Colleagues"`.
+    pub group: String,
+}
+
+impl Default for DirectoryConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            group: "Colleagues".to_owned(),
+        }
+    }
 }
 
 /// `[http]`: the integration API for PBXs, queues, external presence sources and dashboards.
@@ -197,6 +219,7 @@ impl Default for Config {
             profiles: ProfilesConfig::default(),
             connector: ConnectorConfig::default(),
             federation: Federation::default(),
+            directory: DirectoryConfig::default(),
         }
     }
 }
@@ -262,6 +285,13 @@ impl Config {
         }
         if self.c2s.max_connections == 0 {
             return Err(invalid("c2s.max_connections", "must be at least 1"));
+        }
+        let group = &self.directory.group;
+        if group.trim().is_empty() || group.len() > 256 || group.chars().any(char::is_control) {
+            return Err(invalid(
+                "directory.group",
+                "must be a name of 1 to 256 bytes without control characters",
+            ));
         }
         let seconds = [
             ("c2s.negotiation_timeout_s", self.c2s.negotiation_timeout_s),

@@ -112,6 +112,16 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
             path: db_path.clone(),
             source,
         })?;
+    store
+        .set_directory(crate::store::DirectorySettings {
+            enabled: config.directory.enabled,
+            group: config.directory.group.clone(),
+        })
+        .await
+        .map_err(|source| StartError::Store {
+            path: db_path.clone(),
+            source,
+        })?;
     let tls = tls::server_tls(&tls::cert_files(&config)?)?;
     let secret_path = data_dir.join(files::UNKNOWN_USER_SECRET_FILE);
     let secret =

@@ -20,6 +20,7 @@ mod accounts;
 mod archive;
 mod calendar;
 mod contacts;
+mod directory;
 mod error;
 mod extensions;
 mod flush;
@@ -43,6 +44,9 @@ pub use archive::{
     ArchivedMessage, MAX_ARCHIVE_PREF_JIDS, PageAt,
 };
 pub use contacts::RosterVersion;
+pub use directory::{
+    DirectoryEntry, DirectorySettings, DirectorySnapshot, MAX_DIRECTORY_FIELD_BYTES,
+};
 pub use error::StoreError;
 pub use offline::OfflineLimits;
 pub use pep::{
@@ -93,6 +97,12 @@ pub struct Store {
     pep: sled::Tree,
     /// Serializes changes to one user's nodes.
     pep_writers: Arc<lampfield_stripes::Stripes>,
+    /// Directory entries (see `directory.rs`).
+    directory_entries: sled::Tree,
+    /// The directory's settings and snapshot.
+    directory: Arc<directory::Directory>,
+    /// Facts about the database (`name_value`): the schema, the directory version.
+    meta: sled::Tree,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -179,6 +189,8 @@ impl Store {
         let vcards = db.open_tree(schema::USERID_VCARD)?;
         let last_logouts = db.open_tree(schema::USERID_LASTLOGOUT)?;
         let pep = db.open_tree(schema::USERNODE_PEP)?;
+        let directory_entries = db.open_tree(schema::USERID_DIRECTORY)?;
+        let meta = db.open_tree(schema::NAME_VALUE)?;
         Ok(Self {
             db,
             accounts,
@@ -203,6 +215,9 @@ impl Store {
             last_logouts,
             pep,
             pep_writers: Arc::default(),
+            directory_entries,
+            directory: Arc::default(),
+            meta,
             flushes: Arc::default(),
         })
     }

@@ -54,6 +54,9 @@ pub(super) const USERID_LASTLOGOUT: &str = "userid_lastlogout";
 /// Personal eventing nodes (XEP-0163): `user 0xFF node` -> `pep::PepNode`, its items inside.
 pub(super) const USERNODE_PEP: &str = "usernode_pep";
 
+/// The organization directory (docs/DIRECTORY.md): bare JID -> `directory::DirectoryEntry`.
+pub(super) const USERID_DIRECTORY: &str = "userid_directory";
+
 /// Facts about the database itself: `name` -> value.
 pub(super) const NAME_VALUE: &str = "name_value";
 /// Key in [`NAME_VALUE`] of the schema version, one byte.
