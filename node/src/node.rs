@@ -252,7 +252,8 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
             )
             .with_profile_runtime(profile_runtime.clone())
             .with_live_tokens(live_tokens)
-            .with_websocket(sessions.websocket());
+            .with_websocket(sessions.websocket())
+            .with_admin(service.clone());
             let addr = http::spawn(listener, state, &config.http, &tracker, cancel.clone())
                 .map_err(http_error)?;
             tracing::info!("integration API listening on http://{addr}");

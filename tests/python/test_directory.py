@@ -8,6 +8,7 @@ import asyncio
 import time
 
 from harness import WAIT_S, Client, logged_in, run
+from test_http_api import Api, make_token
 
 ALICE, BOB, CAROL, DAVE = "alice@localhost", "bob@localhost", "carol@localhost", "dave@localhost"
 PW = {ALICE: "alice-pw-1", BOB: "bob-pw-2", CAROL: "carol-pw-3", DAVE: "dave-pw-4"}
@@ -113,6 +114,29 @@ def test_rules_still_decide_and_colleagues_cannot_be_removed(make_node):
                 assert stanza is not None, e
                 assert stanza["error"]["condition"] == "not-allowed", stanza
             assert roster_has(alice, BOB)
+
+    run(scenario())
+
+
+def test_the_api_reads_and_changes_entries_and_rosters_follow(make_node):
+    node = office(make_node)
+    node.start()
+    api = Api(node, make_token(node, "hr", "business", "--can", "profiles"))
+    no_scope = Api(node, make_token(node, "pbx", "business", "--can", "sources"))
+
+    async def scenario():
+        alice = Client(node, ALICE, PW[ALICE], resource="desk")
+        async with logged_in(alice):
+            status, got = api.call("GET", f"/v1/users/{ALICE}/directory")
+            assert status == 200 and got == {"jid": ALICE, "name": "Alice Liddell",
+                                             "department": "Sales", "extension": "201"}, got
+            assert no_scope.call("GET", f"/v1/users/{ALICE}/directory")[0] == 403
+            changed = api.put(f"/v1/users/{BOB}/directory", {"department": "Support", "name": ""})
+            assert changed == {"jid": BOB, "department": "Support", "email": "bob@example.com"}
+            await until(lambda: alice.x.client_roster[BOB]["groups"] == ["Support"],
+                        "bob's new department pushed")
+            status, bad = api.call("PUT", f"/v1/users/{BOB}/directory", {"name": "a\nb"})
+            assert status == 422, (status, bad)
 
     run(scenario())
 

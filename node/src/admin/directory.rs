@@ -78,6 +78,11 @@ impl Service {
             .collect()
     }
 
+    /// `user`'s entry and extensions.
+    pub fn user_listing(&self, user: &BareJid) -> Result<UserListing, AdminError> {
+        self.listing(user)
+    }
+
     fn listing(&self, user: &BareJid) -> Result<UserListing, AdminError> {
         let store = self.store();
         let DirectoryEntry {
