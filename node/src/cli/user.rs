@@ -1,4 +1,4 @@
-//! `lampfield user add|list|remove`: through the running node's admin socket when a
+//! `lampfield user add|edit|list|remove`: through the running node's admin socket when a
 //! node runs, directly on the database otherwise.
 
 use std::io::BufRead;
@@ -23,7 +23,10 @@ data folder and domain.
 
 Passwords are never stored: the node keeps salted SCRAM-SHA-1 and SCRAM-SHA-256
 keys. Prefer --password-stdin, e.g. `printf %s \"$PW\" | lampfield user add
-alice@example.org --password-stdin`.";
+alice@example.org --password-stdin`.
+
+--name, --department, --extension and --email (on add and edit) set what the organization
+directory shows colleagues (docs/DIRECTORY.md); an empty value clears a field on edit.";
 
 /// Times to retry while a starting node holds the database but has no socket yet.
 const LOCKED_RETRIES: u32 = 10;
