@@ -118,6 +118,22 @@ def test_rules_still_decide_and_colleagues_cannot_be_removed(make_node):
     run(scenario())
 
 
+def test_rules_naming_a_department_follow_a_colleague_who_moves(make_node):
+    node = office(make_node)
+    node.cli("rule", "set", ALICE, "group:Support", "blocked")
+    node.start()
+
+    async def scenario():
+        alice = Client(node, ALICE, PW[ALICE], resource="desk")
+        bob = Client(node, BOB, PW[BOB], resource="desk")
+        async with logged_in(alice, bob):
+            await bob.wait_presence("alice online", type="available", **{"from": alice.person})
+            node.cli("user", "edit", BOB, "--department", "Support")
+            await bob.wait_presence("alice looks offline", type="unavailable", from_bare=ALICE)
+
+    run(scenario())
+
+
 def test_the_api_reads_and_changes_entries_and_rosters_follow(make_node):
     node = office(make_node)
     node.start()
