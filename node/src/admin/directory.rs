@@ -112,3 +112,79 @@ impl Service {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn fields(name: &str, department: &str, extension: &str) -> DirectoryFields {
+        DirectoryFields {
+            name: Some(name.into()),
+            department: Some(department.into()),
+            extension: Some(extension.into()),
+            email: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn entries_are_added_edited_cleared_and_listed() {
+        let service = Service::new("example.org".into(), Store::temporary().unwrap());
+        service
+            .add_user_with(
+                "alice@example.org",
+                "pw".into(),
+                &fields("Alice", "Sales", "201"),
+            )
+            .await
+            .unwrap();
+        let listed = service.user_listings().unwrap();
+        assert_eq!(listed[0].details, fields("Alice", "Sales", "201"));
+        let edited = service
+            .edit_user(
+                "alice@example.org",
+                &DirectoryFields {
+                    department: Some(String::new()),
+                    extension: Some("202".into()),
+                    email: Some("alice@example.com".into()),
+                    ..DirectoryFields::default()
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(edited.details.name.as_deref(), Some("Alice"));
+        assert_eq!(edited.details.department, None, "cleared");
+        assert_eq!(edited.details.extension.as_deref(), Some("202"), "replaced");
+        assert_eq!(edited.details.email.as_deref(), Some("alice@example.com"));
+    }
+
+    #[tokio::test]
+    async fn bad_fields_leave_no_account_and_extensions_are_not_taken_away() {
+        let service = Service::new("example.org".into(), Store::temporary().unwrap());
+        let bad = fields("Bob\u{7}", "Sales", "");
+        assert!(
+            service
+                .add_user_with("bob@example.org", "pw".into(), &bad)
+                .await
+                .is_err()
+        );
+        assert!(service.user_listings().unwrap().is_empty());
+        service
+            .add_user_with(
+                "alice@example.org",
+                "pw".into(),
+                &fields("Alice", "Sales", "201"),
+            )
+            .await
+            .unwrap();
+        service
+            .add_user_with("bob@example.org", "pw".into(), &DirectoryFields::default())
+            .await
+            .unwrap();
+        let taken = service
+            .edit_user("bob@example.org", &fields("Bob", "Sales", "201"))
+            .await;
+        assert!(matches!(taken, Err(AdminError::Directory(m)) if m.contains("alice")));
+    }
+}

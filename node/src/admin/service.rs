@@ -241,15 +241,21 @@ impl Service {
         password: String,
         details: &DirectoryFields,
     ) -> Result<BareJid, AdminError> {
-        let mut probe = DirectoryEntry::default();
-        for (field, value) in [
-            (&mut probe.name, &details.name),
-            (&mut probe.department, &details.department),
-            (&mut probe.email, &details.email),
-        ] {
-            *field = value.clone();
+        // Checked before the account exists, so a bad field leaves no account behind.
+        let entry = DirectoryEntry {
+            name: details.name.clone(),
+            department: details.department.clone(),
+            email: details.email.clone(),
+        };
+        entry.check().map_err(AdminError::Directory)?;
+        if let Some(ext) = details
+            .extension
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+        {
+            lampfield_domain::presence::LineId::new(ext.trim())
+                .map_err(|e| AdminError::Directory(format!("extension: {e}")))?;
         }
-        probe.check().map_err(AdminError::Directory)?;
         let user = self.add_user(jid, password).await?;
         if *details == DirectoryFields::default() {
             self.push_colleague(&user).await?;
