@@ -93,6 +93,8 @@ pub struct Config {
     pub push: PushConfig,
     /// SIP: PBX line state in, busy lamps out (off by default; docs/SIP.md).
     pub sip: SipConfig,
+    /// The organization directory: every account sees every other (docs/DIRECTORY.md).
+    pub directory: DirectoryConfig,
 }
 
 /// `[push]`: what XEP-0357 notifications may tell the app server, a third party outside the
@@ -105,6 +107,26 @@ pub struct PushConfig {
     pub include_sender: bool,
     /// Include the start of the last message's body (at most 256 bytes). Default: `false`.
     pub include_body: bool,
+}
+
+/// `[directory]`: the organization directory, a shared roster of every account of the domain
+/// (docs/DIRECTORY.md).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectoryConfig {
+    /// Show every account to every other, without subscription requests. Default: `true`.
+    pub enabled: bool,
+    /// Roster group of accounts without a department. Default: `"Colleagues"`.
+    pub group: String,
+}
+
+impl Default for DirectoryConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            group: "Colleagues".to_owned(),
+        }
+    }
 }
 
 /// `[http]`: the integration API for PBXs, queues, external presence sources and dashboards.
@@ -222,6 +244,7 @@ impl Default for Config {
             components: Components::default(),
             push: PushConfig::default(),
             sip: SipConfig::default(),
+            directory: DirectoryConfig::default(),
         }
     }
 }
@@ -287,6 +310,13 @@ impl Config {
         }
         if self.c2s.max_connections == 0 {
             return Err(invalid("c2s.max_connections", "must be at least 1"));
+        }
+        let group = &self.directory.group;
+        if group.trim().is_empty() || group.len() > 256 || group.chars().any(char::is_control) {
+            return Err(invalid(
+                "directory.group",
+                "must be a name of 1 to 256 bytes without control characters",
+            ));
         }
         let seconds = [
             ("c2s.negotiation_timeout_s", self.c2s.negotiation_timeout_s),

@@ -203,7 +203,15 @@ struct AddToken {
 enum UserAction {
     /// Create an account.
     Add(AddUser),
-    /// List every account, one JID per line.
+    /// Change an account's directory entry or extension (an empty value clears it).
+    Edit {
+        /// The account, `user@domain` (the configured domain).
+        jid: String,
+        #[command(flatten)]
+        details: DirectoryArgs,
+    },
+    /// List every account, one a line: its JID, then name, department, extensions and e-mail
+    /// (tab-separated, `-` for none) when it has any.
     List,
     /// Remove an account and its roster.
     Remove {
@@ -226,6 +234,36 @@ struct AddUser {
     /// Read the password from the first line of standard input.
     #[arg(long)]
     password_stdin: bool,
+    #[command(flatten)]
+    details: DirectoryArgs,
+}
+
+/// What the organization directory shows of an account (docs/DIRECTORY.md).
+#[derive(Debug, Args)]
+struct DirectoryArgs {
+    /// The display name colleagues see.
+    #[arg(long, value_name = "NAME")]
+    name: Option<String>,
+    /// The department: colleagues see the account in this roster group.
+    #[arg(long, value_name = "DEPARTMENT")]
+    department: Option<String>,
+    /// The PBX extension (replaces the account's earlier ones).
+    #[arg(long, value_name = "EXT")]
+    extension: Option<String>,
+    /// An e-mail address.
+    #[arg(long, value_name = "ADDRESS")]
+    email: Option<String>,
+}
+
+impl From<DirectoryArgs> for lampfield_node::admin::protocol::DirectoryFields {
+    fn from(a: DirectoryArgs) -> Self {
+        Self {
+            name: a.name,
+            department: a.department,
+            extension: a.extension,
+            email: a.email,
+        }
+    }
 }
 
 fn main() -> ExitCode {
@@ -258,7 +296,10 @@ fn main() -> ExitCode {
                         Some(p) => p,
                         None => cli::user::read_password_stdin()?,
                     };
-                    cli::user::add(&config, &add.jid, password).await
+                    cli::user::add(&config, &add.jid, password, add.details.into()).await
+                }
+                UserAction::Edit { jid, details } => {
+                    cli::user::edit(&config, &jid, details.into()).await
                 }
                 UserAction::List => cli::user::list(&config).await,
                 UserAction::Remove { jid } => cli::user::remove(&config, &jid).await,

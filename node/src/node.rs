@@ -124,6 +124,16 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
             path: db_path.clone(),
             source,
         })?;
+    store
+        .set_directory(crate::store::DirectorySettings {
+            enabled: config.directory.enabled,
+            group: config.directory.group.clone(),
+        })
+        .await
+        .map_err(|source| StartError::Store {
+            path: db_path.clone(),
+            source,
+        })?;
     let tls = tls::server_tls(&tls::cert_files(&config)?)?;
     let secret_path = data_dir.join(files::UNKNOWN_USER_SECRET_FILE);
     let secret =
@@ -269,7 +279,8 @@ pub async fn start(config: Config) -> Result<RunningNode, StartError> {
             )
             .with_profile_runtime(profile_runtime.clone())
             .with_live_tokens(live_tokens)
-            .with_websocket(sessions.websocket());
+            .with_websocket(sessions.websocket())
+            .with_admin(service.clone());
             let addr = http::spawn(listener, state, &config.http, &tracker, cancel.clone())
                 .map_err(http_error)?;
             tracing::info!("integration API listening on http://{addr}");

@@ -47,6 +47,7 @@ async fn start_add_users_refuse_a_second_node_shutdown_restart() {
         &Request::AddUser {
             jid: "bob@localhost".into(),
             password: "pw".into(),
+            details: Default::default(),
         },
     )
     .await

@@ -18,9 +18,10 @@ def make_node(tmp_path):
     """Factory: a node on a fresh data folder, users added before it starts."""
     nodes: list[Node] = []
 
-    def make(users: dict[str, str] = USERS, extra_c2s: str = "", start: bool = True) -> Node:
+    def make(users: dict[str, str] = USERS, extra_c2s: str = "", start: bool = True,
+             directory: bool = False) -> Node:
         (tmp_path / f"node{len(nodes)}").mkdir()
-        node = Node(tmp_path / f"node{len(nodes)}", extra_c2s=extra_c2s)
+        node = Node(tmp_path / f"node{len(nodes)}", extra_c2s=extra_c2s, directory=directory)
         nodes.append(node)
         for jid, password in users.items():
             node.add_user(jid, password)

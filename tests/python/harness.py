@@ -49,7 +49,7 @@ def free_port() -> int:
 class Node:
     """One `lampfield run` process on its own data folder."""
 
-    def __init__(self, workdir: Path, *, extra_c2s: str = "") -> None:
+    def __init__(self, workdir: Path, *, extra_c2s: str = "", directory: bool = False) -> None:
         self.bin = lampfield_bin()
         assert self.bin.is_file(), f"lampfield binary not found at {self.bin} (set LAMPFIELD_BIN)"
         self.dir = workdir
@@ -57,9 +57,14 @@ class Node:
         self.port = free_port()
         self.http_port = free_port()
         self.config = workdir / "lampfield.toml"
+        # Most tests are about RFC 6121 subscriptions and strangers between accounts of one
+        # domain; the organization directory, which shows every account to every other
+        # without them, is on only where a test asks for it (test_directory.py).
         self.config.write_text(
             f'domain = "{DOMAIN}"\n'
             f'data_dir = "{self.data_dir}"\n'
+            "[directory]\n"
+            f'enabled = {"true" if directory else "false"}\n'
             "[http]\n"
             f'listen = "127.0.0.1:{self.http_port}"\n'
             "[c2s]\n"

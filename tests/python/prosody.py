@@ -249,9 +249,13 @@ def lampfield_and_prosody(tmp_path: Path, *, with_certs: bool, users: dict[str, 
         lf_cert, lf_key = ca.issue(LF)
         tls = f'[tls]\ncert_file = "{lf_cert}"\nkey_file = "{lf_key}"\n'
         ca_file = f'ca_file = "{ca.cert}"\n'
+    # As in harness.Node: these scenarios are about subscriptions and strangers, so the
+    # organization directory (every account sees every other) is off.
     node.config.write_text(
         f'domain = "{LF}"\n'
         f'data_dir = "{node.data_dir}"\n'
+        "[directory]\n"
+        "enabled = false\n"
         "[http]\n"
         f'listen = "127.0.0.1:{node.http_port}"\n'
         "[c2s]\n"

@@ -79,6 +79,9 @@ impl Orgs {
             config.data_dir = dir.path().join("data");
             config.c2s.listen = "127.0.0.1:0".parse().expect("address");
             config.http.enabled = false;
+            // The scenarios subscribe users of one organization to each other as strangers
+            // would; the directory would make every colleague a contact (as tests/src/node.rs).
+            config.directory.enabled = false;
             config.federation.enabled = true;
             config.federation.listen = vec!["/ip4/127.0.0.1/tcp/0".into()];
             config.federation.redial_interval_ms = 300;

@@ -58,6 +58,10 @@ pub async fn start_node_with(adjust: impl FnOnce(&mut Config)) -> TestNode {
     config.data_dir = dir.path().join("data");
     config.c2s.listen = "127.0.0.1:0".parse().expect("address");
     config.http.listen = "127.0.0.1:0".parse().expect("address");
+    // The scenarios here are about RFC 6121 subscriptions and strangers between accounts of
+    // one domain; the organization directory, which shows every account to every other
+    // without them, is off unless a scenario turns it on.
+    config.directory.enabled = false;
     adjust(&mut config);
     let node = lampfield_node::start(config.clone())
         .await

@@ -110,6 +110,10 @@ impl Backend for StoreBackend {
         Ok(stored.map(|c| wire_contact(contact.clone(), c)))
     }
 
+    async fn is_managed(&self, user: &BareJid, contact: &BareJid) -> Result<bool, BackendError> {
+        self.store.is_colleague(user, contact).map_err(failed)
+    }
+
     async fn put_contact(&self, user: &BareJid, contact: Contact) -> Result<(), BackendError> {
         let (jid, record) = stored_contact(contact);
         self.store

@@ -88,6 +88,7 @@ mod tests {
         let add = Request::AddUser {
             jid: "alice@example.org".into(),
             password: "pw".into(),
+            details: Default::default(),
         };
         assert_eq!(
             send(&path, &add).await.unwrap(),
@@ -98,7 +99,10 @@ mod tests {
         assert_eq!(
             send(&path, &Request::ListUsers).await.unwrap(),
             Response::Users {
-                users: vec!["alice@example.org".into()]
+                users: vec![crate::admin::protocol::UserListing {
+                    jid: "alice@example.org".into(),
+                    details: Default::default(),
+                }]
             }
         );
 

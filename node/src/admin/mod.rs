@@ -7,6 +7,7 @@
 //! the CLI uses directly when no node runs.
 
 pub mod client;
+mod directory;
 mod profiles;
 pub mod protocol;
 mod rules;

@@ -46,8 +46,19 @@ pub enum Request {
         jid: String,
         /// The new account's password.
         password: String,
+        /// Its directory entry and extension.
+        #[serde(default)]
+        details: DirectoryFields,
     },
-    /// Every account's JID.
+    /// Change an account's directory entry or extension: fields left out stay as they are, an
+    /// empty one is cleared.
+    EditUser {
+        /// `user@domain`.
+        jid: String,
+        /// What changes.
+        details: DirectoryFields,
+    },
+    /// Every account with its directory entry and extensions.
     ListUsers,
     /// Remove an account and its contacts.
     RemoveUser {
@@ -112,6 +123,11 @@ impl std::fmt::Debug for Request {
                 .debug_struct("AddUser")
                 .field("jid", jid)
                 .finish_non_exhaustive(),
+            Self::EditUser { jid, details } => f
+                .debug_struct("EditUser")
+                .field("jid", jid)
+                .field("details", details)
+                .finish(),
             Self::ListUsers => f.write_str("ListUsers"),
             Self::RemoveUser { jid } => f.debug_struct("RemoveUser").field("jid", jid).finish(),
             Self::AddToken {
@@ -155,6 +171,35 @@ impl std::fmt::Debug for Request {
     }
 }
 
+/// What the organization directory says of an account (docs/DIRECTORY.md), and its phone
+/// extension; in a request, what to set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DirectoryFields {
+    /// The display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The department, the colleagues' roster group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub department: Option<String>,
+    /// The PBX extension (replaces the account's earlier ones).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub extension: Option<String>,
+    /// An e-mail address.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+}
+
+/// One account in a listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserListing {
+    /// Its JID.
+    pub jid: String,
+    /// Its directory entry; `extension` lists every extension mapped to it, comma-separated.
+    #[serde(flatten)]
+    pub details: DirectoryFields,
+}
+
 /// The node's answer to one [`Request`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "status", rename_all = "snake_case")]
@@ -166,8 +211,13 @@ pub enum Response {
     },
     /// Every account.
     Users {
-        /// Their JIDs, sorted.
-        users: Vec<String>,
+        /// Sorted by JID.
+        users: Vec<UserListing>,
+    },
+    /// The account's directory entry was changed.
+    Edited {
+        /// The account as it is now.
+        user: UserListing,
     },
     /// The account is gone (or never was).
     Removed {
@@ -357,7 +407,8 @@ mod tests {
             r,
             Request::AddUser {
                 jid: "a@b".into(),
-                password: "pw".into()
+                password: "pw".into(),
+                details: DirectoryFields::default(),
             }
         );
         assert!(!format!("{r:?}").contains("pw"), "Debug hides the password");

@@ -3,11 +3,11 @@
 
 use jid::BareJid;
 
-use super::protocol::{Request, Response, TokenInfo};
+use super::protocol::{DirectoryFields, Request, Response, TokenInfo};
 use crate::adapters::c2s::SessionControl;
 use crate::adapters::xmpp::{PasswordError, new_account};
 use crate::engine::Engine;
-use crate::store::StoredToken;
+use crate::store::{DirectoryEntry, StoredToken};
 use crate::store::{Store, StoreError};
 use crate::tokens::{self, LiveTokens, TokenScope};
 use lampfield_domain::access::{Level, NodePolicy};
@@ -31,6 +31,9 @@ pub enum AdminError {
     /// An access rule, its user or its viewer is not acceptable.
     #[error("{0}")]
     Rules(String),
+    /// A directory entry or extension is not acceptable.
+    #[error("{0}")]
+    Directory(String),
     /// The key derivation task died.
     #[error("credential derivation failed: {0}")]
     Derivation(String),
@@ -117,6 +120,10 @@ impl Service {
         self.engine.as_ref()
     }
 
+    pub(super) fn sessions(&self) -> Option<&SessionControl> {
+        self.sessions.as_ref()
+    }
+
     pub(super) fn store(&self) -> &Store {
         &self.store
     }
@@ -145,16 +152,21 @@ impl Service {
     /// Apply one request; failures become [`Response::Error`].
     pub async fn apply(&self, request: Request) -> Response {
         let result = match request {
-            Request::AddUser { jid, password } => {
-                self.add_user(&jid, password)
-                    .await
-                    .map(|user| Response::Added {
-                        jid: user.to_string(),
-                    })
-            }
-            Request::ListUsers => self.users().map(|users| Response::Users {
-                users: users.into_iter().map(|u| u.to_string()).collect(),
-            }),
+            Request::AddUser {
+                jid,
+                password,
+                details,
+            } => self
+                .add_user_with(&jid, password, &details)
+                .await
+                .map(|user| Response::Added {
+                    jid: user.to_string(),
+                }),
+            Request::EditUser { jid, details } => self
+                .edit_user(&jid, &details)
+                .await
+                .map(|user| Response::Edited { user }),
+            Request::ListUsers => self.user_listings().map(|users| Response::Users { users }),
             Request::RemoveUser { jid } => {
                 self.remove_user(&jid)
                     .await
@@ -218,6 +230,38 @@ impl Service {
             .map_err(|e| AdminError::Derivation(e.to_string()))??;
         self.store.create_account(&user, &account).await?;
         tracing::info!(%user, "account created");
+        Ok(user)
+    }
+
+    /// [`Service::add_user`] with a directory entry and extension (checked before the account
+    /// is made); everyone online sees the new colleague in their roster.
+    pub async fn add_user_with(
+        &self,
+        jid: &str,
+        password: String,
+        details: &DirectoryFields,
+    ) -> Result<BareJid, AdminError> {
+        // Checked before the account exists, so a bad field leaves no account behind.
+        let entry = DirectoryEntry {
+            name: details.name.clone(),
+            department: details.department.clone(),
+            email: details.email.clone(),
+        };
+        entry.check().map_err(AdminError::Directory)?;
+        if let Some(ext) = details
+            .extension
+            .as_deref()
+            .filter(|e| !e.trim().is_empty())
+        {
+            lampfield_domain::presence::LineId::new(ext.trim())
+                .map_err(|e| AdminError::Directory(format!("extension: {e}")))?;
+        }
+        let user = self.add_user(jid, password).await?;
+        if *details == DirectoryFields::default() {
+            self.push_colleague(&user).await?;
+        } else {
+            self.edit_user(user.as_str(), details).await?;
+        }
         Ok(user)
     }
 
@@ -385,6 +429,7 @@ mod tests {
         let add = |jid: &str| Request::AddUser {
             jid: jid.into(),
             password: "pw".into(),
+            details: Default::default(),
         };
         assert_eq!(
             service.apply(add("Alice@example.org")).await,
@@ -402,13 +447,17 @@ mod tests {
             .apply(Request::AddUser {
                 jid: "bob@example.org".into(),
                 password: String::new(),
+                details: Default::default(),
             })
             .await;
         assert!(matches!(empty, Response::Error { ref message } if message.contains("empty")));
         assert_eq!(
             service.apply(Request::ListUsers).await,
             Response::Users {
-                users: vec!["alice@example.org".into()]
+                users: vec![crate::admin::protocol::UserListing {
+                    jid: "alice@example.org".into(),
+                    details: Default::default(),
+                }]
             }
         );
         assert_eq!(

@@ -1,4 +1,4 @@
-//! `lampfield user add|list|remove`: through the running node's admin socket when a
+//! `lampfield user add|edit|list|remove`: through the running node's admin socket when a
 //! node runs, directly on the database otherwise.
 
 use std::io::BufRead;
@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use lampfield_node::admin::client::{self, ClientError};
-use lampfield_node::admin::protocol::{Request, Response};
+use lampfield_node::admin::protocol::{DirectoryFields, Request, Response, UserListing};
 use lampfield_node::admin::{self, Service};
 use lampfield_node::store::{Store, StoreError};
 use lampfield_node::{Config, DB_DIR};
@@ -23,7 +23,10 @@ data folder and domain.
 
 Passwords are never stored: the node keeps salted SCRAM-SHA-1 and SCRAM-SHA-256
 keys. Prefer --password-stdin, e.g. `printf %s \"$PW\" | lampfield user add
-alice@example.org --password-stdin`.";
+alice@example.org --password-stdin`.
+
+--name, --department, --extension and --email (on add and edit) set what the organization
+directory shows colleagues (docs/DIRECTORY.md); an empty value clears a field on edit.";
 
 /// Times to retry while a starting node holds the database but has no socket yet.
 const LOCKED_RETRIES: u32 = 10;
@@ -41,10 +44,16 @@ pub(crate) fn read_password_stdin() -> anyhow::Result<String> {
 }
 
 /// `user add`.
-pub(crate) async fn add(config: &Config, jid: &str, password: String) -> anyhow::Result<()> {
+pub(crate) async fn add(
+    config: &Config,
+    jid: &str,
+    password: String,
+    details: DirectoryFields,
+) -> anyhow::Result<()> {
     let request = Request::AddUser {
         jid: jid.to_owned(),
         password,
+        details,
     };
     match execute(config, request).await? {
         Response::Added { jid } => println!("added {jid}"),
@@ -53,13 +62,48 @@ pub(crate) async fn add(config: &Config, jid: &str, password: String) -> anyhow:
     Ok(())
 }
 
-/// `user list`.
-pub(crate) async fn list(config: &Config) -> anyhow::Result<()> {
-    match execute(config, Request::ListUsers).await? {
-        Response::Users { users } => users.iter().for_each(|u| println!("{u}")),
+/// `user edit`.
+pub(crate) async fn edit(
+    config: &Config,
+    jid: &str,
+    details: DirectoryFields,
+) -> anyhow::Result<()> {
+    let request = Request::EditUser {
+        jid: jid.to_owned(),
+        details,
+    };
+    match execute(config, request).await? {
+        Response::Edited { user } => println!("{}", listing_line(&user)),
         other => unexpected(other)?,
     }
     Ok(())
+}
+
+/// `user list`: one account a line, its JID, then (when it has any directory field) its name,
+/// department, extensions and e-mail, separated by tabs (`-` for none).
+pub(crate) async fn list(config: &Config) -> anyhow::Result<()> {
+    match execute(config, Request::ListUsers).await? {
+        Response::Users { users } => users.iter().for_each(|u| println!("{}", listing_line(u))),
+        other => unexpected(other)?,
+    }
+    Ok(())
+}
+
+fn listing_line(user: &UserListing) -> String {
+    let d = &user.details;
+    // An account without directory fields is listed as before they existed: its JID alone.
+    if *d == DirectoryFields::default() {
+        return user.jid.clone();
+    }
+    let field = |f: &Option<String>| f.clone().unwrap_or_else(|| "-".to_owned());
+    format!(
+        "{}\t{}\t{}\t{}\t{}",
+        user.jid,
+        field(&d.name),
+        field(&d.department),
+        field(&d.extension),
+        field(&d.email)
+    )
 }
 
 /// `user remove`.

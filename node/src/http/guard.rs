@@ -68,6 +68,8 @@ pub(super) const ROUTES: &[(&str, &str, Need)] = &[
     ("GET", "/v1/extensions/{ext}", To(Source)),
     ("PUT", "/v1/extensions/{ext}", To(Source)),
     ("DELETE", "/v1/extensions/{ext}", To(Source)),
+    ("GET", "/v1/users/{jid}/directory", To(Profiles)),
+    ("PUT", "/v1/users/{jid}/directory", To(Profiles)),
     ("GET", "/v1/users/{jid}/rules", To(Rules)),
     ("PUT", "/v1/users/{jid}/rules", To(Rules)),
     ("GET", "/v1/users/{jid}/rules/explain", To(Rules)),

@@ -17,6 +17,7 @@
 
 mod bodies;
 mod calendar;
+mod directory;
 mod error;
 mod events;
 mod extract;
@@ -75,6 +76,8 @@ pub struct ApiState {
     live_tokens: tokens::LiveTokens,
     /// XMPP over WebSocket, when the node serves XMPP.
     websocket: Option<WebSocketEndpoint<StoreBackend>>,
+    /// The running node's admin service: directory changes reach online rosters through it.
+    admin: Option<crate::admin::Service>,
 }
 
 impl ApiState {
@@ -98,7 +101,14 @@ impl ApiState {
             profile_runtime: None,
             live_tokens: tokens::LiveTokens::default(),
             websocket: None,
+            admin: None,
         }
+    }
+
+    /// Apply directory changes through the running node's admin service.
+    pub fn with_admin(mut self, admin: crate::admin::Service) -> Self {
+        self.admin = Some(admin);
+        self
     }
 
     /// Serve XMPP over WebSocket (RFC 7395) at `/xmpp-websocket` through `endpoint`.
@@ -219,6 +229,10 @@ pub fn router(state: ApiState) -> Router {
         .route(
             "/users/{jid}/settings",
             get(sources::get_settings).put(sources::put_settings),
+        )
+        .route(
+            "/users/{jid}/directory",
+            get(directory::get).put(directory::put),
         )
         .route("/users/{jid}/rules", get(rules::get).put(rules::put))
         .route("/users/{jid}/rules/explain", get(rules::explain))

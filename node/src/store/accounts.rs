@@ -34,11 +34,15 @@ impl Store {
             self.remove_pep_of(user)?;
             self.remove_push_of(user)?;
         }
-        let swapped = self.accounts.compare_and_swap(
-            schema::account_key(user),
-            None::<&[u8]>,
-            Some(value),
-        )?;
+        // A new account is a new colleague of everyone in the directory.
+        let swapped = self.directory_change(|| {
+            self.remove_directory_entry_of(user)?;
+            Ok(self.accounts.compare_and_swap(
+                schema::account_key(user),
+                None::<&[u8]>,
+                Some(value),
+            )?)
+        })?;
         if swapped.is_err() {
             return Err(StoreError::AccountExists(user.to_string()));
         }
@@ -114,7 +118,7 @@ impl Store {
 
     /// Remove an account and all its own data: contacts, presence sources and settings, rules,
     /// profiles, calendar, offline messages, private XML, the message archive, the vCard, the last
-    /// logout, PEP nodes and the extensions mapped to it.
+    /// logout, PEP nodes, the directory entry and the extensions mapped to it.
     /// Returns whether the account existed.
     /// Other accounts' contacts and rules naming it are the caller's (see
     /// [`Store::holders_of`]).
@@ -124,7 +128,11 @@ impl Store {
     /// between leaves contacts of no account, which no session can read and which
     /// [`Store::create_account`] clears before the name is used again.
     pub async fn remove_account(&self, user: &BareJid) -> Result<bool, StoreError> {
-        let existed = self.accounts.remove(schema::account_key(user))?.is_some();
+        let existed = self.directory_change(|| {
+            let existed = self.accounts.remove(schema::account_key(user))?.is_some();
+            self.remove_directory_entry_of(user)?;
+            Ok(existed)
+        })?;
         self.remove_contacts_of(user)?;
         self.remove_presence_of(user)?;
         self.remove_profiles_of(user)?;

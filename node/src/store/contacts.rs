@@ -34,7 +34,7 @@ pub enum RosterVersion {
 }
 
 impl RosterVersion {
-    fn decode(value: Option<IVec>) -> Self {
+    pub(super) fn decode(value: Option<IVec>) -> Self {
         let Some(value) = value else {
             return Self::Never;
         };
@@ -48,20 +48,30 @@ impl RosterVersion {
         }
     }
 
-    fn encode(id: u64, under_way: bool) -> [u8; 9] {
+    pub(super) fn encode(id: u64, under_way: bool) -> [u8; 9] {
         let mut bytes = [0u8; 9];
         bytes[..8].copy_from_slice(&id.to_be_bytes());
         bytes[8] = u8::from(under_way);
         bytes
     }
+
+    /// The version of a roster made of the user's own contacts at `own` and the directory at
+    /// `directory`: ids only grow, so the greater one moves on with every change of either.
+    fn merged(own: Self, directory: Self) -> Self {
+        match (own, directory) {
+            (Self::Unsettled, _) | (_, Self::Unsettled) => Self::Unsettled,
+            (Self::Never, other) | (other, Self::Never) => other,
+            (Self::Settled(a), Self::Settled(b)) => Self::Settled(a.max(b)),
+        }
+    }
 }
 
 impl Store {
-    /// `user`'s roster version; see the module docs for what it promises.
+    /// `user`'s roster version, the directory's part included (see `directory.rs`); see the
+    /// module docs for what it promises.
     pub fn roster_version(&self, user: &BareJid) -> Result<RosterVersion, StoreError> {
-        Ok(RosterVersion::decode(
-            self.roster_versions.get(schema::account_key(user))?,
-        ))
+        let own = RosterVersion::decode(self.roster_versions.get(schema::account_key(user))?);
+        Ok(RosterVersion::merged(own, self.directory_version()?))
     }
 
     /// `user`'s contacts with the roster version they are at; the version is
@@ -101,12 +111,14 @@ impl Store {
         Ok(())
     }
 
-    /// Every stored contact of `user`, in byte order of the contact's JID.
+    /// Every contact of `user` (the directory's colleagues included), in byte order of the
+    /// contact's JID.
     pub fn contacts(&self, user: &BareJid) -> Result<Vec<(BareJid, Contact)>, StoreError> {
         Ok(self.roster(user)?.as_ref().clone())
     }
 
-    /// [`Store::contacts`], shared: large rosters come from memory (`roster_cache.rs`).
+    /// [`Store::contacts`], shared: large rosters come from memory (`roster_cache.rs`). With the
+    /// directory on, the roster holds every colleague too (see `directory.rs`).
     pub fn roster(&self, user: &BareJid) -> Result<Roster, StoreError> {
         if let Some(roster) = self.rosters.get(user) {
             return Ok(roster);
@@ -122,13 +134,23 @@ impl Store {
                 Ok((jid, records::decode(USERCONTACT_CONTACT, &value)?))
             })
             .collect::<Result<_, StoreError>>()?;
-        let roster = Arc::new(read);
+        let roster = Arc::new(self.with_colleagues(user, read)?);
         self.rosters.fill(user, &roster, started);
         Ok(roster)
     }
 
-    /// One stored contact of `user`.
+    /// One contact of `user`, as the roster shows it (a colleague from the directory included).
     pub fn contact(
+        &self,
+        user: &BareJid,
+        contact: &BareJid,
+    ) -> Result<Option<Contact>, StoreError> {
+        let own = self.stored_contact(user, contact)?;
+        self.with_colleague(user, contact, own)
+    }
+
+    /// One contact of `user` as stored, without the directory's part.
+    pub(super) fn stored_contact(
         &self,
         user: &BareJid,
         contact: &BareJid,
@@ -148,6 +170,9 @@ impl Store {
     /// contacts, so a write that still sees the account afterwards was inserted
     /// before that scan and is removed by it, and a write that no longer sees the
     /// account takes itself back.
+    ///
+    /// For a colleague from the directory only the user's own part is stored (see
+    /// `Store::own_part`): its subscription is the directory's, not the user's.
     pub async fn put_contact(
         &self,
         user: &BareJid,
@@ -159,7 +184,8 @@ impl Store {
             return Err(no_account());
         }
         let key = schema::contact_key(user, contact);
-        let value = records::encode(USERCONTACT_CONTACT, record)?;
+        let own = self.own_part(user, contact, record)?;
+        let value = records::encode(USERCONTACT_CONTACT, &own)?;
         let kept = self.roster_change(user, || {
             self.rosters
                 .writing(user, || self.contacts.insert(key.as_slice(), value))?;
@@ -178,13 +204,18 @@ impl Store {
     }
 
     /// Every account whose stored contacts name `contact` (roster items, pending requests and
-    /// pre-approvals alike), in byte order.
+    /// pre-approvals alike), or whose roster the directory puts it in, in byte order. The
+    /// directory's part holds for an account already removed, so its removal reaches everyone
+    /// who saw it.
     pub fn holders_of(&self, contact: &BareJid) -> Result<Vec<BareJid>, StoreError> {
+        let directory = self.directory_settings().enabled;
         let mut holders = Vec::new();
         for user in self.users()? {
-            if self
-                .contacts
-                .contains_key(schema::contact_key(&user, contact))?
+            let colleague = directory && user != *contact && user.domain() == contact.domain();
+            if colleague
+                || self
+                    .contacts
+                    .contains_key(schema::contact_key(&user, contact))?
             {
                 holders.push(user);
             }

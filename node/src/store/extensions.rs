@@ -16,14 +16,19 @@ impl Store {
 
     /// Map `ext` to `user` (replacing an earlier mapping); durable on return.
     pub async fn put_extension(&self, ext: &str, user: &BareJid) -> Result<(), StoreError> {
-        self.extensions
-            .insert(ext.as_bytes(), schema::account_key(user))?;
+        // The extension is part of what the directory shows of `user`.
+        self.directory_change(|| {
+            Ok(self
+                .extensions
+                .insert(ext.as_bytes(), schema::account_key(user))?)
+        })?;
         self.flush().await
     }
 
     /// Remove the mapping of `ext`; durable on return. Returns whether it existed.
     pub async fn remove_extension(&self, ext: &str) -> Result<bool, StoreError> {
-        let existed = self.extensions.remove(ext.as_bytes())?.is_some();
+        let existed =
+            self.directory_change(|| Ok(self.extensions.remove(ext.as_bytes())?.is_some()))?;
         self.flush().await?;
         Ok(existed)
     }

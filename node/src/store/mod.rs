@@ -20,6 +20,7 @@ mod accounts;
 mod archive;
 mod calendar;
 mod contacts;
+mod directory;
 mod error;
 mod extensions;
 mod flush;
@@ -44,6 +45,9 @@ pub use archive::{
     ArchivedMessage, MAX_ARCHIVE_PREF_JIDS, PageAt,
 };
 pub use contacts::RosterVersion;
+pub use directory::{
+    DirectoryEntry, DirectorySettings, DirectorySnapshot, MAX_DIRECTORY_FIELD_BYTES,
+};
 pub use error::StoreError;
 pub use offline::OfflineLimits;
 pub use pep::{
@@ -99,6 +103,12 @@ pub struct Store {
     push: sled::Tree,
     /// Serializes changes to one user's push registrations.
     push_writers: Arc<lampfield_stripes::Stripes>,
+    /// Directory entries (see `directory.rs`).
+    directory_entries: sled::Tree,
+    /// The directory's settings and snapshot.
+    directory: Arc<directory::Directory>,
+    /// Facts about the database (`name_value`): the schema, the directory version.
+    meta: sled::Tree,
     flushes: Arc<flush::FlushGate>,
 }
 
@@ -186,6 +196,8 @@ impl Store {
         let last_logouts = db.open_tree(schema::USERID_LASTLOGOUT)?;
         let pep = db.open_tree(schema::USERNODE_PEP)?;
         let push = db.open_tree(schema::USERID_PUSH)?;
+        let directory_entries = db.open_tree(schema::USERID_DIRECTORY)?;
+        let meta = db.open_tree(schema::NAME_VALUE)?;
         Ok(Self {
             db,
             accounts,
@@ -212,6 +224,9 @@ impl Store {
             pep_writers: Arc::default(),
             push,
             push_writers: Arc::default(),
+            directory_entries,
+            directory: Arc::default(),
+            meta,
             flushes: Arc::default(),
         })
     }

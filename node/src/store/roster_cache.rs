@@ -6,9 +6,11 @@
 //! the rest of the fan-out. Rosters of at least [`MIN_CACHED`] contacts are therefore kept here,
 //! for at most [`MAX_USERS`] users.
 //!
+//! A roster here is as the user sees it, the directory's colleagues merged in (`directory.rs`).
 //! Correctness rests on one rule: every write to a user's contacts goes through [`Store`]
 //! (`put_contact`, `remove_contact`, account removal), which makes it inside
-//! [`RosterCache::writing`]. A read that raced with a write could hold the roster as it was before; it
+//! [`RosterCache::writing`], and every change of the directory forgets all rosters
+//! ([`RosterCache::invalidate_all`]). A read that raced with a write could hold the roster as it was before; it
 //! may only fill the cache if no write happened anywhere since the read began (the generation
 //! counter), so a stale copy is never kept.
 //!
@@ -76,6 +78,14 @@ impl RosterCache {
         let done = write();
         self.invalidate(user);
         done
+    }
+
+    /// Forget every roster, and refuse reads that began before: the directory changed, which
+    /// shows in every roster.
+    pub(super) fn invalidate_all(&self) {
+        let mut rosters = self.rosters();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        rosters.clear();
     }
 
     /// Forget `user`'s roster, and refuse reads that began before.

@@ -56,6 +56,8 @@ pub(super) const USERNODE_PEP: &str = "usernode_pep";
 
 /// Push registrations (XEP-0357): bare JID -> `push::Stored`.
 pub(super) const USERID_PUSH: &str = "userid_push";
+/// The organization directory (docs/DIRECTORY.md): bare JID -> `directory::DirectoryEntry`.
+pub(super) const USERID_DIRECTORY: &str = "userid_directory";
 
 /// Facts about the database itself: `name` -> value.
 pub(super) const NAME_VALUE: &str = "name_value";

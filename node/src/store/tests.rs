@@ -134,7 +134,7 @@ async fn data_survives_closing_and_reopening() {
         store.create_account(&alice, &account(7)).await.unwrap();
         store.put_contact(&alice, &bob, &friend()).await.unwrap();
     }
-    let store = Store::open(&path).await.unwrap();
+    let store = reopen(&path).await;
     assert_eq!(store.account(&alice).unwrap(), Some(account(7)));
     assert_eq!(store.contact(&alice, &bob).unwrap(), Some(friend()));
 }

@@ -169,6 +169,18 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(None) }
     }
 
+    /// Whether `contact` is in `user`'s roster because the organization gives it (a shared
+    /// roster, like Prosody's `mod_groups`): the user may not remove it, and its subscription
+    /// needs no requests. The default manages no contact.
+    fn is_managed(
+        &self,
+        user: &BareJid,
+        contact: &BareJid,
+    ) -> impl Future<Output = Result<bool, BackendError>> + Send {
+        let _ = (user, contact);
+        async { Ok(false) }
+    }
+
     /// [`Backend::contacts`] with the roster version (see [`Backend::roster_version`]) they
     /// are at, `None` when the read does not match one version. The default keeps no versions.
     fn versioned_contacts(

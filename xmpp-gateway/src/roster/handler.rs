@@ -108,11 +108,15 @@ impl<B: Backend> Router<B> {
                     .as_ref()
                     .is_some_and(|c| c.subscription.from && c.groups != groups);
                 let contact = roster::updated(existing, jid.clone(), name, groups);
-                let item = roster::item(&contact);
+                let mut item = roster::item(&contact);
                 self.backend()
                     .put_contact(user, contact)
                     .await
                     .map_err(internal)?;
+                // A contact the organization manages keeps its part (its group among them).
+                if let Ok(Some(shown)) = self.backend().contact(user, &jid).await {
+                    item = roster::item(&shown);
+                }
                 let ver = self.roster_version(user).await;
                 self.deliver([Delivery::RosterPush(user.clone(), item, ver)]);
                 drop(writer);
@@ -122,6 +126,15 @@ impl<B: Backend> Router<B> {
                 }
             }
             Set::Remove(jid) => {
+                // The organization's contacts are its own to remove (a shared roster).
+                if self
+                    .backend()
+                    .is_managed(user, &jid)
+                    .await
+                    .map_err(internal)?
+                {
+                    return Err(DefinedCondition::NotAllowed);
+                }
                 let existing = self.backend().contact(user, &jid).await.map_err(internal)?;
                 let Some(existing) = existing.filter(|c| c.in_roster) else {
                     return Err(DefinedCondition::ItemNotFound);

@@ -14,6 +14,7 @@
 //! §2.6.3 allows.
 
 mod handler;
+mod managed;
 mod removal;
 
 use std::collections::HashSet;

@@ -63,7 +63,18 @@ impl<B: Backend> Router<B> {
         let writer = self.write_lock(holder).await;
         let stored = match self.backend().contact(holder, user).await {
             Ok(Some(c)) => c,
-            Ok(None) => return,
+            Ok(None) => {
+                // Named a holder with nothing stored: the organization's shared roster showed
+                // it, and with the account gone shows it no more.
+                let ver = self.roster_version(holder).await;
+                drop(writer);
+                self.deliver([Delivery::RosterPush(
+                    holder.clone(),
+                    roster::removed(user),
+                    ver,
+                )]);
+                return;
+            }
             Err(e) => {
                 tracing::warn!(%holder, %user, error = %e, "roster of a removed account's contact unreadable");
                 return;

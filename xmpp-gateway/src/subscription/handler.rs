@@ -41,6 +41,9 @@ impl<B: Backend> Router<B> {
         if contact == user || contact.node().is_none() {
             return;
         }
+        if self.managed_subscription(&user, &contact, event).await {
+            return;
+        }
         let transition = match self.apply(&user, &contact, event).await {
             Ok(t) => t,
             Err(e) => {

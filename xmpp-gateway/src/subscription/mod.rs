@@ -14,6 +14,7 @@
 //!   stored but not pushed, as the roster shows only items the user added.
 
 mod handler;
+mod managed;
 
 use jid::BareJid;
 use minidom::Element;
