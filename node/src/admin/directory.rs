@@ -128,9 +128,8 @@ mod tests {
         }
     }
 
-    #[tokio::test]
-    async fn entries_are_added_edited_cleared_and_listed() {
-        let service = Service::new("example.org".into(), Store::temporary().unwrap());
+    /// Alice of Sales on extension 201.
+    async fn add_alice(service: &Service) {
         service
             .add_user_with(
                 "alice@example.org",
@@ -139,6 +138,12 @@ mod tests {
             )
             .await
             .unwrap();
+    }
+
+    #[tokio::test]
+    async fn entries_are_added_edited_cleared_and_listed() {
+        let service = Service::new("example.org".into(), Store::temporary().unwrap());
+        add_alice(&service).await;
         let listed = service.user_listings().unwrap();
         assert_eq!(listed[0].details, fields("Alice", "Sales", "201"));
         let edited = service
@@ -170,14 +175,7 @@ mod tests {
                 .is_err()
         );
         assert!(service.user_listings().unwrap().is_empty());
-        service
-            .add_user_with(
-                "alice@example.org",
-                "pw".into(),
-                &fields("Alice", "Sales", "201"),
-            )
-            .await
-            .unwrap();
+        add_alice(&service).await;
         service
             .add_user_with("bob@example.org", "pw".into(), &DirectoryFields::default())
             .await
