@@ -172,3 +172,32 @@ def test_the_directory_survives_a_restart(make_node):
             assert alice.x.client_roster[BOB]["name"] == "Bob Builder"
 
     run(scenario())
+
+
+def test_a_colleagues_vcard_carries_the_directory_fields(make_node):
+    """What standard clients and the panel show as contact details (XEP-0054): the directory's
+    name, department, extension and e-mail, where the person wrote none of their own."""
+    node = office(make_node)
+    node.start()
+
+    async def scenario():
+        alice = Client(node, ALICE, PW[ALICE], resource="desk")
+        bob = Client(node, BOB, PW[BOB], resource="desk")
+        for c in (alice, bob):
+            c.x.register_plugin("xep_0054")
+        async with logged_in(alice, bob):
+            card = (await bob.x.plugin["xep_0054"].get_vcard(ALICE, cached=False, timeout=WAIT_S))
+            xml = str(card)
+            for expected in ("Alice Liddell", "<ORGUNIT>Sales</ORGUNIT>", "<NUMBER>201</NUMBER>"):
+                assert expected in xml, xml
+            card = (await alice.x.plugin["xep_0054"].get_vcard(BOB, cached=False, timeout=WAIT_S))
+            assert "bob@example.com" in str(card), str(card)
+            # Her own words win: a name she sets herself is what colleagues see.
+            own = alice.x.plugin["xep_0054"].make_vcard()
+            own["FN"] = "Alice L."
+            await alice.x.plugin["xep_0054"].publish_vcard(own, timeout=WAIT_S)
+            card = (await bob.x.plugin["xep_0054"].get_vcard(ALICE, cached=False, timeout=WAIT_S))
+            assert "Alice L." in str(card) and "Alice Liddell" not in str(card), str(card)
+            assert "<NUMBER>201</NUMBER>" in str(card), str(card)
+
+    run(scenario())

@@ -257,6 +257,42 @@ def test_a_colleague_s_vcard_names_the_lamp_its_group_and_extension(make_node):
     run(scenario())
 
 
+def test_with_the_directory_colleagues_need_no_subscription_and_show_its_fields(make_node):
+    """A node with the organization directory on (docs/DIRECTORY.md): alice's panel shows every
+    colleague made by the CLI, by department, with the directory's name and extension, and
+    follows a colleague's presence, without a single subscription request."""
+    node = make_node(users={}, start=False, directory=True)
+    node.cli("user", "add", ALICE, "--password", USERS[ALICE], "--name", "Alice Liddell",
+             "--department", "Support")
+    node.cli("user", "add", BOB, "--password", USERS[BOB], "--name", "Bob Baker",
+             "--department", "Sales", "--extension", "201")
+    node.cli("user", "add", CAROL, "--password", USERS[CAROL], "--name", "Carol Chen")
+    node.start()
+
+    async def scenario():
+        bob = Client(node, BOB, USERS[BOB], resource="desk")
+        await login_all(bob)
+        try:
+            with chromium() as driver:
+                await logged_in_panel(driver, node, ALICE)
+                lamp = await until(
+                    lambda: (l := lamps(driver).get(BOB)) and l["name"] == "Bob Baker"
+                    and l["availability"] == "available" and l,
+                    f"bob's lamp from the directory, available\n{console(driver)}")
+                assert "Ext. 201" in lamp["text"], lamp
+                group = driver.execute_script(
+                    f"return document.querySelector('.lamp[data-jid=\"{BOB}\"]').closest('.group')"
+                    ".querySelector('.group-name').textContent")
+                assert group == "Sales"
+                carol = await until(lambda: (l := lamps(driver).get(CAROL)) and l["name"] == "Carol Chen" and l,
+                                    "carol's lamp from the directory")
+                assert carol["availability"] == "offline", carol
+        finally:
+            await close_all(bob)
+
+    run(scenario())
+
+
 def test_screenshot_of_a_few_colleagues(make_node):
     """The picture in README.md (docs/panel.png): light theme, colleagues in different states."""
     node = make_node(USERS)

@@ -334,6 +334,20 @@ impl Backend for StoreBackend {
             .map_err(|e| BackendError(format!("stored vCard of {user} unreadable: {e}")))
     }
 
+    async fn vcard_shown(&self, user: &BareJid) -> Result<Option<Element>, BackendError> {
+        let stored = self.vcard(user).await?;
+        if !self.store.directory_settings().enabled {
+            return Ok(stored);
+        }
+        let entry = self.store.directory_entry(user).map_err(failed)?;
+        let extensions = self.store.extensions_of(user).map_err(failed)?;
+        Ok(directory_card(
+            stored,
+            entry.unwrap_or_default(),
+            &extensions,
+        ))
+    }
+
     async fn put_vcard(&self, user: &BareJid, vcard: &Element) -> Result<Kept, BackendError> {
         let stored = self
             .store
@@ -534,6 +548,55 @@ fn port_node(user: &BareJid, node: store::PepNode) -> Result<pep::Node, BackendE
 /// Milliseconds since the epoch as a time (the epoch itself should they be out of range).
 fn stamp(ms: i64) -> chrono::DateTime<chrono::Utc> {
     chrono::DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+/// `stored` (or an empty vCard) completed with the directory's fields the user did not write
+/// themself: FN, ORG/ORGUNIT, a work TEL per extension, EMAIL (XEP-0054). `None` when there is
+/// neither a stored vCard nor anything in the directory.
+fn directory_card(
+    stored: Option<Element>,
+    entry: store::DirectoryEntry,
+    extensions: &[String],
+) -> Option<Element> {
+    const NS: &str = "vcard-temp";
+    let text = |name: &str, value: &str| Element::builder(name, NS).append(value.to_owned());
+    let mut additions = Vec::new();
+    let has = |name: &str| stored.as_ref().is_some_and(|v| v.has_child(name, NS));
+    if let Some(name) = entry.name.filter(|_| !has("FN")) {
+        additions.push(text("FN", &name).build());
+    }
+    if let Some(department) = entry.department.filter(|_| !has("ORG")) {
+        let org = Element::builder("ORG", NS)
+            .append(text("ORGNAME", ""))
+            .append(text("ORGUNIT", &department))
+            .build();
+        additions.push(org);
+    }
+    if !has("TEL") {
+        for ext in extensions {
+            let tel = Element::builder("TEL", NS)
+                .append(Element::bare("WORK", NS))
+                .append(Element::bare("VOICE", NS))
+                .append(text("NUMBER", ext))
+                .build();
+            additions.push(tel);
+        }
+    }
+    if let Some(email) = entry.email.filter(|_| !has("EMAIL")) {
+        let email = Element::builder("EMAIL", NS)
+            .append(Element::bare("INTERNET", NS))
+            .append(text("USERID", &email))
+            .build();
+        additions.push(email);
+    }
+    if additions.is_empty() {
+        return stored;
+    }
+    let mut card = stored.unwrap_or_else(|| Element::bare("vCard", NS));
+    for addition in additions {
+        card.append_child(addition);
+    }
+    Some(card)
 }
 
 /// Why a password cannot be stored.

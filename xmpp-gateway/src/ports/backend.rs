@@ -255,6 +255,16 @@ pub trait Backend: Send + Sync + 'static {
         async { Ok(None) }
     }
 
+    /// XEP-0054: the vCard others are shown for `user`: the stored one, completed by what the
+    /// node knows of the person (the organization directory's name, department, extension and
+    /// e-mail where the user wrote none). The default is the stored one.
+    fn vcard_shown(
+        &self,
+        user: &BareJid,
+    ) -> impl Future<Output = Result<Option<Element>, BackendError>> + Send {
+        self.vcard(user)
+    }
+
     /// XEP-0054: store `vcard` as `user`'s, replacing the one before; durable when the future
     /// resolves with [`Kept::Stored`]. [`Kept::Full`] when it is larger than the node keeps for
     /// one user (nothing is stored). The default keeps nothing.

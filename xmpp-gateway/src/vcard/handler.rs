@@ -61,7 +61,7 @@ impl<B: Backend> Router<B> {
         if self.viewer_level(owner, viewer).await < Some(SHOWN_FROM) {
             return Ok(empty());
         }
-        match self.backend().vcard(owner).await {
+        match self.backend().vcard_shown(owner).await {
             Ok(stored) => Ok(stored.unwrap_or_else(empty)),
             Err(e) => {
                 tracing::warn!(%owner, error = %e, "vCard unreadable");
