@@ -25,6 +25,11 @@ def office(make_node):
     return node
 
 
+def desk(node, jid: str) -> Client:
+    """`jid`'s desktop client."""
+    return Client(node, jid, PW[jid], resource="desk")
+
+
 def roster_has(client: Client, bare: str) -> bool:
     return client.x.client_roster.has_jid(bare)
 
@@ -45,8 +50,8 @@ def test_colleagues_are_in_the_roster_by_department_and_their_presence_arrives(m
     node.start()
 
     async def scenario():
-        alice = Client(node, ALICE, PW[ALICE], resource="desk")
-        bob = Client(node, BOB, PW[BOB], resource="desk")
+        alice = desk(node, ALICE)
+        bob = desk(node, BOB)
         async with logged_in(alice, bob):
             roster = alice.x.client_roster
             assert roster_has(alice, BOB) and roster_has(alice, CAROL), roster
@@ -74,13 +79,13 @@ def test_accounts_added_and_removed_show_live(make_node):
     node.start()
 
     async def scenario():
-        alice = Client(node, ALICE, PW[ALICE], resource="desk")
+        alice = desk(node, ALICE)
         async with logged_in(alice):
             node.cli("user", "add", DAVE, "--password", PW[DAVE], "--name", "Dave",
                      "--department", "Support")
             await until(lambda: roster_has(alice, DAVE), "dave pushed into alice's roster")
             assert alice.x.client_roster[DAVE]["groups"] == ["Support"]
-            dave = Client(node, DAVE, PW[DAVE], resource="desk")
+            dave = desk(node, DAVE)
             async with logged_in(dave):
                 await alice.wait_presence("dave online", type="available", **{"from": dave.person})
                 node.cli("user", "edit", DAVE, "--department", "Sales")
@@ -97,8 +102,8 @@ def test_rules_still_decide_and_colleagues_cannot_be_removed(make_node):
     node.start()
 
     async def scenario():
-        alice = Client(node, ALICE, PW[ALICE], resource="desk")
-        bob = Client(node, BOB, PW[BOB], resource="desk")
+        alice = desk(node, ALICE)
+        bob = desk(node, BOB)
         async with logged_in(alice, bob):
             await alice.wait_presence("bob online", type="available", **{"from": bob.person})
             node.cli("rule", "set", BOB, f"contact:{ALICE}", "blocked")
@@ -124,8 +129,8 @@ def test_rules_naming_a_department_follow_a_colleague_who_moves(make_node):
     node.start()
 
     async def scenario():
-        alice = Client(node, ALICE, PW[ALICE], resource="desk")
-        bob = Client(node, BOB, PW[BOB], resource="desk")
+        alice = desk(node, ALICE)
+        bob = desk(node, BOB)
         async with logged_in(alice, bob):
             await bob.wait_presence("alice online", type="available", **{"from": alice.person})
             node.cli("user", "edit", BOB, "--department", "Support")
@@ -141,7 +146,7 @@ def test_the_api_reads_and_changes_entries_and_rosters_follow(make_node):
     no_scope = Api(node, make_token(node, "pbx", "business", "--can", "sources"))
 
     async def scenario():
-        alice = Client(node, ALICE, PW[ALICE], resource="desk")
+        alice = desk(node, ALICE)
         async with logged_in(alice):
             status, got = api.call("GET", f"/v1/users/{ALICE}/directory")
             assert status == 200 and got == {"jid": ALICE, "name": "Alice Liddell",
@@ -166,7 +171,7 @@ def test_the_directory_survives_a_restart(make_node):
     assert "Bob Builder\tSales" in listed, listed
 
     async def scenario():
-        alice = Client(node, ALICE, PW[ALICE], resource="desk")
+        alice = desk(node, ALICE)
         async with logged_in(alice):
             assert alice.x.client_roster[BOB]["groups"] == ["Sales"]
             assert alice.x.client_roster[BOB]["name"] == "Bob Builder"
@@ -181,8 +186,8 @@ def test_a_colleagues_vcard_carries_the_directory_fields(make_node):
     node.start()
 
     async def scenario():
-        alice = Client(node, ALICE, PW[ALICE], resource="desk")
-        bob = Client(node, BOB, PW[BOB], resource="desk")
+        alice = desk(node, ALICE)
+        bob = desk(node, BOB)
         for c in (alice, bob):
             c.x.register_plugin("xep_0054")
         async with logged_in(alice, bob):
