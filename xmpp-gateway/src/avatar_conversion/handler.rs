@@ -118,6 +118,6 @@ impl<B: Backend> Router<B> {
             }
         };
         self.avatars().set(user, hash.as_deref());
-        self.avatars().get(user).flatten()
+        hash.map(std::sync::Arc::from)
     }
 }
